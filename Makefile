@@ -1,0 +1,54 @@
+# Front door: `make` builds, `make run` starts a one-machine cluster, `make check` runs every test.
+# Missing Debian packages are installed first (apt-get update only when something is missing).
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PACKAGES := gcc clang meson ninja-build pkg-config libjansson-dev libuv1-dev libmicrohttpd-dev \
+            libcurl4-openssl-dev libraft-dev libldns-dev libcmocka-dev libssl-dev \
+            python3 python3-pytest python3-requests curl iproute2 procps libclang-rt-14-dev
+HTTP ?= 0.0.0.0:8080
+DATA_DIR ?= .strata
+
+.PHONY: all deps build run check unit unit-asan e2e fuzz bench bench-smoke clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	meson setup --reconfigure $(BUILD) >/dev/null
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/strata dev --data-dir $(DATA_DIR) --http $(HTTP)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+
+check: build $(ASAN_BUILD)/build.ninja
+	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
+	ninja -C $(ASAN_BUILD)
+	/usr/bin/python3 test/run_all.py --build $(BUILD) --asan-build $(ASAN_BUILD)
+
+fuzz: deps
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false 2>/dev/null || true
+	ninja -C build-fuzz
+	/usr/bin/python3 test/run_fuzz.py --build build-fuzz --seconds $${FUZZ_SECONDS:-60}
+
+bench: build
+	/usr/bin/python3 bench/bench_api.py --build $(BUILD)
+
+bench-smoke: build
+	/usr/bin/python3 bench/bench_api.py --build $(BUILD) --smoke
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
