@@ -32,7 +32,11 @@ static inline void freep(void *p) {
                         fn(*p);                    \
         }
 
+#ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 #define streq(a, b) (strcmp((a), (b)) == 0)

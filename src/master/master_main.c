@@ -1,8 +1,273 @@
-/* master_main.c — placeholder until the master lands. */
+/* master_main.c — `strata master` and `strata dev`: flags, start-up and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/util.h"
 #include "master/master.h"
+#include "master/master_internal.h"
+
+static const char usage_master[] =
+        "usage: strata master [options]\n"
+        "\n"
+        "Runs a master: the REST API (Marathon, Strata), the replicated state (Raft) and the scheduler.\n"
+        "\n"
+        "  --data-dir DIR        where the Raft log and snapshots live (default ./strata-master)\n"
+        "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
+        "  --raft ADDR:PORT      Raft listen address (default :8090, on the advertised host)\n"
+        "  --masters A:P,A:P,... Raft addresses of the initial voters, this master included;\n"
+        "                        absent = a cluster of one that bootstraps itself\n"
+        "  --advertise ADDR      host or IP other masters and clients use to reach this one\n"
+        "                        (default: the --http host, or this machine's hostname)\n"
+        "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  -h, --help            this help\n";
+
+static const char usage_dev[] =
+        "usage: strata dev [options]\n"
+        "\n"
+        "Runs a one-machine cluster in one process: a master (cluster of one) with its data in ./.strata.\n"
+        "\n"
+        "  --data-dir DIR        data directory (default ./.strata)\n"
+        "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
+        "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
+        "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  -h, --help            this help\n";
+
+static void config_release(struct master_config *c) {
+        free(c->data_dir);
+        free(c->http_addr);
+        free(c->raft_addr);
+        free(c->advertise);
+        for (size_t i = 0; i < c->n_masters; i++)
+                free(c->masters[i]);
+        free(c->masters);
+}
+
+static void split_masters(struct master_config *c, const char *list) {
+        _cleanup_free_ char *copy = xstrdup(list);
+        char *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                while (*tok == ' ')
+                        tok++;
+                if (!*tok)
+                        continue;
+                c->masters = xrealloc(c->masters, (c->n_masters + 2) * sizeof(char *));
+                c->masters[c->n_masters++] = xstrdup(tok);
+                c->masters[c->n_masters] = NULL;
+        }
+}
+
+/* host part of "host:port" ("" for ":port"). */
+static char *addr_host(const char *addr) {
+        const char *colon = strrchr(addr, ':');
+        return colon ? xstrndup(addr, (size_t)(colon - addr)) : xstrdup(addr);
+}
+
+static const char *addr_port(const char *addr) {
+        const char *colon = strrchr(addr, ':');
+        return colon ? colon + 1 : "";
+}
+
+static int parse_flags(int argc, char **argv, struct master_config *c) {
+        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG };
+        static const struct option opts[] = {
+                { "data-dir", required_argument, NULL, OPT_DATA },
+                { "http", required_argument, NULL, OPT_HTTP },
+                { "raft", required_argument, NULL, OPT_RAFT },
+                { "masters", required_argument, NULL, OPT_MASTERS },
+                { "advertise", required_argument, NULL, OPT_ADVERTISE },
+                { "log-level", required_argument, NULL, OPT_LOG },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        const char *usage = c->dev ? usage_dev : usage_master;
+        char *raft = NULL;
+        int opt;
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (opt) {
+                case OPT_DATA:
+                        free(c->data_dir);
+                        c->data_dir = xstrdup(optarg);
+                        break;
+                case OPT_HTTP:
+                        free(c->http_addr);
+                        c->http_addr = strchr(optarg, ':') ? xstrdup(optarg) : xasprintf("0.0.0.0:%s", optarg);
+                        break;
+                case OPT_RAFT:
+                        free(raft);
+                        raft = xstrdup(optarg);
+                        break;
+                case OPT_MASTERS:
+                        if (c->dev) {
+                                fprintf(stderr, "strata dev: --masters is for `strata master`\n");
+                                return 2;
+                        }
+                        split_masters(c, optarg);
+                        break;
+                case OPT_ADVERTISE:
+                        free(c->advertise);
+                        c->advertise = xstrdup(optarg);
+                        break;
+                case OPT_LOG: {
+                        int l = log_level_from_string(optarg);
+                        if (l < 0) {
+                                fprintf(stderr, "strata: unknown log level '%s'\n", optarg);
+                                return 2;
+                        }
+                        log_set_level((enum log_level)l);
+                        break;
+                }
+                case 'h':
+                        fputs(usage, stdout);
+                        free(raft);
+                        return 0;
+                default:
+                        fputs(usage, stderr);
+                        free(raft);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "strata: unexpected argument '%s'\n%s", argv[optind], usage);
+                free(raft);
+                return 2;
+        }
+        if (!c->advertise) {
+                _cleanup_free_ char *h = addr_host(c->http_addr);
+                if (h[0] && !streq(h, "0.0.0.0") && !streq(h, "::")) {
+                        c->advertise = xstrdup(h);
+                } else if (c->dev) {
+                        c->advertise = xstrdup("127.0.0.1");
+                } else {
+                        char name[256] = "localhost";
+                        gethostname(name, sizeof name - 1);
+                        c->advertise = xstrdup(name);
+                }
+        }
+        if (!raft)
+                raft = xstrdup(c->dev ? "127.0.0.1:8090" : ":8090");
+        _cleanup_free_ char *rh = addr_host(raft);
+        c->raft_addr = rh[0] ? xstrdup(raft) : xasprintf("%s:%s", c->advertise, addr_port(raft));
+        free(raft);
+        if (c->n_masters > 0) {
+                bool self = false;
+                for (size_t i = 0; i < c->n_masters; i++)
+                        self |= streq(c->masters[i], c->raft_addr);
+                if (!self) {
+                        fprintf(stderr, "strata: --masters must include this master's raft address %s\n",
+                                c->raft_addr);
+                        return 2;
+                }
+        }
+        return -1; /* continue */
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+        struct master *m = h->data;
+        if (m->stopping)
+                return;
+        m->stopping = true;
+        log_info("signal %d: stopping", signum);
+        http_server_free(m->http);
+        m->http = NULL;
+        http_client_free(m->client);
+        m->client = NULL;
+        uv_close((uv_handle_t *)&m->sigint, NULL);
+        uv_close((uv_handle_t *)&m->sigterm, NULL);
+        store_close(m->store, NULL, NULL);
+        m->store = NULL;
+}
+
+static void on_store_change(struct store *s, void *data) {
+        struct store_status st;
+        store_status(s, &st);
+        log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
+                 st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
+}
+
+static void raise_fd_limit(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
 
 int master_main(int argc, char **argv) {
-        (void)argc;
-        (void)argv;
+        struct master m = { 0 };
+        m.cfg.dev = streq(argv[0], "dev");
+        m.cfg.data_dir = xstrdup(m.cfg.dev ? ".strata" : "strata-master");
+        m.cfg.http_addr = xstrdup("0.0.0.0:8080");
+        int r = parse_flags(argc, argv, &m.cfg);
+        if (r >= 0) {
+                config_release(&m.cfg);
+                return r;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        raise_fd_limit();
+        struct err e = { 0 };
+        if (mkdir_p(m.cfg.data_dir, &e) < 0) {
+                fprintf(stderr, "strata: %s\n", err_msg(&e));
+                err_release(&e);
+                config_release(&m.cfg);
+                return 1;
+        }
+        m.loop = uv_default_loop();
+        m.http_advertised = xasprintf("%s:%s", m.cfg.advertise, addr_port(m.cfg.http_addr));
+        _cleanup_free_ char *raft_dir = xasprintf("%s/master", m.cfg.data_dir);
+        struct store_config sc = {
+                .loop = m.loop,
+                .data_dir = raft_dir,
+                .raft_addr = m.cfg.raft_addr,
+                .http_addr = m.http_advertised,
+                .masters = (const char *const *)m.cfg.masters,
+                .n_masters = m.cfg.n_masters,
+                .on_change = on_store_change,
+                .data = &m,
+        };
+        r = store_new(&sc, &m.store, &e);
+        if (r < 0) {
+                fprintf(stderr, "strata: cannot start the replicated store: %s\n", err_msg(&e));
+                goto fail;
+        }
+        struct http_server_config hc = {
+                .loop = m.loop,
+                .addr = m.cfg.http_addr,
+                .max_body = MASTER_MAX_BODY,
+                .handler = api_dispatch,
+                .data = &m,
+        };
+        r = http_server_new(&hc, &m.http, &e);
+        if (r < 0) {
+                fprintf(stderr, "strata: %s\n", err_msg(&e));
+                store_close(m.store, NULL, NULL);
+                uv_run(m.loop, UV_RUN_DEFAULT);
+                goto fail;
+        }
+        m.client = http_client_new(m.loop);
+        uv_signal_init(m.loop, &m.sigint);
+        uv_signal_init(m.loop, &m.sigterm);
+        m.sigint.data = m.sigterm.data = &m;
+        uv_signal_start(&m.sigint, on_signal, SIGINT);
+        uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+        log_info("strata %s: API on http://%s (listening %s), raft %s, data %s", m.cfg.dev ? "dev" : "master",
+                 m.http_advertised, m.cfg.http_addr, m.cfg.raft_addr, m.cfg.data_dir);
+        uv_run(m.loop, UV_RUN_DEFAULT);
+        uv_loop_close(m.loop);
+        free(m.http_advertised);
+        config_release(&m.cfg);
+        return 0;
+fail:
+        err_release(&e);
+        free(m.http_advertised);
+        config_release(&m.cfg);
         return 1;
 }

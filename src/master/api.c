@@ -1,0 +1,234 @@
+/* api.c — the route table, DC/OS prefixes, leader policy and Marathon-style replies. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "master/master_internal.h"
+
+enum route_flags {
+        ROUTE_LOCAL = 0,       /* answered by whichever master receives it */
+        ROUTE_LEADER = 1 << 0, /* writes: only the leader; followers forward */
+        ROUTE_READ = 1 << 1,   /* reads: leader after a read barrier; ?stale=true answers locally */
+        ROUTE_BODY = 1 << 2,   /* parse the body as JSON first (400 "Invalid JSON" otherwise) */
+};
+
+/* How the path after the prefix is matched. */
+enum route_match {
+        MATCH_EXACT,     /* path == pattern */
+        MATCH_APP,       /* pattern + app id (no reserved suffix) */
+        MATCH_APP_SUB,   /* pattern + app id + "/" + suffix keyword (sub starts with it) */
+};
+
+struct route {
+        const char *method;
+        const char *pattern;
+        enum route_match match;
+        const char *suffix; /* for MATCH_APP_SUB: "versions", "tasks", "restart" */
+        api_handler_fn handler;
+        unsigned flags;
+};
+
+static const struct route routes[] = {
+        { "GET", "/ping", MATCH_EXACT, NULL, api_ping, ROUTE_LOCAL },
+        { "GET", "/v2/info", MATCH_EXACT, NULL, api_info, ROUTE_LOCAL },
+        { "GET", "/v2/leader", MATCH_EXACT, NULL, api_leader, ROUTE_LOCAL },
+        { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL },
+        { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL },
+        { "GET", "/v2/apps", MATCH_EXACT, NULL, api_apps_list, ROUTE_READ },
+        { "POST", "/v2/apps", MATCH_EXACT, NULL, api_apps_create, ROUTE_LEADER | ROUTE_BODY },
+        { "PUT", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY },
+        { "PATCH", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY },
+        { "GET", "/v2/apps/", MATCH_APP_SUB, "versions", api_app_versions, ROUTE_READ },
+        { "GET", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks, ROUTE_READ },
+        { "GET", "/v2/apps/", MATCH_APP, NULL, api_app_get, ROUTE_READ },
+        { "PUT", "/v2/apps/", MATCH_APP, NULL, api_app_put, ROUTE_LEADER | ROUTE_BODY },
+        { "PATCH", "/v2/apps/", MATCH_APP, NULL, api_app_patch, ROUTE_LEADER | ROUTE_BODY },
+        { "DELETE", "/v2/apps/", MATCH_APP, NULL, api_app_delete, ROUTE_LEADER },
+        { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
+        { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ },
+        { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_READ },
+};
+
+/* DC/OS Admin Router paths for Marathon. */
+static const char *const prefixes[] = { "/service/marathon", "/marathon" };
+
+static void call_free(struct api_call *call) {
+        free(call->id);
+        free(call->sub);
+        json_decref(call->body);
+        free(call);
+}
+
+static void add_leader_header(struct api_call *call) {
+        struct store_status st;
+        store_status(call->m->store, &st);
+        const char *leader = st.is_leader ? call->m->http_advertised : st.leader_http;
+        if (leader) {
+                _cleanup_free_ char *v = xasprintf("http://%s", leader);
+                http_request_add_header(call->req, "X-Marathon-Leader", v);
+        }
+}
+
+void api_reply_text(struct api_call *call, int status, const char *ct, const char *text) {
+        add_leader_header(call);
+        http_respond(call->req, status, ct, text, strlen(text));
+        call_free(call);
+}
+
+void api_reply_json(struct api_call *call, int status, json_t *body) {
+        _cleanup_free_ char *s = json_compact(body);
+        json_decref(body);
+        api_reply_text(call, status, "application/json", s);
+}
+
+void api_reply_err(struct api_call *call, struct err *err) {
+        json_t *body = json_pack("{s:s}", "message", err_msg(err));
+        if (err->details)
+                json_object_set(body, "details", err->details);
+        api_reply_json(call, err_http_status(err), body);
+}
+
+void api_reply_error(struct api_call *call, int status, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+        va_end(ap);
+        api_reply_json(call, status, json_pack("{s:s}", "message", msg));
+}
+
+bool api_arg_bool(struct api_call *call, const char *name, bool dflt) {
+        const char *v = http_request_arg(call->req, name);
+        if (!v)
+                return dflt;
+        return !*v || strcasecmp(v, "true") == 0 || streq(v, "1");
+}
+
+/* Splits "<id>[/<suffix>…]" for MATCH_APP / MATCH_APP_SUB. Marathon parses suffix keywords off
+ * the end, which is why they are reserved as an app id's last segment. */
+static bool match_app(const struct route *rt, const char *rest, char **ret_id, char **ret_sub) {
+        if (!*rest)
+                return false;
+        _cleanup_free_ char *copy = xstrdup(rest);
+        size_t n = strlen(copy);
+        while (n > 1 && copy[n - 1] == '/')
+                copy[--n] = 0;
+        if (rt->match == MATCH_APP) {
+                const char *last = strrchr(copy, '/');
+                last = last ? last + 1 : copy;
+                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart"))
+                        return false;
+                *ret_id = xasprintf("/%s", copy);
+                *ret_sub = NULL;
+                return true;
+        }
+        /* MATCH_APP_SUB: find "/<suffix>" followed by end or "/…" — the last such occurrence. */
+        _cleanup_free_ char *needle = xasprintf("/%s", rt->suffix);
+        char *hit = NULL;
+        for (char *p = copy; (p = strstr(p, needle)); p++)
+                if (p[strlen(needle)] == 0 || p[strlen(needle)] == '/')
+                        hit = p;
+        if (!hit || hit == copy)
+                return false;
+        /* "versions/<ts>" has one more segment; "tasks"/"restart" end the path. */
+        const char *after = hit + strlen(needle);
+        if (*after == '/' && !streq(rt->suffix, "versions"))
+                return false;
+        if (*after == '/' && strchr(after + 1, '/'))
+                return false;
+        *hit = 0;
+        *ret_id = xasprintf("/%s", copy);
+        *ret_sub = xstrdup(hit + 1);
+        return true;
+}
+
+static void run_handler(struct api_call *call, const struct route *rt);
+
+static void read_barrier_cb(void *data, int status, struct err *err) {
+        struct api_call *call = data;
+        if (status < 0) {
+                /* Lost leadership between the routing decision and the barrier: forward. */
+                forward_to_leader(call);
+                return;
+        }
+        const struct route *rt = http_request_get_data(call->req);
+        rt->handler(call);
+}
+
+static void run_handler(struct api_call *call, const struct route *rt) {
+        struct store_status st;
+        store_status(call->m->store, &st);
+        bool stale = api_arg_bool(call, "stale", false);
+        if ((rt->flags & ROUTE_LEADER) || ((rt->flags & ROUTE_READ) && !stale)) {
+                if (!st.is_leader) {
+                        forward_to_leader(call);
+                        return;
+                }
+        }
+        if (rt->flags & ROUTE_BODY) {
+                size_t len;
+                const char *body = http_request_body(call->req, &len);
+                json_error_t jerr;
+                call->body = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+                if (!call->body) {
+                        json_t *b = json_pack("{s:s,s:s++}", "message", "Invalid JSON", "details",
+                                              jerr.text, len == 0 ? " (empty body)" : "");
+                        api_reply_json(call, 400, b);
+                        return;
+                }
+        }
+        if ((rt->flags & ROUTE_READ) && !stale) {
+                http_request_set_data(call->req, (void *)rt);
+                store_read_barrier(call->m->store, read_barrier_cb, call);
+                return;
+        }
+        rt->handler(call);
+}
+
+void api_dispatch(struct http_request *req, void *data) {
+        struct master *m = data;
+        struct api_call *call = xcalloc(1, sizeof *call);
+        call->m = m;
+        call->req = req;
+        const char *path = http_request_path(req);
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+                size_t n = strlen(prefixes[i]);
+                if (strncmp(path, prefixes[i], n) == 0 && (path[n] == '/' || !path[n])) {
+                        path += n;
+                        break;
+                }
+        }
+        call->path = path;
+        const char *method = http_request_method(req);
+        bool path_known = false;
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                const struct route *rt = &routes[i];
+                bool hit = false;
+                if (rt->match == MATCH_EXACT) {
+                        size_t n = strlen(path);
+                        hit = strncmp(path, rt->pattern, strlen(rt->pattern)) == 0 &&
+                              (n == strlen(rt->pattern) || (n == strlen(rt->pattern) + 1 && path[n - 1] == '/'));
+                } else if (strncmp(path, rt->pattern, strlen(rt->pattern)) == 0) {
+                        free(call->id);
+                        free(call->sub);
+                        call->id = call->sub = NULL;
+                        hit = match_app(rt, path + strlen(rt->pattern), &call->id, &call->sub);
+                }
+                if (!hit)
+                        continue;
+                path_known = true;
+                if (!streq(method, rt->method) && !(streq(method, "HEAD") && streq(rt->method, "GET")))
+                        continue;
+                run_handler(call, rt);
+                return;
+        }
+        if (path_known) {
+                api_reply_error(call, 405, "Method %s not allowed on %s", method, path);
+                return;
+        }
+        api_reply_error(call, 404, "URI not found: %s", http_request_path(req));
+}

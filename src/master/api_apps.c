@@ -1,0 +1,504 @@
+/* api_apps.c — Marathon's /v2/apps resource: list, create, read, update, delete, versions. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+#include "master/label_selector.h"
+#include "master/master_internal.h"
+#include "model/app.h"
+
+/* Which optional parts of AppInfo a GET embeds (api.md §1.2 `embed`). */
+enum embed {
+        EMBED_TASKS = 1 << 0,
+        EMBED_COUNTS = 1 << 1,
+        EMBED_DEPLOYMENTS = 1 << 2,
+        EMBED_READINESS = 1 << 3,
+        EMBED_LAST_FAILURE = 1 << 4,
+        EMBED_TASK_STATS = 1 << 5,
+};
+
+static const struct {
+        const char *name;
+        unsigned bits;
+} embed_names[] = {
+        { "tasks", EMBED_TASKS | EMBED_DEPLOYMENTS },
+        { "counts", EMBED_COUNTS },
+        { "deployments", EMBED_DEPLOYMENTS },
+        { "readiness", EMBED_READINESS },
+        { "lastTaskFailure", EMBED_LAST_FAILURE },
+        { "taskStats", EMBED_TASK_STATS },
+        { "failures", EMBED_TASKS | EMBED_LAST_FAILURE | EMBED_DEPLOYMENTS },
+};
+
+static void embed_one(const char *value, void *data) {
+        unsigned *bits = data;
+        static const char *const prefixes[] = { "group.apps.", "apps.", "app." };
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (strncmp(value, prefixes[i], strlen(prefixes[i])) == 0) {
+                        value += strlen(prefixes[i]);
+                        break;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(embed_names); i++)
+                if (streq(value, embed_names[i].name))
+                        *bits |= embed_names[i].bits;
+}
+
+static unsigned parse_embed(struct api_call *call) {
+        unsigned bits = 0;
+        http_request_args_foreach(call->req, "embed", embed_one, &bits);
+        return bits;
+}
+
+/* AppInfo: the canonical definition plus status. Until agents run tasks (a later layer) the
+ * counts are zero and no deployment outlives its request. */
+static json_t *app_info(const json_t *app, unsigned embed, const char *deployment_id) {
+        json_t *info = json_deep_copy(app);
+        json_object_set_new(info, "tasksStaged", json_integer(0));
+        json_object_set_new(info, "tasksRunning", json_integer(0));
+        json_object_set_new(info, "tasksHealthy", json_integer(0));
+        json_object_set_new(info, "tasksUnhealthy", json_integer(0));
+        json_t *deps = json_array();
+        if (deployment_id)
+                json_array_append_new(deps, json_pack("{s:s}", "id", deployment_id));
+        json_object_set_new(info, "deployments", deps);
+        if (embed & EMBED_TASKS)
+                json_object_set_new(info, "tasks", json_array());
+        if (embed & EMBED_READINESS)
+                json_object_set_new(info, "readinessCheckResults", json_array());
+        if (embed & EMBED_TASK_STATS)
+                json_object_set_new(info, "tasksStats", json_object());
+        return info;
+}
+
+/* Semantic and type errors from the model are both 422 on the API (api.md §1.4). */
+static void reply_invalid(struct api_call *call, struct err *err) {
+        if (err->code == -ERR_BAD_JSON)
+                err->code = -ERR_INVALID;
+        api_reply_err(call, err);
+}
+
+static void now_ts(char buf[static 25]) {
+        time_format_ms(time_now_ms(), buf);
+}
+
+struct list_ctx {
+        json_t *apps;
+        const char *id_filter, *cmd_filter;
+        struct label_selector *labels;
+        unsigned embed;
+};
+
+static bool icontains(const char *hay, const char *needle) {
+        return hay && strcasestr(hay, needle) != NULL;
+}
+
+static int list_one(const json_t *app, void *data) {
+        struct list_ctx *c = data;
+        const char *id = json_string_value(json_object_get(app, "id"));
+        if (c->id_filter && !icontains(id, c->id_filter))
+                return 0;
+        if (c->cmd_filter && !icontains(json_string_value(json_object_get(app, "cmd")), c->cmd_filter))
+                return 0;
+        if (c->labels && !label_selector_match(c->labels, json_object_get(app, "labels")))
+                return 0;
+        json_array_append_new(c->apps, app_info(app, c->embed, NULL));
+        return 0;
+}
+
+void api_apps_list(struct api_call *call) {
+        struct list_ctx c = {
+                .id_filter = http_request_arg(call->req, "id"),
+                .cmd_filter = http_request_arg(call->req, "cmd"),
+                .embed = parse_embed(call),
+        };
+        const char *label = http_request_arg(call->req, "label");
+        if (label && *label) {
+                struct err e = { 0 };
+                if (label_selector_parse(label, &c.labels, &e) < 0) {
+                        api_reply_error(call, 400, "%s", err_msg(&e));
+                        err_release(&e);
+                        return;
+                }
+        }
+        c.apps = json_array();
+        state_apps_foreach(store_state(call->m->store), list_one, &c);
+        label_selector_free(c.labels);
+        api_reply_json(call, 200, json_pack("{s:o}", "apps", c.apps));
+}
+
+void api_app_get(struct api_call *call) {
+        const json_t *app = state_app_get(store_state(call->m->store), call->id);
+        if (!app) {
+                api_reply_error(call, 404, "App '%s' does not exist", call->id);
+                return;
+        }
+        /* Marathon always embeds counts, tasks, lastTaskFailure and deployments here. */
+        unsigned embed = parse_embed(call) | EMBED_TASKS | EMBED_COUNTS | EMBED_DEPLOYMENTS | EMBED_LAST_FAILURE;
+        api_reply_json(call, 200, json_pack("{s:o}", "app", app_info(app, embed, NULL)));
+}
+
+void api_app_tasks(struct api_call *call) {
+        if (!state_app_get(store_state(call->m->store), call->id)) {
+                api_reply_error(call, 404, "App '%s' does not exist", call->id);
+                return;
+        }
+        api_reply_json(call, 200, json_pack("{s:[]}", "tasks"));
+}
+
+void api_app_versions(struct api_call *call) {
+        struct state *st = store_state(call->m->store);
+        if (streq(call->sub, "versions")) {
+                json_t *versions = state_app_versions(st, call->id);
+                if (!versions) {
+                        api_reply_error(call, 404, "App '%s' does not exist", call->id);
+                        return;
+                }
+                api_reply_json(call, 200, json_pack("{s:o}", "versions", versions));
+                return;
+        }
+        const char *ts = call->sub + strlen("versions/");
+        int64_t ms;
+        char norm[25];
+        if (time_parse_iso(ts, &ms) < 0) {
+                api_reply_error(call, 400, "Invalid version '%s': expected an ISO-8601 timestamp", ts);
+                return;
+        }
+        time_format_ms(ms, norm);
+        const json_t *app = state_app_at_version(st, call->id, norm);
+        if (!app) {
+                if (!state_app_get(st, call->id))
+                        api_reply_error(call, 404, "App '%s' does not exist", call->id);
+                else
+                        api_reply_error(call, 404, "App '%s' does not exist in version %s", call->id, ts);
+                return;
+        }
+        api_reply_json(call, 200, json_deep_copy(app));
+}
+
+/* --- writes ------------------------------------------------------------------------------- */
+
+/* A write in flight: the command's outcome decides the reply. */
+struct write_ctx {
+        struct api_call *call;
+        char deployment[37];
+        char ts[25];
+        int kind; /* WRITE_CREATE, WRITE_UPDATE, WRITE_DELETE */
+};
+
+enum { WRITE_CREATE, WRITE_UPDATE, WRITE_DELETE };
+
+static void set_deployment_headers(struct api_call *call, const char *deployment, const char *location_id,
+                                   bool created) {
+        http_request_add_header(call->req, "Marathon-Deployment-Id", deployment);
+        if (created) {
+                _cleanup_free_ char *loc = xasprintf("/v2/apps%s", location_id);
+                http_request_add_header(call->req, "Location", loc);
+        }
+}
+
+static void write_done(void *data, int status, json_t *result, struct err *err) {
+        struct write_ctx *w = data;
+        struct api_call *call = w->call;
+        if (status < 0) {
+                if (err->code == -ERR_NO_LEADER)
+                        log_warn("write to %s failed: %s", call->id ? call->id : "/v2/apps", err_msg(err));
+                reply_invalid(call, err);
+                free(w);
+                return;
+        }
+        if (w->kind == WRITE_CREATE) {
+                const char *id = json_string_value(json_object_get(result, "id"));
+                set_deployment_headers(call, w->deployment, id, true);
+                api_reply_json(call, 201, app_info(result, 0, w->deployment));
+        } else {
+                bool created = json_is_true(json_object_get(result, "created"));
+                const json_t *app = json_object_get(result, "app");
+                const char *version = app ? json_string_value(json_object_get(app, "version")) : NULL;
+                set_deployment_headers(call, w->deployment, call->id, created);
+                api_reply_json(call, created ? 201 : 200,
+                               json_pack("{s:s,s:s}", "deploymentId", w->deployment, "version",
+                                         version ? version : w->ts));
+        }
+        free(w);
+}
+
+static void submit(struct api_call *call, int kind, json_t *cmd, struct write_ctx *w) {
+        w->call = call;
+        w->kind = kind;
+        store_submit(call->m->store, cmd, write_done, w);
+}
+
+static struct write_ctx *write_new(void) {
+        struct write_ctx *w = xcalloc(1, sizeof *w);
+        uuid_random(w->deployment);
+        now_ts(w->ts);
+        return w;
+}
+
+void api_apps_create(struct api_call *call) {
+        if (!json_is_object(call->body)) {
+                api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
+                                                    "path", "/", "errors", "error.expected.jsobject"));
+                return;
+        }
+        struct err e = { 0 };
+        json_t *app = NULL;
+        if (app_normalize(call->body, "/", &app, &e) < 0) {
+                reply_invalid(call, &e);
+                err_release(&e);
+                return;
+        }
+        const char *id = json_string_value(json_object_get(app, "id"));
+        if (state_app_get(store_state(call->m->store), id)) {
+                api_reply_error(call, 409, "An app with id [%s] already exists.", id);
+                json_decref(app);
+                return;
+        }
+        struct write_ctx *w = write_new();
+        submit(call, WRITE_CREATE, json_pack("{s:s,s:i,s:o,s:s,s:s}", "type", "app_create", "v", 1, "app", app, "ts",
+                                             w->ts, "deploymentId", w->deployment),
+               w);
+}
+
+/* True if body is a rollback request: only "version" (and optionally "id"). */
+static bool is_rollback(const json_t *body) {
+        if (!json_is_string(json_object_get(body, "version")))
+                return false;
+        size_t n = json_object_size(body);
+        return n == 1 || (n == 2 && json_object_get(body, "id"));
+}
+
+/* Validates an update against the current state (fast 422), then submits it; the state machine
+ * applies it again to the state it has at commit time. */
+static void app_update(struct api_call *call, const char *id, json_t *body, bool partial, bool create,
+                       struct err *e, struct write_ctx *w) {
+        const json_t *current = state_app_get(store_state(call->m->store), id);
+        if (is_rollback(body)) {
+                const char *to = json_string_value(json_object_get(body, "version"));
+                int64_t ms;
+                char norm[25];
+                if (!current) {
+                        err_set(e, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+                        return;
+                }
+                if (time_parse_iso(to, &ms) < 0) {
+                        err_set(e, -ERR_INVALID, "Invalid version '%s': expected an ISO-8601 timestamp", to);
+                        return;
+                }
+                time_format_ms(ms, norm);
+                if (!state_app_at_version(store_state(call->m->store), id, norm)) {
+                        err_set(e, -ERR_NOT_FOUND, "App '%s' does not exist in version %s", id, to);
+                        return;
+                }
+                store_submit(call->m->store,
+                             json_pack("{s:s,s:i,s:s,s:s,s:s,s:s}", "type", "app_rollback", "v", 1, "id", id, "to",
+                                       norm, "ts", w->ts, "deploymentId", w->deployment),
+                             write_done, w);
+                return;
+        }
+        if (!current && !create) {
+                err_set(e, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+                return;
+        }
+        json_t *checked = NULL;
+        int r;
+        if (current && partial) {
+                r = app_apply_update(current, body, &checked, e);
+        } else {
+                _cleanup_(json_decrefp) json_t *full = json_deep_copy(body);
+                json_object_set_new(full, "id", json_string(id));
+                r = app_normalize(full, "/", &checked, e);
+        }
+        if (r < 0)
+                return;
+        json_decref(checked);
+        store_submit(call->m->store,
+                     json_pack("{s:s,s:i,s:s,s:O,s:b,s:b,s:s,s:s}", "type", "app_update", "v", 1, "id", id, "update",
+                               body, "partial", partial, "create", create, "ts", w->ts, "deploymentId",
+                               w->deployment),
+                     write_done, w);
+}
+
+static void app_write(struct api_call *call, bool partial, bool create) {
+        if (!json_is_object(call->body)) {
+                api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
+                                                    "path", "/", "errors", "error.expected.jsobject"));
+                return;
+        }
+        struct err e = { 0 };
+        _cleanup_free_ char *id = NULL;
+        if (app_id_resolve(call->id, "/", &id, &e) < 0) {
+                reply_invalid(call, &e);
+                err_release(&e);
+                return;
+        }
+        struct write_ctx *w = write_new();
+        w->call = call;
+        w->kind = WRITE_UPDATE;
+        free(call->id);
+        call->id = xstrdup(id);
+        app_update(call, id, call->body, partial, create, &e, w);
+        if (e.code < 0) {
+                free(w);
+                reply_invalid(call, &e);
+                err_release(&e);
+        }
+}
+
+void api_app_put(struct api_call *call) {
+        app_write(call, api_arg_bool(call, "partialUpdate", true), true);
+}
+
+void api_app_patch(struct api_call *call) {
+        app_write(call, true, false);
+}
+
+void api_app_delete(struct api_call *call) {
+        if (!state_app_get(store_state(call->m->store), call->id)) {
+                api_reply_error(call, 404, "App '%s' does not exist", call->id);
+                return;
+        }
+        struct write_ctx *w = write_new();
+        submit(call, WRITE_DELETE,
+               json_pack("{s:s,s:i,s:s,s:s}", "type", "app_delete", "v", 1, "id", call->id, "deploymentId",
+                         w->deployment),
+               w);
+}
+
+/* --- bulk PUT/PATCH /v2/apps --------------------------------------------------------------- */
+
+/* Marathon applies a bulk update as one deployment; here every app is one command in the same
+ * Raft entry (submitted in one loop turn). Each app is validated before anything is submitted,
+ * so an invalid element changes nothing. */
+struct bulk_ctx {
+        struct api_call *call;
+        size_t pending;
+        struct err first;
+        char deployment[37];
+        char ts[25];
+};
+
+static void bulk_done(void *data, int status, json_t *result, struct err *err) {
+        struct bulk_ctx *b = data;
+        if (status < 0 && b->first.code == 0) {
+                b->first.code = err->code;
+                b->first.msg = xstrdup(err_msg(err));
+                if (err->details)
+                        b->first.details = json_incref(err->details);
+        }
+        if (--b->pending > 0)
+                return;
+        struct api_call *call = b->call;
+        if (b->first.code < 0) {
+                reply_invalid(call, &b->first);
+        } else {
+                http_request_add_header(call->req, "Marathon-Deployment-Id", b->deployment);
+                api_reply_json(call, 200, json_pack("{s:s,s:s}", "deploymentId", b->deployment, "version", b->ts));
+        }
+        err_release(&b->first);
+        free(b);
+}
+
+static void prefix_details(struct err *e, size_t index) {
+        json_t *d;
+        size_t i;
+        if (!json_is_array(e->details))
+                return;
+        json_array_foreach(e->details, i, d) {
+                const char *p = json_string_value(json_object_get(d, "path"));
+                _cleanup_free_ char *np = xasprintf("/(%zu)%s", index, p && !streq(p, "/") ? p : "");
+                json_object_set_new(d, "path", json_string(np));
+        }
+}
+
+void api_apps_bulk_update(struct api_call *call) {
+        bool patch = streq(http_request_method(call->req), "PATCH");
+        bool partial = patch || api_arg_bool(call, "partialUpdate", true);
+        if (!json_is_array(call->body)) {
+                api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
+                                                    "path", "/", "errors", "error.expected.jsarray"));
+                return;
+        }
+        if (json_array_size(call->body) > 1000) {
+                api_reply_error(call, 413, "A bulk update may change at most 1000 apps");
+                return;
+        }
+        struct state *st = store_state(call->m->store);
+        json_t *cmds = json_array();
+        struct bulk_ctx *b = xcalloc(1, sizeof *b);
+        b->call = call;
+        uuid_random(b->deployment);
+        now_ts(b->ts);
+        size_t i;
+        json_t *el;
+        struct err e = { 0 };
+        json_array_foreach(call->body, i, el) {
+                const char *raw = json_string_value(json_object_get(el, "id"));
+                _cleanup_free_ char *id = NULL;
+                if (!json_is_object(el) || !raw) {
+                        err_set(&e, -ERR_INVALID, "Object is not valid");
+                        err_set_details(&e, json_pack("[{s:s++,s:[s]}]", "path", "/(", "", ")/id", "errors",
+                                                      "error.path.missing"));
+                        prefix_details(&e, i);
+                        break;
+                }
+                if (app_id_resolve(raw, "/", &id, &e) < 0) {
+                        prefix_details(&e, i);
+                        break;
+                }
+                const json_t *current = state_app_get(st, id);
+                if (!current && patch) {
+                        err_set(&e, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+                        break;
+                }
+                json_t *checked = NULL;
+                int r = current && partial ? app_apply_update(current, el, &checked, &e)
+                                           : app_normalize(el, "/", &checked, &e);
+                if (r < 0) {
+                        prefix_details(&e, i);
+                        break;
+                }
+                json_decref(checked);
+                json_array_append_new(cmds, json_pack("{s:s,s:i,s:s,s:O,s:b,s:b,s:s,s:s}", "type", "app_update", "v",
+                                                      1, "id", id, "update", el, "partial", partial, "create", !patch,
+                                                      "ts", b->ts, "deploymentId", b->deployment));
+        }
+        if (e.code < 0) {
+                json_decref(cmds);
+                free(b);
+                reply_invalid(call, &e);
+                err_release(&e);
+                return;
+        }
+        b->pending = json_array_size(cmds);
+        if (b->pending == 0) {
+                json_decref(cmds);
+                http_request_add_header(call->req, "Marathon-Deployment-Id", b->deployment);
+                api_reply_json(call, 200, json_pack("{s:s,s:s}", "deploymentId", b->deployment, "version", b->ts));
+                free(b);
+                return;
+        }
+        json_array_foreach(cmds, i, el)
+                store_submit(call->m->store, json_incref(el), bulk_done, b);
+        json_decref(cmds);
+}
+
+/* --- resources that belong to later layers (agents, deployments) -------------------------- */
+
+void api_deployments_list(struct api_call *call) {
+        /* Without agents every deployment completes within its request (see README). */
+        api_reply_json(call, 200, json_array());
+}
+
+void api_tasks_list(struct api_call *call) {
+        api_reply_json(call, 200, json_pack("{s:[]}", "tasks"));
+}
+
+void api_queue_list(struct api_call *call) {
+        api_reply_json(call, 200, json_pack("{s:[]}", "queue"));
+}

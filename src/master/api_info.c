@@ -1,0 +1,114 @@
+/* api_info.c — /ping, /v2/info, /v2/leader, /v1/cluster and /metrics. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/strbuf.h"
+#include "master/master_internal.h"
+
+#define STRATA_VERSION "0.1.0"
+/* The Marathon API level Strata implements; tools compare against it. */
+#define MARATHON_COMPAT_VERSION "1.10.26"
+
+void api_ping(struct api_call *call) {
+        const char *accept = http_request_header(call->req, "Accept");
+        if (accept && strstr(accept, "application/json") && !strstr(accept, "text/plain"))
+                api_reply_text(call, 200, "application/json", "\"pong\"");
+        else
+                api_reply_text(call, 200, "text/plain", "pong");
+}
+
+static const char *leader_http(struct master *m, struct store_status *st) {
+        store_status(m->store, st);
+        return st->is_leader ? m->http_advertised : st->leader_http;
+}
+
+void api_leader(struct api_call *call) {
+        struct store_status st;
+        const char *leader = leader_http(call->m, &st);
+        if (!leader) {
+                api_reply_error(call, 404, "There is no leader");
+                return;
+        }
+        api_reply_json(call, 200, json_pack("{s:s}", "leader", leader));
+}
+
+void api_info(struct api_call *call) {
+        struct master *m = call->m;
+        struct store_status st;
+        const char *leader = leader_http(m, &st);
+        const char *colon = strrchr(m->http_advertised, ':');
+        int port = colon ? atoi(colon + 1) : 8080;
+        _cleanup_free_ char *host = xstrndup(m->http_advertised, colon ? (size_t)(colon - m->http_advertised) : strlen(m->http_advertised));
+        _cleanup_free_ char *webui = xasprintf("http://%s", m->http_advertised);
+        json_t *config = json_pack(
+                "{s:[s],s:s,s:s,s:[],s:s,s:b,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:s}", "access_control_allow_origin", "*",
+                "executor", "//cmd", "framework_name", "marathon", "features", "hostname", host, "ha",
+                m->cfg.n_masters > 1, "local_port_min", 10000, "local_port_max", 20000, "master", "strata",
+                "mesos_role", "*", "mesos_user", "root", "webui_url", webui, "task_launch_timeout", 300000,
+                "default_network_name", "dcos");
+        json_t *info = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:s,s:o,s:{s:s,s:i,s:i},s:{s:i,s:i}}", "name", "marathon",
+                                 "version", MARATHON_COMPAT_VERSION, "buildref", "strata-" STRATA_VERSION,
+                                 "strata_version", STRATA_VERSION, "elected", st.is_leader, "leader",
+                                 leader ? json_string(leader) : json_null(), "frameworkId", "strata-marathon",
+                                 "marathon_config", config, "zookeeper_config", "zk", "strata-raft",
+                                 "zk_max_versions", 50, "zk_timeout", 10000, "http_config", "http_port", port,
+                                 "https_port", 8443);
+        api_reply_json(call, 200, info);
+}
+
+struct cluster_ctx {
+        json_t *masters;
+        struct state *state;
+        uint64_t leader_id;
+};
+
+static void add_server(uint64_t id, const char *raft_addr, bool voter, void *data) {
+        struct cluster_ctx *c = data;
+        char ids[32];
+        snprintf(ids, sizeof ids, "%" PRIu64, id);
+        const struct state_master *sm = state_master_by_raft_addr(c->state, raft_addr);
+        json_array_append_new(c->masters,
+                              json_pack("{s:s,s:s,s:o,s:b,s:b}", "id", ids, "raftAddress", raft_addr, "httpAddress",
+                                        sm && sm->http_addr ? json_string(sm->http_addr) : json_null(), "voter",
+                                        voter, "leader", id == c->leader_id));
+}
+
+void api_cluster(struct api_call *call) {
+        struct master *m = call->m;
+        struct store_status st;
+        const char *leader = leader_http(m, &st);
+        struct cluster_ctx c = { json_array(), store_state(m->store), st.leader_id };
+        store_servers_foreach(m->store, add_server, &c);
+        json_t *body = json_pack("{s:o,s:s,s:I,s:I,s:I,s:I,s:o}", "leader", leader ? json_string(leader) : json_null(),
+                                 "state", st.state, "term", (json_int_t)st.term, "commitIndex",
+                                 (json_int_t)st.commit_index, "lastApplied", (json_int_t)st.last_applied,
+                                 "lastIndex", (json_int_t)st.last_index, "masters", c.masters);
+        char self[32];
+        snprintf(self, sizeof self, "%" PRIu64, st.id);
+        json_object_set_new(body, "self", json_string(self));
+        api_reply_json(call, 200, body);
+}
+
+void api_metrics(struct api_call *call) {
+        struct master *m = call->m;
+        struct store_status st;
+        store_status(m->store, &st);
+        struct strbuf sb = { 0 };
+        strbuf_printf(&sb,
+                      "# HELP strata_raft_term Current Raft term of this master.\n"
+                      "# TYPE strata_raft_term gauge\nstrata_raft_term %" PRIu64 "\n"
+                      "# HELP strata_raft_commit_index Highest committed Raft index.\n"
+                      "# TYPE strata_raft_commit_index gauge\nstrata_raft_commit_index %" PRIu64 "\n"
+                      "# HELP strata_raft_last_applied Highest Raft index applied to the state machine.\n"
+                      "# TYPE strata_raft_last_applied gauge\nstrata_raft_last_applied %" PRIu64 "\n"
+                      "# HELP strata_master_leader 1 if this master is the leader.\n"
+                      "# TYPE strata_master_leader gauge\nstrata_master_leader %d\n"
+                      "# HELP strata_apps Number of apps in the replicated state.\n"
+                      "# TYPE strata_apps gauge\nstrata_apps %zu\n",
+                      st.term, st.commit_index, st.last_applied, st.is_leader ? 1 : 0,
+                      state_app_count(store_state(m->store)));
+        _cleanup_free_ char *text = strbuf_steal(&sb);
+        api_reply_text(call, 200, "text/plain; version=0.0.4", text);
+}

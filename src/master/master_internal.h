@@ -1,0 +1,84 @@
+/* master_internal.h — the master daemon's owner object and the API plumbing its files share. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "common/err.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "store/store.h"
+
+/* Largest request body the API accepts (413 beyond). */
+#define MASTER_MAX_BODY (1024 * 1024)
+
+struct master_config {
+        char *data_dir;
+        char *http_addr;      /* bind address, "0.0.0.0:8080" */
+        char *raft_addr;      /* bind/advertised raft address "host:port" */
+        char *advertise;      /* host other masters and clients reach us at */
+        char **masters;       /* initial voters (raft addresses); NULL-terminated, may be empty */
+        size_t n_masters;
+        bool dev;
+};
+
+struct master {
+        uv_loop_t *loop;
+        struct master_config cfg;
+        char *http_advertised; /* "host:port" of our API as others reach it */
+        struct store *store;
+        struct http_server *http;
+        struct http_client *client;
+        uv_signal_t sigint, sigterm;
+        bool stopping;
+};
+
+/* One API call in flight: the request plus what the router parsed out of its path. */
+struct api_call {
+        struct master *m;
+        struct http_request *req;
+        const char *path;  /* with any /marathon or /service/marathon prefix removed */
+        char *id;          /* resource id parsed from the path (owned), e.g. "/prod/web" */
+        char *sub;         /* trailing segment after the id: "versions/<ts>" … (owned), or NULL */
+        json_t *body;      /* parsed JSON body when the route wants one (owned) */
+};
+
+/* Route handler: must end in exactly one api_reply*. */
+typedef void (*api_handler_fn)(struct api_call *call);
+
+/* Entry point for every HTTP request (http_handler_cb). */
+void api_dispatch(struct http_request *req, void *data);
+
+/* Responses. Each frees the call. */
+void api_reply_json(struct api_call *call, int status, json_t *body);          /* steals body */
+void api_reply_text(struct api_call *call, int status, const char *ct, const char *text);
+/* Marathon error body {"message":…} (+ "details" when err has them), status from err. */
+void api_reply_err(struct api_call *call, struct err *err);
+void api_reply_error(struct api_call *call, int status, const char *fmt, ...) _printf_(3, 4);
+
+/* Query helpers. */
+bool api_arg_bool(struct api_call *call, const char *name, bool dflt);
+
+/* Handlers, one file per resource. */
+void api_apps_list(struct api_call *call);
+void api_apps_create(struct api_call *call);
+void api_apps_bulk_update(struct api_call *call);
+void api_app_get(struct api_call *call);
+void api_app_put(struct api_call *call);
+void api_app_patch(struct api_call *call);
+void api_app_delete(struct api_call *call);
+void api_app_versions(struct api_call *call);
+void api_app_version(struct api_call *call);
+void api_app_tasks(struct api_call *call);
+void api_deployments_list(struct api_call *call);
+void api_tasks_list(struct api_call *call);
+void api_queue_list(struct api_call *call);
+void api_info(struct api_call *call);
+void api_leader(struct api_call *call);
+void api_ping(struct api_call *call);
+void api_cluster(struct api_call *call);
+void api_metrics(struct api_call *call);
+
+/* Forwards the call unchanged to the leader's API and relays the answer (forward.c). */
+void forward_to_leader(struct api_call *call);

@@ -1,0 +1,31 @@
+/* http_client.h — asynchronous HTTP client: libcurl's multi interface on the libuv loop. */
+#pragma once
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "common/err.h"
+
+struct http_client;
+
+struct http_client_response {
+        long status;
+        const char *body; /* NUL-terminated */
+        size_t len;
+        const char *headers; /* raw header block, "Name: value\r\n"… */
+};
+
+/* Called once per request on the loop: status 0 with resp, or < 0 with err (connect failure,
+ * timeout, response over the size limit). resp and its strings live until the callback returns. */
+typedef void (*http_client_cb)(void *data, int status, const struct http_client_response *resp, struct err *err);
+
+struct http_client *http_client_new(uv_loop_t *loop);
+/* Cancels outstanding requests (their callbacks are not called) and frees the client once its
+ * handles are closed. */
+void http_client_free(struct http_client *c);
+/* Starts a request. headers is a NULL-terminated list of "Name: value" strings (may be NULL).
+ * The body is copied. timeout_ms 0 means 30 s. Responses larger than 64 MiB fail. */
+void http_client_request(struct http_client *c, const char *method, const char *url, const char *const *headers,
+                         const char *body, size_t len, long timeout_ms, http_client_cb cb, void *data);
+/* Looks up a response header (case-insensitive); returns a new string or NULL. */
+char *http_client_response_header(const struct http_client_response *resp, const char *name);

@@ -1,0 +1,62 @@
+/* http_server.h — HTTP server: libmicrohttpd in epoll mode, driven from the libuv loop.
+ *
+ * MHD never runs its own thread: its epoll fd is watched with uv_poll and MHD_run is called
+ * when it is readable or when MHD's timeout expires. A handler may answer at once or later
+ * (the connection is suspended meanwhile), so handlers can wait for Raft commits, forwarded
+ * requests or long polls without blocking the loop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/err.h"
+
+struct http_server;
+struct http_request;
+
+/* Called once per complete request (body fully received and within the size limit). The
+ * handler must eventually call http_respond exactly once, now or later on the loop. */
+typedef void (*http_handler_cb)(struct http_request *req, void *data);
+
+struct http_server_config {
+        uv_loop_t *loop;
+        const char *addr;       /* "host:port" or ":port" (all interfaces) */
+        size_t max_body;        /* larger bodies get 413 without reaching the handler */
+        http_handler_cb handler;
+        void *data;
+};
+
+/* Binds and starts serving. Returns 0 or -errno with err saying which address failed. */
+int http_server_new(const struct http_server_config *cfg, struct http_server **ret, struct err *err);
+/* Stops listening, closes connections and frees the server once its handles are closed. */
+void http_server_free(struct http_server *s);
+/* The bound port (useful with port 0). */
+uint16_t http_server_port(const struct http_server *s);
+
+/* Request accessors; strings are valid until http_respond. */
+const char *http_request_method(const struct http_request *r);
+/* The path without the query string, percent-decoded by MHD. */
+const char *http_request_path(const struct http_request *r);
+/* The raw query string (without '?'), "" if none. */
+const char *http_request_query(const struct http_request *r);
+/* First value of query parameter name, or NULL. Bare "?force" yields "". */
+const char *http_request_arg(const struct http_request *r, const char *name);
+/* Calls cb for every value of query parameter name (for repeated "embed=…"). */
+void http_request_args_foreach(const struct http_request *r, const char *name,
+                               void (*cb)(const char *value, void *data), void *data);
+/* A request header (case-insensitive), or NULL. */
+const char *http_request_header(const struct http_request *r, const char *name);
+const char *http_request_body(const struct http_request *r, size_t *len);
+/* Peer address as "ip", for logs. */
+const char *http_request_peer(const struct http_request *r);
+/* Opaque per-request user slot. */
+void http_request_set_data(struct http_request *r, void *data);
+void *http_request_get_data(const struct http_request *r);
+
+/* Adds a response header (before http_respond). */
+void http_request_add_header(struct http_request *r, const char *name, const char *value);
+/* Sends the response; takes a copy of body. Safe to call from any loop callback. */
+void http_respond(struct http_request *r, int status, const char *content_type, const char *body,
+                  size_t len);
