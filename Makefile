@@ -40,9 +40,7 @@ check: build $(ASAN_BUILD)/build.ninja
 	/usr/bin/python3 test/run_all.py --build $(BUILD) --asan-build $(ASAN_BUILD)
 
 fuzz: deps
-	CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false 2>/dev/null || true
-	ninja -C build-fuzz
-	/usr/bin/python3 test/run_fuzz.py --build build-fuzz --seconds $${FUZZ_SECONDS:-60}
+	/usr/bin/python3 test/run_all.py --only fuzz --fuzz-seconds $${FUZZ_SECONDS:-300}
 
 bench: build
 	/usr/bin/python3 bench/bench_api.py --build $(BUILD)

@@ -1,0 +1,157 @@
+"""Fixtures for end-to-end tests: real `strata` processes on loopback, killed for real."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STRATA = os.environ.get("STRATA_BIN", os.path.join(ROOT, "build", "strata"))
+FIXTURES = os.environ.get("STRATA_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Master:
+    """One `strata master` (or `strata dev`) process with its own data dir and ports."""
+
+    def __init__(self, data_dir, http_port, raft_port, masters=None, dev=False, log=None):
+        self.data_dir = data_dir
+        self.http_port = http_port
+        self.raft_port = raft_port
+        self.masters = masters
+        self.dev = dev
+        self.proc = None
+        self.log_path = log or os.path.join(data_dir + ".log")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def raft_addr(self):
+        return f"127.0.0.1:{self.raft_port}"
+
+    def start(self):
+        cmd = [STRATA, "dev" if self.dev else "master", "--data-dir", self.data_dir,
+               "--http", f"127.0.0.1:{self.http_port}", "--raft", self.raft_addr]
+        if self.masters:
+            cmd += ["--masters", ",".join(self.masters)]
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
+        return self
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if getattr(self, "logf", None):
+            self.logf.close()
+            self.logf = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.get(self.url + path, **kw)
+
+    def wait_ready(self, timeout=15):
+        """Until this master answers /ping and knows a leader."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"master exited with {self.proc.returncode}; log:\n" + self.log())
+            try:
+                r = requests.get(self.url + "/v2/leader", timeout=1)
+                if r.status_code == 200:
+                    return r.json()["leader"]
+                last = r.text
+            except requests.RequestException as e:
+                last = str(e)
+            time.sleep(0.05)
+        raise TimeoutError(f"master {self.url} not ready: {last}\n" + self.log())
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+
+@pytest.fixture
+def tmpdir_path():
+    d = tempfile.mkdtemp(prefix="strata-e2e-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def master(tmpdir_path):
+    """A single master (cluster of one)."""
+    m = Master(os.path.join(tmpdir_path, "m0"), free_port(), free_port()).start()
+    m.wait_ready()
+    yield m
+    m.stop()
+
+
+class Cluster:
+    def __init__(self, base, n=3):
+        raft_ports = [free_port() for _ in range(n)]
+        addrs = [f"127.0.0.1:{p}" for p in raft_ports]
+        self.masters = [Master(os.path.join(base, f"m{i}"), free_port(), raft_ports[i], masters=addrs)
+                        for i in range(n)]
+
+    def start(self):
+        for m in self.masters:
+            m.start()
+        for m in self.masters:
+            m.wait_ready(30)
+        return self
+
+    def leader(self, timeout=10):
+        """The master that is leader (by its own /v1/cluster view)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for m in self.masters:
+                if not m.alive():
+                    continue
+                try:
+                    c = m.get("/v1/cluster", params={"stale": "true"}, timeout=1).json()
+                    if c.get("state") == "leader":
+                        return m
+                except (requests.RequestException, ValueError):
+                    pass
+            time.sleep(0.05)
+        raise TimeoutError("no leader")
+
+    def stop(self):
+        for m in self.masters:
+            m.stop()
+
+
+@pytest.fixture
+def cluster(tmpdir_path):
+    c = Cluster(tmpdir_path).start()
+    yield c
+    c.stop()
