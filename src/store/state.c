@@ -1,0 +1,350 @@
+/* state.c — the replicated state in memory: apps with their version history (hashed by id,
+ * listed in creation order), the service-port index and the masters registry. */
+#include "store/state.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/timeutil.h"
+#include "model/app.h"
+#include "store/state_internal.h"
+
+struct state_app {
+        char *id;
+        uint64_t hash;
+        json_t *versions[APP_MAX_VERSIONS]; /* oldest first; versions[n_versions - 1] is current */
+        size_t n_versions;
+        int64_t version_ms; /* of the current document */
+        struct state_app *prev, *next; /* creation order */
+        struct state_app *chain;       /* hash bucket */
+};
+
+struct state {
+        struct state_app **buckets;
+        size_t n_buckets; /* a power of two */
+        size_t n_apps;
+        struct state_app *first, *last;
+        /* Service-port index: how many current app documents hold each port (0..65535). */
+        uint16_t port_refs[65536];
+        struct state_master *masters;
+        size_t n_masters;
+};
+
+static uint64_t hash_str(const char *p) {
+        /* FNV-1a, 64 bit. */
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (; *p; p++) {
+                h ^= (unsigned char)*p;
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+struct state *state_new(void) {
+        struct state *s = xcalloc(1, sizeof *s);
+        s->n_buckets = 64;
+        s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
+        return s;
+}
+
+static void app_free(struct state_app *a) {
+        for (size_t i = 0; i < a->n_versions; i++)
+                json_decref(a->versions[i]);
+        free(a->id);
+        free(a);
+}
+
+static void masters_clear(struct state *s) {
+        for (size_t i = 0; i < s->n_masters; i++) {
+                free(s->masters[i].raft_addr);
+                free(s->masters[i].http_addr);
+        }
+        free(s->masters);
+        s->masters = NULL;
+        s->n_masters = 0;
+}
+
+void state_clear(struct state *s) {
+        struct state_app *a = s->first;
+        while (a) {
+                struct state_app *next = a->next;
+                app_free(a);
+                a = next;
+        }
+        memset(s->buckets, 0, s->n_buckets * sizeof *s->buckets);
+        s->first = s->last = NULL;
+        s->n_apps = 0;
+        memset(s->port_refs, 0, sizeof s->port_refs);
+        masters_clear(s);
+}
+
+void state_free(struct state *s) {
+        if (!s)
+                return;
+        state_clear(s);
+        free(s->buckets);
+        free(s);
+}
+
+static struct state_app *lookup(const struct state *s, const char *id) {
+        if (!id)
+                return NULL;
+        uint64_t h = hash_str(id);
+        for (struct state_app *a = s->buckets[h & (s->n_buckets - 1)]; a; a = a->chain)
+                if (a->hash == h && streq(a->id, id))
+                        return a;
+        return NULL;
+}
+
+static void rehash(struct state *s) {
+        size_t n = s->n_buckets * 2;
+        struct state_app **b = xcalloc(n, sizeof *b);
+        for (struct state_app *a = s->first; a; a = a->next) {
+                size_t i = a->hash & (n - 1);
+                a->chain = b[i];
+                b[i] = a;
+        }
+        free(s->buckets);
+        s->buckets = b;
+        s->n_buckets = n;
+}
+
+static const json_t *current(const struct state_app *a) {
+        return a->versions[a->n_versions - 1];
+}
+
+const json_t *state_app_get(const struct state *s, const char *id) {
+        struct state_app *a = lookup(s, id);
+        return a ? current(a) : NULL;
+}
+
+size_t state_app_count(const struct state *s) {
+        return s->n_apps;
+}
+
+int state_apps_foreach(const struct state *s, int (*cb)(const json_t *app, void *data), void *data) {
+        for (struct state_app *a = s->first; a; a = a->next) {
+                int r = cb(current(a), data);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+json_t *state_app_versions(const struct state *s, const char *id) {
+        struct state_app *a = lookup(s, id);
+        if (!a)
+                return NULL;
+        json_t *arr = json_array();
+        for (size_t i = a->n_versions; i > 0; i--)
+                json_array_append(arr, json_object_get(a->versions[i - 1], "version"));
+        return arr;
+}
+
+const json_t *state_app_at_version(const struct state *s, const char *id, const char *ts) {
+        struct state_app *a = lookup(s, id);
+        if (!a || !ts)
+                return NULL;
+        /* Compare instants, so "…51.164Z" and "…51.164+00:00" name the same version. */
+        int64_t want;
+        bool parsed = time_parse_iso(ts, &want) == 0;
+        for (size_t i = a->n_versions; i > 0; i--) {
+                const char *v = json_string_value(json_object_get(a->versions[i - 1], "version"));
+                int64_t ms;
+                if (!v)
+                        continue;
+                if (streq(v, ts) || (parsed && time_parse_iso(v, &ms) == 0 && ms == want))
+                        return a->versions[i - 1];
+        }
+        return NULL;
+}
+
+int64_t state_app_version_ms(const struct state *s, const char *id) {
+        struct state_app *a = lookup(s, id);
+        return a ? a->version_ms : -1;
+}
+
+bool state_port_taken(const struct state *s, int port) {
+        return port > 0 && port < 65536 && s->port_refs[port] > 0;
+}
+
+static void port_take(int port, void *data) {
+        struct state *s = data;
+        if (port > 0 && port < 65536 && s->port_refs[port] < UINT16_MAX)
+                s->port_refs[port]++;
+}
+
+static void port_release(int port, void *data) {
+        struct state *s = data;
+        if (port > 0 && port < 65536 && s->port_refs[port] > 0)
+                s->port_refs[port]--;
+}
+
+void state_app_push(struct state *s, json_t *doc) {
+        const char *id = json_string_value(json_object_get(doc, "id"));
+        struct state_app *a = lookup(s, id);
+        if (!a) {
+                if (s->n_apps + 1 > s->n_buckets)
+                        rehash(s);
+                a = xcalloc(1, sizeof *a);
+                a->id = xstrdup(id);
+                a->hash = hash_str(a->id);
+                size_t i = a->hash & (s->n_buckets - 1);
+                a->chain = s->buckets[i];
+                s->buckets[i] = a;
+                a->prev = s->last;
+                if (s->last)
+                        s->last->next = a;
+                else
+                        s->first = a;
+                s->last = a;
+                s->n_apps++;
+        } else {
+                app_service_ports_foreach(current(a), port_release, s);
+        }
+        if (a->n_versions == APP_MAX_VERSIONS) {
+                json_decref(a->versions[0]);
+                memmove(a->versions, a->versions + 1, (APP_MAX_VERSIONS - 1) * sizeof a->versions[0]);
+                a->n_versions--;
+        }
+        a->versions[a->n_versions++] = doc;
+        app_service_ports_foreach(doc, port_take, s);
+        int64_t ms;
+        a->version_ms = time_parse_iso(json_string_value(json_object_get(doc, "version")) ?: "", &ms) == 0 ? ms : -1;
+}
+
+bool state_app_remove(struct state *s, const char *id) {
+        struct state_app *a = lookup(s, id);
+        if (!a)
+                return false;
+        app_service_ports_foreach(current(a), port_release, s);
+        struct state_app **pp = &s->buckets[a->hash & (s->n_buckets - 1)];
+        while (*pp != a)
+                pp = &(*pp)->chain;
+        *pp = a->chain;
+        if (a->prev)
+                a->prev->next = a->next;
+        else
+                s->first = a->next;
+        if (a->next)
+                a->next->prev = a->prev;
+        else
+                s->last = a->prev;
+        s->n_apps--;
+        app_free(a);
+        return true;
+}
+
+const struct state_master *state_master_by_raft_addr(const struct state *s, const char *raft_addr) {
+        if (!raft_addr)
+                return NULL;
+        for (size_t i = 0; i < s->n_masters; i++)
+                if (s->masters[i].raft_addr && streq(s->masters[i].raft_addr, raft_addr))
+                        return &s->masters[i];
+        return NULL;
+}
+
+const struct state_master *state_master_by_id(const struct state *s, uint64_t raft_id) {
+        for (size_t i = 0; i < s->n_masters; i++)
+                if (s->masters[i].raft_id == raft_id)
+                        return &s->masters[i];
+        return NULL;
+}
+
+size_t state_master_count(const struct state *s) {
+        return s->n_masters;
+}
+
+const struct state_master *state_master_at(const struct state *s, size_t i) {
+        return i < s->n_masters ? &s->masters[i] : NULL;
+}
+
+void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, const char *http_addr) {
+        struct state_master *m = (struct state_master *)state_master_by_id(s, raft_id);
+        if (!m) {
+                s->masters = xrealloc(s->masters, (s->n_masters + 1) * sizeof *s->masters);
+                m = &s->masters[s->n_masters++];
+                *m = (struct state_master){ .raft_id = raft_id };
+        }
+        free(m->raft_addr);
+        free(m->http_addr);
+        m->raft_addr = raft_addr ? xstrdup(raft_addr) : NULL;
+        m->http_addr = http_addr ? xstrdup(http_addr) : NULL;
+}
+
+/* Snapshot encoding (the "state" member of a snapshot):
+ * | key     | value                                                                   |
+ * | apps    | [{"id": "/x", "versions": [canonical doc, …]}] in creation order, oldest version first |
+ * | masters | [{"raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"}]                   |
+ */
+json_t *state_to_json(const struct state *s) {
+        json_t *apps = json_array();
+        for (struct state_app *a = s->first; a; a = a->next) {
+                json_t *versions = json_array();
+                for (size_t i = 0; i < a->n_versions; i++)
+                        json_array_append(versions, a->versions[i]);
+                json_array_append_new(apps, json_pack("{s:s,s:o}", "id", a->id, "versions", versions));
+        }
+        json_t *masters = json_array();
+        for (size_t i = 0; i < s->n_masters; i++) {
+                const struct state_master *m = &s->masters[i];
+                json_t *o = json_pack("{s:I}", "raft_id", (json_int_t)m->raft_id);
+                if (m->raft_addr)
+                        json_object_set_new(o, "raft_addr", json_string(m->raft_addr));
+                if (m->http_addr)
+                        json_object_set_new(o, "http_addr", json_string(m->http_addr));
+                json_array_append_new(masters, o);
+        }
+        return json_pack("{s:o,s:o}", "apps", apps, "masters", masters);
+}
+
+/* Checks the whole document before touching s, so a bad snapshot leaves the state as it was. */
+static int check_doc(const json_t *doc, struct err *err) {
+        json_t *apps = json_object_get(doc, "apps"), *masters = json_object_get(doc, "masters");
+        size_t i, j;
+        json_t *a, *v, *m;
+        if (!json_is_object(doc) || (apps && !json_is_array(apps)) || (masters && !json_is_array(masters)))
+                return err_set(err, -EINVAL, "state: expected {\"apps\": [...], \"masters\": [...]}");
+        json_array_foreach(apps, i, a) {
+                const char *id = json_string_value(json_object_get(a, "id"));
+                json_t *versions = json_object_get(a, "versions");
+                if (!id || !json_is_array(versions) || json_array_size(versions) == 0)
+                        return err_set(err, -EINVAL, "state: apps[%zu]: expected id and versions", i);
+                json_array_foreach(versions, j, v) {
+                        const char *vid = json_string_value(json_object_get(v, "id"));
+                        if (!vid || !streq(vid, id) || !json_is_string(json_object_get(v, "version")))
+                                return err_set(err, -EINVAL, "state: apps[%zu] ('%s'): version %zu malformed", i,
+                                               id, j);
+                }
+        }
+        json_array_foreach(masters, i, m) {
+                if (!json_is_integer(json_object_get(m, "raft_id")))
+                        return err_set(err, -EINVAL, "state: masters[%zu]: expected raft_id", i);
+        }
+        return 0;
+}
+
+int state_from_json(struct state *s, const json_t *doc, struct err *err) {
+        int r = check_doc(doc, err);
+        if (r < 0)
+                return r;
+        state_clear(s);
+        size_t i, j;
+        json_t *a, *v, *m;
+        json_array_foreach(json_object_get(doc, "apps"), i, a) {
+                json_t *versions = json_object_get(a, "versions");
+                /* A snapshot never holds more than APP_MAX_VERSIONS; keep the newest if one does. */
+                size_t n = json_array_size(versions), skip = n > APP_MAX_VERSIONS ? n - APP_MAX_VERSIONS : 0;
+                json_array_foreach(versions, j, v) {
+                        if (j >= skip)
+                                state_app_push(s, json_incref(v));
+                }
+        }
+        json_array_foreach(json_object_get(doc, "masters"), i, m) {
+                state_master_set(s, (uint64_t)json_integer_value(json_object_get(m, "raft_id")),
+                                 json_string_value(json_object_get(m, "raft_addr")),
+                                 json_string_value(json_object_get(m, "http_addr")));
+        }
+        return 0;
+}

@@ -37,6 +37,8 @@ const json_t *state_app_at_version(const struct state *s, const char *id, const 
 
 /* Masters registry. Returns NULL if no master with that raft address announced itself. */
 const struct state_master *state_master_by_raft_addr(const struct state *s, const char *raft_addr);
+/* The same, by raft id (what Raft reports as the leader). */
+const struct state_master *state_master_by_id(const struct state *s, uint64_t raft_id);
 size_t state_master_count(const struct state *s);
 const struct state_master *state_master_at(const struct state *s, size_t i);
 

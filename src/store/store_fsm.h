@@ -1,0 +1,29 @@
+/* store_fsm.h — the state machine's command dispatch: one table row per command type.
+ *
+ * Every command is a JSON object {"type": "...", "v": 1, "ignorable": false, ...payload}. Missing
+ * "v" means 1. A command type this master does not know, or a version outside the row's range,
+ * is skipped (status 0, no result) when the command says "ignorable": true, and is an error
+ * otherwise — so masters can be upgraded one at a time (DESIGN.md §4).
+ *
+ * Handlers are deterministic (no clock, no randomness: times come from the command's "ts") and
+ * atomic: on error the state is unchanged. */
+#pragma once
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "store/state.h"
+
+/* Applies one command to s. When ret_result is non-NULL (the master that submitted the command
+ * and waits for its outcome) the command's result is stored there (a new reference, possibly
+ * NULL); followers pass NULL and no result is built. err may be NULL. Returns 0 or a negative
+ * code (-ERR_NOT_FOUND, -ERR_CONFLICT, -ERR_INVALID, -ENOTSUP for an unknown command…). */
+int store_fsm_apply(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+
+/* Command handlers, one file per family (fsm_apps.c, fsm_masters.c). Same contract as
+ * store_fsm_apply, for a command whose type and version the table matched. */
+int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_app_update(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_app_rollback(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_app_delete(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_master_set(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
