@@ -34,7 +34,10 @@ int snapshot_encode(const struct state *s, void **ret, size_t *ret_len) {
         _cleanup_(json_decrefp) json_t *doc = json_pack("{s:i,s:o}", "format", SNAPSHOT_FORMAT, "state",
                                                           state_to_json(s));
         struct rbuf b = { 0 };
-        if (!doc || json_dump_callback(doc, rbuf_put, &b, JSON_COMPACT) < 0 || b.len == 0) {
+        /* Padded with whitespace to a multiple of 8 bytes, like log entries (store_batch.c). */
+        static const char spaces[8] = "        ";
+        if (!doc || json_dump_callback(doc, rbuf_put, &b, JSON_COMPACT) < 0 || b.len == 0 ||
+            (b.len % 8 && rbuf_put(spaces, 8 - b.len % 8, &b) < 0)) {
                 raft_free(b.base);
                 return -ENOMEM;
         }

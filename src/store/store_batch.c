@@ -247,9 +247,13 @@ static void submit_one_entry(struct store *s) {
         char head[STORE_ENTRY_OVERHEAD];
         int hn = snprintf(head, sizeof head, "{\"o\":%" PRIu64 ",\"n\":\"%s\",\"s\":%" PRIu64 ",\"c\":[", s->id,
                           s->nonce, b->seq);
-        struct raft_buffer buf = { .len = (size_t)hn + 2 };
+        size_t len = (size_t)hn + 2;
         for (struct store_cmd *c = b->cmds.head; c; c = c->next)
-                buf.len += c->len + 1;
+                len += c->len + 1;
+        /* libraft's disk format needs entry lengths that are multiples of 8 (it asserts that only
+         * in debug builds, and writes a segment it later finds corrupt otherwise): pad with
+         * JSON whitespace. */
+        struct raft_buffer buf = { .len = (len + 7) & ~(size_t)7 };
         buf.base = raft_malloc(buf.len);
         if (!buf.base)
                 abort();
@@ -264,7 +268,7 @@ static void submit_one_entry(struct store *s) {
         }
         *p++ = ']';
         *p++ = '}';
-        buf.len = (size_t)(p - (char *)buf.base);
+        memset(p, ' ', (size_t)((char *)buf.base + buf.len - p));
 
         int rv = raft_apply(&s->raft, &b->req, &buf, 1, apply_cb);
         if (rv != 0) {
