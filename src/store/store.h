@@ -32,7 +32,7 @@ struct store_config {
         const char *http_addr;  /* "host:port" clients reach this master's API on */
         const char *const *masters; /* initial voters' raft addresses; NULL/empty = cluster of one */
         size_t n_masters;
-        unsigned election_timeout_ms;  /* 0 = default (1000) */
+        unsigned election_timeout_ms;  /* 0 = default (800: failover under 2 s, see store.c) */
         unsigned heartbeat_timeout_ms; /* 0 = default (100) */
         unsigned snapshot_threshold;   /* 0 = default (8192 entries) */
         unsigned snapshot_trailing;    /* 0 = default (1024 entries kept after a snapshot) */

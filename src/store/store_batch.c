@@ -265,6 +265,9 @@ static void submit_one_entry(struct store *s) {
                         *p++ = ',';
                 memcpy(p, c->json, c->len);
                 p += c->len;
+                /* The entry holds it now; the command waits for its outcome only. */
+                free(c->json);
+                c->json = NULL;
         }
         *p++ = ']';
         *p++ = '}';
