@@ -6,7 +6,21 @@
  * otherwise — so masters can be upgraded one at a time (DESIGN.md §4).
  *
  * Handlers are deterministic (no clock, no randomness: times come from the command's "ts") and
- * atomic: on error the state is unchanged. */
+ * atomic: on error the state is unchanged.
+ *
+ * | type         | payload                                                  | result                      |
+ * | app_create   | "app": canonical app, "ts"                               | the stored app              |
+ * | app_update   | "id", "update": {…}, "partial": bool, "create": bool, "ts" | {"app": stored, "created"} |
+ * | app_rollback | "id", "to": version, "ts"                                | {"app": stored}             |
+ * | app_delete   | "id"                                                     | none                        |
+ * | master_set   | "raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"     | none                        |
+ *
+ * A stored app carries "version" (the command's ts, or the current version + 1 ms when ts is not
+ * later) and "versionInfo" {"lastScalingAt", "lastConfigChangeAt"}; service ports that are 0 are
+ * assigned from [10000, 20000] among ports no app holds. Errors: -ERR_CONFLICT "An app with id
+ * [/x] already exists.", -ERR_NOT_FOUND "App '/x' does not exist" (or "… does not exist in version
+ * <ts>"), validation errors from model/app.h with their details, -EINVAL for a malformed
+ * command, -ENOTSUP for an unknown one. */
 #pragma once
 
 #include <jansson.h>
