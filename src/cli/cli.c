@@ -1,10 +1,239 @@
-/* cli.c — placeholder until the CLI lands. */
+/* cli.c — `strata <noun> <verb>`: global options, the noun table, dispatch and help. */
 #include "cli/cli.h"
 
-#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "cli/cli_output.h"
+#include "common/alloc.h"
+#include "common/strbuf.h"
+
+#define DEFAULT_MASTER "http://localhost:8080"
+
+/* Every noun the CLI knows, in the order `strata --help` lists them. */
+static const struct cli_noun *const nouns[] = {
+        &cli_noun_app,
+        &cli_noun_cluster,
+};
+
+/* The daemons main.c runs before the CLI sees argv; listed in help only. */
+static const struct {
+        const char *name, *summary;
+} daemons[] = {
+        { "master", "Run a master: REST API, replicated state, scheduler" },
+        { "dev", "Run a master and an agent on this machine, data in ./.strata" },
+};
+
+static const struct cli_noun *find_noun(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(nouns); i++)
+                if (streq(nouns[i]->name, name))
+                        return nouns[i];
+        return NULL;
+}
+
+static const struct cli_verb *find_verb(const struct cli_noun *noun, const char *name) {
+        for (const struct cli_verb *v = noun->verbs; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
+        return NULL;
+}
+
+static char *verb_names(const struct cli_noun *noun) {
+        struct strbuf sb = { 0 };
+        for (const struct cli_verb *v = noun->verbs; v->name; v++)
+                strbuf_printf(&sb, "%s%s", v == noun->verbs ? "" : ", ", v->name);
+        return strbuf_steal(&sb);
+}
+
+static char *verb_usage(const struct cli_noun *noun, const struct cli_verb *verb) {
+        return xasprintf("strata %s %s%s%s%s", noun->name, verb->name, verb->flags ? " [OPTIONS]" : "",
+                         verb->synopsis ? " " : "", verb->synopsis ? verb->synopsis : "");
+}
+
+static const char global_options[] =
+        "Global options (before or after the command):\n"
+        "  --master URL          master to talk to (default $STRATA_MASTER, else " DEFAULT_MASTER ")\n"
+        "  -o, --output FORMAT   table (default) or json\n"
+        "  -h, --help            show help; after a noun or verb, help for it\n"
+        "  --version             print the version\n";
+
+static void print_top_help(FILE *f) {
+        fputs("Usage: strata [OPTIONS] NOUN VERB [ARGS...]\n"
+              "       strata master|dev [DAEMON OPTIONS]\n"
+              "\n"
+              "Strata is a datacenter OS that speaks Marathon's REST API. The CLI talks HTTP to a master.\n"
+              "\n"
+              "Commands:\n",
+              f);
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);
+        for (size_t i = 0; i < ELEMENTSOF(nouns); i++) {
+                _cleanup_free_ char *names = verb_names(nouns[i]);
+                _cleanup_free_ char *summary = xasprintf("%s: %s", nouns[i]->summary, names);
+                cli_table_add(t, (const char *[]){ "", nouns[i]->name, summary });
+        }
+        for (size_t i = 0; i < ELEMENTSOF(daemons); i++)
+                cli_table_add(t, (const char *[]){ "", daemons[i].name, daemons[i].summary });
+        cli_table_print(t, f);
+        fputs("\n", f);
+        fputs(global_options, f);
+        fputs("\n"
+              "Run 'strata NOUN --help' for a noun's verbs, 'strata master --help' for the daemon.\n"
+              "Exit status: 0 success, 1 error from the master or the network, 2 usage error.\n",
+              f);
+}
+
+static void print_noun_help(FILE *f, const struct cli_noun *noun) {
+        fprintf(f, "Usage: strata %s VERB [ARGS...]\n\n%s.\n\nVerbs:\n", noun->name, noun->summary);
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);
+        for (const struct cli_verb *v = noun->verbs; v->name; v++) {
+                _cleanup_free_ char *synopsis = xasprintf("%s%s%s", v->name, v->synopsis ? " " : "",
+                                                          v->synopsis ? v->synopsis : "");
+                cli_table_add(t, (const char *[]){ "", synopsis, v->summary });
+        }
+        cli_table_print(t, f);
+        fprintf(f, "\nRun 'strata %s VERB --help' for a verb's options; 'strata --help' for global options.\n",
+                noun->name);
+}
+
+static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct cli_verb *verb) {
+        _cleanup_free_ char *usage = verb_usage(noun, verb);
+        fprintf(f, "Usage: %s\n\n%s.\n", usage, verb->summary);
+        if (verb->flags) {
+                fputs("\nOptions:\n", f);
+                _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);
+                for (const struct cli_flag *fl = verb->flags; fl->name; fl++) {
+                        const char *value_sep = fl->value ? " " : "", *value = fl->value ? fl->value : "";
+                        /* long-only options line up with the long half of "-f, --force" */
+                        _cleanup_free_ char *spec =
+                                fl->short_name ? xasprintf("-%c, --%s%s%s", fl->short_name, fl->name, value_sep, value)
+                                               : xasprintf("    --%s%s%s", fl->name, value_sep, value);
+                        cli_table_add(t, (const char *[]){ "", spec, fl->help });
+                }
+                cli_table_print(t, f);
+        }
+        fputs("\n", f);
+        fputs(global_options, f);
+}
+
+int cli_exit_code(int code) {
+        return code == -ERR_USAGE ? 2 : 1;
+}
+
+/* Checks the positional count against the verb's row. */
+static int check_args(const struct cli_noun *noun, const struct cli_verb *verb, const struct cli_args *a,
+                      struct err *err) {
+        _cleanup_free_ char *usage = verb_usage(noun, verb);
+        if (a->n_pos < verb->min_args)
+                return err_set(err, -ERR_USAGE, "missing argument for '%s %s' (usage: %s)", noun->name, verb->name,
+                               usage);
+        if (verb->max_args >= 0 && a->n_pos > verb->max_args)
+                return err_set(err, -ERR_USAGE, "unexpected argument '%s' for '%s %s' (usage: %s)",
+                               a->pos[verb->max_args], noun->name, verb->name, usage);
+        return 0;
+}
+
+static int run_verb(struct cli *c, const struct cli_noun *noun, const struct cli_verb *verb, int argc, char **argv,
+                    const char *master, struct err *err) {
+        _cleanup_(cli_args_release) struct cli_args a = { 0 };
+        int r;
+
+        r = cli_args_parse(&a, verb->flags, argc, argv, err);
+        if (r < 0)
+                return err_wrap(err, "%s %s", noun->name, verb->name);
+        r = check_args(noun, verb, &a, err);
+        if (r < 0)
+                return r;
+
+        /* A test may have installed a fake transport; keep it across the set-up. */
+        cli_http_send_cb send = c->http.send;
+        void *data = c->http.data;
+        r = cli_http_init(&c->http, master, err);
+        if (r < 0)
+                return err_set(err, -ERR_USAGE, "%s", err_msg(err));
+        c->http.send = send;
+        c->http.data = data;
+
+        r = verb->run(c, &a, err);
+        fflush(c->out);
+        return r;
+}
+
+int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct err *err) {
+        struct cli_globals g;
+        _cleanup_free_ char **rest = NULL;
+        int n, r;
+
+        r = cli_parse_globals(argc, argv, &g, &rest, &n, err);
+        if (r < 0)
+                return cli_exit_code(r);
+        c->output = g.output;
+        if (g.version) {
+                fprintf(c->out, "strata %s\n", CLI_VERSION);
+                return 0;
+        }
+
+        char **args = rest;
+        /* `strata help [NOUN [VERB]]` is `strata [NOUN [VERB]] --help`. */
+        if (n > 0 && streq(args[0], "help")) {
+                g.help = true;
+                args++;
+                n--;
+        }
+        if (n == 0) {
+                if (g.help) {
+                        print_top_help(c->out);
+                        return 0;
+                }
+                err_set(err, -ERR_USAGE, "missing command (see 'strata --help')");
+                return 2;
+        }
+
+        const struct cli_noun *noun = find_noun(args[0]);
+        if (!noun) {
+                err_set(err, -ERR_USAGE, "unknown command '%s' (see 'strata --help')", args[0]);
+                return 2;
+        }
+        if (n == 1) {
+                if (g.help) {
+                        print_noun_help(c->out, noun);
+                        return 0;
+                }
+                _cleanup_free_ char *names = verb_names(noun);
+                err_set(err, -ERR_USAGE, "'%s' needs a verb: %s (see 'strata %s --help')", noun->name, names,
+                        noun->name);
+                return 2;
+        }
+
+        const struct cli_verb *verb = find_verb(noun, args[1]);
+        if (!verb) {
+                err_set(err, -ERR_USAGE, "unknown command '%s %s' (see 'strata %s --help')", noun->name, args[1],
+                        noun->name);
+                return 2;
+        }
+        if (g.help) {
+                print_verb_help(c->out, noun, verb);
+                return 0;
+        }
+
+        const char *master = g.master ? g.master : env_master && *env_master ? env_master : DEFAULT_MASTER;
+        r = run_verb(c, noun, verb, n - 2, args + 2, master, err);
+        cli_http_release(&c->http);
+        return r < 0 ? cli_exit_code(r) : 0;
+}
 
 int cli_main(int argc, char **argv) {
-        (void)argc;
-        fprintf(stderr, "strata: usage: strata master|dev|<noun> <verb>\n");
-        return 2;
+        struct cli c = { .out = stdout, .in = stdin };
+        struct err err = { 0 };
+
+        int code = cli_run(&c, argc, argv, getenv("STRATA_MASTER"), &err);
+        if (fflush(stdout) != 0 && code == 0) {
+                err_set(&err, -EIO, "cannot write to standard output: %m");
+                code = 1;
+        }
+        if (code != 0)
+                fprintf(stderr, "strata: %s\n", err_msg(&err));
+        err_release(&err);
+        return code;
 }

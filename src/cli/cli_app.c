@@ -1,0 +1,502 @@
+/* cli_app.c — noun `app`: Marathon apps over /v2/apps (add, list, show, update, remove, versions). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "cli/cli_output.h"
+#include "common/alloc.h"
+#include "common/strbuf.h"
+
+/* The CMD/IMAGE column of `app list` is cut to this many characters. */
+#define LIST_CMD_WIDTH 40
+
+static void http_reply_releasep(struct http_reply *r) {
+        http_reply_release(r);
+}
+
+/* "/v2/apps/<id>[/<sub>][?force=true]" for a user-typed id ("web" means "/web"). */
+static int app_path(const char *raw_id, const char *sub, bool force, char **ret_path, char **ret_id,
+                    struct err *err) {
+        _cleanup_free_ char *id = NULL;
+        int r = cli_id_absolute(raw_id, &id, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *escaped = cli_url_escape(id, true);
+        *ret_path = xasprintf("/v2/apps%s%s%s%s", escaped, sub ? "/" : "", sub ? sub : "", force ? "?force=true" : "");
+        if (ret_id)
+                *ret_id = TAKE_PTR(id);
+        return 0;
+}
+
+static const char *str_field(const json_t *obj, const char *key) {
+        return json_string_value(json_object_get(obj, key));
+}
+
+/* The deployment a write started: the Marathon-Deployment-Id header, else the body's
+ * "deploymentId" (PUT, DELETE) or "deployments"[0].id (POST). */
+static const char *deployment_of(const struct http_reply *reply) {
+        if (reply->deployment_id && *reply->deployment_id)
+                return reply->deployment_id;
+        const char *d = str_field(reply->json, "deploymentId");
+        if (d)
+                return d;
+        return str_field(json_array_get(json_object_get(reply->json, "deployments"), 0), "id");
+}
+
+/* --- add ------------------------------------------------------------------------------------- */
+
+static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(json_decrefp) json_t *def = NULL;
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        int r;
+
+        r = cli_read_json(a->pos[0], c->in, &def, err);
+        if (r < 0)
+                return r;
+        if (!json_is_object(def))
+                return err_set(err, -ERR_BAD_JSON, "%s: an app definition is a JSON object",
+                               streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
+
+        r = cli_http_call(&c->http, "POST", "/v2/apps", def, &reply, err);
+        if (r < 0)
+                return r;
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, reply.json);
+                return 0;
+        }
+        const char *id = str_field(reply.json, "id");
+        const char *deployment = deployment_of(&reply);
+        fprintf(c->out, "Created app %s", id ? id : str_field(def, "id") ? str_field(def, "id") : "?");
+        if (deployment)
+                fprintf(c->out, " (deployment %s)", deployment);
+        fputc('\n', c->out);
+        return 0;
+}
+
+/* --- list ------------------------------------------------------------------------------------ */
+
+static int compare_ids(const void *a, const void *b) {
+        const char *x = str_field(*(const json_t *const *)a, "id");
+        const char *y = str_field(*(const json_t *const *)b, "id");
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+/* What an app runs, for one cell: its image, else its cmd, else its args. */
+static char *app_runs(const json_t *app) {
+        const json_t *container = json_object_get(app, "container");
+        const char *image = str_field(json_object_get(container, "docker"), "image");
+        if (!image) /* Marathon 1.5+ MESOS containers with an image: container.docker.image too, or appc */
+                image = str_field(json_object_get(container, "appc"), "image");
+        if (image)
+                return xstrdup(image);
+        const char *cmd = str_field(app, "cmd");
+        if (cmd)
+                return xstrdup(cmd);
+        const json_t *args = json_object_get(app, "args");
+        if (json_array_size(args) == 0)
+                return NULL;
+        struct strbuf sb = { 0 };
+        size_t i;
+        const json_t *arg;
+        json_array_foreach(args, i, arg)
+                strbuf_printf(&sb, "%s%s", i ? " " : "", json_string_value(arg) ? json_string_value(arg) : "?");
+        return strbuf_steal(&sb);
+}
+
+/* "running/instances" when the master reports counts, else the instances alone. */
+static char *instances_cell(const json_t *app) {
+        const json_t *running = json_object_get(app, "tasksRunning");
+        _cleanup_free_ char *want = cli_json_cell(json_object_get(app, "instances"));
+        if (!json_is_integer(running))
+                return TAKE_PTR(want);
+        return xasprintf("%" JSON_INTEGER_FORMAT "/%s", json_integer_value(running), want);
+}
+
+struct cli_table *cli_app_list_table(const json_t *apps) {
+        static const char *const headers[] = { "ID", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION" };
+        struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
+        size_t n = json_array_size(apps);
+        _cleanup_free_ const json_t **sorted = xcalloc(n ? n : 1, sizeof *sorted);
+
+        for (size_t i = 0; i < n; i++)
+                sorted[i] = json_array_get(apps, i);
+        qsort(sorted, n, sizeof *sorted, compare_ids);
+        for (size_t i = 0; i < n; i++) {
+                const json_t *app = sorted[i];
+                _cleanup_free_ char *instances = instances_cell(app);
+                _cleanup_free_ char *cpus = cli_json_cell(json_object_get(app, "cpus"));
+                _cleanup_free_ char *mem = cli_json_cell(json_object_get(app, "mem"));
+                _cleanup_free_ char *disk = cli_json_cell(json_object_get(app, "disk"));
+                _cleanup_free_ char *runs = app_runs(app);
+                _cleanup_free_ char *runs_cut = runs ? cli_truncate(runs, LIST_CMD_WIDTH) : NULL;
+                cli_table_add(t, (const char *[]){ str_field(app, "id"), instances, cpus, mem, disk, runs_cut,
+                                                   str_field(app, "version") });
+        }
+        return t;
+}
+
+static void append_query(struct strbuf *sb, const char *name, const char *value) {
+        if (!value)
+                return;
+        _cleanup_free_ char *escaped = cli_url_escape(value, false);
+        strbuf_printf(sb, "%c%s=%s", strchr(sb->buf, '?') ? '&' : '?', name, escaped);
+}
+
+static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(strbuf_release) struct strbuf path = { 0 };
+        int r;
+
+        strbuf_puts(&path, "/v2/apps");
+        append_query(&path, "id", cli_args_get(a, "id"));
+        append_query(&path, "cmd", cli_args_get(a, "cmd"));
+        append_query(&path, "label", cli_args_get(a, "label"));
+        r = cli_http_call(&c->http, "GET", path.buf, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *apps = json_object_get(reply.json, "apps");
+        if (!json_is_array(apps))
+                return err_set(err, -EBADMSG, "master sent no \"apps\" array for GET %s", path.buf);
+
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, apps);
+                return 0;
+        }
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(apps);
+        cli_table_print(t, c->out);
+        return 0;
+}
+
+/* --- show ------------------------------------------------------------------------------------ */
+
+/* The built text, or NULL when nothing was written: the row is then left out. */
+static char *steal_or_null(struct strbuf *sb) {
+        if (sb->len == 0) {
+                strbuf_release(sb);
+                return NULL;
+        }
+        return strbuf_steal(sb);
+}
+
+/* "k=v, k=v" for an object of strings (env values may be objects such as {"secret": "x"}). */
+static char *join_map(const json_t *obj) {
+        struct strbuf sb = { 0 };
+        const char *k;
+        json_t *v;
+        strbuf_puts(&sb, "");
+        json_object_foreach((json_t *)obj, k, v) {
+                _cleanup_free_ char *cell = cli_json_cell(v);
+                strbuf_printf(&sb, "%s%s=%s", sb.len ? ", " : "", k, cell);
+        }
+        return steal_or_null(&sb);
+}
+
+/* Service ports: portDefinitions[].port, else container.portMappings[].servicePort. */
+static char *ports_cell(const json_t *app) {
+        const json_t *defs = json_object_get(app, "portDefinitions");
+        const char *key = "port";
+        if (json_array_size(defs) == 0) {
+                defs = json_object_get(json_object_get(app, "container"), "portMappings");
+                key = "servicePort";
+        }
+        struct strbuf sb = { 0 };
+        size_t i;
+        const json_t *d;
+        strbuf_puts(&sb, "");
+        json_array_foreach(defs, i, d) {
+                _cleanup_free_ char *port = cli_json_cell(json_object_get(d, key));
+                const char *name = str_field(d, "name");
+                strbuf_printf(&sb, "%s%s%s%s", i ? ", " : "", port, name ? "/" : "", name ? name : "");
+        }
+        return steal_or_null(&sb);
+}
+
+/* "hostname:UNIQUE, rack:GROUP_BY:3" from [["hostname","UNIQUE"],…]. */
+static char *constraints_cell(const json_t *app) {
+        struct strbuf sb = { 0 };
+        size_t i, j;
+        const json_t *con, *part;
+        strbuf_puts(&sb, "");
+        json_array_foreach(json_object_get(app, "constraints"), i, con) {
+                strbuf_puts(&sb, i ? ", " : "");
+                json_array_foreach(con, j, part) {
+                        _cleanup_free_ char *cell = cli_json_cell(part);
+                        strbuf_printf(&sb, "%s%s", j ? ":" : "", cell);
+                }
+        }
+        return steal_or_null(&sb);
+}
+
+static char *health_checks_cell(const json_t *app) {
+        struct strbuf sb = { 0 };
+        size_t i;
+        const json_t *hc;
+        strbuf_puts(&sb, "");
+        json_array_foreach(json_object_get(app, "healthChecks"), i, hc) {
+                const char *protocol = str_field(hc, "protocol");
+                const char *path = str_field(hc, "path");
+                const char *command = str_field(json_object_get(hc, "command"), "value");
+                strbuf_printf(&sb, "%s%s%s%s", i ? ", " : "", protocol ? protocol : "HTTP",
+                              path || command ? " " : "", path ? path : command ? command : "");
+        }
+        return steal_or_null(&sb);
+}
+
+static char *deployments_cell(const json_t *app) {
+        struct strbuf sb = { 0 };
+        size_t i;
+        const json_t *d;
+        strbuf_puts(&sb, "");
+        json_array_foreach(json_object_get(app, "deployments"), i, d)
+                strbuf_printf(&sb, "%s%s", i ? ", " : "", str_field(d, "id") ? str_field(d, "id") : "?");
+        return steal_or_null(&sb);
+}
+
+struct cli_table *cli_app_show_table(const json_t *app) {
+        struct cli_table *t = cli_table_new(2, NULL);
+        const json_t *container = json_object_get(app, "container");
+        const json_t *version_info = json_object_get(app, "versionInfo");
+        _cleanup_free_ char *instances = cli_json_cell(json_object_get(app, "instances"));
+        if (json_is_integer(json_object_get(app, "tasksRunning"))) {
+                char *full = xasprintf("%s (running %" JSON_INTEGER_FORMAT ", staged %" JSON_INTEGER_FORMAT
+                                       ", healthy %" JSON_INTEGER_FORMAT ", unhealthy %" JSON_INTEGER_FORMAT ")",
+                                       instances, json_integer_value(json_object_get(app, "tasksRunning")),
+                                       json_integer_value(json_object_get(app, "tasksStaged")),
+                                       json_integer_value(json_object_get(app, "tasksHealthy")),
+                                       json_integer_value(json_object_get(app, "tasksUnhealthy")));
+                free(instances);
+                instances = full;
+        }
+        _cleanup_free_ char *cpus = cli_json_cell(json_object_get(app, "cpus"));
+        _cleanup_free_ char *mem = cli_json_cell(json_object_get(app, "mem"));
+        _cleanup_free_ char *disk = cli_json_cell(json_object_get(app, "disk"));
+        _cleanup_free_ char *gpus = cli_json_cell(json_object_get(app, "gpus"));
+        _cleanup_free_ char *args = json_array_size(json_object_get(app, "args")) > 0
+                                            ? cli_json_cell(json_object_get(app, "args"))
+                                            : NULL;
+        _cleanup_free_ char *ports = ports_cell(app);
+        _cleanup_free_ char *constraints = constraints_cell(app);
+        _cleanup_free_ char *labels = join_map(json_object_get(app, "labels"));
+        _cleanup_free_ char *env = join_map(json_object_get(app, "env"));
+        _cleanup_free_ char *health = health_checks_cell(app);
+        _cleanup_free_ char *deployments = deployments_cell(app);
+        const char *image = str_field(json_object_get(container, "docker"), "image");
+
+        const struct {
+                const char *key, *value;
+                bool always;
+        } rows[] = {
+                { "id:", str_field(app, "id"), true },
+                { "version:", str_field(app, "version"), true },
+                { "instances:", instances, true },
+                { "cpus:", cpus, true },
+                { "mem:", mem, true },
+                { "disk:", disk, true },
+                { "gpus:", gpus, false },
+                { "cmd:", str_field(app, "cmd"), false },
+                { "args:", args, false },
+                { "container:", str_field(container, "type"), false },
+                { "image:", image, false },
+                { "ports:", ports, false },
+                { "constraints:", constraints, false },
+                { "labels:", labels, false },
+                { "env:", env, false },
+                { "health checks:", health, false },
+                { "deployments:", deployments, true },
+                { "last config change:", str_field(version_info, "lastConfigChangeAt"), false },
+                { "last scaling:", str_field(version_info, "lastScalingAt"), false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                if (!rows[i].value && !rows[i].always)
+                        continue;
+                if (rows[i].value && streq(rows[i].key, "gpus:") && streq(rows[i].value, "0"))
+                        continue;
+                _cleanup_free_ char *value = rows[i].value ? cli_truncate(rows[i].value, 200) : NULL;
+                cli_table_add(t, (const char *[]){ rows[i].key, value });
+        }
+        return t;
+}
+
+static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = app_path(a->pos[0], NULL, false, &path, NULL, err);
+        if (r < 0)
+                return r;
+        r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *app = json_object_get(reply.json, "app");
+        if (!json_is_object(app))
+                return err_set(err, -EBADMSG, "master sent no \"app\" object for GET %s", path);
+
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, app);
+                return 0;
+        }
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_show_table(app);
+        cli_table_print(t, c->out);
+        return 0;
+}
+
+/* --- update ---------------------------------------------------------------------------------- */
+
+/* The body of `app update`: the file's JSON, or the KEY=VALUE assignments applied to the
+ * current definition (fetched only when a dotted key needs it). */
+static int update_body(struct cli *c, const char *path, char *const *args, int n, json_t **ret, struct err *err) {
+        int r;
+
+        if (n == 1 && !cli_is_assignment(args[0])) {
+                json_t *body = NULL;
+                r = cli_read_json(args[0], c->in, &body, err);
+                if (r < 0)
+                        return r;
+                if (!json_is_object(body)) {
+                        json_decref(body);
+                        return err_set(err, -ERR_BAD_JSON, "%s: an app update is a JSON object",
+                                       streq(args[0], "-") ? "standard input" : args[0]);
+                }
+                *ret = body;
+                return 0;
+        }
+        for (int i = 0; i < n; i++)
+                if (!cli_is_assignment(args[i]))
+                        return err_set(err, -ERR_USAGE,
+                                       "'%s' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)",
+                                       args[i]);
+
+        _cleanup_(http_reply_releasep) struct http_reply current = { 0 };
+        if (cli_assignments_need_current(args, n)) {
+                r = cli_http_call(&c->http, "GET", path, NULL, &current, err);
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_(json_decrefp) json_t *body = json_object();
+        r = cli_assignments_apply(body, json_object_get(current.json, "app"), args, n, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(body);
+        return 0;
+}
+
+static int app_update(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(json_decrefp) json_t *body = NULL;
+        _cleanup_free_ char *get_path = NULL, *put_path = NULL, *id = NULL;
+        bool force = cli_args_get(a, "force") != NULL;
+        int r;
+
+        r = app_path(a->pos[0], NULL, false, &get_path, &id, err);
+        if (r < 0)
+                return r;
+        r = app_path(a->pos[0], NULL, force, &put_path, NULL, err);
+        if (r < 0)
+                return r;
+        r = update_body(c, get_path, a->pos + 1, a->n_pos - 1, &body, err);
+        if (r < 0)
+                return r;
+
+        r = cli_http_call(&c->http, "PUT", put_path, body, &reply, err);
+        if (r < 0)
+                return r;
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, reply.json);
+                return 0;
+        }
+        const char *deployment = deployment_of(&reply);
+        const char *version = str_field(reply.json, "version");
+        fprintf(c->out, "%s app %s (deployment %s, version %s)\n", r == 201 ? "Created" : "Updated", id,
+                deployment ? deployment : "-", version ? version : "-");
+        return 0;
+}
+
+/* --- remove ---------------------------------------------------------------------------------- */
+
+static int app_remove(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        int r;
+
+        r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &path, &id, err);
+        if (r < 0)
+                return r;
+        r = cli_http_call(&c->http, "DELETE", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, reply.json);
+                return 0;
+        }
+        const char *deployment = deployment_of(&reply);
+        fprintf(c->out, "Removed app %s", id);
+        if (deployment)
+                fprintf(c->out, " (deployment %s)", deployment);
+        fputc('\n', c->out);
+        return 0;
+}
+
+/* --- versions -------------------------------------------------------------------------------- */
+
+static int app_versions(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = app_path(a->pos[0], "versions", false, &path, NULL, err);
+        if (r < 0)
+                return r;
+        r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *versions = json_object_get(reply.json, "versions");
+        if (!json_is_array(versions))
+                return err_set(err, -EBADMSG, "master sent no \"versions\" array for GET %s", path);
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, versions);
+                return 0;
+        }
+        size_t i;
+        const json_t *v;
+        json_array_foreach(versions, i, v) {
+                _cleanup_free_ char *cell = cli_json_cell(v);
+                fprintf(c->out, "%s\n", cell);
+        }
+        return 0;
+}
+
+/* --- the noun -------------------------------------------------------------------------------- */
+
+static const struct cli_flag list_flags[] = {
+        { "label", 'l', "SELECTOR", "only apps whose labels match: k, k==v, k!=v, k in (a,b), k notin (a,b); ',' = and" },
+        { "id", 0, "TEXT", "only apps whose id contains TEXT (case-insensitive)" },
+        { "cmd", 0, "TEXT", "only apps whose cmd contains TEXT (case-insensitive)" },
+        { NULL },
+};
+
+static const struct cli_flag force_flags[] = {
+        { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" },
+        { NULL },
+};
+
+static const struct cli_verb app_verbs[] = {
+        { "add", "FILE|-", "Create an app from a JSON definition (a file, or - for standard input)", 1, 1, NULL,
+          app_add },
+        { "list", NULL, "List apps: id, instances (running/wanted), resources, what runs, version", 0, 0,
+          list_flags, app_list },
+        { "show", "ID", "Show one app's definition and status", 1, 1, NULL, app_show },
+        { "update", "ID FILE|-|KEY=VALUE...",
+          "Change an app: a partial definition from a file, or KEY=VALUE (env.NAME=v, labels.NAME=v, a.b=v)", 2,
+          -1, force_flags, app_update },
+        { "remove", "ID", "Remove an app and kill its tasks", 1, 1, force_flags, app_remove },
+        { "versions", "ID", "List an app's stored versions, newest first", 1, 1, NULL, app_versions },
+        { NULL },
+};
+
+const struct cli_noun cli_noun_app = {
+        .name = "app",
+        .summary = "Manage long-running apps (Marathon /v2/apps)",
+        .verbs = app_verbs,
+};

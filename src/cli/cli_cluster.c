@@ -1,0 +1,73 @@
+/* cli_cluster.c — noun `cluster`: the masters, the leader and Raft progress (GET /v1/cluster). */
+#include <errno.h>
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "cli/cli_output.h"
+#include "common/alloc.h"
+
+static void http_reply_releasep(struct http_reply *r) {
+        http_reply_release(r);
+}
+
+char *cli_cluster_header(const json_t *cluster) {
+        const char *leader = json_string_value(json_object_get(cluster, "leader"));
+        _cleanup_free_ char *term = cli_json_cell(json_object_get(cluster, "term"));
+        _cleanup_free_ char *commit = cli_json_cell(json_object_get(cluster, "commitIndex"));
+        return xasprintf("leader: %s  term: %s  commit index: %s", leader ? leader : "none", term, commit);
+}
+
+/* Raft's view of a master: the leader, a voting follower, or a non-voting member. */
+static const char *role(const json_t *m) {
+        if (json_is_true(json_object_get(m, "leader")))
+                return "leader";
+        if (json_is_false(json_object_get(m, "voter")))
+                return "non-voter";
+        return "follower";
+}
+
+struct cli_table *cli_cluster_table(const json_t *cluster) {
+        static const char *const headers[] = { "MASTER", "RAFT", "HTTP", "ROLE" };
+        struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
+        size_t i;
+        const json_t *m;
+
+        json_array_foreach(json_object_get(cluster, "masters"), i, m) {
+                _cleanup_free_ char *id = cli_json_cell(json_object_get(m, "id"));
+                cli_table_add(t, (const char *[]){ id, json_string_value(json_object_get(m, "raftAddress")),
+                                                   json_string_value(json_object_get(m, "httpAddress")), role(m) });
+        }
+        return t;
+}
+
+static int cluster_status(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        int r;
+
+        r = cli_http_call(&c->http, "GET", "/v1/cluster", NULL, &reply, err);
+        if (r < 0)
+                return r;
+        if (!json_is_object(reply.json))
+                return err_set(err, -EBADMSG, "master sent no cluster object for GET /v1/cluster");
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, reply.json);
+                return 0;
+        }
+        _cleanup_free_ char *header = cli_cluster_header(reply.json);
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_cluster_table(reply.json);
+        fprintf(c->out, "%s\n\n", header);
+        cli_table_print(t, c->out);
+        return 0;
+}
+
+static const struct cli_verb cluster_verbs[] = {
+        { "status", NULL, "Show the masters, which one leads, the Raft term and commit index", 0, 0, NULL,
+          cluster_status },
+        { NULL },
+};
+
+const struct cli_noun cli_noun_cluster = {
+        .name = "cluster",
+        .summary = "Inspect the masters' Raft cluster",
+        .verbs = cluster_verbs,
+};

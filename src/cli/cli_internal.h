@@ -1,0 +1,56 @@
+/* cli_internal.h — what the CLI's files share: the invocation and the noun/verb tables.
+ *
+ * A noun is one file (cli_app.c, cli_cluster.c) exporting one `const struct cli_noun`; cli.c
+ * lists the nouns. A verb row carries everything the dispatcher needs — flags, how many
+ * positional arguments it takes, its one-line help — so no verb repeats argument checks. */
+#pragma once
+
+#include <stdio.h>
+
+#include "cli/cli_args.h"
+#include "cli/cli_http.h"
+#include "common/err.h"
+
+/* One invocation of the CLI. */
+struct cli {
+        struct cli_http http;
+        enum cli_output output;
+        FILE *out; /* standard output (a memory stream in tests) */
+        FILE *in;  /* read for the file name "-" */
+};
+
+struct cli_verb {
+        const char *name;
+        const char *synopsis; /* arguments, for usage lines: "ID FILE|-|KEY=VALUE..." */
+        const char *summary;  /* one line for `strata NOUN --help` */
+        int min_args, max_args; /* positional arguments; max -1: no limit */
+        const struct cli_flag *flags; /* NULL-name terminated, or NULL */
+        /* Runs the verb; returns >= 0 or a negative code with err set (-ERR_USAGE: exit 2). */
+        int (*run)(struct cli *c, const struct cli_args *a, struct err *err);
+};
+
+struct cli_noun {
+        const char *name;
+        const char *summary;
+        const struct cli_verb *verbs; /* terminated by a row with name NULL */
+};
+
+extern const struct cli_noun cli_noun_app;
+extern const struct cli_noun cli_noun_cluster;
+
+struct cli_table;
+/* The `app list` table: one row per app of the array apps, sorted by id. Caller frees. */
+struct cli_table *cli_app_list_table(const json_t *apps);
+/* The `app show` key/value listing; optional rows without a value are left out. Caller frees. */
+struct cli_table *cli_app_show_table(const json_t *app);
+/* The `cluster status` header line and masters table for a GET /v1/cluster body. */
+char *cli_cluster_header(const json_t *cluster);
+struct cli_table *cli_cluster_table(const json_t *cluster);
+
+/* Runs one command line (argv[0] is the program) with c->out/c->in set and c->http unset; the
+ * master comes from --master, then env_master (STRATA_MASTER), then http://localhost:8080.
+ * Returns the exit code; on failure err holds the one line to print after "strata: ". */
+int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct err *err);
+
+/* The exit code for a failure code: 2 for -ERR_USAGE, 1 for everything else. */
+int cli_exit_code(int code);

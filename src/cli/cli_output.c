@@ -1,0 +1,134 @@
+/* cli_output.c — aligned tables and JSON on standard output. */
+#include "cli/cli_output.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/strbuf.h"
+
+struct cli_table {
+        size_t n_cols;
+        char **cells; /* row-major; the header row first when there is one */
+        size_t n_cells, cap;
+        bool header;
+};
+
+static void push_row(struct cli_table *t, const char *const *cells) {
+        if (t->n_cells + t->n_cols > t->cap) {
+                t->cap = MAX(t->cap * 2, t->n_cells + t->n_cols);
+                t->cells = xrealloc(t->cells, t->cap * sizeof *t->cells);
+        }
+        for (size_t i = 0; i < t->n_cols; i++)
+                t->cells[t->n_cells++] = xstrdup(cells[i] ? cells[i] : "-");
+}
+
+struct cli_table *cli_table_new(size_t n_cols, const char *const *headers) {
+        struct cli_table *t = xcalloc(1, sizeof *t);
+        t->n_cols = n_cols;
+        if (headers) {
+                push_row(t, headers);
+                t->header = true;
+        }
+        return t;
+}
+
+void cli_table_free(struct cli_table *t) {
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+}
+
+void cli_table_add(struct cli_table *t, const char *const *cells) {
+        push_row(t, cells);
+}
+
+size_t cli_table_rows(const struct cli_table *t) {
+        return t->n_cells / t->n_cols - (t->header ? 1 : 0);
+}
+
+size_t cli_display_width(const char *s) {
+        size_t w = 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if ((*p & 0xc0) != 0x80)
+                        w++;
+        return w;
+}
+
+void cli_table_print(const struct cli_table *t, FILE *f) {
+        _cleanup_free_ size_t *width = xcalloc(t->n_cols, sizeof *width);
+        for (size_t i = 0; i < t->n_cells; i++)
+                width[i % t->n_cols] = MAX(width[i % t->n_cols], cli_display_width(t->cells[i]));
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t col = i % t->n_cols;
+                fputs(t->cells[i], f);
+                if (col + 1 == t->n_cols) {
+                        fputc('\n', f);
+                        continue;
+                }
+                for (size_t pad = cli_display_width(t->cells[i]); pad < width[col] + 2; pad++)
+                        fputc(' ', f);
+        }
+}
+
+char *cli_truncate(const char *s, size_t max) {
+        struct strbuf sb = { 0 };
+        bool space = false;
+
+        strbuf_puts(&sb, "");
+        for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+                if (*p < 0x20 || *p == 0x7f || *p == ' ') {
+                        space = sb.len > 0;
+                        continue;
+                }
+                if (space)
+                        strbuf_puts(&sb, " ");
+                space = false;
+                strbuf_append(&sb, p, 1);
+        }
+        if (cli_display_width(sb.buf) <= max)
+                return strbuf_steal(&sb);
+
+        /* Keep max - 1 characters and end with the ellipsis. */
+        size_t cut = 0, chars = 0;
+        for (; sb.buf[cut]; cut++)
+                if (((unsigned char)sb.buf[cut] & 0xc0) != 0x80 && chars++ == (max > 0 ? max - 1 : 0))
+                        break;
+        while (cut > 0 && sb.buf[cut - 1] == ' ')
+                cut--;
+        sb.len = cut;
+        sb.buf[cut] = 0;
+        if (max > 0)
+                strbuf_puts(&sb, "…");
+        return strbuf_steal(&sb);
+}
+
+char *cli_json_cell(const json_t *v) {
+        switch (v ? json_typeof(v) : JSON_NULL) {
+        case JSON_STRING:
+                return xstrdup(json_string_value(v));
+        case JSON_INTEGER:
+                return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        case JSON_REAL:
+                return xasprintf("%g", json_real_value(v));
+        case JSON_TRUE:
+                return xstrdup("true");
+        case JSON_FALSE:
+                return xstrdup("false");
+        case JSON_NULL:
+                return xstrdup("-");
+        default: {
+                char *s = json_dumps(v, JSON_COMPACT);
+                return s ? s : xstrdup("?");
+        }
+        }
+}
+
+void cli_print_json(FILE *f, const json_t *j) {
+        json_dumpf(j, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        fputc('\n', f);
+}
