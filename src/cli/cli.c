@@ -68,18 +68,21 @@ static void print_top_help(FILE *f) {
               "Commands:\n",
               f);
         _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);
-        for (size_t i = 0; i < ELEMENTSOF(nouns); i++) {
-                _cleanup_free_ char *names = verb_names(nouns[i]);
-                _cleanup_free_ char *summary = xasprintf("%s: %s", nouns[i]->summary, names);
-                cli_table_add(t, (const char *[]){ "", nouns[i]->name, summary });
-        }
+        for (size_t i = 0; i < ELEMENTSOF(nouns); i++)
+                for (const struct cli_verb *v = nouns[i]->verbs; v->name; v++) {
+                        _cleanup_free_ char *synopsis = xasprintf("%s %s%s%s", nouns[i]->name, v->name,
+                                                                  v->synopsis ? " " : "", v->synopsis ? v->synopsis : "");
+                        cli_table_add(t, (const char *[]){ "", synopsis, v->summary });
+                }
+        cli_table_add(t, (const char *[]){ "", "", "" });
         for (size_t i = 0; i < ELEMENTSOF(daemons); i++)
                 cli_table_add(t, (const char *[]){ "", daemons[i].name, daemons[i].summary });
         cli_table_print(t, f);
         fputs("\n", f);
         fputs(global_options, f);
         fputs("\n"
-              "Run 'strata NOUN --help' for a noun's verbs, 'strata master --help' for the daemon.\n"
+              "Run 'strata NOUN --help' or 'strata NOUN VERB --help' for details, 'strata master --help'\n"
+              "for the daemon's options.\n"
               "Exit status: 0 success, 1 error from the master or the network, 2 usage error.\n",
               f);
 }
@@ -100,6 +103,8 @@ static void print_noun_help(FILE *f, const struct cli_noun *noun) {
 static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct cli_verb *verb) {
         _cleanup_free_ char *usage = verb_usage(noun, verb);
         fprintf(f, "Usage: %s\n\n%s.\n", usage, verb->summary);
+        if (verb->description)
+                fprintf(f, "\n%s", verb->description);
         if (verb->flags) {
                 fputs("\nOptions:\n", f);
                 _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);

@@ -271,7 +271,8 @@ struct cli_table *cli_app_show_table(const json_t *app) {
         _cleanup_free_ char *cpus = cli_json_cell(json_object_get(app, "cpus"));
         _cleanup_free_ char *mem = cli_json_cell(json_object_get(app, "mem"));
         _cleanup_free_ char *disk = cli_json_cell(json_object_get(app, "disk"));
-        _cleanup_free_ char *gpus = cli_json_cell(json_object_get(app, "gpus"));
+        const json_t *gpus_json = json_object_get(app, "gpus");
+        _cleanup_free_ char *gpus = json_number_value(gpus_json) > 0 ? cli_json_cell(gpus_json) : NULL;
         _cleanup_free_ char *args = json_array_size(json_object_get(app, "args")) > 0
                                             ? cli_json_cell(json_object_get(app, "args"))
                                             : NULL;
@@ -309,8 +310,6 @@ struct cli_table *cli_app_show_table(const json_t *app) {
         };
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 if (!rows[i].value && !rows[i].always)
-                        continue;
-                if (rows[i].value && streq(rows[i].key, "gpus:") && streq(rows[i].value, "0"))
                         continue;
                 _cleanup_free_ char *value = rows[i].value ? cli_truncate(rows[i].value, 200) : NULL;
                 cli_table_add(t, (const char *[]){ rows[i].key, value });
@@ -482,16 +481,63 @@ static const struct cli_flag force_flags[] = {
 };
 
 static const struct cli_verb app_verbs[] = {
-        { "add", "FILE|-", "Create an app from a JSON definition (a file, or - for standard input)", 1, 1, NULL,
-          app_add },
-        { "list", NULL, "List apps: id, instances (running/wanted), resources, what runs, version", 0, 0,
-          list_flags, app_list },
-        { "show", "ID", "Show one app's definition and status", 1, 1, NULL, app_show },
-        { "update", "ID FILE|-|KEY=VALUE...",
-          "Change an app: a partial definition from a file, or KEY=VALUE (env.NAME=v, labels.NAME=v, a.b=v)", 2,
-          -1, force_flags, app_update },
-        { "remove", "ID", "Remove an app and kill its tasks", 1, 1, force_flags, app_remove },
-        { "versions", "ID", "List an app's stored versions, newest first", 1, 1, NULL, app_versions },
+        {
+                .name = "add",
+                .synopsis = "FILE|-",
+                .summary = "Create an app from a JSON definition (a file, or - for standard input)",
+                .description = "POSTs the definition to /v2/apps. The id may be relative (\"web\" means \"/web\").\n",
+                .min_args = 1, .max_args = 1,
+                .run = app_add,
+        },
+        {
+                .name = "list",
+                .summary = "List apps with their instances, resources and command or image",
+                .description = "INSTANCES shows running/wanted. CMD/IMAGE shows the container image, else the cmd,\n"
+                               "else the args, cut to 40 characters.\n",
+                .max_args = 0,
+                .flags = list_flags,
+                .run = app_list,
+        },
+        {
+                .name = "show",
+                .synopsis = "ID",
+                .summary = "Show one app's definition and status",
+                .min_args = 1, .max_args = 1,
+                .run = app_show,
+        },
+        {
+                .name = "update",
+                .synopsis = "ID FILE|-|KEY=VALUE...",
+                .summary = "Change an app from a partial definition or KEY=VALUE pairs",
+                .description =
+                        "PUTs a partial update to /v2/apps/ID: the fields given replace the stored ones, the others stay.\n"
+                        "\n"
+                        "  FILE or -          a JSON object with the fields to change\n"
+                        "  KEY=VALUE...       VALUE is JSON when it parses as JSON (3, true, [\"a\"], {...}, \"42\"),\n"
+                        "                     else the text itself: instances=3 cmd='sleep 100'\n"
+                        "  env.NAME=VALUE     adds or changes one variable, keeping the others (always a string)\n"
+                        "  labels.NAME=VALUE  adds or changes one label, keeping the others (always a string)\n"
+                        "  a.b.c=VALUE        changes one member of an object field: container.docker.image=nginx:2\n"
+                        "  version=TIMESTAMP  alone: roll back to that version (see 'strata app versions')\n",
+                .min_args = 2, .max_args = -1,
+                .flags = force_flags,
+                .run = app_update,
+        },
+        {
+                .name = "remove",
+                .synopsis = "ID",
+                .summary = "Remove an app and kill its tasks",
+                .min_args = 1, .max_args = 1,
+                .flags = force_flags,
+                .run = app_remove,
+        },
+        {
+                .name = "versions",
+                .synopsis = "ID",
+                .summary = "List an app's stored versions, newest first",
+                .min_args = 1, .max_args = 1,
+                .run = app_versions,
+        },
         { NULL },
 };
 

@@ -61,8 +61,13 @@ static int cluster_status(struct cli *c, const struct cli_args *a, struct err *e
 }
 
 static const struct cli_verb cluster_verbs[] = {
-        { "status", NULL, "Show the masters, which one leads, the Raft term and commit index", 0, 0, NULL,
-          cluster_status },
+        {
+                .name = "status",
+                .summary = "Show the masters, which one leads, the Raft term and commit index",
+                .description = "Reads GET /v1/cluster from the master it talks to (that master's view of the cluster).\n",
+                .max_args = 0,
+                .run = cluster_status,
+        },
         { NULL },
 };
 

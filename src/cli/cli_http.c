@@ -37,11 +37,10 @@ int cli_http_init(struct cli_http *h, const char *url, struct err *err) {
         else
                 return err_set(err, -EINVAL, "invalid master URL '%s': only http:// and https:// are supported", url);
 
-        size_t n = strlen(base);
-        while (n > 0 && base[n - 1] == '/')
+        size_t host = (size_t)(strstr(base, "://") + 3 - base), n = strlen(base);
+        while (n > host && base[n - 1] == '/')
                 base[--n] = 0;
-        const char *host = strstr(base, "://") + 3;
-        if (*host == 0 || *host == '/' || strpbrk(base, " \t\r\n"))
+        if (base[host] == 0 || base[host] == '/' || strpbrk(base, " \t\r\n"))
                 return err_set(err, -EINVAL, "invalid master URL '%s'", url);
 
         *h = (struct cli_http){

@@ -63,15 +63,20 @@ void cli_table_print(const struct cli_table *t, FILE *f) {
         for (size_t i = 0; i < t->n_cells; i++)
                 width[i % t->n_cols] = MAX(width[i % t->n_cols], cli_display_width(t->cells[i]));
 
-        for (size_t i = 0; i < t->n_cells; i++) {
-                size_t col = i % t->n_cols;
-                fputs(t->cells[i], f);
-                if (col + 1 == t->n_cols) {
-                        fputc('\n', f);
-                        continue;
+        for (size_t row = 0; row < t->n_cells; row += t->n_cols) {
+                char *const *cells = t->cells + row;
+                /* Cells after the last non-empty one are not printed: no line ends in spaces. */
+                size_t last = t->n_cols;
+                while (last > 0 && !*cells[last - 1])
+                        last--;
+                for (size_t col = 0; col < last; col++) {
+                        fputs(cells[col], f);
+                        if (col + 1 == last)
+                                break;
+                        for (size_t pad = cli_display_width(cells[col]); pad < width[col] + 2; pad++)
+                                fputc(' ', f);
                 }
-                for (size_t pad = cli_display_width(t->cells[i]); pad < width[col] + 2; pad++)
-                        fputc(' ', f);
+                fputc('\n', f);
         }
 }
 
@@ -129,6 +134,7 @@ char *cli_json_cell(const json_t *v) {
 }
 
 void cli_print_json(FILE *f, const json_t *j) {
-        json_dumpf(j, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        /* 15 digits print 0.1 as 0.1, not jansson's round-trip 0.10000000000000001. */
+        json_dumpf(j, f, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         fputc('\n', f);
 }

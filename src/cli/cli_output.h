@@ -13,7 +13,7 @@
  *   /web    0/2        0.1   128
  *
  * Columns are separated by two spaces and padded to the widest cell (in characters, not bytes);
- * the last column is not padded, so no line ends in spaces. */
+ * a row ends at its last non-empty cell, so no line ends in spaces. */
 struct cli_table;
 
 /* A table of n_cols columns; headers (n_cols strings, copied) may be NULL for a table without a
