@@ -367,6 +367,13 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
                                        "'%s' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)",
                                        args[i]);
 
+
+        /* Check the keys before asking the master anything: a typo is a usage error, not a GET. */
+        _cleanup_(json_decrefp) json_t *dry_run = json_object();
+        r = cli_assignments_apply(dry_run, NULL, args, n, err);
+        if (r < 0)
+                return r;
+
         _cleanup_(http_reply_releasep) struct http_reply current = { 0 };
         if (cli_assignments_need_current(args, n)) {
                 r = cli_http_call(&c->http, "GET", path, NULL, &current, err);
