@@ -258,8 +258,9 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
         struct recv r = { .max = h->max_body };
         _cleanup_(curl_slist_freep) struct curl_slist *headers = NULL;
 
+        bool sends_body = body || !(streq(method, "GET") || streq(method, "DELETE") || streq(method, "HEAD"));
         headers = curl_slist_append(headers, "Accept: application/json");
-        if (body) {
+        if (sends_body) {
                 headers = curl_slist_append(headers, "Content-Type: application/json");
                 headers = curl_slist_append(headers, "Expect:");
         }
@@ -279,7 +280,7 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-        if (body || !(streq(method, "GET") || streq(method, "DELETE") || streq(method, "HEAD"))) {
+        if (sends_body) {
                 /* a POST/PUT/PATCH without a body still says Content-Length: 0 */
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
                 curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
@@ -292,11 +293,15 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
         }
 
         CURLcode rc = curl_easy_perform(c);
+        /* The handle outlives this call (connection reuse): forget the locals it points to. */
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_us);
         int r_code = 0;
         if (rc == CURLE_WRITE_ERROR && r.too_big)
                 r_code = err_set(err, -EFBIG, "answer from master at %s is larger than %zu MiB", h->base,
                                  h->max_body >> 20);
-        else if (rc == CURLE_OPERATION_TIMEDOUT)
+        else if (rc == CURLE_OPERATION_TIMEDOUT && connect_us > 0)
                 r_code = err_set(err, -ETIMEDOUT, "no answer from master at %s within %ld s: %s", h->base,
                                  h->timeout_s, curl_easy_strerror(rc));
         else if (rc != CURLE_OK)
