@@ -11,10 +11,6 @@
 /* The CMD/IMAGE column of `app list` is cut to this many characters. */
 #define LIST_CMD_WIDTH 40
 
-static void http_reply_releasep(struct http_reply *r) {
-        http_reply_release(r);
-}
-
 /* "/v2/apps/<id>[/<sub>][?force=true]" for a user-typed id ("web" means "/web"). */
 static int app_path(const char *raw_id, const char *sub, bool force, char **ret_path, char **ret_id,
                     struct err *err) {
@@ -48,7 +44,7 @@ static const char *deployment_of(const struct http_reply *reply) {
 
 static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
         _cleanup_(json_decrefp) json_t *def = NULL;
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         int r;
 
         r = cli_read_json(a->pos[0], c->in, &def, err);
@@ -144,7 +140,7 @@ static void append_query(struct strbuf *sb, const char *name, const char *value)
 }
 
 static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_(strbuf_release) struct strbuf path = { 0 };
         int r;
 
@@ -184,7 +180,6 @@ static char *join_map(const json_t *obj) {
         struct strbuf sb = { 0 };
         const char *k;
         json_t *v;
-        strbuf_puts(&sb, "");
         json_object_foreach((json_t *)obj, k, v) {
                 _cleanup_free_ char *cell = cli_json_cell(v);
                 strbuf_printf(&sb, "%s%s=%s", sb.len ? ", " : "", k, cell);
@@ -203,7 +198,6 @@ static char *ports_cell(const json_t *app) {
         struct strbuf sb = { 0 };
         size_t i;
         const json_t *d;
-        strbuf_puts(&sb, "");
         json_array_foreach(defs, i, d) {
                 _cleanup_free_ char *port = cli_json_cell(json_object_get(d, key));
                 const char *name = str_field(d, "name");
@@ -217,7 +211,6 @@ static char *constraints_cell(const json_t *app) {
         struct strbuf sb = { 0 };
         size_t i, j;
         const json_t *con, *part;
-        strbuf_puts(&sb, "");
         json_array_foreach(json_object_get(app, "constraints"), i, con) {
                 strbuf_puts(&sb, i ? ", " : "");
                 json_array_foreach(con, j, part) {
@@ -232,7 +225,6 @@ static char *health_checks_cell(const json_t *app) {
         struct strbuf sb = { 0 };
         size_t i;
         const json_t *hc;
-        strbuf_puts(&sb, "");
         json_array_foreach(json_object_get(app, "healthChecks"), i, hc) {
                 const char *protocol = str_field(hc, "protocol");
                 const char *path = str_field(hc, "path");
@@ -247,7 +239,6 @@ static char *deployments_cell(const json_t *app) {
         struct strbuf sb = { 0 };
         size_t i;
         const json_t *d;
-        strbuf_puts(&sb, "");
         json_array_foreach(json_object_get(app, "deployments"), i, d)
                 strbuf_printf(&sb, "%s%s", i ? ", " : "", str_field(d, "id") ? str_field(d, "id") : "?");
         return steal_or_null(&sb);
@@ -318,7 +309,7 @@ struct cli_table *cli_app_show_table(const json_t *app) {
 }
 
 static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_free_ char *path = NULL;
         int r;
 
@@ -374,7 +365,7 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
         if (r < 0)
                 return r;
 
-        _cleanup_(http_reply_releasep) struct http_reply current = { 0 };
+        _cleanup_(http_reply_release) struct http_reply current = { 0 };
         if (cli_assignments_need_current(args, n)) {
                 r = cli_http_call(&c->http, "GET", path, NULL, &current, err);
                 if (r < 0)
@@ -389,7 +380,7 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
 }
 
 static int app_update(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_(json_decrefp) json_t *body = NULL;
         _cleanup_free_ char *get_path = NULL, *put_path = NULL, *id = NULL;
         bool force = cli_args_get(a, "force") != NULL;
@@ -422,7 +413,7 @@ static int app_update(struct cli *c, const struct cli_args *a, struct err *err) 
 /* --- remove ---------------------------------------------------------------------------------- */
 
 static int app_remove(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_free_ char *path = NULL, *id = NULL;
         int r;
 
@@ -447,7 +438,7 @@ static int app_remove(struct cli *c, const struct cli_args *a, struct err *err) 
 /* --- versions -------------------------------------------------------------------------------- */
 
 static int app_versions(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_free_ char *path = NULL;
         int r;
 

@@ -6,10 +6,6 @@
 #include "cli/cli_output.h"
 #include "common/alloc.h"
 
-static void http_reply_releasep(struct http_reply *r) {
-        http_reply_release(r);
-}
-
 char *cli_cluster_header(const json_t *cluster) {
         const char *leader = json_string_value(json_object_get(cluster, "leader"));
         _cleanup_free_ char *term = cli_json_cell(json_object_get(cluster, "term"));
@@ -41,7 +37,7 @@ struct cli_table *cli_cluster_table(const json_t *cluster) {
 }
 
 static int cluster_status(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_releasep) struct http_reply reply = { 0 };
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         int r;
 
         r = cli_http_call(&c->http, "GET", "/v1/cluster", NULL, &reply, err);
