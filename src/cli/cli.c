@@ -70,8 +70,9 @@ static void print_top_help(FILE *f) {
         _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);
         for (size_t i = 0; i < ELEMENTSOF(nouns); i++)
                 for (const struct cli_verb *v = nouns[i]->verbs; v->name; v++) {
-                        _cleanup_free_ char *synopsis = xasprintf("%s %s%s%s", nouns[i]->name, v->name,
-                                                                  v->synopsis ? " " : "", v->synopsis ? v->synopsis : "");
+                        _cleanup_free_ char *synopsis =
+                                xasprintf("%s %s%s%s", nouns[i]->name, v->name, v->synopsis ? " " : "",
+                                          v->synopsis ? v->synopsis : "");
                         cli_table_add(t, (const char *[]){ "", synopsis, v->summary });
                 }
         cli_table_add(t, (const char *[]){ "", "", "" });
@@ -91,12 +92,13 @@ static void print_noun_help(FILE *f, const struct cli_noun *noun) {
         fprintf(f, "Usage: strata %s VERB [ARGS...]\n\n%s.\n\nVerbs:\n", noun->name, noun->summary);
         _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(3, NULL);
         for (const struct cli_verb *v = noun->verbs; v->name; v++) {
-                _cleanup_free_ char *synopsis = xasprintf("%s%s%s", v->name, v->synopsis ? " " : "",
-                                                          v->synopsis ? v->synopsis : "");
+                _cleanup_free_ char *synopsis =
+                        xasprintf("%s%s%s", v->name, v->synopsis ? " " : "", v->synopsis ? v->synopsis : "");
                 cli_table_add(t, (const char *[]){ "", synopsis, v->summary });
         }
         cli_table_print(t, f);
-        fprintf(f, "\nRun 'strata %s VERB --help' for a verb's options; 'strata --help' for global options.\n",
+        fprintf(f,
+                "\nRun 'strata %s VERB --help' for a verb's options; 'strata --help' for global options.\n",
                 noun->name);
 }
 
@@ -112,7 +114,8 @@ static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct c
                         const char *value_sep = fl->value ? " " : "", *value = fl->value ? fl->value : "";
                         /* long-only options line up with the long half of "-f, --force" */
                         _cleanup_free_ char *spec =
-                                fl->short_name ? xasprintf("-%c, --%s%s%s", fl->short_name, fl->name, value_sep, value)
+                                fl->short_name ? xasprintf("-%c, --%s%s%s", fl->short_name, fl->name,
+                                                           value_sep, value)
                                                : xasprintf("    --%s%s%s", fl->name, value_sep, value);
                         cli_table_add(t, (const char *[]){ "", spec, fl->help });
                 }
@@ -131,16 +134,16 @@ static int check_args(const struct cli_noun *noun, const struct cli_verb *verb, 
                       struct err *err) {
         _cleanup_free_ char *usage = verb_usage(noun, verb);
         if (a->n_pos < verb->min_args)
-                return err_set(err, -ERR_USAGE, "missing argument for '%s %s' (usage: %s)", noun->name, verb->name,
-                               usage);
+                return err_set(err, -ERR_USAGE, "missing argument for '%s %s' (usage: %s)", noun->name,
+                               verb->name, usage);
         if (verb->max_args >= 0 && a->n_pos > verb->max_args)
                 return err_set(err, -ERR_USAGE, "unexpected argument '%s' for '%s %s' (usage: %s)",
                                a->pos[verb->max_args], noun->name, verb->name, usage);
         return 0;
 }
 
-static int run_verb(struct cli *c, const struct cli_noun *noun, const struct cli_verb *verb, int argc, char **argv,
-                    const char *master, struct err *err) {
+static int run_verb(struct cli *c, const struct cli_noun *noun, const struct cli_verb *verb, int argc,
+                    char **argv, const char *master, struct err *err) {
         _cleanup_(cli_args_release) struct cli_args a = { 0 };
         int r;
 
@@ -213,8 +216,8 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
 
         const struct cli_verb *verb = find_verb(noun, args[1]);
         if (!verb) {
-                err_set(err, -ERR_USAGE, "unknown command '%s %s' (see 'strata %s --help')", noun->name, args[1],
-                        noun->name);
+                err_set(err, -ERR_USAGE, "unknown command '%s %s' (see 'strata %s --help')", noun->name,
+                        args[1], noun->name);
                 return 2;
         }
         if (g.help) {

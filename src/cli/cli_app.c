@@ -19,7 +19,8 @@ static int app_path(const char *raw_id, const char *sub, bool force, char **ret_
         if (r < 0)
                 return r;
         _cleanup_free_ char *escaped = cli_url_escape(id, true);
-        *ret_path = xasprintf("/v2/apps%s%s%s%s", escaped, sub ? "/" : "", sub ? sub : "", force ? "?force=true" : "");
+        *ret_path = xasprintf("/v2/apps%s%s%s%s", escaped, sub ? "/" : "", sub ? sub : "",
+                              force ? "?force=true" : "");
         if (ret_id)
                 *ret_id = TAKE_PTR(id);
         return 0;
@@ -96,7 +97,8 @@ static char *app_runs(const json_t *app) {
         size_t i;
         const json_t *arg;
         json_array_foreach(args, i, arg)
-                strbuf_printf(&sb, "%s%s", i ? " " : "", json_string_value(arg) ? json_string_value(arg) : "?");
+                strbuf_printf(&sb, "%s%s", i ? " " : "",
+                              json_string_value(arg) ? json_string_value(arg) : "?");
         return strbuf_steal(&sb);
 }
 
@@ -110,7 +112,9 @@ static char *instances_cell(const json_t *app) {
 }
 
 struct cli_table *cli_app_list_table(const json_t *apps) {
-        static const char *const headers[] = { "ID", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION" };
+        static const char *const headers[] = {
+                "ID", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION",
+        };
         struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
         size_t n = json_array_size(apps);
         _cleanup_free_ const json_t **sorted = xcalloc(n ? n : 1, sizeof *sorted);
@@ -229,8 +233,9 @@ static char *health_checks_cell(const json_t *app) {
                 const char *protocol = str_field(hc, "protocol");
                 const char *path = str_field(hc, "path");
                 const char *command = str_field(json_object_get(hc, "command"), "value");
-                strbuf_printf(&sb, "%s%s%s%s", i ? ", " : "", protocol ? protocol : "HTTP",
-                              path || command ? " " : "", path ? path : command ? command : "");
+                const char *what = path ? path : command;
+                strbuf_printf(&sb, "%s%s%s%s", i ? ", " : "", protocol ? protocol : "HTTP", what ? " " : "",
+                              what ? what : "");
         }
         return steal_or_null(&sb);
 }
@@ -250,12 +255,13 @@ struct cli_table *cli_app_show_table(const json_t *app) {
         const json_t *version_info = json_object_get(app, "versionInfo");
         _cleanup_free_ char *instances = cli_json_cell(json_object_get(app, "instances"));
         if (json_is_integer(json_object_get(app, "tasksRunning"))) {
-                char *full = xasprintf("%s (running %" JSON_INTEGER_FORMAT ", staged %" JSON_INTEGER_FORMAT
-                                       ", healthy %" JSON_INTEGER_FORMAT ", unhealthy %" JSON_INTEGER_FORMAT ")",
-                                       instances, json_integer_value(json_object_get(app, "tasksRunning")),
-                                       json_integer_value(json_object_get(app, "tasksStaged")),
-                                       json_integer_value(json_object_get(app, "tasksHealthy")),
-                                       json_integer_value(json_object_get(app, "tasksUnhealthy")));
+                char *full =
+                        xasprintf("%s (running %" JSON_INTEGER_FORMAT ", staged %" JSON_INTEGER_FORMAT
+                                  ", healthy %" JSON_INTEGER_FORMAT ", unhealthy %" JSON_INTEGER_FORMAT ")",
+                                  instances, json_integer_value(json_object_get(app, "tasksRunning")),
+                                  json_integer_value(json_object_get(app, "tasksStaged")),
+                                  json_integer_value(json_object_get(app, "tasksHealthy")),
+                                  json_integer_value(json_object_get(app, "tasksUnhealthy")));
                 free(instances);
                 instances = full;
         }
@@ -336,7 +342,8 @@ static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
 
 /* The body of `app update`: the file's JSON, or the KEY=VALUE assignments applied to the
  * current definition (fetched only when a dotted key needs it). */
-static int update_body(struct cli *c, const char *path, char *const *args, int n, json_t **ret, struct err *err) {
+static int update_body(struct cli *c, const char *path, char *const *args, int n, json_t **ret,
+                       struct err *err) {
         int r;
 
         if (n == 1 && !cli_is_assignment(args[0])) {
@@ -357,7 +364,6 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
                         return err_set(err, -ERR_USAGE,
                                        "'%s' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)",
                                        args[i]);
-
 
         /* Check the keys before asking the master anything: a typo is a usage error, not a GET. */
         _cleanup_(json_decrefp) json_t *dry_run = json_object();
@@ -467,7 +473,8 @@ static int app_versions(struct cli *c, const struct cli_args *a, struct err *err
 /* --- the noun -------------------------------------------------------------------------------- */
 
 static const struct cli_flag list_flags[] = {
-        { "label", 'l', "SELECTOR", "only apps whose labels match: k, k==v, k!=v, k in (a,b), k notin (a,b); ',' = and" },
+        { "label", 'l', "SELECTOR",
+          "only apps whose labels match: k, k==v, k!=v, k in (a,b), k notin (a,b); ',' = and" },
         { "id", 0, "TEXT", "only apps whose id contains TEXT (case-insensitive)" },
         { "cmd", 0, "TEXT", "only apps whose cmd contains TEXT (case-insensitive)" },
         { NULL },
@@ -483,15 +490,18 @@ static const struct cli_verb app_verbs[] = {
                 .name = "add",
                 .synopsis = "FILE|-",
                 .summary = "Create an app from a JSON definition (a file, or - for standard input)",
-                .description = "POSTs the definition to /v2/apps. The id may be relative (\"web\" means \"/web\").\n",
-                .min_args = 1, .max_args = 1,
+                .description = "POSTs the definition to /v2/apps. The id may be relative (\"web\" means "
+                               "\"/web\").\n",
+                .min_args = 1,
+                .max_args = 1,
                 .run = app_add,
         },
         {
                 .name = "list",
                 .summary = "List apps with their instances, resources and command or image",
-                .description = "INSTANCES shows running/wanted. CMD/IMAGE shows the container image, else the cmd,\n"
-                               "else the args, cut to 40 characters.\n",
+                .description =
+                        "INSTANCES shows running/wanted. CMD/IMAGE shows the container image, else the cmd,\n"
+                        "else the args, cut to 40 characters.\n",
                 .max_args = 0,
                 .flags = list_flags,
                 .run = app_list,
@@ -500,7 +510,8 @@ static const struct cli_verb app_verbs[] = {
                 .name = "show",
                 .synopsis = "ID",
                 .summary = "Show one app's definition and status",
-                .min_args = 1, .max_args = 1,
+                .min_args = 1,
+                .max_args = 1,
                 .run = app_show,
         },
         {
@@ -508,16 +519,22 @@ static const struct cli_verb app_verbs[] = {
                 .synopsis = "ID FILE|-|KEY=VALUE...",
                 .summary = "Change an app from a partial definition or KEY=VALUE pairs",
                 .description =
-                        "PUTs a partial update to /v2/apps/ID: the fields given replace the stored ones, the others stay.\n"
+                        "PUTs a partial update to /v2/apps/ID: the fields given replace the stored ones, the "
+                        "others stay.\n"
                         "\n"
                         "  FILE or -          a JSON object with the fields to change\n"
-                        "  KEY=VALUE...       VALUE is JSON when it parses as JSON (3, true, [\"a\"], {...}, \"42\"),\n"
+                        "  KEY=VALUE...       VALUE is JSON when it parses as JSON (3, true, [\"a\"], {...}, "
+                        "\"42\"),\n"
                         "                     else the text itself: instances=3 cmd='sleep 100'\n"
-                        "  env.NAME=VALUE     adds or changes one variable, keeping the others (always a string)\n"
-                        "  labels.NAME=VALUE  adds or changes one label, keeping the others (always a string)\n"
-                        "  a.b.c=VALUE        changes one member of an object field: container.docker.image=nginx:2\n"
+                        "  env.NAME=VALUE     adds or changes one variable, keeping the others (always a "
+                        "string)\n"
+                        "  labels.NAME=VALUE  adds or changes one label, keeping the others (always a "
+                        "string)\n"
+                        "  a.b.c=VALUE        changes one member of an object field: "
+                        "container.docker.image=nginx:2\n"
                         "  version=TIMESTAMP  alone: roll back to that version (see 'strata app versions')\n",
-                .min_args = 2, .max_args = -1,
+                .min_args = 2,
+                .max_args = -1,
                 .flags = force_flags,
                 .run = app_update,
         },
@@ -525,7 +542,8 @@ static const struct cli_verb app_verbs[] = {
                 .name = "remove",
                 .synopsis = "ID",
                 .summary = "Remove an app and kill its tasks",
-                .min_args = 1, .max_args = 1,
+                .min_args = 1,
+                .max_args = 1,
                 .flags = force_flags,
                 .run = app_remove,
         },
@@ -533,7 +551,8 @@ static const struct cli_verb app_verbs[] = {
                 .name = "versions",
                 .synopsis = "ID",
                 .summary = "List an app's stored versions, newest first",
-                .min_args = 1, .max_args = 1,
+                .min_args = 1,
+                .max_args = 1,
                 .run = app_versions,
         },
         { NULL },

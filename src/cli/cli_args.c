@@ -18,7 +18,8 @@ static int take_value(int argc, char **argv, int *i, const char *name, char shor
         size_t n = strlen(name);
         bool attached;
 
-        if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, name, n) == 0 && (a[2 + n] == 0 || a[2 + n] == '=')) {
+        if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, name, n) == 0 &&
+            (a[2 + n] == 0 || a[2 + n] == '=')) {
                 attached = a[2 + n] == '=';
                 if (attached) {
                         *ret = a + 3 + n;
@@ -39,7 +40,8 @@ static int take_value(int argc, char **argv, int *i, const char *name, char shor
         return 1;
 }
 
-int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_rest, int *ret_n, struct err *err) {
+int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_rest, int *ret_n,
+                      struct err *err) {
         _cleanup_free_ char **rest = xcalloc((size_t)(argc > 0 ? argc : 1) + 1, sizeof *rest);
         struct cli_globals out = { .output = CLI_OUTPUT_TABLE };
         bool literal = false;
@@ -82,8 +84,8 @@ int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_
                         else if (streq(value, "table"))
                                 out.output = CLI_OUTPUT_TABLE;
                         else
-                                return err_set(err, -ERR_USAGE, "unknown output format '%s' (use json or table)",
-                                               value);
+                                return err_set(err, -ERR_USAGE,
+                                               "unknown output format '%s' (use json or table)", value);
                         continue;
                 }
                 rest[n++] = argv[i];
@@ -95,8 +97,8 @@ int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_
         return 0;
 }
 
-static const struct cli_flag *find_flag(const struct cli_flag *flags, const char *name, size_t n, char short_name,
-                                        size_t *ret_index) {
+static const struct cli_flag *find_flag(const struct cli_flag *flags, const char *name, size_t n,
+                                        char short_name, size_t *ret_index) {
         for (size_t i = 0; flags && flags[i].name; i++) {
                 bool match = short_name ? flags[i].short_name == short_name
                                         : strlen(flags[i].name) == n && strncmp(flags[i].name, name, n) == 0;
@@ -335,7 +337,8 @@ static int read_stream(FILE *in, char **ret, size_t *ret_len, struct err *err) {
         while ((got = fread(chunk, 1, sizeof chunk, in)) > 0) {
                 if (sb.len + got > CLI_MAX_INPUT) {
                         strbuf_release(&sb);
-                        return err_set(err, -EFBIG, "standard input is larger than %u MiB", CLI_MAX_INPUT >> 20);
+                        return err_set(err, -EFBIG, "standard input is larger than %u MiB",
+                                       CLI_MAX_INPUT >> 20);
                 }
                 strbuf_append(&sb, chunk, got);
         }
@@ -356,7 +359,8 @@ int cli_read_json(const char *path, FILE *in, json_t **ret, struct err *err) {
         json_error_t jerr;
         int r;
 
-        r = is_stdin ? read_stream(in, &text, &len, err) : file_read_all(path, CLI_MAX_INPUT, &text, &len, err);
+        r = is_stdin ? read_stream(in, &text, &len, err)
+                     : file_read_all(path, CLI_MAX_INPUT, &text, &len, err);
         if (r < 0)
                 return r;
         json_t *doc = json_loadb(text, len, 0, &jerr);

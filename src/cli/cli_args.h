@@ -40,7 +40,8 @@ struct cli_globals {
  * also as --opt=value or -ojson) out of argv[1..argc) wherever they stand, up to a "--". The
  * other arguments keep their order ("--" included) in *ret_rest, a new NULL-terminated array of
  * pointers borrowed from argv; the caller frees the array. Returns 0 or -ERR_USAGE. */
-int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_rest, int *ret_n, struct err *err);
+int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_rest, int *ret_n,
+                      struct err *err);
 
 /* One option of a verb, in the verb's table row. */
 struct cli_flag {

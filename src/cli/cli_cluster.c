@@ -31,7 +31,8 @@ struct cli_table *cli_cluster_table(const json_t *cluster) {
         json_array_foreach(json_object_get(cluster, "masters"), i, m) {
                 _cleanup_free_ char *id = cli_json_cell(json_object_get(m, "id"));
                 cli_table_add(t, (const char *[]){ id, json_string_value(json_object_get(m, "raftAddress")),
-                                                   json_string_value(json_object_get(m, "httpAddress")), role(m) });
+                                                   json_string_value(json_object_get(m, "httpAddress")),
+                                                   role(m) });
         }
         return t;
 }
@@ -60,7 +61,8 @@ static const struct cli_verb cluster_verbs[] = {
         {
                 .name = "status",
                 .summary = "Show the masters, which one leads, the Raft term and commit index",
-                .description = "Reads GET /v1/cluster from the master it talks to (that master's view of the cluster).\n",
+                .description = "Reads GET /v1/cluster from the master it talks to (that master's view of the "
+                               "cluster).\n",
                 .max_args = 0,
                 .run = cluster_status,
         },

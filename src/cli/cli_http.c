@@ -35,7 +35,8 @@ int cli_http_init(struct cli_http *h, const char *url, struct err *err) {
                  (sep - url == 5 && strncasecmp(url, "https", 5) == 0))
                 base = xstrdup(url);
         else
-                return err_set(err, -EINVAL, "invalid master URL '%s': only http:// and https:// are supported", url);
+                return err_set(err, -EINVAL,
+                               "invalid master URL '%s': only http:// and https:// are supported", url);
 
         size_t host = (size_t)(strstr(base, "://") + 3 - base), n = strlen(base);
         while (n > host && base[n - 1] == '/')
@@ -345,8 +346,8 @@ int cli_http_call(struct cli_http *h, const char *method, const char *path, cons
                 reply.json = json_loadb(reply.body, reply.body_len, JSON_DECODE_ANY, &jerr);
                 if (!reply.json) {
                         *ret = reply;
-                        return err_set(err, -EBADMSG, "master sent invalid JSON for %s %s: line %d: %s", method,
-                                       path, jerr.line, jerr.text);
+                        return err_set(err, -EBADMSG, "master sent invalid JSON for %s %s: line %d: %s",
+                                       method, path, jerr.line, jerr.text);
                 }
         }
         *ret = reply;

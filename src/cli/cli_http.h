@@ -4,11 +4,13 @@
  * (keeping the method), bounds what it reads, parses the JSON answer and turns a non-2xx answer
  * into a one-line message from Marathon's error body:
  *
- *   | status | body                                                      | err->msg                           |
- *   | 422    | {"message":"Object is not valid","details":[{"path":"/cpus","errors":["e1","e2"]}]} | Object is not valid: /cpus: e1, e2 |
- *   | 400    | {"message":"Invalid JSON","details":"parser says"}       | Invalid JSON: parser says          |
- *   | 404    | {"message":"App '/x' does not exist"}                    | App '/x' does not exist            |
- *   | 502    | <html>…  (not JSON)                                       | master answered HTTP 502: <html>…  |
+ *   422 {"message":"Object is not valid","details":[{"path":"/cpus","errors":["e1","e2"]}]}
+ *       -> "Object is not valid: /cpus: e1, e2"      (details joined with "; ")
+ *   400 {"message":"Invalid JSON","details":"parser says"}  -> "Invalid JSON: parser says"
+ *   404 {"message":"App '/x' does not exist"}               -> "App '/x' does not exist"
+ *   409 {"message":"App is locked …","deployments":[{"id":"d1"}]}
+ *       -> "App is locked … (deployments: d1)"
+ *   502 <html>… (not JSON)                                 -> "master answered HTTP 502: <html>…"
  *
  * The transport is a function pointer so that unit tests can answer with canned replies. */
 #pragma once
@@ -42,12 +44,12 @@ typedef int (*cli_http_send_cb)(struct cli_http *h, const char *method, const ch
                                 struct http_reply *ret, struct err *err);
 
 struct cli_http {
-        char *base;             /* "http://host:port[/prefix]" without a trailing '/'; owned */
-        long timeout_s;         /* whole exchange; 0 = no limit */
-        size_t max_body;        /* largest answer read */
-        cli_http_send_cb send;  /* NULL: libcurl */
-        void *data;             /* for a fake send */
-        void *curl;             /* the CURL easy handle, created on first use, reused (keep-alive) */
+        char *base;            /* "http://host:port[/prefix]" without a trailing '/'; owned */
+        long timeout_s;        /* whole exchange; 0 = no limit */
+        size_t max_body;       /* largest answer read */
+        cli_http_send_cb send; /* NULL: libcurl */
+        void *data;            /* for a fake send */
+        void *curl;            /* the CURL easy handle, created on first use, reused (keep-alive) */
 };
 
 /* Sets up h for the master at url ("host:port" gets "http://"; trailing '/' dropped). Returns 0,

@@ -21,10 +21,10 @@ struct cli {
 
 struct cli_verb {
         const char *name;
-        const char *synopsis; /* arguments, for usage lines: "ID FILE|-|KEY=VALUE..." */
-        const char *summary;  /* one line for `strata NOUN --help` */
-        const char *description; /* more paragraphs for `strata NOUN VERB --help`, or NULL */
-        int min_args, max_args; /* positional arguments; max -1: no limit */
+        const char *synopsis;         /* arguments, for usage lines: "ID FILE|-|KEY=VALUE..." */
+        const char *summary;          /* one line for `strata NOUN --help` */
+        const char *description;      /* more paragraphs for `strata NOUN VERB --help`, or NULL */
+        int min_args, max_args;       /* positional arguments; max -1: no limit */
         const struct cli_flag *flags; /* NULL-name terminated, or NULL */
         /* Runs the verb; returns >= 0 or a negative code with err set (-ERR_USAGE: exit 2). */
         int (*run)(struct cli *c, const struct cli_args *a, struct err *err);

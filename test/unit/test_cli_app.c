@@ -13,7 +13,8 @@ static const char web_app[] =
         "\"tasksHealthy\":1,\"tasksUnhealthy\":0,\"labels\":{\"team\":\"a\"},\"env\":{\"A\":\"1\"},"
         "\"portDefinitions\":[{\"port\":10000,\"name\":\"http\",\"protocol\":\"tcp\"}],"
         "\"constraints\":[[\"hostname\",\"UNIQUE\"]],\"deployments\":[],"
-        "\"versionInfo\":{\"lastScalingAt\":\"2024-05-01T10:00:00.000Z\",\"lastConfigChangeAt\":\"2024-04-30T09:00:00.000Z\"}}";
+        "\"versionInfo\":{\"lastScalingAt\":\"2024-05-01T10:00:00.000Z\","
+        "\"lastConfigChangeAt\":\"2024-04-30T09:00:00.000Z\"}}";
 
 static char *write_temp(const char *text) {
         char *path = xstrdup("/tmp/test_cli_app_XXXXXX");
@@ -29,7 +30,8 @@ static char *write_temp(const char *text) {
 static void add_posts_the_file_and_names_the_deployment(void **state) {
         char *path = write_temp("{\"id\": \"web\", \"cmd\": \"sleep 100\", \"cpus\": 0.5}");
         struct exchange x[] = {
-                { "POST", M "/v2/apps", 201, "{\"id\":\"/web\",\"deployments\":[{\"id\":\"d-body\"}]}", "d-1" },
+                { "POST", M "/v2/apps", 201, "{\"id\":\"/web\",\"deployments\":[{\"id\":\"d-body\"}]}",
+                  "d-1" },
         };
         struct run r = run_cli(x, "app", "add", path);
         assert_int_equal(r.code, 0);
@@ -107,22 +109,27 @@ static void add_of_broken_json_fails_locally(void **state) {
 /* --- list --------------------------------------------------------------------------------- */
 
 static void list_prints_a_sorted_table(void **state) {
-        char *body = xasprintf("{\"apps\":[%s,{\"id\":\"/db\",\"instances\":1,\"cpus\":1,\"mem\":1024,\"disk\":0,"
-                               "\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"postgres:16\"}},"
-                               "\"version\":\"2024-05-02T00:00:00.000Z\"},"
-                               "{\"id\":\"/long\",\"instances\":0,\"cpus\":0.25,\"mem\":32,\"disk\":10,"
-                               "\"cmd\":\"while true; do echo a very long line of shell; sleep 1; done\","
-                               "\"version\":\"2024-05-03T00:00:00.000Z\"}]}",
-                               web_app);
+        char *body =
+                xasprintf("{\"apps\":[%s,{\"id\":\"/db\",\"instances\":1,\"cpus\":1,\"mem\":1024,\"disk\":0,"
+                          "\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"postgres:16\"}},"
+                          "\"version\":\"2024-05-02T00:00:00.000Z\"},"
+                          "{\"id\":\"/long\",\"instances\":0,\"cpus\":0.25,\"mem\":32,\"disk\":10,"
+                          "\"cmd\":\"while true; do echo a very long line of shell; sleep 1; done\","
+                          "\"version\":\"2024-05-03T00:00:00.000Z\"}]}",
+                          web_app);
         struct exchange x[] = { { "GET", M "/v2/apps", 200, body } };
         struct run r = run_cli(x, "app", "list");
         assert_int_equal(r.code, 0);
         assert_null(x[0].sent);
-        assert_string_equal(r.out,
-                            "ID     INSTANCES  CPUS  MEM   DISK  CMD/IMAGE                                 VERSION\n"
-                            "/db    1          1     1024  0     postgres:16                               2024-05-02T00:00:00.000Z\n"
-                            "/long  0          0.25  32    10    while true; do echo a very long line of…  2024-05-03T00:00:00.000Z\n"
-                            "/web   1/2        0.1   64    0     python3 -m http.server 8080               2024-05-01T10:00:00.000Z\n");
+        assert_string_equal(
+                r.out,
+                "ID     INSTANCES  CPUS  MEM   DISK  CMD/IMAGE                                 VERSION\n"
+                "/db    1          1     1024  0     postgres:16                               "
+                "2024-05-02T00:00:00.000Z\n"
+                "/long  0          0.25  32    10    while true; do echo a very long line of…  "
+                "2024-05-03T00:00:00.000Z\n"
+                "/web   1/2        0.1   64    0     python3 -m http.server 8080               "
+                "2024-05-01T10:00:00.000Z\n");
         run_release(&r);
         exchanges_release(x, 1);
         free(body);
@@ -130,9 +137,11 @@ static void list_prints_a_sorted_table(void **state) {
 
 static void list_passes_filters_escaped_and_prints_the_array_as_json(void **state) {
         struct exchange x[] = {
-                { "GET", M "/v2/apps?id=web&label=team%3D%3Da%2Cenv%20in%20%28x%29", 200, "{\"apps\":[{\"id\":\"/web\"}]}" },
+                { "GET", M "/v2/apps?id=web&label=team%3D%3Da%2Cenv%20in%20%28x%29", 200,
+                  "{\"apps\":[{\"id\":\"/web\"}]}" },
         };
-        struct run r = run_cli(x, "app", "list", "--label", "team==a,env in (x)", "--id=web", "--output=json");
+        struct run r =
+                run_cli(x, "app", "list", "--label", "team==a,env in (x)", "--id=web", "--output=json");
         assert_int_equal(r.code, 0);
         assert_string_equal(r.out, "[\n  {\n    \"id\": \"/web\"\n  }\n]\n");
         run_release(&r);
@@ -194,7 +203,8 @@ static void show_escapes_the_id_and_prints_the_app_object_as_json(void **state) 
 }
 
 static void show_of_a_missing_app_is_the_servers_404(void **state) {
-        struct exchange x[] = { { "GET", M "/v2/apps/nope", 404, "{\"message\":\"App '/nope' does not exist\"}" } };
+        struct exchange x[] = { { "GET", M "/v2/apps/nope", 404,
+                                  "{\"message\":\"App '/nope' does not exist\"}" } };
         struct run r = run_cli(x, "app", "show", "nope");
         assert_int_equal(r.code, 1);
         assert_string_equal(r.error, "App '/nope' does not exist");
@@ -206,8 +216,8 @@ static void show_of_a_missing_app_is_the_servers_404(void **state) {
 
 static void update_with_plain_keys_puts_them_without_reading_first(void **state) {
         struct exchange x[] = {
-                { "PUT", M "/v2/apps/web", 200, "{\"deploymentId\":\"d-3\",\"version\":\"2024-05-04T00:00:00.000Z\"}",
-                  "d-3" },
+                { "PUT", M "/v2/apps/web", 200,
+                  "{\"deploymentId\":\"d-3\",\"version\":\"2024-05-04T00:00:00.000Z\"}", "d-3" },
         };
         struct run r = run_cli(x, "app", "update", "web", "instances=3", "cmd=sleep 5");
         assert_int_equal(r.code, 0);
@@ -225,7 +235,9 @@ static void update_env_merges_into_the_current_env(void **state) {
         };
         struct run r = run_cli(x, "app", "update", "--force", "web", "env.B=2", "labels.tier=front");
         assert_int_equal(r.code, 0);
-        assert_string_equal(x[1].sent, "{\"env\":{\"A\":\"1\",\"B\":\"2\"},\"labels\":{\"team\":\"a\",\"tier\":\"front\"}}");
+        assert_string_equal(
+                x[1].sent,
+                "{\"env\":{\"A\":\"1\",\"B\":\"2\"},\"labels\":{\"team\":\"a\",\"tier\":\"front\"}}");
         assert_string_equal(r.out, "Updated app /web (deployment d-4, version v2)\n");
         run_release(&r);
         exchanges_release(x, 2);
@@ -251,7 +263,8 @@ static void update_json_output_is_the_servers_answer(void **state) {
         struct exchange x[] = {
                 { "PUT", M "/v2/apps/web", 200, "{\"deploymentId\":\"d-6\",\"version\":\"v3\"}" },
         };
-        struct run r = run_cli_in(x, 1, "{\"instances\": 0}", ARGS("app", "update", "web", "-", "-o", "json"));
+        struct run r =
+                run_cli_in(x, 1, "{\"instances\": 0}", ARGS("app", "update", "web", "-", "-o", "json"));
         assert_int_equal(r.code, 0);
         assert_string_equal(x[0].sent, "{\"instances\":0}");
         assert_string_equal(r.out, "{\n  \"deploymentId\": \"d-6\",\n  \"version\": \"v3\"\n}\n");
@@ -262,17 +275,19 @@ static void update_json_output_is_the_servers_answer(void **state) {
 static void update_mixing_a_file_and_assignments_is_a_usage_error(void **state) {
         struct run r = run_cli_none("app", "update", "web", "instances=1", "app.json");
         assert_int_equal(r.code, 2);
-        assert_string_equal(r.error, "'app.json' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)");
+        assert_string_equal(r.error,
+                            "'app.json' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)");
         run_release(&r);
         r = run_cli_none("app", "update", "web");
         assert_int_equal(r.code, 2);
-        assert_string_equal(r.error,
-                            "missing argument for 'app update' (usage: strata app update [OPTIONS] ID FILE|-|KEY=VALUE...)");
+        assert_string_equal(r.error, "missing argument for 'app update' (usage: strata app update [OPTIONS] "
+                                     "ID FILE|-|KEY=VALUE...)");
         run_release(&r);
 }
 
 static void update_of_a_missing_app_with_env_fails_on_the_read(void **state) {
-        struct exchange x[] = { { "GET", M "/v2/apps/nope", 404, "{\"message\":\"App '/nope' does not exist\"}" } };
+        struct exchange x[] = { { "GET", M "/v2/apps/nope", 404,
+                                  "{\"message\":\"App '/nope' does not exist\"}" } };
         struct run r = run_cli(x, "app", "update", "nope", "env.A=1");
         assert_int_equal(r.code, 1);
         assert_string_equal(r.error, "App '/nope' does not exist");
@@ -297,7 +312,8 @@ static void remove_deletes_and_names_the_deployment(void **state) {
 static void remove_of_a_locked_app_explains_and_force_overrides(void **state) {
         struct exchange x[] = {
                 { "DELETE", M "/v2/apps/web", 409,
-                  "{\"message\":\"App is locked by one or more deployments. Override with the option '?force=true'.\","
+                  "{\"message\":\"App is locked by one or more deployments. Override with the option "
+                  "'?force=true'.\","
                   "\"deployments\":[{\"id\":\"d-0\"}]}" },
         };
         struct run r = run_cli(x, "app", "remove", "web");
@@ -308,7 +324,8 @@ static void remove_of_a_locked_app_explains_and_force_overrides(void **state) {
         exchanges_release(x, 1);
 
         struct exchange y[] = {
-                { "DELETE", M "/v2/apps/web?force=true", 200, "{\"deploymentId\":\"d-8\",\"version\":\"v5\"}", "d-8" },
+                { "DELETE", M "/v2/apps/web?force=true", 200, "{\"deploymentId\":\"d-8\",\"version\":\"v5\"}",
+                  "d-8" },
         };
         r = run_cli(y, "app", "remove", "-f", "web");
         assert_int_equal(r.code, 0);

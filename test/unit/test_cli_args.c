@@ -24,7 +24,8 @@ static void global_options_may_stand_before_or_after_the_noun(void **state) {
         struct err e = { 0 };
         char **rest;
         int n;
-        char **argv = ARGV("strata", "--master", "http://m:1", "app", "list", "-o", "json", "--label", "a==b");
+        char **argv =
+                ARGV("strata", "--master", "http://m:1", "app", "list", "-o", "json", "--label", "a==b");
         assert_int_equal(cli_parse_globals(9, argv, &g, &rest, &n, &e), 0);
         assert_string_equal(g.master, "http://m:1");
         assert_int_equal(g.output, CLI_OUTPUT_JSON);
@@ -73,7 +74,8 @@ static void bad_global_options_are_usage_errors(void **state) {
         struct err e = { 0 };
         char **rest = NULL;
         int n = -1;
-        assert_int_equal(cli_parse_globals(3, ARGV("strata", "app", "--master"), &g, &rest, &n, &e), -ERR_USAGE);
+        assert_int_equal(cli_parse_globals(3, ARGV("strata", "app", "--master"), &g, &rest, &n, &e),
+                         -ERR_USAGE);
         assert_string_equal(err_msg(&e), "option '--master' needs a value");
         assert_int_equal(cli_parse_globals(3, ARGV("strata", "-o", "yaml"), &g, &rest, &n, &e), -ERR_USAGE);
         assert_string_equal(err_msg(&e), "unknown output format 'yaml' (use json or table)");
@@ -184,8 +186,9 @@ static json_t *apply(const json_t *current, char **args, int n, struct err *e, i
 static void values_are_json_when_they_parse(void **state) {
         struct err e = { 0 };
         int r;
-        char **args = ARGV("instances=3", "cpus=0.5", "cmd=sleep 100", "args=[\"-x\",\"y\"]", "requirePorts=true",
-                           "user=null", "id=\"42\"", "healthChecks=[]", "backoffFactor=", "container={\"type\":\"MESOS\"}");
+        char **args = ARGV("instances=3", "cpus=0.5", "cmd=sleep 100", "args=[\"-x\",\"y\"]",
+                           "requirePorts=true", "user=null", "id=\"42\"", "healthChecks=[]",
+                           "backoffFactor=", "container={\"type\":\"MESOS\"}");
         json_t *u = apply(NULL, args, 10, &e, &r);
         assert_int_equal(r, 0);
         char *s = json_dumps(u, JSON_COMPACT);
@@ -206,8 +209,9 @@ static void env_and_labels_merge_into_the_current_ones(void **state) {
         assert_int_equal(r, 0);
         char *s = json_dumps(u, JSON_COMPACT);
         /* values stay strings (8080 is not turned into a number); untouched fields are not sent */
-        assert_string_equal(s, "{\"env\":{\"A\":\"1\",\"B\":\"20\",\"PORT\":\"8080\"},"
-                               "\"labels\":{\"team\":\"x\",\"app.kubernetes.io/name\":\"web\",\"v\":\"a=b\"}}");
+        assert_string_equal(s,
+                            "{\"env\":{\"A\":\"1\",\"B\":\"20\",\"PORT\":\"8080\"},"
+                            "\"labels\":{\"team\":\"x\",\"app.kubernetes.io/name\":\"web\",\"v\":\"a=b\"}}");
         free(s);
         /* the current definition is not modified */
         assert_string_equal(json_string_value(json_object_get(json_object_get(current, "env"), "B")), "2");
@@ -226,9 +230,10 @@ static void dotted_keys_change_one_member_and_keep_the_rest(void **state) {
         json_t *u = apply(current, args, 4, &e, &r);
         assert_int_equal(r, 0);
         char *s = json_dumps(u, JSON_COMPACT);
-        assert_string_equal(s, "{\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx:2\","
-                               "\"forcePullImage\":true},\"volumes\":[]},"
-                               "\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5},\"fetch\":{\"x\":{\"y\":1}}}");
+        assert_string_equal(
+                s, "{\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx:2\","
+                   "\"forcePullImage\":true},\"volumes\":[]},"
+                   "\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5},\"fetch\":{\"x\":{\"y\":1}}}");
         free(s);
         json_decref(u);
         json_decref(current);

@@ -6,9 +6,12 @@
 static const char cluster_body[] =
         "{\"leader\":\"10.0.0.1:8080\",\"self\":\"2\",\"state\":\"follower\",\"term\":7,\"commitIndex\":1234,"
         "\"lastApplied\":1234,\"lastIndex\":1235,\"masters\":["
-        "{\"id\":\"1\",\"raftAddress\":\"10.0.0.1:8090\",\"httpAddress\":\"10.0.0.1:8080\",\"voter\":true,\"leader\":true},"
-        "{\"id\":\"2\",\"raftAddress\":\"10.0.0.2:8090\",\"httpAddress\":\"10.0.0.2:8080\",\"voter\":true,\"leader\":false},"
-        "{\"id\":\"3\",\"raftAddress\":\"10.0.0.3:8090\",\"httpAddress\":null,\"voter\":false,\"leader\":false}]}";
+        "{\"id\":\"1\",\"raftAddress\":\"10.0.0.1:8090\",\"httpAddress\":\"10.0.0.1:8080\",\"voter\":true,"
+        "\"leader\":true},"
+        "{\"id\":\"2\",\"raftAddress\":\"10.0.0.2:8090\",\"httpAddress\":\"10.0.0.2:8080\",\"voter\":true,"
+        "\"leader\":false},"
+        "{\"id\":\"3\",\"raftAddress\":\"10.0.0.3:8090\",\"httpAddress\":null,\"voter\":false,\"leader\":"
+        "false}]}";
 
 static void status_prints_the_leader_line_and_the_masters(void **state) {
         struct exchange x[] = { { "GET", M "/v1/cluster", 200, cluster_body } };
@@ -27,7 +30,8 @@ static void status_prints_the_leader_line_and_the_masters(void **state) {
 static void status_without_a_leader_says_none(void **state) {
         struct exchange x[] = {
                 { "GET", M "/v1/cluster", 200,
-                  "{\"leader\":null,\"term\":3,\"commitIndex\":10,\"masters\":[{\"id\":\"1\",\"raftAddress\":\"a:1\","
+                  "{\"leader\":null,\"term\":3,\"commitIndex\":10,\"masters\":[{\"id\":\"1\",\"raftAddress\":"
+                  "\"a:1\","
                   "\"httpAddress\":\"a:2\",\"voter\":true,\"leader\":false}]}" },
         };
         struct run r = run_cli(x, "cluster", "status");

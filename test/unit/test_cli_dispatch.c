@@ -10,7 +10,8 @@ static void top_help_lists_nouns_verbs_and_daemons(void **state) {
         assert_non_null(strstr(r.out, "cluster status"));
         assert_non_null(strstr(r.out, "  master  "));
         assert_non_null(strstr(r.out, "--master URL"));
-        assert_non_null(strstr(r.out, "Exit status: 0 success, 1 error from the master or the network, 2 usage"));
+        assert_non_null(
+                strstr(r.out, "Exit status: 0 success, 1 error from the master or the network, 2 usage"));
         run_release(&r);
 
         r = run_cli_none("help");
@@ -20,13 +21,15 @@ static void top_help_lists_nouns_verbs_and_daemons(void **state) {
 }
 
 static void noun_help_lists_its_verbs(void **state) {
-        const char *const forms[][3] = { { "app", "--help", NULL }, { "-h", "app", NULL }, { "help", "app", NULL } };
+        const char *const forms[][3] = { { "app", "--help", NULL },
+                                         { "-h", "app", NULL },
+                                         { "help", "app", NULL } };
         for (size_t i = 0; i < ELEMENTSOF(forms); i++) {
                 struct run r = run_cli_in(NULL, 0, NULL, (char **)forms[i]);
                 assert_int_equal(r.code, 0);
                 assert_non_null(strstr(r.out, "Usage: strata app VERB [ARGS...]"));
-                static const char *const verbs[] = { "\n  add FILE|-", "\n  list ", "\n  show ID",
-                                                     "\n  update ID", "\n  remove ID", "\n  versions ID" };
+                static const char *const verbs[] = { "\n  add FILE|-", "\n  list ",     "\n  show ID",
+                                                     "\n  update ID",  "\n  remove ID", "\n  versions ID" };
                 for (size_t v = 0; v < ELEMENTSOF(verbs); v++)
                         assert_non_null(strstr(r.out, verbs[v]));
                 assert_null(strstr(r.out, "cluster"));
@@ -63,10 +66,12 @@ static void usage_mistakes_exit_2_with_one_line(void **state) {
         } cases[] = {
                 { { NULL }, "missing command (see 'strata --help')" },
                 { { "frob" }, "unknown command 'frob' (see 'strata --help')" },
-                { { "app" }, "'app' needs a verb: add, list, show, update, remove, versions (see 'strata app --help')" },
+                { { "app" },
+                  "'app' needs a verb: add, list, show, update, remove, versions (see 'strata app --help')" },
                 { { "app", "frob" }, "unknown command 'app frob' (see 'strata app --help')" },
                 { { "app", "show" }, "missing argument for 'app show' (usage: strata app show ID)" },
-                { { "app", "show", "a", "b" }, "unexpected argument 'b' for 'app show' (usage: strata app show ID)" },
+                { { "app", "show", "a", "b" },
+                  "unexpected argument 'b' for 'app show' (usage: strata app show ID)" },
                 { { "app", "list", "--bogus" }, "app list: unknown option '--bogus'" },
                 { { "app", "list", "-o" }, "option '-o' needs a value" },
                 { { "cluster", "status", "-o", "yaml" }, "unknown output format 'yaml' (use json or table)" },

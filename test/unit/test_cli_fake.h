@@ -24,8 +24,8 @@ struct exchange {
         const char *method, *url; /* expected */
         long status;              /* answer; 0: the network fails */
         const char *body;
-        const char *deployment;  /* Marathon-Deployment-Id, or NULL */
-        char *sent;              /* recorded request body */
+        const char *deployment; /* Marathon-Deployment-Id, or NULL */
+        char *sent;             /* recorded request body */
 };
 
 struct fake {
@@ -42,7 +42,8 @@ static int fake_send(struct cli_http *h, const char *method, const char *url, co
         assert_string_equal(url, x->url);
         x->sent = body ? xstrdup(body) : NULL;
         if (x->status == 0)
-                return err_set(err, -EHOSTUNREACH, "cannot reach master at %s: Couldn't connect to server", h->base);
+                return err_set(err, -EHOSTUNREACH, "cannot reach master at %s: Couldn't connect to server",
+                               h->base);
         ret->status = x->status;
         ret->body = xstrdup(x->body ? x->body : "");
         ret->body_len = strlen(ret->body);
@@ -65,7 +66,8 @@ _unused_ static void run_release(struct run *r) {
 
 /* Runs argv (NULL-terminated, without argv[0]) against the script, with stdin as standard
  * input (may be NULL). Every scripted exchange must have happened. */
-_unused_ static struct run run_cli_in(struct exchange *script, size_t n, const char *stdin_text, char **argv) {
+_unused_ static struct run run_cli_in(struct exchange *script, size_t n, const char *stdin_text,
+                                      char **argv) {
         struct fake f = { script, n, 0 };
         struct run r = { 0 };
         size_t out_len = 0;
@@ -95,7 +97,8 @@ _unused_ static struct run run_cli_in(struct exchange *script, size_t n, const c
 }
 
 #define ARGS(...) ((char *[]){ __VA_ARGS__, NULL })
-#define run_cli(script, ...) run_cli_in((script), sizeof(script) / sizeof((script)[0]), NULL, ARGS(__VA_ARGS__))
+#define run_cli(script, ...)                                                                                 \
+        run_cli_in((script), sizeof(script) / sizeof((script)[0]), NULL, ARGS(__VA_ARGS__))
 #define run_cli_none(...) run_cli_in(NULL, 0, NULL, ARGS(__VA_ARGS__))
 
 _unused_ static void exchanges_release(struct exchange *x, size_t n) {

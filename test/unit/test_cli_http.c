@@ -34,18 +34,19 @@ static void invalid_definition_joins_path_and_errors(void **state) {
 }
 
 static void several_details_and_errors_are_joined(void **state) {
-        assert_string_equal(
-                error_line(422,
-                           "{\"message\":\"Object is not valid\",\"details\":["
-                           "{\"path\":\"/cpus\",\"errors\":[\"e1\",\"e2\"]},"
-                           "{\"path\":\"/healthChecks(0)/portIndex\",\"errors\":[\"e3\"]}]}",
-                           NULL),
-                "Object is not valid: /cpus: e1, e2; /healthChecks(0)/portIndex: e3");
+        assert_string_equal(error_line(422,
+                                       "{\"message\":\"Object is not valid\",\"details\":["
+                                       "{\"path\":\"/cpus\",\"errors\":[\"e1\",\"e2\"]},"
+                                       "{\"path\":\"/healthChecks(0)/portIndex\",\"errors\":[\"e3\"]}]}",
+                                       NULL),
+                            "Object is not valid: /cpus: e1, e2; /healthChecks(0)/portIndex: e3");
 }
 
 static void string_details_follow_the_message(void **state) {
         int code;
-        assert_string_equal(error_line(400, "{\"message\":\"Invalid JSON\",\"details\":\"'[' expected near 'x'\"}", &code),
+        assert_string_equal(error_line(400,
+                                       "{\"message\":\"Invalid JSON\",\"details\":\"'[' expected near 'x'\"}",
+                                       &code),
                             "Invalid JSON: '[' expected near 'x'");
         assert_int_equal(code, -EINVAL);
 }
@@ -76,12 +77,14 @@ static void body_that_is_not_json_gives_status_and_first_text(void **state) {
                             "master answered HTTP 502: <html> <body>Bad gateway</body> </html>");
         assert_int_equal(code, -EPROTO);
         assert_string_equal(error_line(500, "", NULL), "master answered HTTP 500");
-        assert_string_equal(error_line(500, "{\"message\":\"\"}", NULL), "master answered HTTP 500: {\"message\":\"\"}");
+        assert_string_equal(error_line(500, "{\"message\":\"\"}", NULL),
+                            "master answered HTTP 500: {\"message\":\"\"}");
 }
 
 static void message_is_always_one_line(void **state) {
-        const char *line = error_line(422, "{\"message\":\"a\\nb\",\"details\":[{\"path\":\"/x\",\"errors\":[\"c\\r\\nd\"]}]}",
-                                      NULL);
+        const char *line = error_line(
+                422, "{\"message\":\"a\\nb\",\"details\":[{\"path\":\"/x\",\"errors\":[\"c\\r\\nd\"]}]}",
+                NULL);
         assert_string_equal(line, "a b: /x: c d");
         assert_null(strchr(line, '\n'));
 }
@@ -151,7 +154,8 @@ static int canned_send(struct cli_http *h, const char *method, const char *url, 
         c->method = xstrdup(method);
         c->sent = body ? xstrdup(body) : NULL;
         if (c->fail)
-                return err_set(err, c->fail, "cannot reach master at %s: Couldn't connect to server", h->base);
+                return err_set(err, c->fail, "cannot reach master at %s: Couldn't connect to server",
+                               h->base);
         ret->status = c->status;
         ret->body = xstrdup(c->body);
         ret->body_len = strlen(c->body);
@@ -229,7 +233,8 @@ static void call_passes_network_errors_through(void **state) {
         h.send = canned_send;
         h.data = &c;
         assert_int_equal(cli_http_call(&h, "GET", "/v1/cluster", NULL, &reply, &e), -EHOSTUNREACH);
-        assert_string_equal(err_msg(&e), "cannot reach master at http://localhost:8080: Couldn't connect to server");
+        assert_string_equal(err_msg(&e),
+                            "cannot reach master at http://localhost:8080: Couldn't connect to server");
         assert_int_equal(reply.status, 0);
         canned_release(&c);
         cli_http_release(&h);
@@ -243,7 +248,8 @@ static void unreachable_master_is_reported_by_curl(void **state) {
         struct http_reply reply = { 0 };
         assert_int_equal(cli_http_init(&h, "http://127.0.0.1:1", &e), 0);
         assert_int_equal(cli_http_call(&h, "GET", "/v2/apps", NULL, &reply, &e), -EHOSTUNREACH);
-        assert_string_equal(err_msg(&e), "cannot reach master at http://127.0.0.1:1: Couldn't connect to server");
+        assert_string_equal(err_msg(&e),
+                            "cannot reach master at http://127.0.0.1:1: Couldn't connect to server");
         cli_http_release(&h);
         err_release(&e);
 }

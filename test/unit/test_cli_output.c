@@ -109,7 +109,8 @@ static void json_is_indented_in_order_with_short_reals(void **state) {
         json_t *j = json_pack("{s:s,s:f,s:[i]}", "id", "/web", "cpus", 0.1, "ports", 80);
         cli_print_json(f, j);
         fclose(f);
-        assert_string_equal(buf, "{\n  \"id\": \"/web\",\n  \"cpus\": 0.1,\n  \"ports\": [\n    80\n  ]\n}\n");
+        assert_string_equal(buf,
+                            "{\n  \"id\": \"/web\",\n  \"cpus\": 0.1,\n  \"ports\": [\n    80\n  ]\n}\n");
         free(buf);
         json_decref(j);
 }
