@@ -71,9 +71,10 @@ static bool port_taken(int port, void *data) {
 
 /* Replaces every service port 0 of doc by a port no app holds. */
 static int assign_ports(const struct state *s, json_t *doc, struct err *err) {
-        struct port_scratch p = { .s = s };
+        struct port_scratch p = {.s = s};
         app_service_ports_foreach(doc, scratch_add, &p);
-        int r = app_assign_service_ports(doc, STATE_SERVICE_PORT_MIN, STATE_SERVICE_PORT_MAX, port_taken, &p, err);
+        int r = app_assign_service_ports(doc, STATE_SERVICE_PORT_MIN, STATE_SERVICE_PORT_MAX, port_taken, &p,
+                                         err);
         free(p.ports);
         return r;
 }
@@ -94,7 +95,8 @@ int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, stru
         int r;
 
         if (!json_is_object(app) || !id || id[0] != '/')
-                return err_set(err, -EINVAL, "app_create: \"app\" must be a canonical app with an absolute id");
+                return err_set(err, -EINVAL,
+                               "app_create: \"app\" must be a canonical app with an absolute id");
         if (state_app_get(s, id))
                 return err_set(err, -ERR_CONFLICT, "An app with id [%s] already exists.", id);
         r = next_version(s, id, cmd, version, err);

@@ -31,9 +31,9 @@ static int rbuf_put(const char *data, size_t n, void *p) {
 }
 
 int snapshot_encode(const struct state *s, void **ret, size_t *ret_len) {
-        _cleanup_(json_decrefp) json_t *doc = json_pack("{s:i,s:o}", "format", SNAPSHOT_FORMAT, "state",
-                                                          state_to_json(s));
-        struct rbuf b = { 0 };
+        _cleanup_(json_decrefp) json_t *doc =
+                json_pack("{s:i,s:o}", "format", SNAPSHOT_FORMAT, "state", state_to_json(s));
+        struct rbuf b = {0};
         /* Padded with whitespace to a multiple of 8 bytes, like log entries (store_batch.c). */
         static const char spaces[8] = "        ";
         if (!doc || json_dump_callback(doc, rbuf_put, &b, JSON_COMPACT) < 0 || b.len == 0 ||

@@ -15,7 +15,7 @@ struct state_app {
         uint64_t hash;
         json_t *versions[APP_MAX_VERSIONS]; /* oldest first; versions[n_versions - 1] is current */
         size_t n_versions;
-        int64_t version_ms; /* of the current document */
+        int64_t version_ms;            /* of the current document */
         struct state_app *prev, *next; /* creation order */
         struct state_app *chain;       /* hash bucket */
 };
@@ -211,7 +211,8 @@ void state_app_push(struct state *s, json_t *doc) {
         a->versions[a->n_versions++] = doc;
         app_service_ports_foreach(doc, port_take, s);
         int64_t ms;
-        a->version_ms = time_parse_iso(json_string_value(json_object_get(doc, "version")) ?: "", &ms) == 0 ? ms : -1;
+        a->version_ms =
+                time_parse_iso(json_string_value(json_object_get(doc, "version")) ?: "", &ms) == 0 ? ms : -1;
 }
 
 bool state_app_remove(struct state *s, const char *id) {
@@ -265,7 +266,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
         if (!m) {
                 s->masters = xrealloc(s->masters, (s->n_masters + 1) * sizeof *s->masters);
                 m = &s->masters[s->n_masters++];
-                *m = (struct state_master){ .raft_id = raft_id };
+                *m = (struct state_master){.raft_id = raft_id};
         }
         free(m->raft_addr);
         free(m->http_addr);
@@ -314,8 +315,8 @@ static int check_doc(const json_t *doc, struct err *err) {
                 json_array_foreach(versions, j, v) {
                         const char *vid = json_string_value(json_object_get(v, "id"));
                         if (!vid || !streq(vid, id) || !json_is_string(json_object_get(v, "version")))
-                                return err_set(err, -EINVAL, "state: apps[%zu] ('%s'): version %zu malformed", i,
-                                               id, j);
+                                return err_set(err, -EINVAL, "state: apps[%zu] ('%s'): version %zu malformed",
+                                               i, id, j);
                 }
         }
         json_array_foreach(masters, i, m) {

@@ -72,13 +72,14 @@ static int resolve(const char *addr, char **ret, struct err *err) {
         const char *colon = strrchr(addr, ':');
         if (!colon || !colon[1])
                 return err_set(err, -EINVAL, "raft address '%s' is not host:port", addr);
-        _cleanup_free_ char *host = colon == addr ? xstrdup("127.0.0.1") : xstrndup(addr, (size_t)(colon - addr));
+        _cleanup_free_ char *host =
+                colon == addr ? xstrdup("127.0.0.1") : xstrndup(addr, (size_t)(colon - addr));
         struct in_addr in;
         if (inet_pton(AF_INET, host, &in) == 1) {
                 *ret = xasprintf("%s%s", host, colon);
                 return 0;
         }
-        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
         int g = getaddrinfo(host, NULL, &hints, &res);
         if (g != 0 || !res)
                 return err_set(err, -EHOSTUNREACH, "cannot resolve '%s': %s", host, gai_strerror(g));
@@ -110,12 +111,14 @@ static int build_configuration(const struct store_config *cfg, uint64_t self, co
                 uint64_t id = me ? self : store_id_from_address(m);
                 int rv = raft_configuration_add(conf, id, resolved, RAFT_VOTER);
                 if (rv == RAFT_DUPLICATEID || rv == RAFT_DUPLICATEADDRESS)
-                        return err_set(err, -EINVAL, "--masters lists '%s' twice (or two names for one address)", m);
+                        return err_set(err, -EINVAL,
+                                       "--masters lists '%s' twice (or two names for one address)", m);
                 if (rv != 0)
                         return err_set(err, -EINVAL, "--masters: '%s': %s", m, raft_strerror(rv));
         }
         if (!found)
-                return err_set(err, -EINVAL, "--masters must include this master's raft address %s", cfg->raft_addr);
+                return err_set(err, -EINVAL, "--masters must include this master's raft address %s",
+                               cfg->raft_addr);
         return 0;
 }
 
@@ -140,7 +143,7 @@ static int fsm_snapshot_cb(struct raft_fsm *fsm, struct raft_buffer *bufs[], uns
 
 static int fsm_restore_cb(struct raft_fsm *fsm, struct raft_buffer *buf) {
         struct store *s = fsm->data;
-        struct err err = { 0 };
+        struct err err = {0};
         int r = snapshot_restore(s->state, buf->base, buf->len, &err);
         if (r < 0) {
                 log_error("store: %s", err_msg(&err));
@@ -174,7 +177,8 @@ static bool note_change(struct store *s) {
         raft_leader(&s->raft, &leader, &addr);
         bool http = store_leader_http(s) != NULL;
         uint64_t term = s->raft.current_term;
-        if (st == s->seen_state && leader == s->seen_leader && term == s->seen_term && http == s->seen_leader_http)
+        if (st == s->seen_state && leader == s->seen_leader && term == s->seen_term &&
+            http == s->seen_leader_http)
                 return false;
         bool became_leader = st == RAFT_LEADER && s->seen_state != RAFT_LEADER;
         s->seen_state = st;
@@ -185,9 +189,9 @@ static bool note_change(struct store *s) {
                 /* Followers map the leader's raft id to its HTTP address through the registry.
                  * Its commit is also the first entry of the new term, which is what lets Raft
                  * commit (and apply) everything earlier terms left behind. */
-                store_enqueue_own(s, json_pack("{s:s,s:i,s:I,s:s,s:s?}", "type", "master_set", "v", 1, "raft_id",
-                                               (json_int_t)s->id, "raft_addr", s->raft_addr, "http_addr",
-                                               s->http_addr));
+                store_enqueue_own(s, json_pack("{s:s,s:i,s:I,s:s,s:s?}", "type", "master_set", "v", 1,
+                                               "raft_id", (json_int_t)s->id, "raft_addr", s->raft_addr,
+                                               "http_addr", s->http_addr));
         }
         return true;
 }
@@ -308,7 +312,8 @@ static int start_raft(struct store *s, const struct store_config *cfg, const cha
         unsigned election = cfg->election_timeout_ms ?: DEFAULT_ELECTION_TIMEOUT_MS;
         unsigned heartbeat = cfg->heartbeat_timeout_ms ?: DEFAULT_HEARTBEAT_TIMEOUT_MS;
         if (heartbeat >= election)
-                return err_set(err, -EINVAL, "heartbeat timeout (%u ms) must be below the election timeout (%u ms)",
+                return err_set(err, -EINVAL,
+                               "heartbeat timeout (%u ms) must be below the election timeout (%u ms)",
                                heartbeat, election);
         raft_set_election_timeout(&s->raft, election);
         raft_set_heartbeat_timeout(&s->raft, heartbeat);
@@ -380,7 +385,7 @@ struct state *store_state(struct store *s) {
 }
 
 void store_status(struct store *s, struct store_status *st) {
-        *st = (struct store_status){ .id = s->id, .state = "unavailable" };
+        *st = (struct store_status){.id = s->id, .state = "unavailable"};
         if (s->closing)
                 return;
         int rs = raft_state(&s->raft);
@@ -398,7 +403,8 @@ void store_status(struct store *s, struct store_status *st) {
         st->last_index = raft_last_index(&s->raft);
 }
 
-void store_servers_foreach(struct store *s, void (*cb)(uint64_t id, const char *raft_addr, bool voter, void *data),
+void store_servers_foreach(struct store *s,
+                           void (*cb)(uint64_t id, const char *raft_addr, bool voter, void *data),
                            void *data) {
         if (s->closing)
                 return;

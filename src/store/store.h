@@ -27,9 +27,9 @@ struct store;
 
 struct store_config {
         uv_loop_t *loop;
-        const char *data_dir;   /* raft log and snapshots live here (created if missing) */
-        const char *raft_addr;  /* "host:port" this master listens on for Raft */
-        const char *http_addr;  /* "host:port" clients reach this master's API on */
+        const char *data_dir;       /* raft log and snapshots live here (created if missing) */
+        const char *raft_addr;      /* "host:port" this master listens on for Raft */
+        const char *http_addr;      /* "host:port" clients reach this master's API on */
         const char *const *masters; /* initial voters' raft addresses; NULL/empty = cluster of one */
         size_t n_masters;
         unsigned election_timeout_ms;  /* 0 = default (800: failover under 2 s, see store.c) */
@@ -78,10 +78,10 @@ struct state *store_state(struct store *s);
 struct store_status {
         bool is_leader;
         uint64_t id;
-        const char *state;        /* "leader", "follower", "candidate", "unavailable" */
-        uint64_t leader_id;       /* 0 if unknown */
-        const char *leader_raft;  /* NULL if unknown; borrowed */
-        const char *leader_http;  /* NULL if unknown (from the masters registry); borrowed */
+        const char *state;       /* "leader", "follower", "candidate", "unavailable" */
+        uint64_t leader_id;      /* 0 if unknown */
+        const char *leader_raft; /* NULL if unknown; borrowed */
+        const char *leader_http; /* NULL if unknown (from the masters registry); borrowed */
         uint64_t term, commit_index, last_applied, last_index;
 };
 void store_status(struct store *s, struct store_status *st);

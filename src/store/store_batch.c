@@ -56,7 +56,7 @@ static void cmd_splice(struct cmd_list *to, struct cmd_list *from) {
                 to->head = from->head;
         to->tail = from->tail;
         to->n += from->n;
-        *from = (struct cmd_list){ 0 };
+        *from = (struct cmd_list){0};
 }
 
 static void cmd_free(struct store_cmd *c) {
@@ -83,7 +83,7 @@ static void read_splice(struct read_list *to, struct read_list *from) {
         else
                 to->head = from->head;
         to->tail = from->tail;
-        *from = (struct read_list){ 0 };
+        *from = (struct read_list){0};
 }
 
 /* The idle handle does nothing itself: while it is active the loop polls without blocking, so
@@ -173,8 +173,9 @@ void store_submit(struct store *s, json_t *cmd, store_submit_cb cb, void *data) 
                 set_no_leader(s, &c->err, "shutting down");
                 cmd_push(&s->done, c);
         } else if (c->len > STORE_MAX_CMD_BYTES) {
-                c->status = err_set(&c->err, -ERR_TOO_LARGE, "command of %zu bytes exceeds the limit of %u bytes",
-                                    c->len, STORE_MAX_CMD_BYTES);
+                c->status =
+                        err_set(&c->err, -ERR_TOO_LARGE, "command of %zu bytes exceeds the limit of %u bytes",
+                                c->len, STORE_MAX_CMD_BYTES);
                 cmd_push(&s->done, c);
         } else {
                 cmd_push(&s->queued, c);
@@ -245,15 +246,15 @@ static void submit_one_entry(struct store *s) {
         }
 
         char head[STORE_ENTRY_OVERHEAD];
-        int hn = snprintf(head, sizeof head, "{\"o\":%" PRIu64 ",\"n\":\"%s\",\"s\":%" PRIu64 ",\"c\":[", s->id,
-                          s->nonce, b->seq);
+        int hn = snprintf(head, sizeof head, "{\"o\":%" PRIu64 ",\"n\":\"%s\",\"s\":%" PRIu64 ",\"c\":[",
+                          s->id, s->nonce, b->seq);
         size_t len = (size_t)hn + 2;
         for (struct store_cmd *c = b->cmds.head; c; c = c->next)
                 len += c->len + 1;
         /* libraft's disk format needs entry lengths that are multiples of 8 (it asserts that only
          * in debug builds, and writes a segment it later finds corrupt otherwise): pad with
          * JSON whitespace. */
-        struct raft_buffer buf = { .len = (len + 7) & ~(size_t)7 };
+        struct raft_buffer buf = {.len = (len + 7) & ~(size_t)7};
         buf.base = raft_malloc(buf.len);
         if (!buf.base)
                 abort();
@@ -424,7 +425,7 @@ int store_fsm_apply_entry(struct store *s, const struct raft_buffer *buf) {
                         c->status = r < 0 ? r : 0;
                         c = c->next;
                 } else {
-                        struct err scratch = { 0 };
+                        struct err scratch = {0};
                         (void)store_fsm_apply(s->state, cmd, NULL, &scratch);
                         err_release(&scratch);
                 }

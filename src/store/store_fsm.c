@@ -19,6 +19,7 @@ struct fsm_command {
         enum fsm_unknown_version unknown_version;
 };
 
+/* clang-format off */
 static const struct fsm_command commands[] = {
         { "app_create",   1, 1, fsm_app_create,   FSM_VERSION_SKIP_IF_FLAGGED },
         { "app_update",   1, 1, fsm_app_update,   FSM_VERSION_SKIP_IF_FLAGGED },
@@ -26,6 +27,7 @@ static const struct fsm_command commands[] = {
         { "app_delete",   1, 1, fsm_app_delete,   FSM_VERSION_SKIP_IF_FLAGGED },
         { "master_set",   1, 1, fsm_master_set,   FSM_VERSION_SKIP_IF_FLAGGED },
 };
+/* clang-format on */
 
 static const struct fsm_command *find(const char *type) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
@@ -51,7 +53,8 @@ int store_fsm_apply(struct state *s, const json_t *cmd, json_t **ret_result, str
         if (!c) {
                 if (ignorable)
                         return 0;
-                return err_set(err, -ENOTSUP, "unknown command '%s' (version %lld)", type, (long long)version);
+                return err_set(err, -ENOTSUP, "unknown command '%s' (version %lld)", type,
+                               (long long)version);
         }
         if (version < c->min_version || version > c->max_version) {
                 if (ignorable && c->unknown_version == FSM_VERSION_SKIP_IF_FLAGGED)

@@ -72,10 +72,10 @@ struct store {
         void (*on_change)(struct store *store, void *data);
         void *data;
 
-        struct cmd_list queued;     /* submitted during this loop turn */
-        struct read_list reads;     /* waiting for the next barrier */
+        struct cmd_list queued;                          /* submitted during this loop turn */
+        struct read_list reads;                          /* waiting for the next barrier */
         struct store_batch *pending_head, *pending_tail; /* in Raft, oldest first */
-        struct cmd_list done;       /* outcomes to deliver on the next check */
+        struct cmd_list done;                            /* outcomes to deliver on the next check */
         struct read_list reads_done;
 
         int seen_state;
