@@ -199,6 +199,14 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
         }
 
         const struct cli_noun *noun = find_noun(args[0]);
+        for (size_t i = 0; !noun && i < ELEMENTSOF(daemons); i++)
+                if (streq(args[0], daemons[i].name)) {
+                        /* main.c runs a daemon only when it is the first argument. */
+                        err_set(err, -ERR_USAGE,
+                                "'%s' is a daemon: run 'strata %s [DAEMON OPTIONS]' ('strata %s --help')",
+                                args[0], args[0], args[0]);
+                        return 2;
+                }
         if (!noun) {
                 err_set(err, -ERR_USAGE, "unknown command '%s' (see 'strata --help')", args[0]);
                 return 2;

@@ -79,6 +79,8 @@ static void usage_mistakes_exit_2_with_one_line(void **state) {
                   "invalid master URL 'ftp://m': only http:// and https:// are supported" },
                 { { "app", "show", "/" }, "the id must not be empty" },
                 { { "app", "update", "web", "cmd.x..y=1" }, "invalid key 'cmd.x..y'" },
+                { { "-o", "json", "master" },
+                  "'master' is a daemon: run 'strata master [DAEMON OPTIONS]' ('strata master --help')" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct run r = run_cli_in(NULL, 0, NULL, (char **)cases[i].args);
