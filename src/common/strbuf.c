@@ -45,6 +45,7 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...) {
 
 char *strbuf_steal(struct strbuf *sb) {
         grow(sb, 0);
+        sb->buf[sb->len] = 0;
         char *p = sb->buf;
         *sb = (struct strbuf){ 0 };
         return p;
