@@ -38,6 +38,7 @@ static const struct route routes[] = {
         { "GET", "/v2/info", MATCH_EXACT, NULL, api_info, ROUTE_LOCAL },
         { "GET", "/v2/leader", MATCH_EXACT, NULL, api_leader, ROUTE_LOCAL },
         { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL },
+        { "POST", "/v1/cluster/masters", MATCH_EXACT, NULL, api_cluster_register, ROUTE_LEADER | ROUTE_BODY },
         { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL },
         { "GET", "/v2/apps", MATCH_EXACT, NULL, api_apps_list, ROUTE_READ },
         { "POST", "/v2/apps", MATCH_EXACT, NULL, api_apps_create, ROUTE_LEADER | ROUTE_BODY },

@@ -31,6 +31,8 @@ struct master {
         struct http_server *http;
         struct http_client *client;
         uv_signal_t sigint, sigterm;
+        uv_timer_t registry_timer; /* retries announcing this master to the leader */
+        bool registering;
         bool stopping;
 };
 
@@ -79,6 +81,10 @@ void api_leader(struct api_call *call);
 void api_ping(struct api_call *call);
 void api_cluster(struct api_call *call);
 void api_metrics(struct api_call *call);
+void api_cluster_register(struct api_call *call);
+
+/* Makes sure this master's HTTP address is in the replicated masters registry (registry.c). */
+void registry_check(struct master *m);
 
 /* Forwards the call unchanged to the leader's API and relays the answer (forward.c). */
 void forward_to_leader(struct api_call *call);

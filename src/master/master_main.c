@@ -180,6 +180,7 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
+        uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
         store_close(m->store, NULL, NULL);
@@ -187,10 +188,13 @@ static void on_signal(uv_signal_t *h, int signum) {
 }
 
 static void on_store_change(struct store *s, void *data) {
+        struct master *m = data;
         struct store_status st;
         store_status(s, &st);
         log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
+        if (m->client)
+                registry_check(m);
 }
 
 static void raise_fd_limit(void) {
@@ -253,6 +257,9 @@ int master_main(int argc, char **argv) {
                 goto fail;
         }
         m.client = http_client_new(m.loop);
+        uv_timer_init(m.loop, &m.registry_timer);
+        m.registry_timer.data = &m;
+        registry_check(&m);
         uv_signal_init(m.loop, &m.sigint);
         uv_signal_init(m.loop, &m.sigterm);
         m.sigint.data = m.sigterm.data = &m;
