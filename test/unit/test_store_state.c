@@ -117,8 +117,8 @@ static void create_duplicate_conflicts(void **unused) {
         struct err e = {0};
         json_t *res = NULL;
         int r = apply(s,
-                      json_pack("{s:s,s:o,s:s}", "type", "app_create", "app", canonical("/web", 3, "x", 0),
-                                "ts", ts),
+                      json_pack("{s:s,s:o,s:s}", "type", "app_create", "app",
+                                canonical("/web", 3, "sleep 1", 0), "ts", ts),
                       &res, &e);
         assert_int_equal(r, -ERR_CONFLICT);
         assert_int_equal(e.code, -ERR_CONFLICT);
@@ -456,23 +456,24 @@ static void unknown_commands(void **unused) {
         /* A known type in a version this master does not implement. */
         assert_int_equal(apply(s,
                                json_pack("{s:s,s:i,s:o,s:s}", "type", "app_create", "v", 2, "app",
-                                         canonical("/v2", 1, "x", 0), "ts", "2024-01-01T00:00:00.000Z"),
+                                         canonical("/v2", 1, "sleep 1", 0), "ts", "2024-01-01T00:00:00.000Z"),
                                NULL, &e),
                          -ENOTSUP);
         assert_int_equal(
                 apply(s,
                       json_pack("{s:s,s:i,s:b,s:o,s:s}", "type", "app_create", "v", 2, "ignorable", 1, "app",
-                                canonical("/v2", 1, "x", 0), "ts", "2024-01-01T00:00:00.000Z"),
+                                canonical("/v2", 1, "sleep 1", 0), "ts", "2024-01-01T00:00:00.000Z"),
                       NULL, &e),
                 0);
         assert_int_equal(state_app_count(s), 0);
         /* Garbage. */
         assert_int_equal(apply(s, json_pack("{s:i}", "v", 1), NULL, &e), -EINVAL);
         assert_int_equal(apply(s, json_pack("{s:s,s:s}", "type", "app_create", "v", "1"), NULL, &e), -EINVAL);
-        assert_int_equal(
-                apply(s, json_pack("{s:s,s:o}", "type", "app_create", "app", canonical("/nots", 1, "x", 0)),
-                      NULL, &e),
-                -EINVAL);
+        assert_int_equal(apply(s,
+                               json_pack("{s:s,s:o}", "type", "app_create", "app",
+                                         canonical("/nots", 1, "sleep 1", 0)),
+                               NULL, &e),
+                         -EINVAL);
         assert_int_equal(state_app_count(s), 0);
         err_release(&e);
         state_free(s);
@@ -484,8 +485,8 @@ static void follower_builds_no_result(void **unused) {
         ts_at(T0, ts);
         /* No result pointer, no err: nothing leaks, the state still changes. */
         assert_int_equal(store_fsm_apply(s, NULL, NULL, NULL) < 0, true);
-        json_t *cmd =
-                json_pack("{s:s,s:o,s:s}", "type", "app_create", "app", canonical("/f", 1, "x", 1), "ts", ts);
+        json_t *cmd = json_pack("{s:s,s:o,s:s}", "type", "app_create", "app",
+                                canonical("/f", 1, "sleep 1", 1), "ts", ts);
         assert_int_equal(store_fsm_apply(s, cmd, NULL, NULL), 0);
         assert_int_equal(store_fsm_apply(s, cmd, NULL, NULL), -ERR_CONFLICT);
         json_decref(cmd);
