@@ -598,6 +598,101 @@ static void snapshot_round_trip(void **unused) {
         state_free(s);
 }
 
+/* A deterministic mix of every command, errors included. */
+static json_t *command_stream(size_t n) {
+        json_t *cmds = json_array();
+        uint32_t x = 12345;
+        char id[16], ts[25];
+        for (size_t i = 0; i < n; i++) {
+                x = x * 1103515245 + 12345;
+                snprintf(id, sizeof id, "/m%u", (x >> 8) % 12);
+                /* Some clocks go backwards: versions must still increase. */
+                ts_at(T0 + (int64_t)i * 10 - (int64_t)((x >> 4) % 3) * 25, ts);
+                json_t *c;
+                switch ((x >> 16) % 6) {
+                case 0:
+                        c = json_pack("{s:s,s:o,s:s}", "type", "app_create", "app",
+                                      canonical(id, 1, "sleep 1", (int)((x >> 3) % 3)), "ts", ts);
+                        break;
+                case 1:
+                        c = json_pack("{s:s,s:s,s:{s:i},s:b,s:b,s:s}", "type", "app_update", "id", id,
+                                      "update", "instances", (int)(x % 7), "partial", 1, "create", 0, "ts",
+                                      ts);
+                        break;
+                case 2:
+                        c = json_pack("{s:s,s:s,s:{s:s,s:[{s:i}]},s:b,s:b,s:s}", "type", "app_update", "id",
+                                      id, "update", "cmd", "sleep 2", "portDefinitions", "port", 0, "partial",
+                                      0, "create", 1, "ts", ts);
+                        break;
+                case 3:
+                        c = json_pack("{s:s,s:s}", "type", "app_delete", "id", id);
+                        break;
+                case 4:
+                        c = json_pack("{s:s,s:s,s:s,s:s}", "type", "app_rollback", "id", id, "to",
+                                      "2023-11-14T22:13:20.000Z", "ts", ts);
+                        break;
+                default:
+                        c = json_pack("{s:s,s:I,s:s,s:s}", "type", "master_set", "raft_id",
+                                      (json_int_t)(x % 3 + 1), "raft_addr", "h:1", "http_addr", ts);
+                        break;
+                }
+                json_array_append_new(cmds, c);
+        }
+        return cmds;
+}
+
+static void apply_all(struct state *s, const json_t *cmds, size_t from, size_t to) {
+        for (size_t i = from; i < to; i++) {
+                struct err e = {0};
+                json_t *res = NULL;
+                (void)store_fsm_apply(s, json_array_get(cmds, i), (i % 2) ? &res : NULL, &e);
+                json_decref(res);
+                err_release(&e);
+        }
+}
+
+/* Same commands in, same state out; and a snapshot plus the rest of the log is the same too. */
+static void replay_is_deterministic(void **unused) {
+        enum { N = 600, CUT = 257 };
+        json_t *cmds = command_stream(N);
+        struct state *a = state_new(), *b = state_new(), *c = state_new();
+        apply_all(a, cmds, 0, N);
+        apply_all(b, cmds, 0, CUT);
+        void *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(snapshot_encode(b, &buf, &len), 0);
+        struct err e = {0};
+        assert_int_equal(snapshot_restore(c, buf, len, &e), 0);
+        raft_free(buf);
+        apply_all(b, cmds, CUT, N);
+        apply_all(c, cmds, CUT, N);
+        json_t *ja = state_to_json(a), *jb = state_to_json(b), *jc = state_to_json(c);
+        assert_true(json_equal(ja, jb));
+        assert_true(json_equal(ja, jc));
+        assert_true(state_app_count(a) > 0);
+        /* Versions strictly increase within every app's history. */
+        size_t i, j;
+        json_t *app, *v;
+        json_array_foreach(json_object_get(ja, "apps"), i, app) {
+                int64_t prev = -1, ms;
+                json_array_foreach(json_object_get(app, "versions"), j, v) {
+                        assert_int_equal(
+                                time_parse_iso(json_string_value(json_object_get(v, "version")), &ms), 0);
+                        assert_true(ms > prev);
+                        prev = ms;
+                }
+        }
+        for (int p = 0; p < 65536; p++)
+                assert_int_equal(state_port_taken(a, p), state_port_taken(c, p));
+        json_decref(ja);
+        json_decref(jb);
+        json_decref(jc);
+        json_decref(cmds);
+        state_free(a);
+        state_free(b);
+        state_free(c);
+}
+
 static void version_lookup_by_instant(void **unused) {
         struct state *s = state_new();
         assert_int_equal(create(s, "/web", 0, T0, NULL), 0);
@@ -634,6 +729,7 @@ int main(void) {
                 cmocka_unit_test(master_registry),
                 cmocka_unit_test(snapshot_round_trip),
                 cmocka_unit_test(version_lookup_by_instant),
+                cmocka_unit_test(replay_is_deterministic),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
