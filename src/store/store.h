@@ -57,7 +57,10 @@ uint64_t store_id_from_address(const char *raft_addr);
  * listed master bootstraps the same initial configuration (ids derived from addresses); the
  * master's own raft_addr must be in the list. Host names are resolved to IPv4 once, here (the
  * Raft transport takes addresses only). With a single voter, the stored log is applied before
- * this returns. On failure *ret is untouched; whatever had started is closed on the loop. */
+ * this returns. On failure *ret is untouched; whatever had started is closed on the loop.
+ * The process must ignore SIGPIPE: libraft writes to peers' sockets without MSG_NOSIGNAL.
+ * On becoming leader the store commits master_set for itself (raft id, raft address as Raft
+ * knows it — the resolved form store_servers_foreach reports — and http_addr). */
 int store_new(const struct store_config *cfg, struct store **ret, struct err *err);
 /* Stops Raft and frees the store once closed; cb (may be NULL) fires after. Commands and reads
  * still waiting fail with -ERR_NO_LEADER ("shutting down") before that. */
