@@ -294,6 +294,10 @@ static void build_misc(struct app_build *b, const char *parent) {
                         if (!dup)
                                 json_array_append(out, r);
                 }
+                if (b->resident && json_array_size(roles) > 0 &&
+                    !(json_array_size(out) == 1 && streq(json_string_value(json_array_get(out, 0)), "*")))
+                        verr(&b->errs, "/acceptedResourceRoles",
+                             "A resident app must have `acceptedResourceRoles = [\"*\"]`.");
                 if (json_array_size(out) > 0)
                         json_object_set_new(b->out, "acceptedResourceRoles", out);
                 else

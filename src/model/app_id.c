@@ -56,7 +56,9 @@ static size_t split(const char *path, const char ***ret_seg, size_t **ret_len) {
                         p++;
                 if (!*p)
                         break;
-                const char *e = strchrnul(p, '/');
+                const char *e = strchr(p, '/');
+                if (!e)
+                        e = p + strlen(p);
                 if (n == cap) {
                         cap *= 2;
                         seg = xrealloc(seg, cap * sizeof *seg);
