@@ -108,7 +108,8 @@ int mkdir_p(const char *path, struct err *err) {
 }
 
 char *json_compact(const json_t *j) {
-        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        /* 15 significant digits: 1.15 prints as 1.15, not 1.1499999999999999. */
+        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         if (!s)
                 return xstrdup("null");
         return s;

@@ -68,7 +68,7 @@ static void add_server(uint64_t id, const char *raft_addr, bool voter, void *dat
         struct cluster_ctx *c = data;
         char ids[32];
         snprintf(ids, sizeof ids, "%" PRIu64, id);
-        const struct state_master *sm = state_master_by_raft_addr(c->state, raft_addr);
+        const struct state_master *sm = state_master_by_id(c->state, id);
         json_array_append_new(c->masters,
                               json_pack("{s:s,s:s,s:o,s:b,s:b}", "id", ids, "raftAddress", raft_addr, "httpAddress",
                                         sm && sm->http_addr ? json_string(sm->http_addr) : json_null(), "voter",
