@@ -30,6 +30,12 @@ struct http_request {
         char *content_type;
         char *resp_body;
         size_t resp_len;
+        /* streaming responses */
+        bool streaming, stream_ended;
+        struct strbuf out;
+        size_t out_off;
+        http_stream_closed_cb closed_cb;
+        void *closed_data;
 };
 
 struct http_server {
@@ -50,6 +56,9 @@ static void server_run(struct http_server *s);
 static void request_free(struct http_request *r) {
         if (!r)
                 return;
+        if (r->closed_cb)
+                r->closed_cb(r, r->closed_data);
+        strbuf_release(&r->out);
         free(r->method);
         free(r->path);
         free(r->query);
@@ -64,9 +73,32 @@ static void request_free(struct http_request *r) {
         free(r);
 }
 
+/* Streaming bodies: hand MHD what is buffered; with nothing buffered, suspend the connection
+ * until http_stream_write resumes it (returning 0 without suspending would busy-loop). */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+        struct http_request *r = cls;
+        size_t avail = r->out.len - r->out_off;
+        if (avail > 0) {
+                size_t n = MIN(avail, max);
+                memcpy(buf, r->out.buf + r->out_off, n);
+                r->out_off += n;
+                if (r->out_off == r->out.len)
+                        r->out.len = r->out_off = 0;
+                return (ssize_t)n;
+        }
+        if (r->stream_ended)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        r->suspended = true;
+        MHD_suspend_connection(r->conn);
+        return 0;
+}
+
 static enum MHD_Result queue(struct http_request *r) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body,
-                                                                   MHD_RESPMEM_MUST_COPY);
+        struct MHD_Response *resp;
+        if (r->streaming)
+                resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, r, NULL);
+        else
+                resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body, MHD_RESPMEM_MUST_COPY);
         if (!resp)
                 return MHD_NO;
         if (r->content_type)
@@ -208,6 +240,45 @@ void http_respond(struct http_request *r, int status, const char *content_type, 
                 MHD_resume_connection(r->conn);
                 uv_timer_start(&r->server->kick, timer_cb, 0, 0);
         }
+}
+
+void http_respond_stream(struct http_request *r, int status, const char *content_type,
+                         http_stream_closed_cb closed_cb, void *data) {
+        r->streaming = true;
+        r->closed_cb = closed_cb;
+        r->closed_data = data;
+        http_respond(r, status, content_type, "", 0);
+}
+
+static void wake(struct http_request *r) {
+        if (r->suspended) {
+                r->suspended = false;
+                MHD_resume_connection(r->conn);
+                uv_timer_start(&r->server->kick, timer_cb, 0, 0);
+        }
+}
+
+int http_stream_write(struct http_request *r, const void *data, size_t len) {
+        if (r->stream_ended)
+                return -EPIPE;
+        if (r->out.len - r->out_off + len > HTTP_STREAM_MAX_BUFFER) {
+                /* A consumer this slow is gone or broken: end the stream rather than grow. */
+                http_stream_end(r);
+                return -ENOBUFS;
+        }
+        strbuf_append(&r->out, data, len);
+        wake(r);
+        return 0;
+}
+
+void http_stream_end(struct http_request *r) {
+        r->stream_ended = true;
+        wake(r);
+}
+
+void http_stream_forget(struct http_request *r) {
+        r->closed_cb = NULL;
+        r->closed_data = NULL;
 }
 
 static int parse_addr(const char *addr, struct sockaddr_storage *ss, struct err *err) {

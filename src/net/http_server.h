@@ -60,3 +60,19 @@ void http_request_add_header(struct http_request *r, const char *name, const cha
 /* Sends the response; takes a copy of body. Safe to call from any loop callback. */
 void http_respond(struct http_request *r, int status, const char *content_type, const char *body,
                   size_t len);
+
+/* Streaming responses (agent event streams, /v2/events): chunked, unbounded length.
+ * http_respond_stream sends the status line and headers; http_stream_write appends to the
+ * body (buffered; at most HTTP_STREAM_MAX_BUFFER unsent bytes, beyond which the stream is
+ * ended: returns -ENOBUFS); http_stream_end finishes the body. closed_cb fires exactly once
+ * when the connection is gone (client closed it, or after http_stream_end), after which the
+ * request must not be touched. A dead peer is noticed on the next write, so streams should
+ * carry periodic heartbeats. */
+#define HTTP_STREAM_MAX_BUFFER (16u * 1024 * 1024)
+typedef void (*http_stream_closed_cb)(struct http_request *r, void *data);
+void http_respond_stream(struct http_request *r, int status, const char *content_type,
+                         http_stream_closed_cb closed_cb, void *data);
+int http_stream_write(struct http_request *r, const void *data, size_t len);
+void http_stream_end(struct http_request *r);
+/* Stops closed_cb from firing (the owner is going away first). */
+void http_stream_forget(struct http_request *r);
