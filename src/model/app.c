@@ -309,8 +309,9 @@ static void build_misc(struct app_build *b, const char *parent) {
                 size_t i;
                 json_t *d;
                 json_t *out = json_array();
-                const char *id = json_string_value(json_object_get(b->out, "id"));
-                _cleanup_free_ char *base = id && id[0] == '/' ? app_id_parent(id) : xstrdup(parent);
+                /* Marathon canonicalises dependencies against the enclosing group (the root for
+                 * /v2/apps), not against the app's own parent. */
+                const char *base = parent;
                 json_array_foreach(deps, i, d) {
                         _cleanup_free_ char *p = path_idx("/dependencies", i);
                         const char *s = json_string_value(d);
@@ -638,7 +639,15 @@ int app_apply_update(const json_t *current, const json_t *update, json_t **ret, 
         json_t *ud = json_object_get(uc, "docker");
         if (json_is_object(ud) && json_object_get(ud, "network") && !json_object_get(update, "networks"))
                 json_object_del(merged, "networks");
-        return normalize(merged, "/", true, ret, err);
+        json_t *out = NULL;
+        r = normalize(merged, "/", true, &out, err);
+        if (r < 0)
+                return r;
+        /* Like Marathon, ports the app held before and no longer names are handed out first to
+         * its new zero service ports, so re-posting a definition keeps its ports. */
+        app_reuse_service_ports(out, current);
+        *ret = out;
+        return 0;
 }
 
 /* Members that do not change what runs. */

@@ -37,11 +37,17 @@ bool app_is_scale_only(const json_t *a, const json_t *b);
  * -ERR_INVALID with the Marathon message in err. */
 int app_id_resolve(const char *id, const char *parent, char **ret, struct err *err);
 
-/* Service ports (Marathon's cluster-unique ports from [min,max]): calls cb for each service
- * port the app holds (non-zero portDefinitions[].port when requirePorts is false,
- * portMappings[].servicePort). */
+/* Service ports (Marathon's cluster-unique ports from [min,max]): calls cb for each non-zero service
+ * port the app holds, in order: portDefinitions[].port in host networking (with requirePorts too:
+ * that port is then also the host port), container.portMappings[].servicePort otherwise. */
 void app_service_ports_foreach(const json_t *app, void (*cb)(int port, void *data), void *data);
-/* Replaces every service port that is 0 with a free one from [min,max]; taken(port, data)
- * says whether a port is already used. Returns 0, or -ENOSPC if the range is exhausted. */
+/* Replaces every service port that is 0 with a free one from [min,max], lowest first; taken(port,
+ * data) says whether a port is already used (a port it calls free is then used). Returns 0, or
+ * -ENOSPC if the range is exhausted, and then app is unchanged. */
 int app_assign_service_ports(json_t *app, int min, int max, bool (*taken)(int port, void *data),
                              void *data, struct err *err);
+/* Marathon's first step of assignment: zero service ports of app take, in order, the service ports
+ * old held that app does not name (so re-posting a definition with port 0 keeps its ports).
+ * app_apply_update already does this against the current app; callers replacing an app wholesale
+ * (PUT with partialUpdate=false) should call it with the stored app before assigning. */
+void app_reuse_service_ports(json_t *app, const json_t *old);

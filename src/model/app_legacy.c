@@ -88,6 +88,18 @@ static void check_old_api(const json_t *app, struct verrs *v) {
         if (ip && container && !mesos &&
             nonempty_array(json_object_get(json_object_get(ip, "discovery"), "ports")))
                 verr(v, "/ipAddress", "ipAddress/discovery is not allowed for Docker containers");
+        size_t i;
+        json_t *el;
+        json_array_foreach(uris, i, el) {
+                if (!app_uri_valid(json_string_value(el))) {
+                        _cleanup_free_ char *p = path_idx("/uris", i);
+                        verr(v, p, "URI has invalid syntax.");
+                }
+        }
+        json_array_foreach(ports, i, el) {
+                _cleanup_free_ char *p = path_idx("/ports", i);
+                app_check_port_range(el, p, v);
+        }
         if (nonempty_array(uris) && nonempty_array(json_object_get(app, "fetch")))
                 verr(v, "/uris", "may not be set in conjunction with fetch");
         if (json_object_get(docker, "network") && nonempty_array(networks))
@@ -95,7 +107,7 @@ static void check_old_api(const json_t *app, struct verrs *v) {
         if (ip && nonempty_array(networks))
                 verr(v, "", "must not specify both networks and ipAddress");
         if (ports) {
-                size_t i, j;
+                size_t j;
                 json_t *a;
                 bool dup = false;
                 json_array_foreach(ports, i, a) {
@@ -111,7 +123,7 @@ static void check_old_api(const json_t *app, struct verrs *v) {
                 verr(v, "", "cannot specify both an IP address and port");
         if (ports && pds) {
                 bool same = json_array_size(ports) == json_array_size(pds);
-                for (size_t i = 0; same && i < json_array_size(ports); i++)
+                for (i = 0; same && i < json_array_size(ports); i++)
                         same = json_int_or(json_array_get(ports, i), 0) ==
                                json_int_or(json_object_get(json_array_get(pds, i), "port"), 0);
                 if (!same)

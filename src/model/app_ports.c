@@ -145,7 +145,7 @@ int app_assign_service_ports(json_t *app, int min, int max, bool (*taken)(int po
         json_t *list = service_port_list(app, &member);
         size_t n = json_array_size(list), i;
         json_t *el;
-        int next = min;
+        int next = MAX(min, 1);
         _cleanup_free_ int *chosen = xcalloc(n ? n : 1, sizeof *chosen);
 
         /* Choose every port first, so that app is unchanged on failure. */
@@ -169,4 +169,46 @@ int app_assign_service_ports(json_t *app, int min, int max, bool (*taken)(int po
                 if (chosen[i])
                         json_object_set_new(el, member, json_integer(chosen[i]));
         return 0;
+}
+
+/* ---- reuse ---- */
+
+static void collect_port(int port, void *data) {
+        json_array_append_new(data, json_integer(port));
+}
+
+static bool in_list(const json_t *arr, long long port) {
+        size_t i;
+        json_t *el;
+        json_array_foreach(arr, i, el)
+                if (json_integer_value(el) == port)
+                        return true;
+        return false;
+}
+
+void app_reuse_service_ports(json_t *app, const json_t *old) {
+        const char *member;
+        json_t *list = service_port_list(app, &member);
+        json_t *mine = json_array(), *before = json_array();
+        size_t i, next = 0;
+        json_t *el;
+
+        if (old && list) {
+                app_service_ports_foreach(app, collect_port, mine);
+                app_service_ports_foreach(old, collect_port, before);
+                json_array_foreach(list, i, el) {
+                        if (json_int_or(json_object_get(el, member), 0) != 0)
+                                continue;
+                        while (next < json_array_size(before) &&
+                               in_list(mine, json_integer_value(json_array_get(before, next))))
+                                next++;
+                        if (next == json_array_size(before))
+                                break;
+                        json_t *port = json_array_get(before, next++);
+                        json_array_append(mine, port);
+                        json_object_set(el, member, port);
+                }
+        }
+        json_decref(mine);
+        json_decref(before);
 }
