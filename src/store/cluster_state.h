@@ -26,22 +26,7 @@
 
 #include "store/state.h"
 
-/* Mesos task states, in Marathon's names. */
-#define TASK_STATES(X)                                                                             \
-        X(TASK_STAGING) X(TASK_STARTING) X(TASK_RUNNING) X(TASK_KILLING) X(TASK_FINISHED)       \
-        X(TASK_FAILED) X(TASK_KILLED) X(TASK_ERROR) X(TASK_LOST) X(TASK_DROPPED)                 \
-        X(TASK_UNREACHABLE) X(TASK_GONE) X(TASK_GONE_BY_OPERATOR) X(TASK_UNKNOWN)
-
-enum task_state {
-#define X(n) n,
-        TASK_STATES(X)
-#undef X
-        TASK_STATE_COUNT
-};
-const char *task_state_to_string(enum task_state s);
-int task_state_from_string(const char *s); /* -1 if unknown */
-/* FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR. */
-bool task_state_is_terminal(enum task_state s);
+#include "model/task_state.h"
 
 enum agent_state { AGENT_ACTIVE, AGENT_UNREACHABLE, AGENT_DRAINING, AGENT_GONE };
 const char *agent_state_to_string(enum agent_state s);
