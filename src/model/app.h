@@ -26,7 +26,10 @@ int app_normalize(const json_t *in, const char *parent, json_t **ret, struct err
 
 /* Applies a partial update (PUT with partialUpdate=true, PATCH) to a stored canonical app:
  * every top-level key in update replaces the stored one wholesale, "id" and "version" in the
- * update are ignored, then the result is validated and normalised like app_normalize. */
+ * update are ignored, then the result is validated and normalised like app_normalize. Service
+ * ports the current app held are handed back to zero ports first (app_reuse_service_ports), and
+ * an app with persistent volumes may not change its volumes, resources or host ports (Marathon's
+ * resident update rules; -ERR_INVALID). */
 int app_apply_update(const json_t *current, const json_t *update, json_t **ret, struct err *err);
 
 /* True if b differs from a only in "instances" (and output-only fields): a scale, not a restart. */

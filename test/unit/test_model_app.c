@@ -233,6 +233,42 @@ static void scale_only_ignores_versions(void **state) {
         json_decref(b);
 }
 
+
+static void resident_apps_keep_volumes_resources_and_host_ports(void **state) {
+        json_t *cur = norm_ok("{\"id\":\"/db\",\"cmd\":\"x y\",\"cpus\":1,\"portDefinitions\":[{\"port\":10000}],"
+                              "\"container\":{\"type\":\"MESOS\",\"volumes\":[{\"containerPath\":\"data\","
+                              "\"mode\":\"RW\",\"persistent\":{\"size\":10}}]}}");
+        json_t *out = NULL;
+        struct err e = {0};
+        /* scaling and other changes are fine */
+        json_t *upd = parse("{\"instances\":3,\"env\":{\"A\":\"1\"}}");
+        assert_int_equal(app_apply_update(cur, upd, &out, &e), 0);
+        json_decref(out);
+        json_decref(upd);
+        upd = parse("{\"cpus\":2,\"portDefinitions\":[{\"port\":10001}]}");
+        assert_int_equal(app_apply_update(cur, upd, &out, &e), -ERR_INVALID);
+        assert_true(has_error(e.details, "/cpus",
+                              "Services with persistent volumes configured may not change resource requirements. If "
+                              "you need to make this change, please create a new service."));
+        assert_true(has_error(e.details, "/",
+                              "Services with persistent volumes configured may not change host ports. If you need to "
+                              "make this change, please create a new service."));
+        err_release(&e);
+        json_decref(upd);
+        upd = parse("{\"container\":{\"type\":\"MESOS\",\"volumes\":[{\"containerPath\":\"data\",\"mode\":"
+                    "\"RW\",\"persistent\":{\"size\":20}}]}}");
+        assert_int_equal(app_apply_update(cur, upd, &out, &e), -ERR_INVALID);
+        assert_true(has_error(e.details, "/", "Persistent volumes can not be changed!"));
+        err_release(&e);
+        json_decref(upd);
+        upd = parse("{\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0.2}}");
+        assert_int_equal(app_apply_update(cur, upd, &out, &e), -ERR_INVALID);
+        assert_true(has_error(e.details, "/upgradeStrategy/maximumOverCapacity", "got 0.2, expected 0.0"));
+        err_release(&e);
+        json_decref(upd);
+        json_decref(cur);
+}
+
 /* ---- service ports ---- */
 
 static void collect(int port, void *data) {
@@ -298,6 +334,7 @@ int main(void) {
                 cmocka_unit_test(ids_in_a_group_must_be_children),
                 cmocka_unit_test(partial_update_replaces_top_level_keys),
                 cmocka_unit_test(scale_only_ignores_versions),
+                cmocka_unit_test(resident_apps_keep_volumes_resources_and_host_ports),
                 cmocka_unit_test(zero_service_ports_are_assigned),
                 cmocka_unit_test(exhausted_port_range_leaves_the_app_alone),
         };
