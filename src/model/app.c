@@ -363,7 +363,9 @@ static bool single_instance(const struct app_build *b) {
 static void build_strategies(struct app_build *b) {
         const json_t *in = b->in;
         json_t *us = json_object_get(in, "upgradeStrategy");
-        double def_min = b->resident ? 0.5 : 1.0, def_max = b->resident ? 0.0 : 1.0;
+        /* apps with persistent or external volumes default to {0.5, 0} */
+        bool volumes = b->resident || b->has_external;
+        double def_min = volumes ? 0.5 : 1.0, def_max = volumes ? 0.0 : 1.0;
         double min = def_min, max = def_max;
 
         if (us) {
@@ -522,7 +524,7 @@ static json_t *ordered(json_t *o) {
         return r;
 }
 
-static int normalize(const json_t *in, const char *parent, bool id_required, json_t **ret, struct err *err) {
+static int normalize(const json_t *in, const char *parent, json_t **ret, struct err *err) {
         struct verrs v;
         _cleanup_(json_decrefp) json_t *work = NULL;
         _cleanup_free_ char *fatal = NULL;
@@ -540,7 +542,7 @@ static int normalize(const json_t *in, const char *parent, bool id_required, jso
                 verrs_release(&v);
                 return r;
         }
-        app_schema_check(in, id_required, &v);
+        app_schema_check(in, true, &v);
         if (verrs_any(&v)) {
                 r = verrs_fail(&v, err, -ERR_BAD_JSON, "Invalid JSON");
                 verrs_release(&v);
@@ -594,5 +596,5 @@ static int normalize(const json_t *in, const char *parent, bool id_required, jso
 }
 
 int app_normalize(const json_t *in, const char *parent, json_t **ret, struct err *err) {
-        return normalize(in, parent, true, ret, err);
+        return normalize(in, parent, ret, err);
 }

@@ -363,7 +363,6 @@ void app_build_container(struct app_build *b) {
                         pm = def = json_pack("[{s:i,s:s}]", "containerPort", 0, "name", "default");
                 json_t *mappings = build_port_mappings(b, pm, "/container/portMappings");
                 json_decref(def);
-                b->has_ports = json_array_size(mappings) > 0;
                 json_object_set_new(o, "portMappings", mappings);
                 if (b->docker && b->n_container_networks > 1)
                         verr(&b->errs, "",

@@ -75,7 +75,6 @@ struct app_build {
         bool docker;        /* container.type DOCKER */
         bool resident;      /* persistent volumes */
         bool has_external;  /* external volumes */
-        bool has_ports;     /* port definitions or mappings exist */
 };
 
 /* Each adds its canonical field(s) to b->out and its errors to b->errs. */

@@ -65,7 +65,6 @@ void app_build_port_definitions(struct app_build *b) {
         if (!in) {
                 out = json_pack("[{s:i,s:s,s:s}]", "port", 0, "name", "default", "protocol", "tcp");
                 json_object_set_new(b->out, "portDefinitions", out);
-                b->has_ports = true;
                 return;
         }
         out = json_array();
@@ -99,7 +98,6 @@ void app_build_port_definitions(struct app_build *b) {
                         break;
                 }
         }
-        b->has_ports = json_array_size(out) > 0;
         json_object_set_new(b->out, "portDefinitions", out);
 }
 

@@ -420,6 +420,14 @@ static void resident_apps(void **state) {
                   "{\"containerPath\":\"data\",\"mode\":\"RW\",\"persistent\":{\"type\":\"root\",\"size\":10,"
                   "\"constraints\":[]}}");
         json_decref(a);
+        /* external volumes default the upgrade strategy the same way, but may be unreachable */
+        a = norm_ok("{\"id\":\"/ext\",\"cmd\":\"x y\",\"container\":{\"type\":\"MESOS\",\"volumes\":[{"
+                    "\"containerPath\":\"v\",\"mode\":\"RW\",\"external\":{\"name\":\"v1\",\"provider\":\"dvdi\","
+                    "\"options\":{\"dvdi/driver\":\"rexray\"}}}]}}");
+        expect_at(a, "upgradeStrategy", "{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0}");
+        expect_at(a, "unreachableStrategy", "{\"inactiveAfterSeconds\":0,\"expungeAfterSeconds\":0}");
+        assert_null(json_object_get(a, "residency"));
+        json_decref(a);
         snprintf(src, sizeof src,
                  "{\"id\":\"/db\",\"cmd\":\"x y\",%s,\"unreachableStrategy\":{\"inactiveAfterSeconds\":0}}", vol);
         expect_invalid(src, "/", "unreachableStrategy must be disabled for resident tasks");
