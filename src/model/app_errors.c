@@ -1,4 +1,5 @@
 /* app_errors.c — Marathon-style validation error lists and their paths. */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,8 +79,15 @@ double json_num(const json_t *j) {
 long long json_int_or(const json_t *j, long long def) {
         if (json_is_integer(j))
                 return json_integer_value(j);
-        if (json_is_real(j))
-                return (long long)json_real_value(j);
+        if (json_is_real(j)) {
+                /* saturate instead of overflowing the conversion */
+                double d = json_real_value(j);
+                if (!(d > -9.2e18))
+                        return d != d ? def : LLONG_MIN;
+                if (d > 9.2e18)
+                        return LLONG_MAX;
+                return (long long)d;
+        }
         return def;
 }
 

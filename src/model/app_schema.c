@@ -41,11 +41,13 @@ struct field {
 
 static void check(const struct schema *s, const json_t *j, const char *path, struct verrs *v);
 
+/* True if j is an integral number in [lo, hi) — half-open so that converting a real at the top
+ * of a 64-bit range (2^63 is exactly representable) never overflows. */
 static bool integral_in(const json_t *j, double lo, double hi) {
-        if (json_is_integer(j))
-                return json_integer_value(j) >= lo && json_integer_value(j) <= hi;
+        if (json_is_integer(j)) /* json_int_t is 64 bits: only the 32-bit range needs a check */
+                return hi > 9e18 || (json_integer_value(j) >= (json_int_t)lo && json_integer_value(j) < (json_int_t)hi);
         double d = json_real_value(j);
-        return d == floor(d) && d >= lo && d <= hi;
+        return d == floor(d) && d >= lo && d < hi;
 }
 
 static void check(const struct schema *s, const json_t *j, const char *path, struct verrs *v) {
@@ -64,9 +66,9 @@ static void check(const struct schema *s, const json_t *j, const char *path, str
         case K_LONG:
                 if (!json_is_number(j))
                         verr(v, path, "error.expected.jsnumber");
-                else if (s->kind == K_INT && !integral_in(j, -2147483648.0, 2147483647.0))
+                else if (s->kind == K_INT && !integral_in(j, -2147483648.0, 2147483648.0))
                         verr(v, path, "error.expected.int");
-                else if (s->kind == K_LONG && !integral_in(j, -9223372036854775808.0, 9223372036854775807.0))
+                else if (s->kind == K_LONG && !integral_in(j, -9223372036854775808.0, 9223372036854775808.0))
                         verr(v, path, "error.expected.long");
                 return;
         case K_BOOL:

@@ -14,6 +14,15 @@ static void wrong_json_types_get_play_error_keys(void **state) {
         expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"labels\":{\"a\":1}}", "/labels/a", "error.expected.jsstring");
         expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"instances\":1.5}", "/instances", "error.expected.int");
         expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"instances\":3000000000}", "/instances", "error.expected.int");
+        expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"instances\":2147483648}", "/instances", "error.expected.int");
+        expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"unreachableStrategy\":{\"inactiveAfterSeconds\":"
+                        "9.3e18}}",
+                        "/unreachableStrategy/inactiveAfterSeconds", "error.expected.long");
+        expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"unreachableStrategy\":{\"inactiveAfterSeconds\":"
+                        "9223372036854775808.0}}",
+                        "/unreachableStrategy/inactiveAfterSeconds", "error.expected.long");
+        json_decref(norm_ok("{\"id\":\"/a\",\"cmd\":\"x y\",\"instances\":2147483647.0,\"unreachableStrategy\":{"
+                            "\"inactiveAfterSeconds\":1,\"expungeAfterSeconds\":9223372036854775807}}"));
         expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"killSelection\":\"RANDOM\"}", "/killSelection",
                         "error.expected.validenumvalue");
         expect_bad_json("{\"id\":\"/a\",\"cmd\":\"x y\",\"portDefinitions\":[{\"protocol\":\"sctp\"}]}",
