@@ -36,6 +36,8 @@ struct transfer {
         bool overflow;
         http_client_cb cb;
         void *data;
+        http_client_data_cb on_data; /* streaming: body chunks go here instead of the buffer */
+        long status_seen;
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -187,6 +189,14 @@ void http_client_free(struct http_client *c) {
 static size_t write_cb(char *ptr, size_t size, size_t n, void *userp) {
         struct transfer *t = userp;
         size_t len = size * n;
+        if (t->on_data) {
+                long status = 0;
+                curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+                if (status >= 200 && status < 300) {
+                        /* A non-zero return from the consumer aborts the transfer. */
+                        return t->on_data(t->data, ptr, len) == 0 ? len : 0;
+                }
+        }
         if (t->resp.len + len > MAX_RESPONSE) {
                 t->overflow = true;
                 return 0;
@@ -205,7 +215,14 @@ static size_t header_cb(char *ptr, size_t size, size_t n, void *userp) {
 
 void http_client_request(struct http_client *c, const char *method, const char *url, const char *const *headers,
                          const char *body, size_t len, long timeout_ms, http_client_cb cb, void *data) {
+        http_client_stream(c, method, url, headers, body, len, timeout_ms, NULL, cb, data);
+}
+
+struct transfer *http_client_stream(struct http_client *c, const char *method, const char *url,
+                                    const char *const *headers, const char *body, size_t len, long timeout_ms,
+                                    http_client_data_cb on_data, http_client_cb cb, void *data) {
         struct transfer *t = xcalloc(1, sizeof *t);
+        t->on_data = on_data;
         t->client = c;
         t->cb = cb;
         t->data = data;
@@ -219,7 +236,8 @@ void http_client_request(struct http_client *c, const char *method, const char *
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
         curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 30000L);
+        if (timeout_ms >= 0)
+                curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 30000L);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
         if (streq(method, "HEAD"))
@@ -240,6 +258,15 @@ void http_client_request(struct http_client *c, const char *method, const char *
                 c->transfers->prev = t;
         c->transfers = t;
         curl_multi_add_handle(c->multi, e);
+        return t;
+}
+
+void http_client_cancel(struct http_client *c, struct transfer *t) {
+        for (struct transfer *x = c->transfers; x; x = x->next)
+                if (x == t) {
+                        transfer_free(t);
+                        return;
+                }
 }
 
 char *http_client_response_header(const struct http_client_response *resp, const char *name) {

@@ -27,5 +27,17 @@ void http_client_free(struct http_client *c);
  * The body is copied. timeout_ms 0 means 30 s. Responses larger than 64 MiB fail. */
 void http_client_request(struct http_client *c, const char *method, const char *url, const char *const *headers,
                          const char *body, size_t len, long timeout_ms, http_client_cb cb, void *data);
+/* Streaming variant: with a 2xx answer, body bytes are handed to on_data as they arrive (return
+ * non-zero to abort) and the final callback gets an empty body; other statuses are buffered as
+ * usual. timeout_ms < 0 means no overall timeout (event streams). Returns a handle for
+ * http_client_cancel, valid until cb has been called. */
+struct transfer;
+typedef int (*http_client_data_cb)(void *data, const char *chunk, size_t len);
+struct transfer *http_client_stream(struct http_client *c, const char *method, const char *url,
+                                    const char *const *headers, const char *body, size_t len, long timeout_ms,
+                                    http_client_data_cb on_data, http_client_cb cb, void *data);
+/* Abandons a transfer started by this client; its callback is not called. */
+void http_client_cancel(struct http_client *c, struct transfer *t);
+
 /* Looks up a response header (case-insensitive); returns a new string or NULL. */
 char *http_client_response_header(const struct http_client_response *resp, const char *name);
