@@ -9,29 +9,6 @@
 #include "common/alloc.h"
 #include "common/timeutil.h"
 
-static const char *const state_names[] = {
-#define TASK_STATE_NAME(n) [n] = #n,
-        TASK_STATES(TASK_STATE_NAME)
-#undef TASK_STATE_NAME
-};
-
-const char *task_state_to_string(enum task_state s) {
-        if ((unsigned)s >= _TASK_STATE_MAX)
-                return "TASK_UNKNOWN";
-        return state_names[s];
-}
-
-int task_state_from_string(const char *s) {
-        for (int i = 0; i < _TASK_STATE_MAX; i++)
-                if (streq(state_names[i], s))
-                        return i;
-        return -EINVAL;
-}
-
-bool task_state_is_terminal(enum task_state s) {
-        return s == TASK_FINISHED || s == TASK_FAILED || s == TASK_KILLED || s == TASK_LOST || s == TASK_ERROR;
-}
-
 static void strv_free(char **v) {
         if (!v)
                 return;

@@ -52,31 +52,8 @@
 
 #include "common/err.h"
 
-/* Task states, with Mesos' names (Marathon understands them verbatim). */
-#define TASK_STATES(X)          \
-        X(TASK_STAGING)         \
-        X(TASK_STARTING)        \
-        X(TASK_RUNNING)         \
-        X(TASK_KILLING)         \
-        X(TASK_FINISHED)        \
-        X(TASK_FAILED)          \
-        X(TASK_KILLED)          \
-        X(TASK_LOST)            \
-        X(TASK_ERROR)
-
-enum task_state {
-#define TASK_STATE_ENUM(n) n,
-        TASK_STATES(TASK_STATE_ENUM)
-#undef TASK_STATE_ENUM
-        _TASK_STATE_MAX,
-};
-
-/* "TASK_RUNNING" etc.; "TASK_UNKNOWN" for an out-of-range value. */
-const char *task_state_to_string(enum task_state s);
-/* Returns the state (>= 0) or -EINVAL. */
-int task_state_from_string(const char *s);
-/* FINISHED, FAILED, KILLED, LOST, ERROR. */
-bool task_state_is_terminal(enum task_state s);
+/* Task states (TASK_STAGING … TASK_ERROR …) are shared with the master: model/task_state.h. */
+#include "model/task_state.h"
 
 /* Status reasons (Mesos TaskStatus.Reason names) the runtimes use. */
 #define TASK_REASON_COMMAND_FAILED "REASON_COMMAND_EXECUTOR_FAILED"
