@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "master/master.h"
 #include "master/master_internal.h"
+#include "store/cluster_state.h"
 
 static const char usage_master[] =
         "usage: strata master [options]\n"
@@ -26,6 +27,7 @@ static const char usage_master[] =
         "                        absent = a cluster of one that bootstraps itself\n"
         "  --advertise ADDR      host or IP other masters and clients use to reach this one\n"
         "                        (default: the --http host, or this machine's hostname)\n"
+        "  --agent-timeout SECS  silence after which an agent is unreachable (default 15)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -76,7 +78,7 @@ static const char *addr_port(const char *addr) {
 }
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
-        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG };
+        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -84,6 +86,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "masters", required_argument, NULL, OPT_MASTERS },
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -116,6 +119,17 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         free(c->advertise);
                         c->advertise = xstrdup(optarg);
                         break;
+                case OPT_AGENT_TIMEOUT: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 1 || v > 86400) {
+                                fprintf(stderr, "strata: --agent-timeout must be 1..86400 seconds\n");
+                                free(raft);
+                                return 2;
+                        }
+                        c->agent_timeout_s = (unsigned)v;
+                        break;
+                }
                 case OPT_LOG: {
                         int l = log_level_from_string(optarg);
                         if (l < 0) {
@@ -180,6 +194,8 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
+        launcher_release(&m->launcher);
+        agent_link_release(&m->agents);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -193,8 +209,26 @@ static void on_store_change(struct store *s, void *data) {
         store_status(s, &st);
         log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
-        if (m->client)
+        if (m->client) {
+                agent_link_leadership(&m->agents, st.is_leader);
+                launcher_leadership(&m->launcher, st.is_leader);
                 registry_check(m);
+        }
+}
+
+/* The state machine tells the leader's control loops what changed (on every master; the
+ * launcher ignores it unless leading). */
+static void obs_app_changed(const char *app_id, void *data) {
+        launcher_app_changed(&((struct master *)data)->launcher, app_id);
+}
+static void obs_agent_changed(const char *agent_id, void *data) {
+        launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
+}
+static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
+        launcher_instance_changed(&((struct master *)data)->launcher, i, (int)old);
+}
+static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
+        launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
 }
 
 static void raise_fd_limit(void) {
@@ -257,6 +291,17 @@ int master_main(int argc, char **argv) {
                 goto fail;
         }
         m.client = http_client_new(m.loop);
+        struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s };
+        agent_link_init(&m.agents, &m, &alc);
+        launcher_init(&m.launcher, &m);
+        struct state_observer obs = {
+                .app_changed = obs_app_changed,
+                .agent_changed = obs_agent_changed,
+                .instance_changed = obs_instance_changed,
+                .instance_removed = obs_instance_removed,
+                .data = &m,
+        };
+        state_set_observer(store_state(m.store), &obs);
         uv_timer_init(m.loop, &m.registry_timer);
         m.registry_timer.data = &m;
         registry_check(&m);
