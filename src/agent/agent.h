@@ -58,6 +58,14 @@ struct agent {
 };
 
 int agent_main(int argc, char **argv);
+/* Parses `strata agent` flags into c (returns -1 to go on, else an exit code). */
+int agent_config_from_args(struct agent_config *c, int argc, char **argv);
+/* Starts an agent whose cfg is filled in, on loop (shared with a master in `strata dev`). */
+int agent_start(struct agent *a, uv_loop_t *loop, struct err *err);
+/* Closes the agent's handles (tasks keep running); the loop ends once everything is closed. */
+void agent_stop(struct agent *a);
+/* Frees what agent_start allocated, after the loop ended. */
+void agent_release(struct agent *a);
 
 /* agent_updates.c */
 void agent_updates_init(struct agent *a);

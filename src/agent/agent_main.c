@@ -179,94 +179,109 @@ static void heartbeat_cb(uv_timer_t *t) {
         agent_updates_flush(a);
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
-        struct agent *a = h->data;
+void agent_link_load_identity(struct agent *a);
+
+void agent_stop(struct agent *a) {
         if (a->stopping)
                 return;
         a->stopping = true;
-        log_info("signal %d: stopping (tasks keep running)", signum);
+        log_info("agent stopping (tasks keep running)");
         http_client_free(a->client);
         http_server_free(a->http);
         uv_close((uv_handle_t *)&a->reconnect_timer, NULL);
         uv_close((uv_handle_t *)&a->heartbeat_timer, NULL);
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
-        uv_close((uv_handle_t *)&a->sigint, NULL);
-        uv_close((uv_handle_t *)&a->sigterm, NULL);
         runtime_close(a->rt, NULL, NULL);
 }
 
-void agent_link_load_identity(struct agent *a);
+int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
+        a->loop = loop;
+        const char *colon = strrchr(a->cfg.http_addr, ':');
+        a->address = xasprintf("%s:%s", a->cfg.advertise, colon + 1);
+        agent_link_load_identity(a);
+        agent_updates_init(a);
+        struct runtime_config rc = { .loop = loop, .work_dir = a->cfg.data_dir, .status_cb = status_cb,
+                                     .userdata = a };
+        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_native_new(&rc, &a->rt, e);
+        if (r < 0)
+                return err_wrap(e, "cannot start the task runtime");
+        struct http_server_config hc = { .loop = loop, .addr = a->cfg.http_addr, .max_body = 64 * 1024,
+                                         .handler = agent_api_dispatch, .data = a };
+        r = http_server_new(&hc, &a->http, e);
+        if (r < 0) {
+                runtime_close(a->rt, NULL, NULL);
+                return r;
+        }
+        a->client = http_client_new(loop);
+        uv_timer_init(loop, &a->reconnect_timer);
+        uv_timer_init(loop, &a->heartbeat_timer);
+        uv_timer_init(loop, &a->flush_timer);
+        a->reconnect_timer.data = a->heartbeat_timer.data = a->flush_timer.data = a;
+        /* Unacknowledged updates first, then what the checkpoints say about every task. */
+        agent_updates_load(a);
+        r = runtime_recover(a->rt, e);
+        if (r < 0) {
+                log_error("recovery failed: %s", err_msg(e));
+                err_release(e);
+        } else if (r > 0) {
+                log_info("recovered %d task(s)", r);
+        }
+        a->heartbeat_s = 2;
+        uv_timer_start(&a->heartbeat_timer, heartbeat_cb, 1000, 1000);
+        log_info("strata agent %s: API on http://%s, masters %s, data %s", a->cfg.hostname, a->address,
+                 a->cfg.masters[0], a->cfg.data_dir);
+        agent_subscribe(a);
+        return 0;
+}
+
+void agent_release(struct agent *a) {
+        recordio_release(&a->rio);
+        json_decref(a->pending);
+        free(a->address);
+        free(a->agent_id);
+        free(a->leader_url);
+        config_release(&a->cfg);
+}
+
+int agent_config_from_args(struct agent_config *c, int argc, char **argv) {
+        c->data_dir = xstrdup("strata-agent");
+        c->http_addr = xstrdup("0.0.0.0:5051");
+        return parse_flags(argc, argv, c);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+        struct agent *a = h->data;
+        uv_close((uv_handle_t *)h == (uv_handle_t *)&a->sigint ? (uv_handle_t *)&a->sigterm : (uv_handle_t *)&a->sigint,
+                 NULL);
+        uv_close((uv_handle_t *)h, NULL);
+        log_info("signal %d", signum);
+        agent_stop(a);
+}
 
 int agent_main(int argc, char **argv) {
         struct agent a = { 0 };
-        a.cfg.data_dir = xstrdup("strata-agent");
-        a.cfg.http_addr = xstrdup("0.0.0.0:5051");
-        int r = parse_flags(argc, argv, &a.cfg);
+        int r = agent_config_from_args(&a.cfg, argc, argv);
         if (r >= 0) {
                 config_release(&a.cfg);
                 return r;
         }
         signal(SIGPIPE, SIG_IGN);
-        a.loop = uv_default_loop();
-        const char *colon = strrchr(a.cfg.http_addr, ':');
-        a.address = xasprintf("%s:%s", a.cfg.advertise, colon + 1);
-        agent_link_load_identity(&a);
-        agent_updates_init(&a);
         struct err e = { 0 };
-        struct runtime_config rc = { .loop = a.loop, .work_dir = a.cfg.data_dir, .status_cb = status_cb,
-                                     .userdata = &a };
-        r = a.cfg.fake_runtime ? runtime_fake_new(&rc, &a.rt) : runtime_native_new(&rc, &a.rt, &e);
-        if (r < 0) {
-                fprintf(stderr, "strata: cannot start the task runtime: %s\n", err_msg(&e));
-                goto fail;
-        }
-        struct http_server_config hc = { .loop = a.loop, .addr = a.cfg.http_addr, .max_body = 64 * 1024,
-                                         .handler = agent_api_dispatch, .data = &a };
-        r = http_server_new(&hc, &a.http, &e);
-        if (r < 0) {
+        uv_loop_t *loop = uv_default_loop();
+        if (agent_start(&a, loop, &e) < 0) {
                 fprintf(stderr, "strata: %s\n", err_msg(&e));
-                runtime_close(a.rt, NULL, NULL);
-                uv_run(a.loop, UV_RUN_DEFAULT);
-                goto fail;
+                err_release(&e);
+                uv_run(loop, UV_RUN_DEFAULT);
+                agent_release(&a);
+                return 1;
         }
-        a.client = http_client_new(a.loop);
-        uv_timer_init(a.loop, &a.reconnect_timer);
-        uv_timer_init(a.loop, &a.heartbeat_timer);
-        uv_timer_init(a.loop, &a.flush_timer);
-        a.reconnect_timer.data = a.heartbeat_timer.data = a.flush_timer.data = &a;
-        uv_signal_init(a.loop, &a.sigint);
-        uv_signal_init(a.loop, &a.sigterm);
+        uv_signal_init(loop, &a.sigint);
+        uv_signal_init(loop, &a.sigterm);
         a.sigint.data = a.sigterm.data = &a;
         uv_signal_start(&a.sigint, on_signal, SIGINT);
         uv_signal_start(&a.sigterm, on_signal, SIGTERM);
-        /* Unacknowledged updates first, then what the checkpoints say about every task. */
-        agent_updates_load(&a);
-        r = runtime_recover(a.rt, &e);
-        if (r < 0) {
-                log_error("recovery failed: %s", err_msg(&e));
-                err_release(&e);
-        } else if (r > 0) {
-                log_info("recovered %d task(s)", r);
-        }
-        a.heartbeat_s = 2;
-        uv_timer_start(&a.heartbeat_timer, heartbeat_cb, 1000, 1000);
-        log_info("strata agent %s: API on http://%s, masters %s, data %s", a.cfg.hostname, a.address,
-                 a.cfg.masters[0], a.cfg.data_dir);
-        agent_subscribe(&a);
-        uv_run(a.loop, UV_RUN_DEFAULT);
-        uv_loop_close(a.loop);
-        recordio_release(&a.rio);
-        json_decref(a.pending);
-        free(a.address);
-        free(a.agent_id);
-        free(a.leader_url);
-        config_release(&a.cfg);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        agent_release(&a);
         return 0;
-fail:
-        err_release(&e);
-        free(a.address);
-        free(a.agent_id);
-        json_decref(a.pending);
-        config_release(&a.cfg);
-        return 1;
 }

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "common/err.h"
+#include "master/master.h"
 #include "master/agent_link.h"
 #include "master/launcher.h"
 #include "net/http_client.h"
@@ -23,6 +24,7 @@ struct master_config {
         char **masters;       /* initial voters (raft addresses); NULL-terminated, may be empty */
         size_t n_masters;
         unsigned agent_timeout_s; /* 0 = default */
+        char *agent_http;         /* dev: the built-in agent's API address */
         bool dev;
 };
 
@@ -39,6 +41,7 @@ struct master {
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;
         bool stopping;
+        const struct master_hooks *hooks;
 };
 
 /* One API call in flight: the request plus what the router parsed out of its path. */

@@ -39,6 +39,7 @@ static const char usage_dev[] =
         "  --data-dir DIR        data directory (default ./.strata)\n"
         "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
+        "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -47,6 +48,7 @@ static void config_release(struct master_config *c) {
         free(c->http_addr);
         free(c->raft_addr);
         free(c->advertise);
+        free(c->agent_http);
         for (size_t i = 0; i < c->n_masters; i++)
                 free(c->masters[i]);
         free(c->masters);
@@ -78,7 +80,7 @@ static const char *addr_port(const char *addr) {
 }
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
-        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT };
+        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -87,6 +89,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
                 { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
+                { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -118,6 +121,15 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 case OPT_ADVERTISE:
                         free(c->advertise);
                         c->advertise = xstrdup(optarg);
+                        break;
+                case OPT_AGENT_HTTP:
+                        if (!c->dev) {
+                                fprintf(stderr, "strata master: --agent-http is for `strata dev`\n");
+                                free(raft);
+                                return 2;
+                        }
+                        free(c->agent_http);
+                        c->agent_http = xstrdup(optarg);
                         break;
                 case OPT_AGENT_TIMEOUT: {
                         char *end;
@@ -190,6 +202,8 @@ static void on_signal(uv_signal_t *h, int signum) {
                 return;
         m->stopping = true;
         log_info("signal %d: stopping", signum);
+        if (m->hooks && m->hooks->stopping)
+                m->hooks->stopping(m->hooks->data);
         http_server_free(m->http);
         m->http = NULL;
         http_client_free(m->client);
@@ -240,10 +254,17 @@ static void raise_fd_limit(void) {
 }
 
 int master_main(int argc, char **argv) {
+        return master_run(argc, argv, NULL);
+}
+
+int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct master m = { 0 };
+        m.hooks = hooks;
         m.cfg.dev = streq(argv[0], "dev");
         m.cfg.data_dir = xstrdup(m.cfg.dev ? ".strata" : "strata-master");
         m.cfg.http_addr = xstrdup("0.0.0.0:8080");
+        if (m.cfg.dev)
+                m.cfg.agent_http = xstrdup("127.0.0.1:5051");
         int r = parse_flags(argc, argv, &m.cfg);
         if (r >= 0) {
                 config_release(&m.cfg);
@@ -312,6 +333,11 @@ int master_main(int argc, char **argv) {
         uv_signal_start(&m.sigterm, on_signal, SIGTERM);
         log_info("strata %s: API on http://%s (listening %s), raft %s, data %s", m.cfg.dev ? "dev" : "master",
                  m.http_advertised, m.cfg.http_addr, m.cfg.raft_addr, m.cfg.data_dir);
+        if (hooks && hooks->started) {
+                _cleanup_free_ char *url = xasprintf("http://%s", m.http_advertised);
+                if (hooks->started(m.loop, url, m.cfg.data_dir, m.cfg.agent_http, hooks->data) < 0)
+                        on_signal(&m.sigterm, SIGTERM);
+        }
         uv_run(m.loop, UV_RUN_DEFAULT);
         uv_loop_close(m.loop);
         free(m.http_advertised);
