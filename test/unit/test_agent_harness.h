@@ -50,7 +50,7 @@ struct harness {
         bool timed_out;
 };
 
-static void harness_status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
+static _unused_ void harness_status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
         struct harness *h = userdata;
         if (h->n_seen >= MAX_STATUSES)
                 return;
@@ -65,18 +65,18 @@ static void harness_status_cb(struct runtime *rt, const struct task_status *st, 
         s->at_ns = time_mono_ns();
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+static _unused_ int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void)st;
         (void)flag;
         (void)ftw;
         return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static void rm_rf(const char *path) {
+static _unused_ void rm_rf(const char *path) {
         (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static struct runtime_config harness_config(struct harness *h) {
+static _unused_ struct runtime_config harness_config(struct harness *h) {
         return (struct runtime_config){
                 .loop = &h->loop,
                 .work_dir = h->work_dir,
@@ -87,7 +87,7 @@ static struct runtime_config harness_config(struct harness *h) {
 }
 
 /* A fresh runtime on the harness' work dir (also used to "restart the agent"). */
-static void harness_open_runtime(struct harness *h) {
+static _unused_ void harness_open_runtime(struct harness *h) {
         struct err err = { 0 };
         struct runtime_config cfg = harness_config(h);
         int r = runtime_native_new(&cfg, &h->rt, &err);
@@ -96,7 +96,7 @@ static void harness_open_runtime(struct harness *h) {
         err_release(&err);
 }
 
-static struct harness *harness_new(void) {
+static _unused_ struct harness *harness_new(void) {
         struct harness *h = xcalloc(1, sizeof *h);
         uv_loop_init(&h->loop);
         snprintf(h->work_dir, sizeof h->work_dir, "/tmp/strata-agent-XXXXXX");
@@ -108,12 +108,12 @@ static struct harness *harness_new(void) {
         return h;
 }
 
-static void harness_closed_cb(void *userdata) {
+static _unused_ void harness_closed_cb(void *userdata) {
         ((struct harness *)userdata)->closed = true;
 }
 
 /* Closes the runtime (tasks keep running) and runs the loop until it is freed. */
-static void harness_close_runtime(struct harness *h) {
+static _unused_ void harness_close_runtime(struct harness *h) {
         h->closed = false;
         runtime_close(h->rt, harness_closed_cb, h);
         while (!h->closed)
@@ -121,13 +121,13 @@ static void harness_close_runtime(struct harness *h) {
         h->rt = NULL;
 }
 
-static void walk_close(uv_handle_t *handle, void *arg) {
+static _unused_ void walk_close(uv_handle_t *handle, void *arg) {
         if (!uv_is_closing(handle))
                 uv_close(handle, NULL);
 }
 
 /* Removes the cgroup parent in every hierarchy (task cgroups must be gone already). */
-static void harness_remove_cgroups(const char *parent) {
+static _unused_ void harness_remove_cgroups(const char *parent) {
         struct cgroup_hier hier = { 0 };
         if (cgroup_hier_detect(&hier, "/proc/self/mountinfo", NULL) < 0)
                 return;
@@ -142,7 +142,7 @@ static void harness_remove_cgroups(const char *parent) {
         cgroup_hier_release(&hier);
 }
 
-static void harness_free(struct harness *h) {
+static _unused_ void harness_free(struct harness *h) {
         if (h->rt)
                 harness_close_runtime(h);
         uv_walk(&h->loop, walk_close, NULL);
@@ -153,7 +153,7 @@ static void harness_free(struct harness *h) {
         free(h);
 }
 
-static const struct seen *harness_find(struct harness *h, const char *id, enum task_state state) {
+static _unused_ const struct seen *harness_find(struct harness *h, const char *id, enum task_state state) {
         for (size_t i = 0; i < h->n_seen; i++)
                 if (streq(h->seen[i].task_id, id) && h->seen[i].state == state)
                         return &h->seen[i];
@@ -161,20 +161,20 @@ static const struct seen *harness_find(struct harness *h, const char *id, enum t
 }
 
 /* The last status seen for a task, or NULL. */
-static const struct seen *harness_last(struct harness *h, const char *id) {
+static _unused_ const struct seen *harness_last(struct harness *h, const char *id) {
         for (size_t i = h->n_seen; i > 0; i--)
                 if (streq(h->seen[i - 1].task_id, id))
                         return &h->seen[i - 1];
         return NULL;
 }
 
-static void deadline_cb(uv_timer_t *t) {
+static _unused_ void deadline_cb(uv_timer_t *t) {
         ((struct harness *)t->data)->timed_out = true;
 }
 
 /* Runs the loop until the task reports state (or any terminal state when state is
  * _TASK_STATE_MAX); fails the test after timeout_ms. */
-static const struct seen *harness_wait(struct harness *h, const char *id, enum task_state state, int timeout_ms) {
+static _unused_ const struct seen *harness_wait(struct harness *h, const char *id, enum task_state state, int timeout_ms) {
         uv_timer_t deadline;
         uv_timer_init(&h->loop, &deadline);
         deadline.data = h;
@@ -205,7 +205,7 @@ static const struct seen *harness_wait(struct harness *h, const char *id, enum t
 }
 
 /* Runs the loop for a while (to prove something does NOT happen). */
-static void harness_run_for(struct harness *h, int ms) {
+static _unused_ void harness_run_for(struct harness *h, int ms) {
         uv_timer_t deadline;
         uv_timer_init(&h->loop, &deadline);
         deadline.data = h;
@@ -218,8 +218,8 @@ static void harness_run_for(struct harness *h, int ms) {
 }
 
 /* Runs the loop until a sandbox file contains text (a task saying it is ready). */
-static void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size);
-static void harness_wait_output(struct harness *h, const char *id, const char *file, const char *text,
+static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size);
+static _unused_ void harness_wait_output(struct harness *h, const char *id, const char *file, const char *text,
                                 int timeout_ms) {
         char buf[4096];
         for (int waited = 0; waited < timeout_ms; waited += 10) {
@@ -231,7 +231,7 @@ static void harness_wait_output(struct harness *h, const char *id, const char *f
         fail_msg("task '%s' did not write '%s' to %s within %d ms", id, text, file, timeout_ms);
 }
 
-static int harness_launch_cmd(struct harness *h, const char *id, const char *cmd, double mem_mib) {
+static _unused_ int harness_launch_cmd(struct harness *h, const char *id, const char *cmd, double mem_mib) {
         struct task_spec spec = {
                 .task_id = (char *)id,
                 .cmd = (char *)cmd,
@@ -248,7 +248,7 @@ static int harness_launch_cmd(struct harness *h, const char *id, const char *cmd
 }
 
 /* Reads a sandbox file into buf. */
-static void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size) {
+static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size) {
         char *path = xasprintf("%s/sandboxes/%s/%s", h->work_dir, id, file);
         buf[0] = 0;
         FILE *f = fopen(path, "re");
@@ -260,7 +260,7 @@ static void harness_read_sandbox(struct harness *h, const char *id, const char *
         fclose(f);
 }
 
-static bool process_alive(pid_t pid) {
+static _unused_ bool process_alive(pid_t pid) {
         uint64_t start;
         return proc_start_time(pid, &start) == 0;
 }
