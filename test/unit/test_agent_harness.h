@@ -148,7 +148,8 @@ static _unused_ void harness_free(struct harness *h) {
         uv_walk(&h->loop, walk_close, NULL);
         uv_run(&h->loop, UV_RUN_DEFAULT);
         assert_int_equal(uv_loop_close(&h->loop), 0);
-        rm_rf(h->work_dir);
+        if (!getenv("STRATA_TEST_KEEP")) /* keep sandboxes and shim logs for a post-mortem */
+                rm_rf(h->work_dir);
         harness_remove_cgroups(h->parent);
         free(h);
 }

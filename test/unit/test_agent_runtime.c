@@ -335,8 +335,13 @@ static void launch_to_running_latency_is_measured(void **state) {
         double p50 = (double)lat[N / 2] / 1e6, p90 = (double)lat[N * 9 / 10] / 1e6, max = (double)lat[N - 1] / 1e6;
         print_message("launch -> TASK_RUNNING over %d launches: p50 %.2f ms, p90 %.2f ms, max %.2f ms\n", N, p50,
                       p90, max);
-        /* The end-to-end target is p50 < 20 ms; the agent's share must be well below. */
+        /* The issue's end-to-end target is p50 < 20 ms; the agent's share must be well below.
+         * Sanitizers slow every step several times over. */
+#ifdef __SANITIZE_ADDRESS__
+        assert_true(p50 < 80.0);
+#else
         assert_true(p50 < 20.0);
+#endif
         harness_free(h);
 }
 
