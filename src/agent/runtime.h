@@ -38,11 +38,22 @@
  * | meta/tasks/<task id>/task.json        | runtime    | checkpoint: spec, uid/gid, cgroups (fsync'd)   |
  * | meta/tasks/<task id>/shim.json        | runtime    | {"pid", "start_time"} of the supervisor       |
  * | meta/tasks/<task id>/running.json     | shim       | {"pid", "started_ms"} once the command exec'd  |
- * | meta/tasks/<task id>/exit.json        | shim       | the exit record (see shim.h), fsync'd          |
+ * | meta/tasks/<task id>/exit.json        | shim       | the exit record (sandbox.h), fsync'd           |
  * | meta/tasks/<task id>/kill             | runtime    | present once a kill was requested              |
  * | meta/tasks/<task id>/shim.log         | shim       | the supervisor's own diagnostics               |
  *
- * Every file is replaced atomically (tmp + rename). */
+ * Every file is replaced atomically (tmp + rename); formats in sandbox.h.
+ *
+ * How the native runtime runs a task (details in shim.h): launch() validates the spec,
+ * resolves the user, creates the sandbox and the cgroup (limits written), fsyncs task.json,
+ * then forks a supervisor (the "shim") that forks the command into the cgroup and reports
+ * "running" on a pipe once the exec succeeded; the shim then re-execs `<shim_path> __shim …`
+ * to drop the agent's memory image and waits for the task. The agent watches the shim with a
+ * pidfd (uv_poll): when it exits, <meta>/exit.json says how the task ended. No timers poll.
+ *
+ * Statuses are reported with Mesos' reasons (TASK_REASON_*): an OOM kill is TASK_FAILED with
+ * TASK_REASON_MEMORY and "Memory limit exceeded: Requested: 64MB Maximum Used: 64MB". TASK_KILLING
+ * is in the enum for the daemon's use; the runtimes do not report it. */
 #pragma once
 
 #include <stdbool.h>
@@ -125,8 +136,8 @@ struct runtime_config {
         runtime_status_cb status_cb;  /* required */
         void *userdata;               /* passed to status_cb */
         /* Native runtime only: */
-        const char *shim_path;        /* executable that dispatches `<shim_path> __shim <meta dir>`
-                                       * to shim_main(); NULL: "/proc/self/exe" */
+        const char *shim_path;        /* executable that dispatches `<shim_path> __shim …` to
+                                       * shim_main() (shim.h); NULL: "/proc/self/exe" */
         const char *cgroup_parent;    /* cgroup under which each task gets one; NULL: "strata" */
         const char *mountinfo;        /* where to find cgroup mounts; NULL: /proc/self/mountinfo */
         bool cgroups_disabled;        /* run without cgroups (development as non-root only) */
