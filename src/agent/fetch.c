@@ -112,12 +112,14 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
 
 static int download(const char *uri, const char *path, struct fetch_result *res) {
         _cleanup_free_ char *url = uri[0] == '/' ? xasprintf("file://%s", uri) : xstrdup(uri);
-        if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0 && strncmp(url, "file://", 7) != 0)
+        if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0 &&
+            strncmp(url, "file://", 7) != 0)
                 return fail(res, -EINVAL, "cannot fetch '%s': unsupported scheme (http, https, file)", uri);
         uv_once(&curl_once, curl_init_once);
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
-                return fail(res, -errno, "cannot fetch '%s': cannot create '%s': %s", uri, path, strerror(errno));
+                return fail(res, -errno, "cannot fetch '%s': cannot create '%s': %s", uri, path,
+                            strerror(errno));
         CURL *c = curl_easy_init();
         char errbuf[CURL_ERROR_SIZE] = "";
         curl_easy_setopt(c, CURLOPT_URL, url);
@@ -140,7 +142,8 @@ static int download(const char *uri, const char *path, struct fetch_result *res)
         int r = close(fd) < 0 ? -errno : 0;
         if (cr != CURLE_OK) {
                 (void)unlink(path);
-                return fail(res, -EIO, "cannot fetch '%s': %s", uri, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+                return fail(res, -EIO, "cannot fetch '%s': %s", uri,
+                            errbuf[0] ? errbuf : curl_easy_strerror(cr));
         }
         if (r < 0)
                 return fail(res, r, "cannot fetch '%s': cannot write '%s': %s", uri, path, strerror(-r));
@@ -207,8 +210,9 @@ static int extract(const char *file, const char *name, const char *dir, struct f
                         continue;
                 const char *hardlink = archive_entry_hardlink(e);
                 if (!inside(entry) || (hardlink && !inside(hardlink)))
-                        return fail(res, -EINVAL, "cannot extract '%s': entry '%s' points outside the sandbox",
-                                    name, entry);
+                        return fail(res, -EINVAL,
+                                    "cannot extract '%s': entry '%s' points outside the sandbox", name,
+                                    entry);
                 _cleanup_free_ char *dest = xasprintf("%s/%s", root, entry);
                 archive_entry_set_pathname(e, dest);
                 _cleanup_free_ char *link_dest = hardlink ? xasprintf("%s/%s", root, hardlink) : NULL;
@@ -265,8 +269,9 @@ void fetch_run(const struct task_fetch *f, size_t n, const char *sandbox, bool c
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *name = f[i].dest_path ? xstrdup(f[i].dest_path) : uri_basename(f[i].uri);
                 if (!safe_relative(name)) {
-                        fail(res, -EINVAL, "cannot fetch '%s': destination '%s' is not a path inside the sandbox",
-                             f[i].uri, name);
+                        fail(res, -EINVAL,
+                             "cannot fetch '%s': destination '%s' is not a path inside the sandbox", f[i].uri,
+                             name);
                         return;
                 }
                 _cleanup_free_ char *path = xasprintf("%s/%s", sandbox, name);
@@ -274,7 +279,7 @@ void fetch_run(const struct task_fetch *f, size_t n, const char *sandbox, bool c
                 char *slash = strrchr(path, '/');
                 if (slash && slash > path + strlen(sandbox)) {
                         *slash = 0;
-                        struct err err = { 0 };
+                        struct err err = {0};
                         int r = mkdir_p(path, &err);
                         *slash = '/';
                         if (r < 0) {

@@ -48,7 +48,8 @@ static void unified_mountinfo_selects_v2_only_with_the_memory_controller(void **
         char *dir = make_tmpdir();
         char *root = xasprintf("%s/cg2", dir);
         assert_int_equal(mkdir(root, 0755), 0);
-        char *controllers = write_temp(root, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma\n");
+        char *controllers =
+                write_temp(root, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma\n");
         char *line = xasprintf("30 25 0:26 / %s rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n", root);
         char *mi = write_temp(dir, "mountinfo", line);
         struct cgroup_hier h;
@@ -59,7 +60,7 @@ static void unified_mountinfo_selects_v2_only_with_the_memory_controller(void **
 
         /* A unified hierarchy without controllers (hybrid's /sys/fs/cgroup/unified) is useless. */
         free(write_temp(root, "cgroup.controllers", "\n"));
-        struct err err = { 0 };
+        struct err err = {0};
         assert_int_equal(cgroup_hier_detect(&h, mi, &err), -ENOENT);
         assert_non_null(strstr(err_msg(&err), "no cgroup memory controller"));
         err_release(&err);
@@ -89,21 +90,21 @@ static void v2_limits_are_written_to_the_unified_files(void **state) {
         assert_int_equal(mkdir(task, 0755), 0);
         touch(root, "cgroup.subtree_control");
         touch(parent, "cgroup.subtree_control");
-        const char *files[] = { "cpu.weight", "cpu.max", "memory.max", "memory.swap.max", "memory.oom.group",
-                                "pids.max" };
+        const char *files[] = {"cpu.weight",      "cpu.max",          "memory.max",
+                               "memory.swap.max", "memory.oom.group", "pids.max"};
         for (size_t i = 0; i < ELEMENTSOF(files); i++)
                 touch(task, files[i]);
 
-        struct cgroup_hier h = { 0 };
+        struct cgroup_hier h = {0};
         cgroup_hier_set(&h, CGROUP_V2, NULL, NULL, NULL, root);
-        struct err err = { 0 };
+        struct err err = {0};
         assert_int_equal(cgroup_hier_prepare(&h, "strata", &err), 0);
         char buf[128];
         read_file(parent, "cgroup.subtree_control", buf, sizeof buf);
         /* Each controller is written in turn (a real file accumulates them). */
         assert_int_equal(strncmp(buf, "+pids", 5), 0);
 
-        struct cgroup_limits lim = { .cpus = 2.0, .mem_bytes = 64 << 20, .pids_max = 100, .cfs_quota = true };
+        struct cgroup_limits lim = {.cpus = 2.0, .mem_bytes = 64 << 20, .pids_max = 100, .cfs_quota = true};
         struct cgroup cg;
         assert_int_equal(cgroup_create(&h, "strata", "t1", &lim, &cg, &err), 0);
         assert_string_equal(cg.memory, task);
@@ -146,7 +147,7 @@ static void v2_limits_are_written_to_the_unified_files(void **state) {
 
         /* Unlimited pids and no cpus: "max", and no cpu files touched. */
         touch(task, "cpu.weight");
-        struct cgroup_limits none = { 0 };
+        struct cgroup_limits none = {0};
         struct cgroup cg2;
         assert_int_equal(cgroup_create(&h, "strata", "t1", &none, &cg2, &err), 0);
         read_file(task, "pids.max", buf, sizeof buf);
@@ -166,11 +167,11 @@ static void a_missing_control_file_fails_with_its_path(void **state) {
         char *root = make_tmpdir();
         char *parent = xasprintf("%s/strata", root);
         assert_int_equal(mkdir(parent, 0755), 0);
-        struct cgroup_hier h = { 0 };
+        struct cgroup_hier h = {0};
         cgroup_hier_set(&h, CGROUP_V2, NULL, NULL, NULL, root);
-        struct cgroup_limits lim = { .cpus = 1.0 };
+        struct cgroup_limits lim = {.cpus = 1.0};
         struct cgroup cg;
-        struct err err = { 0 };
+        struct err err = {0};
         assert_int_equal(cgroup_create(&h, "strata", "t2", &lim, &cg, &err), -ENOENT);
         assert_non_null(strstr(err_msg(&err), "/strata/t2/cpu.weight"));
         /* Nothing left behind. */
@@ -187,14 +188,14 @@ static void a_missing_control_file_fails_with_its_path(void **state) {
 /* This machine's real hierarchy (v1 hybrid in CI): create, join, OOM counter, kill, remove. */
 static void real_cgroup_limits_oom_counter_kill_and_removal(void **state) {
         struct cgroup_hier h;
-        struct err err = { 0 };
+        struct err err = {0};
         if (cgroup_hier_detect(&h, "/proc/self/mountinfo", &err) < 0)
                 fail_msg("this test needs a cgroup memory controller: %s", err_msg(&err));
         char parent[64];
         snprintf(parent, sizeof parent, "strata-cgtest-%d", (int)getpid());
         if (cgroup_hier_prepare(&h, parent, &err) < 0)
                 fail_msg("cannot prepare cgroups (run as root): %s", err_msg(&err));
-        struct cgroup_limits lim = { .cpus = 0.25, .mem_bytes = 16 << 20, .pids_max = 20, .cfs_quota = true };
+        struct cgroup_limits lim = {.cpus = 0.25, .mem_bytes = 16 << 20, .pids_max = 20, .cfs_quota = true};
         struct cgroup cg;
         assert_int_equal(cgroup_create(&h, parent, "hog", &lim, &cg, &err), 0);
         assert_false(cgroup_populated(&cg));

@@ -5,7 +5,7 @@
 static struct harness *fake_harness(void) {
         struct harness *h = xcalloc(1, sizeof *h);
         uv_loop_init(&h->loop);
-        struct runtime_config cfg = { .loop = &h->loop, .status_cb = harness_status_cb, .userdata = h };
+        struct runtime_config cfg = {.loop = &h->loop, .status_cb = harness_status_cb, .userdata = h};
         assert_int_equal(runtime_fake_new(&cfg, &h->rt), 0);
         return h;
 }
@@ -18,9 +18,9 @@ static void fake_free(struct harness *h) {
 
 static void default_script_reports_starting_then_running_on_the_loop(void **state) {
         struct harness *h = fake_harness();
-        char *env[] = { "A=1", NULL };
-        struct task_spec spec = { .task_id = "t1", .cmd = "serve", .env = env, .cpus = 0.5 };
-        struct err err = { 0 };
+        char *env[] = {"A=1", NULL};
+        struct task_spec spec = {.task_id = "t1", .cmd = "serve", .env = env, .cpus = 0.5};
+        struct err err = {0};
         assert_int_equal(runtime_launch(h->rt, &spec, &err), 0);
         assert_int_equal(h->n_seen, 0); /* not from inside the call */
         harness_wait(h, "t1", TASK_RUNNING, 1000);
@@ -45,10 +45,10 @@ static void default_script_reports_starting_then_running_on_the_loop(void **stat
 
 static void scripts_failures_and_finishing_on_demand(void **state) {
         struct harness *h = fake_harness();
-        struct err err = { 0 };
-        enum task_state script[] = { TASK_STARTING, TASK_FAILED };
+        struct err err = {0};
+        enum task_state script[] = {TASK_STARTING, TASK_FAILED};
         runtime_fake_set_script(h->rt, script, 2);
-        struct task_spec spec = { .task_id = "crashy", .cmd = "x" };
+        struct task_spec spec = {.task_id = "crashy", .cmd = "x"};
         assert_int_equal(runtime_launch(h->rt, &spec, &err), 0);
         const struct seen *fin = harness_wait(h, "crashy", _TASK_STATE_MAX, 1000);
         assert_int_equal(fin->state, TASK_FAILED);
@@ -60,7 +60,7 @@ static void scripts_failures_and_finishing_on_demand(void **state) {
         assert_string_equal(err_msg(&err), "disk full");
         assert_int_equal(runtime_launch(h->rt, &spec, &err), 0); /* only the next one */
 
-        enum task_state run[] = { TASK_RUNNING };
+        enum task_state run[] = {TASK_RUNNING};
         runtime_fake_set_script(h->rt, run, 1);
         spec.task_id = "svc";
         assert_int_equal(runtime_launch(h->rt, &spec, &err), 0);
@@ -84,7 +84,7 @@ static void recovery_reports_what_was_checkpointed(void **state) {
         struct harness *h = fake_harness();
         runtime_fake_add_recoverable(h->rt, "old-1", TASK_RUNNING);
         runtime_fake_add_recoverable(h->rt, "old-2", TASK_FINISHED);
-        struct err err = { 0 };
+        struct err err = {0};
         assert_int_equal(runtime_recover(h->rt, &err), 2);
         harness_wait(h, "old-1", TASK_RUNNING, 1000);
         harness_wait(h, "old-2", TASK_FINISHED, 1000);
@@ -111,20 +111,20 @@ static void state_names_round_trip(void **state) {
 
 static void specs_are_validated_before_any_runtime_sees_them(void **state) {
         struct harness *h = fake_harness();
-        struct err err = { 0 };
-        const char *bad_ids[] = { "", ".", "..", "a/b", "a b", "ä" };
+        struct err err = {0};
+        const char *bad_ids[] = {"", ".", "..", "a/b", "a b", "ä"};
         for (size_t i = 0; i < ELEMENTSOF(bad_ids); i++) {
-                struct task_spec spec = { .task_id = (char *)bad_ids[i], .cmd = "x" };
+                struct task_spec spec = {.task_id = (char *)bad_ids[i], .cmd = "x"};
                 assert_int_equal(runtime_launch(h->rt, &spec, &err), -EINVAL);
         }
-        struct task_spec nothing = { .task_id = "ok" };
+        struct task_spec nothing = {.task_id = "ok"};
         assert_int_equal(runtime_launch(h->rt, &nothing, &err), -EINVAL);
-        char *env[] = { "NOEQUALS", NULL };
-        struct task_spec bad_env = { .task_id = "ok", .cmd = "x", .env = env };
+        char *env[] = {"NOEQUALS", NULL};
+        struct task_spec bad_env = {.task_id = "ok", .cmd = "x", .env = env};
         assert_int_equal(runtime_launch(h->rt, &bad_env, &err), -EINVAL);
-        struct task_spec rel = { .task_id = "ok", .cmd = "x", .sandbox = "relative/dir" };
+        struct task_spec rel = {.task_id = "ok", .cmd = "x", .sandbox = "relative/dir"};
         assert_int_equal(runtime_launch(h->rt, &rel, &err), -EINVAL);
-        struct task_spec neg = { .task_id = "ok", .cmd = "x", .mem_mib = -1 };
+        struct task_spec neg = {.task_id = "ok", .cmd = "x", .mem_mib = -1};
         assert_int_equal(runtime_launch(h->rt, &neg, &err), -EINVAL);
         assert_int_equal(runtime_fake_launches(h->rt), 0);
         err_release(&err);

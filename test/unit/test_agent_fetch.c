@@ -45,8 +45,8 @@ static void files_are_copied_named_and_made_executable(void **state) {
         put(b, "#!/bin/sh\necho tool\n");
         char *uri_a = xasprintf("file://%s?version=3", a);
         struct task_fetch f[] = {
-                { .uri = uri_a },
-                { .uri = b, .executable = true, .dest_path = "bin/tool" },
+                {.uri = uri_a},
+                {.uri = b, .executable = true, .dest_path = "bin/tool"},
         };
         struct fetch_result *res = run(f, 2, sandbox);
         if (res->code < 0)
@@ -72,17 +72,17 @@ static void files_are_copied_named_and_made_executable(void **state) {
 
 static void bad_uris_and_destinations_fail_with_the_reason(void **state) {
         char *sandbox = tmpdir();
-        struct task_fetch missing = { .uri = "file:///nonexistent/strata/x.bin" };
+        struct task_fetch missing = {.uri = "file:///nonexistent/strata/x.bin"};
         struct fetch_result *res = run(&missing, 1, sandbox);
         assert_true(res->code < 0);
         assert_non_null(strstr(res->message, "cannot fetch 'file:///nonexistent/strata/x.bin'"));
         fetch_result_free(res);
-        struct task_fetch escape = { .uri = "/etc/hostname", .dest_path = "../outside" };
+        struct task_fetch escape = {.uri = "/etc/hostname", .dest_path = "../outside"};
         res = run(&escape, 1, sandbox);
         assert_int_equal(res->code, -EINVAL);
         assert_non_null(strstr(res->message, "is not a path inside the sandbox"));
         fetch_result_free(res);
-        struct task_fetch ftp = { .uri = "ftp://example.com/x" };
+        struct task_fetch ftp = {.uri = "ftp://example.com/x"};
         res = run(&ftp, 1, sandbox);
         assert_int_equal(res->code, -EINVAL);
         assert_non_null(strstr(res->message, "unsupported scheme"));
@@ -102,7 +102,7 @@ static void archives_are_extracted_into_the_sandbox(void **state) {
         assert_int_equal(system(cmd), 0);
         free(cmd);
         char *tgz = xasprintf("file://%s/app.tar.gz", src), *gz = xasprintf("%s/notes.txt.gz", src);
-        struct task_fetch f[] = { { .uri = tgz, .extract = true }, { .uri = gz, .extract = true } };
+        struct task_fetch f[] = {{.uri = tgz, .extract = true}, {.uri = gz, .extract = true}};
         struct fetch_result *res = run(f, 2, sandbox);
         if (res->code < 0)
                 fail_msg("%s", res->message);
@@ -122,7 +122,7 @@ static void archives_are_extracted_into_the_sandbox(void **state) {
         assert_int_equal(system(cmd), 0);
         free(cmd);
         char *evil = xasprintf("%s/evil.tgz", src);
-        struct task_fetch e = { .uri = evil, .extract = true };
+        struct task_fetch e = {.uri = evil, .extract = true};
         res = run(&e, 1, sandbox);
         assert_int_equal(res->code, -EINVAL);
         assert_non_null(strstr(res->message, "entry '../outside.txt' points outside the sandbox"));
@@ -172,7 +172,7 @@ static void *serve(void *arg) {
 
 static void server_start(struct server *s, int requests) {
         s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
         socklen_t len = sizeof a;
         assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &len), 0);
@@ -193,7 +193,7 @@ static void http_downloads_and_http_errors(void **state) {
         char *sandbox = tmpdir();
         char *ok = xasprintf("http://127.0.0.1:%d/data.txt", s.port);
         char *missing = xasprintf("http://127.0.0.1:%d/missing.bin", s.port);
-        struct task_fetch f = { .uri = ok };
+        struct task_fetch f = {.uri = ok};
         struct fetch_result *res = run(&f, 1, sandbox);
         if (res->code < 0)
                 fail_msg("%s", res->message);
@@ -221,10 +221,10 @@ static void a_task_starts_after_its_fetch_or_fails_with_the_fetch_error(void **s
         struct harness *h = harness_new();
         char *src = xasprintf("%s/greeting.txt", h->work_dir);
         put(src, "fetched before start\n");
-        struct task_fetch f = { .uri = src, .dest_path = "hello.txt" };
-        struct task_spec spec = { .task_id = "fetcher", .cmd = "cat hello.txt", .fetch = &f, .n_fetch = 1,
-                                  .kill_grace_ms = -1 };
-        struct err err = { 0 };
+        struct task_fetch f = {.uri = src, .dest_path = "hello.txt"};
+        struct task_spec spec = {
+                .task_id = "fetcher", .cmd = "cat hello.txt", .fetch = &f, .n_fetch = 1, .kill_grace_ms = -1};
+        struct err err = {0};
         assert_int_equal(runtime_launch(h->rt, &spec, &err), 0);
         const struct seen *fin = harness_wait(h, "fetcher", _TASK_STATE_MAX, 10000);
         assert_int_equal(fin->state, TASK_FINISHED);
@@ -233,7 +233,7 @@ static void a_task_starts_after_its_fetch_or_fails_with_the_fetch_error(void **s
         harness_read_sandbox(h, "fetcher", "stdout", out, sizeof out);
         assert_string_equal(out, "fetched before start\n");
 
-        struct task_fetch bad = { .uri = "file:///nonexistent/strata/app.tgz" };
+        struct task_fetch bad = {.uri = "file:///nonexistent/strata/app.tgz"};
         spec.task_id = "fetch-fails";
         spec.fetch = &bad;
         assert_int_equal(runtime_launch(h->rt, &spec, &err), 0);

@@ -88,11 +88,12 @@ static _unused_ struct runtime_config harness_config(struct harness *h) {
 
 /* A fresh runtime on the harness' work dir (also used to "restart the agent"). */
 static _unused_ void harness_open_runtime(struct harness *h) {
-        struct err err = { 0 };
+        struct err err = {0};
         struct runtime_config cfg = harness_config(h);
         int r = runtime_native_new(&cfg, &h->rt, &err);
         if (r < 0)
-                fail_msg("cannot create the native runtime (these tests need root and cgroups): %s", err_msg(&err));
+                fail_msg("cannot create the native runtime (these tests need root and cgroups): %s",
+                         err_msg(&err));
         err_release(&err);
 }
 
@@ -128,10 +129,10 @@ static _unused_ void walk_close(uv_handle_t *handle, void *arg) {
 
 /* Removes the cgroup parent in every hierarchy (task cgroups must be gone already). */
 static _unused_ void harness_remove_cgroups(const char *parent) {
-        struct cgroup_hier hier = { 0 };
+        struct cgroup_hier hier = {0};
         if (cgroup_hier_detect(&hier, "/proc/self/mountinfo", NULL) < 0)
                 return;
-        const char *mnts[] = { hier.cpu, hier.memory, hier.pids, hier.unified };
+        const char *mnts[] = {hier.cpu, hier.memory, hier.pids, hier.unified};
         for (size_t i = 0; i < ELEMENTSOF(mnts); i++) {
                 if (!mnts[i])
                         continue;
@@ -175,7 +176,8 @@ static _unused_ void deadline_cb(uv_timer_t *t) {
 
 /* Runs the loop until the task reports state (or any terminal state when state is
  * _TASK_STATE_MAX); fails the test after timeout_ms. */
-static _unused_ const struct seen *harness_wait(struct harness *h, const char *id, enum task_state state, int timeout_ms) {
+static _unused_ const struct seen *harness_wait(struct harness *h, const char *id, enum task_state state,
+                                                int timeout_ms) {
         uv_timer_t deadline;
         uv_timer_init(&h->loop, &deadline);
         deadline.data = h;
@@ -199,8 +201,9 @@ static _unused_ const struct seen *harness_wait(struct harness *h, const char *i
         if (!s) {
                 const struct seen *last = harness_last(h, id);
                 fail_msg("task '%s': no %s within %d ms (last: %s %s)", id,
-                         state == _TASK_STATE_MAX ? "terminal state" : task_state_to_string(state), timeout_ms,
-                         last ? task_state_to_string(last->state) : "none", last ? last->message : "");
+                         state == _TASK_STATE_MAX ? "terminal state" : task_state_to_string(state),
+                         timeout_ms, last ? task_state_to_string(last->state) : "none",
+                         last ? last->message : "");
         }
         return s;
 }
@@ -219,9 +222,10 @@ static _unused_ void harness_run_for(struct harness *h, int ms) {
 }
 
 /* Runs the loop until a sandbox file contains text (a task saying it is ready). */
-static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size);
-static _unused_ void harness_wait_output(struct harness *h, const char *id, const char *file, const char *text,
-                                int timeout_ms) {
+static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf,
+                                          size_t size);
+static _unused_ void harness_wait_output(struct harness *h, const char *id, const char *file,
+                                         const char *text, int timeout_ms) {
         char buf[4096];
         for (int waited = 0; waited < timeout_ms; waited += 10) {
                 harness_read_sandbox(h, id, file, buf, sizeof buf);
@@ -240,7 +244,7 @@ static _unused_ int harness_launch_cmd(struct harness *h, const char *id, const 
                 .mem_mib = mem_mib,
                 .kill_grace_ms = -1,
         };
-        struct err err = { 0 };
+        struct err err = {0};
         int r = runtime_launch(h->rt, &spec, &err);
         if (r < 0)
                 fail_msg("launch '%s' failed: %s", id, err_msg(&err));
@@ -249,7 +253,8 @@ static _unused_ int harness_launch_cmd(struct harness *h, const char *id, const 
 }
 
 /* Reads a sandbox file into buf. */
-static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size) {
+static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf,
+                                          size_t size) {
         char *path = xasprintf("%s/sandboxes/%s/%s", h->work_dir, id, file);
         buf[0] = 0;
         FILE *f = fopen(path, "re");
@@ -267,14 +272,14 @@ static _unused_ bool process_alive(pid_t pid) {
 }
 
 /* Every test binary that launches native tasks is also the shim (shim_path /proc/self/exe). */
-#define AGENT_TEST_MAIN(tests)                                                                       \
-        int main(int argc, char **argv) {                                                              \
-                if (argc >= 2 && streq(argv[1], SHIM_ARG))                                             \
-                        return shim_main(argc - 1, argv + 1);                                          \
-                if (geteuid() != 0) {                                                                  \
-                        fprintf(stderr, "%s: these tests run real tasks in cgroups and need root\n",      \
-                                argv[0]);                                                              \
-                }                                                                                      \
-                signal(SIGPIPE, SIG_IGN);                                                              \
-                return cmocka_run_group_tests(tests, NULL, NULL);                                      \
+#define AGENT_TEST_MAIN(tests)                                                                               \
+        int main(int argc, char **argv) {                                                                    \
+                if (argc >= 2 && streq(argv[1], SHIM_ARG))                                                   \
+                        return shim_main(argc - 1, argv + 1);                                                \
+                if (geteuid() != 0) {                                                                        \
+                        fprintf(stderr, "%s: these tests run real tasks in cgroups and need root\n",         \
+                                argv[0]);                                                                    \
+                }                                                                                            \
+                signal(SIGPIPE, SIG_IGN);                                                                    \
+                return cmocka_run_group_tests(tests, NULL, NULL);                                            \
         }

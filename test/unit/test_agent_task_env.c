@@ -18,26 +18,30 @@ static char **build(const char *app_json, const int *ports, size_t n_ports, cons
         json_t *app = json_loads(app_json, 0, &jerr);
         if (!app)
                 fail_msg("bad test JSON: %s", jerr.text);
-        struct task_env_input in = { .app = app, .task_id = "web.instance-1", .host = "agent-7.dc1",
-                                     .host_ports = ports, .n_host_ports = n_ports, .prefix = prefix,
-                                     .enforce_group_role = -1 };
+        struct task_env_input in = {.app = app,
+                                    .task_id = "web.instance-1",
+                                    .host = "agent-7.dc1",
+                                    .host_ports = ports,
+                                    .n_host_ports = n_ports,
+                                    .prefix = prefix,
+                                    .enforce_group_role = -1};
         char **env = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         assert_int_equal(task_env_build(&in, &env, &err), 0);
         json_decref(app);
         return env;
 }
 
-#define assert_env(env, name, value)                                                                    \
-        do {                                                                                            \
-                const char *v_ = task_env_get(env, name);                                               \
-                if (!v_)                                                                                \
-                        fail_msg("%s is not set", name);                                                \
-                assert_string_equal(v_, value);                                                         \
+#define assert_env(env, name, value)                                                                         \
+        do {                                                                                                 \
+                const char *v_ = task_env_get(env, name);                                                    \
+                if (!v_)                                                                                     \
+                        fail_msg("%s is not set", name);                                                     \
+                assert_string_equal(v_, value);                                                              \
         } while (0)
 
 static void host_networking_ports_names_and_requested_ports(void **state) {
-        int ports[] = { 31001, 31002, 31003 };
+        int ports[] = {31001, 31002, 31003};
         char **env = build("{\"id\": \"/shop/web\", \"version\": \"2020-01-01T00:00:00.000Z\","
                            " \"portDefinitions\": [{\"port\": 10001, \"name\": \"http\"},"
                            " {\"port\": 0, \"name\": \"admin-api\"}, {\"port\": 8080}]}",
@@ -60,8 +64,8 @@ static void host_networking_ports_names_and_requested_ports(void **state) {
 }
 
 static void resources_use_java_number_formatting(void **state) {
-        char **env = build("{\"id\": \"/a\", \"cpus\": 0.25, \"mem\": 128, \"disk\": 1024.5, \"gpus\": 2}", NULL,
-                           0, NULL);
+        char **env = build("{\"id\": \"/a\", \"cpus\": 0.25, \"mem\": 128, \"disk\": 1024.5, \"gpus\": 2}",
+                           NULL, 0, NULL);
         assert_env(env, "MARATHON_APP_RESOURCE_CPUS", "0.25");
         assert_env(env, "MARATHON_APP_RESOURCE_MEM", "128.0");
         assert_env(env, "MARATHON_APP_RESOURCE_DISK", "1024.5");
@@ -98,7 +102,7 @@ static void labels_are_sanitised_and_long_ones_skipped(void **state) {
 }
 
 static void app_env_comes_last_and_secrets_are_skipped(void **state) {
-        int ports[] = { 31000 };
+        int ports[] = {31000};
         char **env = build("{\"id\": \"/a\", \"env\": {\"PORT0\": \"80\", \"MODE\": \"prod\","
                            " \"DB_PASSWORD\": {\"secret\": \"db\"}}}",
                            ports, 1, NULL);
@@ -115,9 +119,9 @@ static void app_env_comes_last_and_secrets_are_skipped(void **state) {
 }
 
 static void prefix_applies_to_port_and_host_variables_only(void **state) {
-        int ports[] = { 31000 };
-        char **env = build("{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0, \"name\": \"web\"}]}", ports, 1,
-                           "STRATA_");
+        int ports[] = {31000};
+        char **env = build("{\"id\": \"/a\", \"portDefinitions\": [{\"port\": 0, \"name\": \"web\"}]}", ports,
+                           1, "STRATA_");
         assert_env(env, "STRATA_PORT0", "31000");
         assert_env(env, "STRATA_PORT", "31000");
         assert_env(env, "STRATA_PORTS", "31000");
@@ -131,7 +135,7 @@ static void prefix_applies_to_port_and_host_variables_only(void **state) {
 
 static void container_networking_uses_port_mappings(void **state) {
         /* Bridge: every mapping gets a host port (missing hostPort = dynamic). */
-        int ports[] = { 31500, 31501 };
+        int ports[] = {31500, 31501};
         char **env = build("{\"id\": \"/c\", \"networks\": [{\"mode\": \"container/bridge\"}],"
                            " \"container\": {\"type\": \"DOCKER\", \"docker\": {\"image\": \"nginx:1.25\"},"
                            " \"portMappings\": [{\"containerPort\": 80, \"hostPort\": 0, \"name\": \"http\"},"
@@ -146,7 +150,7 @@ static void container_networking_uses_port_mappings(void **state) {
         task_env_free(env);
 
         /* Container mode: a mapping without hostPort exposes its container port. */
-        int one[] = { 31600 };
+        int one[] = {31600};
         env = build("{\"id\": \"/c\", \"networks\": [{\"mode\": \"container\", \"name\": \"dcos\"}],"
                     " \"container\": {\"portMappings\": [{\"containerPort\": 8080, \"name\": \"api\"},"
                     " {\"containerPort\": 7070, \"hostPort\": 0}]}}",
@@ -160,9 +164,9 @@ static void container_networking_uses_port_mappings(void **state) {
 
 static void bad_input_is_an_error(void **state) {
         json_t *arr = json_array();
-        struct task_env_input in = { .app = arr, .task_id = "t", .host = "h", .enforce_group_role = -1 };
+        struct task_env_input in = {.app = arr, .task_id = "t", .host = "h", .enforce_group_role = -1};
         char **env = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         assert_int_equal(task_env_build(&in, &env, &err), -EINVAL);
         assert_null(env);
         err_release(&err);
