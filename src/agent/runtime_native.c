@@ -720,13 +720,41 @@ static int recover_one(struct runtime_native *rt, const char *id) {
         return 0;
 }
 
+/* Task cgroups that no checkpoint names: left by an agent that died after creating the
+ * cgroup and before checkpointing the task, which therefore never started. Removed. */
+static void sweep_stale_cgroups(struct runtime_native *rt) {
+        const char *mnts[] = {rt->hier.cpu, rt->hier.memory, rt->hier.pids, rt->hier.unified};
+        for (size_t i = 0; i < ELEMENTSOF(mnts); i++) {
+                if (!mnts[i])
+                        continue;
+                _cleanup_free_ char *parent = xasprintf("%s/%s", mnts[i], rt->parent);
+                DIR *d = opendir(parent);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        if (de->d_type != DT_DIR || de->d_name[0] == '.' || find_task(rt, de->d_name))
+                                continue;
+                        _cleanup_free_ char *dir = xasprintf("%s/%s", parent, de->d_name);
+                        struct cgroup cg = {.version = rt->hier.version, .memory = dir};
+                        (void)cgroup_signal(&cg, SIGKILL);
+                        if (rmdir(dir) < 0)
+                                log_warn("recovery: cannot remove stale cgroup '%s': %s", dir,
+                                         strerror(errno));
+                }
+                closedir(d);
+        }
+}
+
 static int native_recover(struct runtime *base, struct err *err) {
         struct runtime_native *rt = native(base);
         _cleanup_free_ char *root = sandbox_meta_root(rt->work_dir);
         DIR *d = opendir(root);
         if (!d) {
-                if (errno == ENOENT)
+                if (errno == ENOENT) {
+                        sweep_stale_cgroups(rt);
                         return 0;
+                }
                 return err_set(err, -errno, "cannot read checkpoints in '%s': %m", root);
         }
         int n = 0;
@@ -738,6 +766,8 @@ static int native_recover(struct runtime *base, struct err *err) {
                         n++;
         }
         closedir(d);
+        if (rt->hier.version != CGROUP_NONE)
+                sweep_stale_cgroups(rt);
         return n;
 }
 

@@ -525,6 +525,12 @@ static void agent_sigkill_leaves_tasks_running_and_recovery_reports_them(void **
 
 static void ended_tasks_are_reported_again_until_removed(void **state) {
         struct harness *h = harness_new();
+        /* A cgroup the previous agent created but never checkpointed a task for. */
+        struct cgroup_hier hier;
+        assert_int_equal(cgroup_hier_detect(&hier, "/proc/self/mountinfo", NULL), 0);
+        char *stale = xasprintf("%s/%s/never-launched",
+                                hier.version == CGROUP_V1 ? hier.memory : hier.unified, h->parent);
+        assert_int_equal(mkdir(stale, 0755), 0);
         harness_launch_cmd(h, "done", "exit 0", 0);
         harness_wait(h, "done", TASK_FINISHED, 5000);
         harness_close_runtime(h);
@@ -535,6 +541,9 @@ static void ended_tasks_are_reported_again_until_removed(void **state) {
         const struct seen *fin = harness_wait(h, "done", _TASK_STATE_MAX, 1000);
         assert_int_equal(fin->state, TASK_FINISHED);
         assert_int_equal(h->n_seen, 1);
+        assert_int_equal(access(stale, F_OK), -1);
+        free(stale);
+        cgroup_hier_release(&hier);
         assert_int_equal(runtime_remove(h->rt, "done", &err), 0);
         harness_free(h);
 }
