@@ -71,12 +71,12 @@ int cgroup_hier_detect(struct cgroup_hier *h, const char *mountinfo, struct err 
         _cleanup_(fclosep) FILE *f = fopen(mountinfo, "re");
         if (!f)
                 return err_set(err, -errno, "cannot read '%s': %m", mountinfo);
-        struct cgroup_hier found = { 0 };
+        struct cgroup_hier found = {0};
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
         while (getline(&line, &cap, f) > 0) {
                 /* id parent maj:min root mountpoint opts [optional…] - fstype source superopts */
-                char *save = NULL, *fields[5] = { 0 };
+                char *save = NULL, *fields[5] = {0};
                 char *tok = strtok_r(line, " \n", &save);
                 for (int i = 0; i < 5 && tok; i++, tok = strtok_r(NULL, " \n", &save))
                         fields[i] = tok;
@@ -189,7 +189,7 @@ int cgroup_hier_prepare(const struct cgroup_hier *h, const char *parent, struct 
                 /* "Enabling a controller in a cgroup indicates that the distribution of the target
                  * resource across its immediate children will be controlled" (cgroup-v2.rst): the
                  * mount root and our parent both delegate cpu, memory and pids. */
-                static const char *const ctrls[] = { "+cpu", "+memory", "+pids" };
+                static const char *const ctrls[] = {"+cpu", "+memory", "+pids"};
                 _cleanup_free_ char *dir = xasprintf("%s/%s", h->unified, parent);
                 for (size_t i = 0; i < ELEMENTSOF(ctrls); i++) {
                         r = cgroup_write(h->unified, "cgroup.subtree_control", ctrls[i]);
@@ -208,7 +208,7 @@ int cgroup_hier_prepare(const struct cgroup_hier *h, const char *parent, struct 
                 }
                 return 0;
         }
-        const char *mnts[] = { h->cpu, h->memory, h->pids };
+        const char *mnts[] = {h->cpu, h->memory, h->pids};
         for (size_t i = 0; i < ELEMENTSOF(mnts); i++) {
                 if (!mnts[i])
                         continue;
@@ -331,7 +331,7 @@ static int write_limits_v2(const char *dir, const struct cgroup_limits *lim, str
 }
 
 static void remove_dirs(const struct cgroup *cg) {
-        const char *dirs[] = { cg->cpu, cg->memory, cg->pids };
+        const char *dirs[] = {cg->cpu, cg->memory, cg->pids};
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 bool dup = false;
                 for (size_t j = 0; j < i; j++)
@@ -343,7 +343,7 @@ static void remove_dirs(const struct cgroup *cg) {
 
 int cgroup_create(const struct cgroup_hier *h, const char *parent, const char *name,
                   const struct cgroup_limits *lim, struct cgroup *ret, struct err *err) {
-        struct cgroup cg = { .version = h->version };
+        struct cgroup cg = {.version = h->version};
         int r;
         if (h->version == CGROUP_V2) {
                 cg.cpu = xasprintf("%s/%s/%s", h->unified, parent, name);
@@ -359,7 +359,7 @@ int cgroup_create(const struct cgroup_hier *h, const char *parent, const char *n
                         cg.memory = xasprintf("%s/%s/%s", h->memory, parent, name);
                 if (h->pids)
                         cg.pids = xasprintf("%s/%s/%s", h->pids, parent, name);
-                const char *dirs[] = { cg.cpu, cg.memory, cg.pids };
+                const char *dirs[] = {cg.cpu, cg.memory, cg.pids};
                 r = 0;
                 for (size_t i = 0; i < ELEMENTSOF(dirs) && r >= 0; i++)
                         if (dirs[i])
@@ -379,7 +379,7 @@ int cgroup_create(const struct cgroup_hier *h, const char *parent, const char *n
 }
 
 size_t cgroup_procs_files(const struct cgroup *cg, char *ret[static 3]) {
-        const char *dirs[] = { cg->cpu, cg->memory, cg->pids };
+        const char *dirs[] = {cg->cpu, cg->memory, cg->pids};
         size_t n = 0;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 bool dup = false;
@@ -444,7 +444,7 @@ static uint64_t read_u64(const char *dir, const char *file) {
 
 int cgroup_read_memory(const struct cgroup *cg, struct cgroup_memory *ret) {
         char buf[1024];
-        struct cgroup_memory m = { 0 };
+        struct cgroup_memory m = {0};
         if (!cg->memory)
                 return -ENOENT;
         if (cg->version == CGROUP_V2) {
@@ -480,7 +480,7 @@ int cgroup_destroy(const struct cgroup *cg, struct err *err) {
         if (cg->version == CGROUP_V2 && cg->cpu)
                 (void)cgroup_write(cg->cpu, "cgroup.kill", "1");
         (void)cgroup_signal(cg, SIGKILL);
-        const char *dirs[] = { cg->cpu, cg->memory, cg->pids };
+        const char *dirs[] = {cg->cpu, cg->memory, cg->pids};
         int ret = 0;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 bool dup = false;
@@ -509,7 +509,7 @@ int cgroup_from_json(const json_t *j, struct cgroup *ret) {
         json_int_t v = json_integer_value(json_object_get(j, "version"));
         if (!json_is_object(j) || v < CGROUP_NONE || v > CGROUP_V2)
                 return -EINVAL;
-        struct cgroup cg = { .version = (enum cgroup_version)v };
+        struct cgroup cg = {.version = (enum cgroup_version)v};
         const char *s;
         if ((s = json_string_value(json_object_get(j, "cpu"))))
                 cg.cpu = xstrdup(s);

@@ -112,12 +112,14 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
 
 static int download(const char *uri, const char *path, struct fetch_result *res) {
         _cleanup_free_ char *url = uri[0] == '/' ? xasprintf("file://%s", uri) : xstrdup(uri);
-        if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0 && strncmp(url, "file://", 7) != 0)
+        if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0 &&
+            strncmp(url, "file://", 7) != 0)
                 return fail(res, -EINVAL, "cannot fetch '%s': unsupported scheme (http, https, file)", uri);
         uv_once(&curl_once, curl_init_once);
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
-                return fail(res, -errno, "cannot fetch '%s': cannot create '%s': %s", uri, path, strerror(errno));
+                return fail(res, -errno, "cannot fetch '%s': cannot create '%s': %s", uri, path,
+                            strerror(errno));
         CURL *c = curl_easy_init();
         char errbuf[CURL_ERROR_SIZE] = "";
         curl_easy_setopt(c, CURLOPT_URL, url);
@@ -140,7 +142,8 @@ static int download(const char *uri, const char *path, struct fetch_result *res)
         int r = close(fd) < 0 ? -errno : 0;
         if (cr != CURLE_OK) {
                 (void)unlink(path);
-                return fail(res, -EIO, "cannot fetch '%s': %s", uri, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+                return fail(res, -EIO, "cannot fetch '%s': %s", uri,
+                            errbuf[0] ? errbuf : curl_easy_strerror(cr));
         }
         if (r < 0)
                 return fail(res, r, "cannot fetch '%s': cannot write '%s': %s", uri, path, strerror(-r));
@@ -157,17 +160,39 @@ static void archive_write_freep(struct archive **a) {
                 archive_write_free(*a);
 }
 
+/* A relative archive entry name without ".." components. */
+static bool inside(const char *p) {
+        if (p[0] == '/')
+                return false;
+        for (const char *s = p; s;) {
+                const char *slash = strchr(s, '/');
+                size_t len = slash ? (size_t)(slash - s) : strlen(s);
+                if (len == 2 && s[0] == '.' && s[1] == '.')
+                        return false;
+                s = slash ? slash + 1 : NULL;
+        }
+        return true;
+}
+
 static int extract(const char *file, const char *name, const char *dir, struct fetch_result *res) {
         _cleanup_(archive_read_freep) struct archive *in = archive_read_new();
         _cleanup_(archive_write_freep) struct archive *out = archive_write_disk_new();
         archive_read_support_filter_all(in);
-        archive_read_support_format_all(in);
-        archive_read_support_format_raw(in); /* a plain .gz: one file */
-        /* Refuse entries that would land outside the sandbox. */
+        /* A plain .gz holds one file ("raw"); guessing among all formats could take its
+         * content for something else (mtree matches plain text). */
+        if (ends_with(name, ".gz") && !ends_with(name, ".tar.gz"))
+                archive_read_support_format_raw(in);
+        else
+                archive_read_support_format_all(in);
+        /* Entries must land inside the sandbox: no absolute names or ".." (checked below, as
+         * every name gets the sandbox's real path put in front: a worker thread cannot chdir),
+         * and nothing written through a symlink the archive planted. */
         archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
                                                     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+                                                    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+        _cleanup_free_ char *root = realpath(dir, NULL);
+        if (!root)
+                return fail(res, -errno, "cannot extract '%s': '%s': %s", name, dir, strerror(errno));
         if (archive_read_open_filename(in, file, 64 * 1024) != ARCHIVE_OK)
                 return fail(res, -EIO, "cannot extract '%s': %s", name, archive_error_string(in));
         struct archive_entry *e;
@@ -183,10 +208,14 @@ static int extract(const char *file, const char *name, const char *dir, struct f
                 }
                 if (!entry || !*entry)
                         continue;
-                _cleanup_free_ char *dest = xasprintf("%s/%s", dir, entry);
-                archive_entry_set_pathname(e, dest);
                 const char *hardlink = archive_entry_hardlink(e);
-                _cleanup_free_ char *link_dest = hardlink ? xasprintf("%s/%s", dir, hardlink) : NULL;
+                if (!inside(entry) || (hardlink && !inside(hardlink)))
+                        return fail(res, -EINVAL,
+                                    "cannot extract '%s': entry '%s' points outside the sandbox", name,
+                                    entry);
+                _cleanup_free_ char *dest = xasprintf("%s/%s", root, entry);
+                archive_entry_set_pathname(e, dest);
+                _cleanup_free_ char *link_dest = hardlink ? xasprintf("%s/%s", root, hardlink) : NULL;
                 if (link_dest)
                         archive_entry_set_hardlink(e, link_dest);
                 if (archive_write_header(out, e) != ARCHIVE_OK)
@@ -240,8 +269,9 @@ void fetch_run(const struct task_fetch *f, size_t n, const char *sandbox, bool c
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *name = f[i].dest_path ? xstrdup(f[i].dest_path) : uri_basename(f[i].uri);
                 if (!safe_relative(name)) {
-                        fail(res, -EINVAL, "cannot fetch '%s': destination '%s' is not a path inside the sandbox",
-                             f[i].uri, name);
+                        fail(res, -EINVAL,
+                             "cannot fetch '%s': destination '%s' is not a path inside the sandbox", f[i].uri,
+                             name);
                         return;
                 }
                 _cleanup_free_ char *path = xasprintf("%s/%s", sandbox, name);
@@ -249,7 +279,7 @@ void fetch_run(const struct task_fetch *f, size_t n, const char *sandbox, bool c
                 char *slash = strrchr(path, '/');
                 if (slash && slash > path + strlen(sandbox)) {
                         *slash = 0;
-                        struct err err = { 0 };
+                        struct err err = {0};
                         int r = mkdir_p(path, &err);
                         *slash = '/';
                         if (r < 0) {

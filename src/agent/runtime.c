@@ -100,7 +100,8 @@ int task_spec_validate(const struct task_spec *spec, struct err *err) {
                                                spec->task_id, *e);
         for (size_t i = 0; i < spec->n_fetch; i++)
                 if (!spec->fetch[i].uri || !*spec->fetch[i].uri)
-                        return err_set(err, -EINVAL, "task '%s': fetch entry %zu has no uri", spec->task_id, i);
+                        return err_set(err, -EINVAL, "task '%s': fetch entry %zu has no uri", spec->task_id,
+                                       i);
         return 0;
 }
 
@@ -206,7 +207,7 @@ int runtime_get(struct runtime *rt, const char *task_id, struct runtime_task_inf
 }
 
 void runtime_foreach(struct runtime *rt, runtime_task_cb cb, void *userdata) {
-        rt->ops->foreach(rt, cb, userdata);
+        rt->ops->foreach (rt, cb, userdata);
 }
 
 void runtime_close(struct runtime *rt, runtime_close_cb cb, void *userdata) {

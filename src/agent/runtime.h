@@ -38,11 +38,22 @@
  * | meta/tasks/<task id>/task.json        | runtime    | checkpoint: spec, uid/gid, cgroups (fsync'd)   |
  * | meta/tasks/<task id>/shim.json        | runtime    | {"pid", "start_time"} of the supervisor       |
  * | meta/tasks/<task id>/running.json     | shim       | {"pid", "started_ms"} once the command exec'd  |
- * | meta/tasks/<task id>/exit.json        | shim       | the exit record (see shim.h), fsync'd          |
+ * | meta/tasks/<task id>/exit.json        | shim       | the exit record (sandbox.h), fsync'd           |
  * | meta/tasks/<task id>/kill             | runtime    | present once a kill was requested              |
  * | meta/tasks/<task id>/shim.log         | shim       | the supervisor's own diagnostics               |
  *
- * Every file is replaced atomically (tmp + rename). */
+ * Every file is replaced atomically (tmp + rename); formats in sandbox.h.
+ *
+ * How the native runtime runs a task (details in shim.h): launch() validates the spec,
+ * resolves the user, creates the sandbox and the cgroup (limits written), fsyncs task.json,
+ * then forks a supervisor (the "shim") that forks the command into the cgroup and reports
+ * "running" on a pipe once the exec succeeded; the shim then re-execs `<shim_path> __shim …`
+ * to drop the agent's memory image and waits for the task. The agent watches the shim with a
+ * pidfd (uv_poll): when it exits, <meta>/exit.json says how the task ended. No timers poll.
+ *
+ * Statuses are reported with Mesos' reasons (TASK_REASON_*): an OOM kill is TASK_FAILED with
+ * TASK_REASON_MEMORY and "Memory limit exceeded: Requested: 64MB Maximum Used: 64MB". TASK_KILLING
+ * is in the enum for the daemon's use; the runtimes do not report it. */
 #pragma once
 
 #include <stdbool.h>
@@ -65,30 +76,30 @@
 
 /* One Marathon `fetch` entry: downloaded into the sandbox before the command starts. */
 struct task_fetch {
-        char *uri;        /* file://, http://, https:// or an absolute path */
-        bool extract;     /* unpack archives (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip…) */
-        bool executable;  /* chmod 0755 after download (not with extract) */
-        char *dest_path;  /* file name inside the sandbox; NULL: the URI's last segment */
+        char *uri;       /* file://, http://, https:// or an absolute path */
+        bool extract;    /* unpack archives (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip…) */
+        bool executable; /* chmod 0755 after download (not with extract) */
+        char *dest_path; /* file name inside the sandbox; NULL: the URI's last segment */
 };
 
 /* What to run. The runtime copies everything it needs in runtime_launch(); the caller keeps
  * ownership of its spec. Strings are NUL-terminated and owned by whoever owns the spec;
  * task_spec_release() frees a spec built on the heap (every pointer NULL or malloc'd). */
 struct task_spec {
-        char *task_id;      /* required: 1–200 chars of [A-Za-z0-9._-], not "." or ".." */
-        char *sandbox;      /* absolute path; NULL: <work_dir>/sandboxes/<task_id> */
-        char *cmd;          /* run as /bin/sh -c cmd; or NULL and argv: */
-        char **argv;        /* NULL-terminated; argv[0] is looked up in the task's PATH */
-        char **env;         /* NULL-terminated "NAME=value" list (see task_env.h); may be NULL.
-                             * The runtime adds MESOS_SANDBOX, and PATH, HOME, USER, LOGNAME
-                             * when they are missing. */
-        char *user;         /* run as this user (setgid, supplementary groups, setuid); NULL:
-                             * the agent's own user. Unknown users fail the launch. */
-        double cpus;        /* cpu shares (cpus × 1024) and CFS quota (cpus × period) */
-        double mem_mib;     /* memory limit in MiB, swap disabled; 0: no limit */
-        double disk_mib;    /* recorded, not enforced */
-        unsigned gpus;      /* recorded, not isolated */
-        int64_t pids_max;   /* pids.max of the task's cgroup; 0: unlimited */
+        char *task_id;         /* required: 1–200 chars of [A-Za-z0-9._-], not "." or ".." */
+        char *sandbox;         /* absolute path; NULL: <work_dir>/sandboxes/<task_id> */
+        char *cmd;             /* run as /bin/sh -c cmd; or NULL and argv: */
+        char **argv;           /* NULL-terminated; argv[0] is looked up in the task's PATH */
+        char **env;            /* NULL-terminated "NAME=value" list (see task_env.h); may be NULL.
+                                * The runtime adds MESOS_SANDBOX, and PATH, HOME, USER, LOGNAME
+                                * when they are missing. */
+        char *user;            /* run as this user (setgid, supplementary groups, setuid); NULL:
+                                * the agent's own user. Unknown users fail the launch. */
+        double cpus;           /* cpu shares (cpus × 1024) and CFS quota (cpus × period) */
+        double mem_mib;        /* memory limit in MiB, swap disabled; 0: no limit */
+        double disk_mib;       /* recorded, not enforced */
+        unsigned gpus;         /* recorded, not isolated */
+        int64_t pids_max;      /* pids.max of the task's cgroup; 0: unlimited */
         int64_t kill_grace_ms; /* SIGTERM → SIGKILL delay; < 0: 3000 (Mesos' default) */
         struct task_fetch *fetch;
         size_t n_fetch;
@@ -120,25 +131,25 @@ typedef void (*runtime_status_cb)(struct runtime *rt, const struct task_status *
 typedef void (*runtime_close_cb)(void *userdata);
 
 struct runtime_config {
-        uv_loop_t *loop;              /* required */
-        const char *work_dir;         /* required for native: sandboxes/ and meta/ live here */
-        runtime_status_cb status_cb;  /* required */
-        void *userdata;               /* passed to status_cb */
+        uv_loop_t *loop;             /* required */
+        const char *work_dir;        /* required for native: sandboxes/ and meta/ live here */
+        runtime_status_cb status_cb; /* required */
+        void *userdata;              /* passed to status_cb */
         /* Native runtime only: */
-        const char *shim_path;        /* executable that dispatches `<shim_path> __shim <meta dir>`
-                                       * to shim_main(); NULL: "/proc/self/exe" */
-        const char *cgroup_parent;    /* cgroup under which each task gets one; NULL: "strata" */
-        const char *mountinfo;        /* where to find cgroup mounts; NULL: /proc/self/mountinfo */
-        bool cgroups_disabled;        /* run without cgroups (development as non-root only) */
-        bool cfs_quota_disabled;      /* cpu shares only, no hard CFS quota */
+        const char *shim_path;     /* executable that dispatches `<shim_path> __shim …` to
+                                    * shim_main() (shim.h); NULL: "/proc/self/exe" */
+        const char *cgroup_parent; /* cgroup under which each task gets one; NULL: "strata" */
+        const char *mountinfo;     /* where to find cgroup mounts; NULL: /proc/self/mountinfo */
+        bool cgroups_disabled;     /* run without cgroups (development as non-root only) */
+        bool cfs_quota_disabled;   /* cpu shares only, no hard CFS quota */
 };
 
 /* One row of the task table. Pointers are valid until the next runtime_* call. */
 struct runtime_task_info {
         const char *task_id;
-        enum task_state state;     /* the last state reported (or about to be) */
-        pid_t pid;                 /* task process, 0 when not (yet) known */
-        const char *sandbox;       /* absolute sandbox path */
+        enum task_state state; /* the last state reported (or about to be) */
+        pid_t pid;             /* task process, 0 when not (yet) known */
+        const char *sandbox;   /* absolute sandbox path */
         int64_t launched_ms;
 };
 typedef void (*runtime_task_cb)(const struct runtime_task_info *info, void *userdata);
@@ -164,7 +175,7 @@ struct runtime {
         uv_loop_t *loop;
         runtime_status_cb status_cb;
         void *userdata;
-        uv_timer_t deliver;               /* zero-delay timer that drains the status queue */
+        uv_timer_t deliver; /* zero-delay timer that drains the status queue */
         struct runtime_pending *pending, *pending_tail;
         runtime_close_cb close_cb;
         void *close_userdata;

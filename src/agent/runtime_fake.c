@@ -133,7 +133,8 @@ static int fake_remove(struct runtime *base, const char *id, struct err *err) {
                 if (!streq(t->spec.task_id, id))
                         continue;
                 if (!task_state_is_terminal(t->state))
-                        return err_set(err, -EBUSY, "task '%s' is still %s", id, task_state_to_string(t->state));
+                        return err_set(err, -EBUSY, "task '%s' is still %s", id,
+                                       task_state_to_string(t->state));
                 *p = t->next;
                 task_spec_release(&t->spec);
                 free(t);

@@ -179,8 +179,8 @@ static void ntask_destroy(struct ntask *t) {
         close_handle(t, (uv_handle_t *)&t->kill_timer);
 }
 
-static void emit(struct ntask *t, enum task_state state, const char *message, const char *reason, int exit_code,
-                 int sig, int64_t when_ms) {
+static void emit(struct ntask *t, enum task_state state, const char *message, const char *reason,
+                 int exit_code, int sig, int64_t when_ms) {
         t->state = state;
         struct task_status st = {
                 .task_id = task_id(t),
@@ -209,7 +209,7 @@ static void signal_task(struct ntask *t, int sig) {
  * may keep it busy for a moment: then runtime_remove() tries again, and only its failure is
  * worth a warning. */
 static int cleanup_cgroup(struct ntask *t, bool warn) {
-        struct err err = { 0 };
+        struct err err = {0};
         int r = 0;
         if (t->ck.cgroup.version != CGROUP_NONE)
                 r = cgroup_destroy(&t->ck.cgroup, &err);
@@ -253,7 +253,8 @@ static void finish(struct ntask *t, const struct sandbox_exit *ex) {
                         state = TASK_FAILED;
                         reason = TASK_REASON_MEMORY;
                         free(msg);
-                        uint64_t limit = ex->mem_limit ? ex->mem_limit : (uint64_t)(t->ck.spec.mem_mib * 1048576);
+                        uint64_t limit =
+                                ex->mem_limit ? ex->mem_limit : (uint64_t)(t->ck.spec.mem_mib * 1048576);
                         msg = xasprintf("Memory limit exceeded: Requested: %lluMB Maximum Used: %lluMB",
                                         (unsigned long long)(limit >> 20),
                                         (unsigned long long)(ex->mem_max_usage >> 20));
@@ -325,8 +326,9 @@ static void shim_exited(struct ntask *t) {
                 sandbox_exit_release(&ex);
                 return;
         }
-        _cleanup_free_ char *why = xasprintf(
-                "task supervisor (shim pid %d) ended without recording the task's exit status", (int)t->shim_pid);
+        _cleanup_free_ char *why =
+                xasprintf("task supervisor (shim pid %d) ended without recording the task's exit status",
+                          (int)t->shim_pid);
         finish_lost(t, why);
 }
 
@@ -399,12 +401,12 @@ static void complete_env(struct task_spec *spec, const char *home) {
         free(spec->env);
         const char *agent_home = getenv("HOME");
         const char *add[][2] = {
-                { "PATH", DEFAULT_PATH },
-                { "MESOS_SANDBOX", spec->sandbox },
-                { "MESOS_DIRECTORY", spec->sandbox },
-                { "HOME", home ? home : agent_home },
-                { "USER", spec->user },
-                { "LOGNAME", spec->user },
+                {"PATH", DEFAULT_PATH},
+                {"MESOS_SANDBOX", spec->sandbox},
+                {"MESOS_DIRECTORY", spec->sandbox},
+                {"HOME", home ? home : agent_home},
+                {"USER", spec->user},
+                {"LOGNAME", spec->user},
         };
         size_t base = n;
         for (size_t i = 0; i < ELEMENTSOF(add); i++)
@@ -483,15 +485,15 @@ static void launch_failed(struct ntask *t, const char *reason, const struct err 
         cleanup_cgroup(t, false);
         emit(t, TASK_FAILED, msg, reason, -1, 0, 0);
         /* An exit record makes recovery report the same failure again. */
-        struct sandbox_exit ex = { .exit_code = -1, .error = TAKE_PTR(msg), .finished_ms = time_now_ms() };
+        struct sandbox_exit ex = {.exit_code = -1, .error = TAKE_PTR(msg), .finished_ms = time_now_ms()};
         (void)sandbox_write_exit(t->meta, &ex, NULL);
         sandbox_exit_release(&ex);
 }
 
 static void fetch_work_cb(uv_work_t *w) {
         struct ntask *t = w->data;
-        fetch_run(t->ck.spec.fetch, t->ck.spec.n_fetch, t->ck.spec.sandbox, t->ck.has_user, t->ck.uid, t->ck.gid,
-                  &t->fetch_res);
+        fetch_run(t->ck.spec.fetch, t->ck.spec.n_fetch, t->ck.spec.sandbox, t->ck.has_user, t->ck.uid,
+                  t->ck.gid, &t->fetch_res);
 }
 
 static void fetch_done_cb(uv_work_t *w, int status) {
@@ -503,13 +505,16 @@ static void fetch_done_cb(uv_work_t *w, int status) {
                 close_handle(t, (uv_handle_t *)&t->kill_timer);
                 return;
         }
-        struct err err = { 0 };
+        struct err err = {0};
         if (status < 0 || !res || res->code < 0) {
-                err_set(&err, status < 0 ? status : res ? res->code : -EIO, "%s",
-                        res && res->message ? res->message : "fetch cancelled");
+                err_set(&err,
+                        status < 0 ? status
+                        : res      ? res->code
+                                   : -EIO,
+                        "%s", res && res->message ? res->message : "fetch cancelled");
                 launch_failed(t, TASK_REASON_FETCH_FAILED, &err);
         } else if (t->killing) {
-                struct sandbox_exit ex = { .exit_code = -1, .finished_ms = time_now_ms() };
+                struct sandbox_exit ex = {.exit_code = -1, .finished_ms = time_now_ms()};
                 ex.error = xstrdup("killed before it started");
                 (void)sandbox_write_exit(t->meta, &ex, NULL);
                 sandbox_exit_release(&ex);
@@ -529,7 +534,7 @@ static int native_launch(struct runtime *base, const struct task_spec *spec, str
         if (find_task(rt, spec->task_id))
                 return err_set(err, -EEXIST, "task '%s' already exists on this agent", spec->task_id);
 
-        _cleanup_(sandbox_checkpoint_release) struct sandbox_checkpoint ck = { 0 };
+        _cleanup_(sandbox_checkpoint_release) struct sandbox_checkpoint ck = {0};
         _cleanup_free_ char *home = NULL;
         task_spec_copy(&ck.spec, spec);
         if (!ck.spec.sandbox)
@@ -547,7 +552,8 @@ static int native_launch(struct runtime *base, const struct task_spec *spec, str
         _cleanup_free_ char *meta = sandbox_meta_dir(rt->work_dir, spec->task_id);
         _cleanup_free_ char *ck_path = xasprintf("%s/task.json", meta);
         if (access(ck_path, F_OK) == 0)
-                return err_set(err, -EEXIST, "task '%s' already has a checkpoint in '%s'", spec->task_id, meta);
+                return err_set(err, -EEXIST, "task '%s' already has a checkpoint in '%s'", spec->task_id,
+                               meta);
         r = sandbox_create(ck.spec.sandbox, meta, ck.has_user, ck.uid, ck.gid, err);
         if (r < 0)
                 return err_wrap(err, "cannot launch task '%s'", spec->task_id);
@@ -664,9 +670,9 @@ static int open_live_shim(pid_t pid, uint64_t start_time) {
 }
 
 static int recover_one(struct runtime_native *rt, const char *id) {
-        struct err err = { 0 };
+        struct err err = {0};
         _cleanup_free_ char *meta = sandbox_meta_dir(rt->work_dir, id);
-        _cleanup_(sandbox_checkpoint_release) struct sandbox_checkpoint ck = { 0 };
+        _cleanup_(sandbox_checkpoint_release) struct sandbox_checkpoint ck = {0};
         int r = sandbox_read_checkpoint(meta, &ck, &err);
         if (r < 0) {
                 log_warn("recovery: skipping task '%s': %s", id, err_msg(&err));
@@ -714,13 +720,41 @@ static int recover_one(struct runtime_native *rt, const char *id) {
         return 0;
 }
 
+/* Task cgroups that no checkpoint names: left by an agent that died after creating the
+ * cgroup and before checkpointing the task, which therefore never started. Removed. */
+static void sweep_stale_cgroups(struct runtime_native *rt) {
+        const char *mnts[] = {rt->hier.cpu, rt->hier.memory, rt->hier.pids, rt->hier.unified};
+        for (size_t i = 0; i < ELEMENTSOF(mnts); i++) {
+                if (!mnts[i])
+                        continue;
+                _cleanup_free_ char *parent = xasprintf("%s/%s", mnts[i], rt->parent);
+                DIR *d = opendir(parent);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        if (de->d_type != DT_DIR || de->d_name[0] == '.' || find_task(rt, de->d_name))
+                                continue;
+                        _cleanup_free_ char *dir = xasprintf("%s/%s", parent, de->d_name);
+                        struct cgroup cg = {.version = rt->hier.version, .memory = dir};
+                        (void)cgroup_signal(&cg, SIGKILL);
+                        if (rmdir(dir) < 0)
+                                log_warn("recovery: cannot remove stale cgroup '%s': %s", dir,
+                                         strerror(errno));
+                }
+                closedir(d);
+        }
+}
+
 static int native_recover(struct runtime *base, struct err *err) {
         struct runtime_native *rt = native(base);
         _cleanup_free_ char *root = sandbox_meta_root(rt->work_dir);
         DIR *d = opendir(root);
         if (!d) {
-                if (errno == ENOENT)
+                if (errno == ENOENT) {
+                        sweep_stale_cgroups(rt);
                         return 0;
+                }
                 return err_set(err, -errno, "cannot read checkpoints in '%s': %m", root);
         }
         int n = 0;
@@ -732,6 +766,8 @@ static int native_recover(struct runtime *base, struct err *err) {
                         n++;
         }
         closedir(d);
+        if (rt->hier.version != CGROUP_NONE)
+                sweep_stale_cgroups(rt);
         return n;
 }
 
@@ -809,8 +845,9 @@ int runtime_native_new(const struct runtime_config *cfg, struct runtime **ret, s
         if (!cfg->loop || !cfg->work_dir || !cfg->status_cb)
                 return err_set(err, -EINVAL, "native runtime: loop, work_dir and status_cb are required");
         if (cfg->work_dir[0] != '/')
-                return err_set(err, -EINVAL, "native runtime: work dir '%s' is not an absolute path", cfg->work_dir);
-        struct cgroup_hier hier = { 0 };
+                return err_set(err, -EINVAL, "native runtime: work dir '%s' is not an absolute path",
+                               cfg->work_dir);
+        struct cgroup_hier hier = {0};
         const char *parent = cfg->cgroup_parent ? cfg->cgroup_parent : "strata";
         int r;
         if (!cfg->cgroups_disabled) {

@@ -115,12 +115,12 @@ void sandbox_checkpoint_release(struct sandbox_checkpoint *c) {
 
 int sandbox_write_checkpoint(const char *meta, const struct sandbox_checkpoint *c, struct err *err) {
         const struct task_spec *s = &c->spec;
-        _cleanup_(json_decrefp) json_t *j = json_pack(
-                "{s:s, s:s, s:o, s:f, s:f, s:f, s:i, s:I, s:I, s:o, s:I}", "task_id", s->task_id, "sandbox",
-                s->sandbox, "env", strv_to_json(s->env), "cpus", s->cpus, "mem_mib", s->mem_mib, "disk_mib",
-                s->disk_mib, "gpus", (int)s->gpus, "pids_max", (json_int_t)s->pids_max, "kill_grace_ms",
-                (json_int_t)s->kill_grace_ms, "cgroup", cgroup_to_json(&c->cgroup), "launched_ms",
-                (json_int_t)c->launched_ms);
+        _cleanup_(json_decrefp) json_t *j =
+                json_pack("{s:s, s:s, s:o, s:f, s:f, s:f, s:i, s:I, s:I, s:o, s:I}", "task_id", s->task_id,
+                          "sandbox", s->sandbox, "env", strv_to_json(s->env), "cpus", s->cpus, "mem_mib",
+                          s->mem_mib, "disk_mib", s->disk_mib, "gpus", (int)s->gpus, "pids_max",
+                          (json_int_t)s->pids_max, "kill_grace_ms", (json_int_t)s->kill_grace_ms, "cgroup",
+                          cgroup_to_json(&c->cgroup), "launched_ms", (json_int_t)c->launched_ms);
         if (s->cmd)
                 json_object_set_new(j, "cmd", json_string(s->cmd));
         else
@@ -161,7 +161,7 @@ int sandbox_read_checkpoint(const char *meta, struct sandbox_checkpoint *ret, st
                 return err_set(err, r, "no checkpoint in '%s'", meta);
         if (r < 0)
                 return err_set(err, -EINVAL, "unreadable checkpoint '%s/task.json'", meta);
-        struct sandbox_checkpoint c = { 0 };
+        struct sandbox_checkpoint c = {0};
         struct task_spec *s = &c.spec;
         s->task_id = str_or_null(j, "task_id");
         s->sandbox = str_or_null(j, "sandbox");
@@ -210,8 +210,8 @@ int sandbox_read_checkpoint(const char *meta, struct sandbox_checkpoint *ret, st
 }
 
 int sandbox_write_shim(const char *meta, pid_t pid, uint64_t start_time, struct err *err) {
-        _cleanup_(json_decrefp) json_t *j = json_pack("{s:i, s:I}", "pid", (int)pid, "start_time",
-                                                      (json_int_t)start_time);
+        _cleanup_(json_decrefp) json_t *j =
+                json_pack("{s:i, s:I}", "pid", (int)pid, "start_time", (json_int_t)start_time);
         return write_json(meta, "shim.json", j, false, err);
 }
 
@@ -229,8 +229,8 @@ int sandbox_read_shim(const char *meta, pid_t *ret_pid, uint64_t *ret_start_time
 }
 
 int sandbox_write_running(const char *meta, pid_t pid, int64_t started_ms, struct err *err) {
-        _cleanup_(json_decrefp) json_t *j = json_pack("{s:i, s:I}", "pid", (int)pid, "started_ms",
-                                                      (json_int_t)started_ms);
+        _cleanup_(json_decrefp) json_t *j =
+                json_pack("{s:i, s:I}", "pid", (int)pid, "started_ms", (json_int_t)started_ms);
         return write_json(meta, "running.json", j, false, err);
 }
 
@@ -255,11 +255,11 @@ void sandbox_exit_release(struct sandbox_exit *e) {
 }
 
 int sandbox_write_exit(const char *meta, const struct sandbox_exit *e, struct err *err) {
-        _cleanup_(json_decrefp) json_t *j = json_pack(
-                "{s:b, s:i, s:i, s:i, s:b, s:I, s:I, s:I}", "started", e->started, "pid", (int)e->pid,
-                "exit_code", e->exit_code, "signal", e->signal, "oom", e->oom, "mem_limit",
-                (json_int_t)e->mem_limit, "mem_max_usage", (json_int_t)e->mem_max_usage, "finished_ms",
-                (json_int_t)e->finished_ms);
+        _cleanup_(json_decrefp) json_t *j =
+                json_pack("{s:b, s:i, s:i, s:i, s:b, s:I, s:I, s:I}", "started", e->started, "pid",
+                          (int)e->pid, "exit_code", e->exit_code, "signal", e->signal, "oom", e->oom,
+                          "mem_limit", (json_int_t)e->mem_limit, "mem_max_usage",
+                          (json_int_t)e->mem_max_usage, "finished_ms", (json_int_t)e->finished_ms);
         if (e->error)
                 json_object_set_new(j, "error", json_string(e->error));
         if (e->stderr_tail)

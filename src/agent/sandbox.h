@@ -60,12 +60,12 @@ int sandbox_read_running(const char *meta, pid_t *ret_pid, int64_t *ret_started_
 
 /* How the task ended, recorded by the shim. */
 struct sandbox_exit {
-        bool started;      /* the command exec'd */
+        bool started; /* the command exec'd */
         pid_t pid;
-        int exit_code;     /* -1 if killed by a signal or never started */
-        int signal;        /* terminating signal or 0 */
-        char *error;       /* why it could not start, or NULL */
-        bool oom;          /* the cgroup saw an OOM kill */
+        int exit_code; /* -1 if killed by a signal or never started */
+        int signal;    /* terminating signal or 0 */
+        char *error;   /* why it could not start, or NULL */
+        bool oom;      /* the cgroup saw an OOM kill */
         uint64_t mem_limit, mem_max_usage;
         char *stderr_tail; /* last line of stderr for failed commands, or NULL */
         int64_t finished_ms;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 #endif
 
 extern char **environ;
+
+#define SHIM_REEXEC_NICE 10
 
 /* Where the child failed, sent back on the exec pipe. */
 enum child_stage {
@@ -41,7 +44,7 @@ struct child_error {
 };
 
 static _noreturn_ void child_fail(int fd, enum child_stage stage, int error) {
-        struct child_error ce = { .stage = stage, .error = error };
+        struct child_error ce = {.stage = stage, .error = error};
         ssize_t w = write(fd, &ce, sizeof ce);
         (void)w;
         _exit(127);
@@ -65,8 +68,8 @@ static int move_fd(int fd, int to) {
 }
 
 /* Runs in the forked child: only async-signal-safe calls until exec. */
-static _noreturn_ void child_exec(const struct sandbox_checkpoint *c, char **argv, char **procs, size_t n_procs,
-                                  int errfd) {
+static _noreturn_ void child_exec(const struct sandbox_checkpoint *c, char **argv, char **procs,
+                                  size_t n_procs, int errfd) {
         const char *sandbox = c->spec.sandbox;
         sigset_t all;
         sigemptyset(&all);
@@ -110,7 +113,8 @@ static _noreturn_ void child_exec(const struct sandbox_checkpoint *c, char **arg
         child_fail(errfd, STAGE_EXEC, errno);
 }
 
-static char *stage_message(const struct sandbox_checkpoint *c, const char *prog, const struct child_error *ce) {
+static char *stage_message(const struct sandbox_checkpoint *c, const char *prog,
+                           const struct child_error *ce) {
         const char *e = strerror(ce->error);
         switch (ce->stage) {
         case STAGE_CGROUP:
@@ -166,7 +170,7 @@ static void reap_leftovers(const struct cgroup *cg, pid_t pgid) {
 }
 
 static int record(const char *meta, struct sandbox_exit *ex) {
-        struct err err = { 0 };
+        struct err err = {0};
         ex->finished_ms = time_now_ms();
         int r = sandbox_write_exit(meta, ex, &err);
         if (r < 0)
@@ -190,9 +194,9 @@ static void become_supervisor(void) {
 /* Forks and execs the task. Returns its pid once the exec succeeded, or -1 with ex->error
  * set (the child, if any, reaped). */
 static pid_t start_task(const struct sandbox_checkpoint *c, struct sandbox_exit *ex) {
-        char *sh_argv[] = { "/bin/sh", "-c", c->spec.cmd, NULL };
+        char *sh_argv[] = {"/bin/sh", "-c", c->spec.cmd, NULL};
         char **task_argv = c->spec.cmd ? sh_argv : c->spec.argv;
-        char *procs[3] = { 0 };
+        char *procs[3] = {0};
         size_t n_procs = c->cgroup.version != CGROUP_NONE ? cgroup_procs_files(&c->cgroup, procs) : 0;
         pid_t pid = -1;
         int errpipe[2];
@@ -235,7 +239,7 @@ out:
 
 /* The exec succeeded (the pipe closed on exec): record it and tell the agent. */
 static void announce(const char *meta, pid_t pid) {
-        struct err err = { 0 };
+        struct err err = {0};
         if (sandbox_write_running(meta, pid, time_now_ms(), &err) < 0) {
                 fprintf(stderr, "shim: %s\n", err_msg(&err));
                 err_release(&err);
@@ -288,17 +292,19 @@ int shim_main(int argc, char **argv) {
                 return 2;
         }
         const char *meta = argv[1];
-        struct sandbox_exit ex = { .exit_code = -1 };
+        struct sandbox_exit ex = {.exit_code = -1};
+        if (wait_pid > 0)
+                (void)setpriority(PRIO_PROCESS, 0, 0);
         become_supervisor();
 
-        struct err err = { 0 };
-        struct sandbox_checkpoint c = { 0 };
+        struct err err = {0};
+        struct sandbox_checkpoint c = {0};
         if (sandbox_read_checkpoint(meta, &c, &err) < 0) {
                 ex.error = xstrdup(err_msg(&err));
                 err_release(&err);
                 if (wait_pid > 0) {
                         /* Still our child: wait for it anyway, blind to its cgroup. */
-                        struct sandbox_checkpoint none = { 0 };
+                        struct sandbox_checkpoint none = {0};
                         supervise(&none, (pid_t)wait_pid, &ex);
                 }
                 return record(meta, &ex);
@@ -347,7 +353,7 @@ _noreturn_ void shim_run_forked(const char *shim_path, const char *meta, const s
         (void)close_range(SHIM_NOTIFY_FD + 1, ~0U, 0);
         become_supervisor();
 
-        struct sandbox_exit ex = { .exit_code = -1 };
+        struct sandbox_exit ex = {.exit_code = -1};
         pid_t pid = start_task(c, &ex);
         if (pid > 0) {
                 announce(meta, pid);
@@ -356,7 +362,10 @@ _noreturn_ void shim_run_forked(const char *shim_path, const char *meta, const s
                  * we stay a subreaper across exec). */
                 char pid_arg[16];
                 snprintf(pid_arg, sizeof pid_arg, "%d", (int)pid);
-                char *argv[] = { "strata", SHIM_ARG, (char *)meta, "--wait", pid_arg, NULL };
+                char *argv[] = {"strata", SHIM_ARG, (char *)meta, "--wait", pid_arg, NULL};
+                /* Loading the binary's libraries is the costly part of the exec: let launches
+                 * that run meanwhile go first (shim_main restores the priority). */
+                (void)setpriority(PRIO_PROCESS, 0, SHIM_REEXEC_NICE);
                 execv(shim_path, argv);
                 fprintf(stderr, "shim: cannot re-exec '%s': %s; supervising in place\n", shim_path,
                         strerror(errno));

@@ -59,7 +59,7 @@ const char *task_env_get(char **env, const char *name) {
 }
 
 char *task_env_sanitize(const char *name) {
-        struct strbuf sb = { 0 };
+        struct strbuf sb = {0};
         bool in_run = false;
         for (const char *p = name; *p; p++) {
                 if (isalnum((unsigned char)*p) || *p == '_') {
@@ -97,13 +97,16 @@ static void add_ports(struct envb *e, const struct task_env_input *in) {
         const char *mode = json_string_value(json_object_get(json_array_get(networks, 0), "mode"));
         bool container_net = mode && !streq(mode, "host");
         if (!mode) {
-                const char *legacy = json_string_value(json_object_get(json_object_get(container, "docker"),
-                                                                       "network"));
+                const char *legacy =
+                        json_string_value(json_object_get(json_object_get(container, "docker"), "network"));
                 container_net = legacy && (streq(legacy, "BRIDGE") || streq(legacy, "USER"));
         }
-        bool bridge = (mode && streq(mode, "container/bridge")) ||
-                      (!mode && streq(json_string_value(json_object_get(json_object_get(container, "docker"),
-                                                                        "network")) ?: "", "BRIDGE"));
+        bool bridge =
+                (mode && streq(mode, "container/bridge")) ||
+                (!mode &&
+                 streq(json_string_value(json_object_get(json_object_get(container, "docker"), "network"))
+                               ?: "",
+                       "BRIDGE"));
 
         size_t n;
         const json_t *defs = NULL;
@@ -115,7 +118,7 @@ static void add_ports(struct envb *e, const struct task_env_input *in) {
                 n = json_is_array(defs) ? json_array_size(defs) : in->n_host_ports;
         }
 
-        struct strbuf all = { 0 };
+        struct strbuf all = {0};
         size_t next_host = 0, index = 0;
         char num[32];
         for (size_t i = 0; i < n; i++) {
@@ -167,7 +170,7 @@ static void add_ports(struct envb *e, const struct task_env_input *in) {
 }
 
 static void add_labels(struct envb *e, const json_t *labels) {
-        struct strbuf names = { 0 };
+        struct strbuf names = {0};
         const char *key;
         json_t *value;
         json_object_foreach((json_t *)labels, key, value) {
@@ -199,7 +202,7 @@ int task_env_build(const struct task_env_input *in, char ***ret, struct err *err
         if (!in->task_id || !in->host)
                 return err_set(err, -EINVAL, "task environment: task id and host are required");
         const json_t *app = in->app;
-        struct envb e = { 0 };
+        struct envb e = {0};
         char num[32];
 
         add_ports(&e, in);

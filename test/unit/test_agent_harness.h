@@ -50,7 +50,7 @@ struct harness {
         bool timed_out;
 };
 
-static void harness_status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
+static _unused_ void harness_status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
         struct harness *h = userdata;
         if (h->n_seen >= MAX_STATUSES)
                 return;
@@ -65,18 +65,18 @@ static void harness_status_cb(struct runtime *rt, const struct task_status *st, 
         s->at_ns = time_mono_ns();
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+static _unused_ int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void)st;
         (void)flag;
         (void)ftw;
         return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static void rm_rf(const char *path) {
+static _unused_ void rm_rf(const char *path) {
         (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static struct runtime_config harness_config(struct harness *h) {
+static _unused_ struct runtime_config harness_config(struct harness *h) {
         return (struct runtime_config){
                 .loop = &h->loop,
                 .work_dir = h->work_dir,
@@ -87,16 +87,17 @@ static struct runtime_config harness_config(struct harness *h) {
 }
 
 /* A fresh runtime on the harness' work dir (also used to "restart the agent"). */
-static void harness_open_runtime(struct harness *h) {
-        struct err err = { 0 };
+static _unused_ void harness_open_runtime(struct harness *h) {
+        struct err err = {0};
         struct runtime_config cfg = harness_config(h);
         int r = runtime_native_new(&cfg, &h->rt, &err);
         if (r < 0)
-                fail_msg("cannot create the native runtime (these tests need root and cgroups): %s", err_msg(&err));
+                fail_msg("cannot create the native runtime (these tests need root and cgroups): %s",
+                         err_msg(&err));
         err_release(&err);
 }
 
-static struct harness *harness_new(void) {
+static _unused_ struct harness *harness_new(void) {
         struct harness *h = xcalloc(1, sizeof *h);
         uv_loop_init(&h->loop);
         snprintf(h->work_dir, sizeof h->work_dir, "/tmp/strata-agent-XXXXXX");
@@ -108,12 +109,12 @@ static struct harness *harness_new(void) {
         return h;
 }
 
-static void harness_closed_cb(void *userdata) {
+static _unused_ void harness_closed_cb(void *userdata) {
         ((struct harness *)userdata)->closed = true;
 }
 
 /* Closes the runtime (tasks keep running) and runs the loop until it is freed. */
-static void harness_close_runtime(struct harness *h) {
+static _unused_ void harness_close_runtime(struct harness *h) {
         h->closed = false;
         runtime_close(h->rt, harness_closed_cb, h);
         while (!h->closed)
@@ -121,17 +122,17 @@ static void harness_close_runtime(struct harness *h) {
         h->rt = NULL;
 }
 
-static void walk_close(uv_handle_t *handle, void *arg) {
+static _unused_ void walk_close(uv_handle_t *handle, void *arg) {
         if (!uv_is_closing(handle))
                 uv_close(handle, NULL);
 }
 
 /* Removes the cgroup parent in every hierarchy (task cgroups must be gone already). */
-static void harness_remove_cgroups(const char *parent) {
-        struct cgroup_hier hier = { 0 };
+static _unused_ void harness_remove_cgroups(const char *parent) {
+        struct cgroup_hier hier = {0};
         if (cgroup_hier_detect(&hier, "/proc/self/mountinfo", NULL) < 0)
                 return;
-        const char *mnts[] = { hier.cpu, hier.memory, hier.pids, hier.unified };
+        const char *mnts[] = {hier.cpu, hier.memory, hier.pids, hier.unified};
         for (size_t i = 0; i < ELEMENTSOF(mnts); i++) {
                 if (!mnts[i])
                         continue;
@@ -142,18 +143,19 @@ static void harness_remove_cgroups(const char *parent) {
         cgroup_hier_release(&hier);
 }
 
-static void harness_free(struct harness *h) {
+static _unused_ void harness_free(struct harness *h) {
         if (h->rt)
                 harness_close_runtime(h);
         uv_walk(&h->loop, walk_close, NULL);
         uv_run(&h->loop, UV_RUN_DEFAULT);
         assert_int_equal(uv_loop_close(&h->loop), 0);
-        rm_rf(h->work_dir);
+        if (!getenv("STRATA_TEST_KEEP")) /* keep sandboxes and shim logs for a post-mortem */
+                rm_rf(h->work_dir);
         harness_remove_cgroups(h->parent);
         free(h);
 }
 
-static const struct seen *harness_find(struct harness *h, const char *id, enum task_state state) {
+static _unused_ const struct seen *harness_find(struct harness *h, const char *id, enum task_state state) {
         for (size_t i = 0; i < h->n_seen; i++)
                 if (streq(h->seen[i].task_id, id) && h->seen[i].state == state)
                         return &h->seen[i];
@@ -161,20 +163,21 @@ static const struct seen *harness_find(struct harness *h, const char *id, enum t
 }
 
 /* The last status seen for a task, or NULL. */
-static const struct seen *harness_last(struct harness *h, const char *id) {
+static _unused_ const struct seen *harness_last(struct harness *h, const char *id) {
         for (size_t i = h->n_seen; i > 0; i--)
                 if (streq(h->seen[i - 1].task_id, id))
                         return &h->seen[i - 1];
         return NULL;
 }
 
-static void deadline_cb(uv_timer_t *t) {
+static _unused_ void deadline_cb(uv_timer_t *t) {
         ((struct harness *)t->data)->timed_out = true;
 }
 
 /* Runs the loop until the task reports state (or any terminal state when state is
  * _TASK_STATE_MAX); fails the test after timeout_ms. */
-static const struct seen *harness_wait(struct harness *h, const char *id, enum task_state state, int timeout_ms) {
+static _unused_ const struct seen *harness_wait(struct harness *h, const char *id, enum task_state state,
+                                                int timeout_ms) {
         uv_timer_t deadline;
         uv_timer_init(&h->loop, &deadline);
         deadline.data = h;
@@ -198,14 +201,15 @@ static const struct seen *harness_wait(struct harness *h, const char *id, enum t
         if (!s) {
                 const struct seen *last = harness_last(h, id);
                 fail_msg("task '%s': no %s within %d ms (last: %s %s)", id,
-                         state == _TASK_STATE_MAX ? "terminal state" : task_state_to_string(state), timeout_ms,
-                         last ? task_state_to_string(last->state) : "none", last ? last->message : "");
+                         state == _TASK_STATE_MAX ? "terminal state" : task_state_to_string(state),
+                         timeout_ms, last ? task_state_to_string(last->state) : "none",
+                         last ? last->message : "");
         }
         return s;
 }
 
 /* Runs the loop for a while (to prove something does NOT happen). */
-static void harness_run_for(struct harness *h, int ms) {
+static _unused_ void harness_run_for(struct harness *h, int ms) {
         uv_timer_t deadline;
         uv_timer_init(&h->loop, &deadline);
         deadline.data = h;
@@ -218,9 +222,10 @@ static void harness_run_for(struct harness *h, int ms) {
 }
 
 /* Runs the loop until a sandbox file contains text (a task saying it is ready). */
-static void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size);
-static void harness_wait_output(struct harness *h, const char *id, const char *file, const char *text,
-                                int timeout_ms) {
+static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf,
+                                          size_t size);
+static _unused_ void harness_wait_output(struct harness *h, const char *id, const char *file,
+                                         const char *text, int timeout_ms) {
         char buf[4096];
         for (int waited = 0; waited < timeout_ms; waited += 10) {
                 harness_read_sandbox(h, id, file, buf, sizeof buf);
@@ -231,7 +236,7 @@ static void harness_wait_output(struct harness *h, const char *id, const char *f
         fail_msg("task '%s' did not write '%s' to %s within %d ms", id, text, file, timeout_ms);
 }
 
-static int harness_launch_cmd(struct harness *h, const char *id, const char *cmd, double mem_mib) {
+static _unused_ int harness_launch_cmd(struct harness *h, const char *id, const char *cmd, double mem_mib) {
         struct task_spec spec = {
                 .task_id = (char *)id,
                 .cmd = (char *)cmd,
@@ -239,7 +244,7 @@ static int harness_launch_cmd(struct harness *h, const char *id, const char *cmd
                 .mem_mib = mem_mib,
                 .kill_grace_ms = -1,
         };
-        struct err err = { 0 };
+        struct err err = {0};
         int r = runtime_launch(h->rt, &spec, &err);
         if (r < 0)
                 fail_msg("launch '%s' failed: %s", id, err_msg(&err));
@@ -248,7 +253,8 @@ static int harness_launch_cmd(struct harness *h, const char *id, const char *cmd
 }
 
 /* Reads a sandbox file into buf. */
-static void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf, size_t size) {
+static _unused_ void harness_read_sandbox(struct harness *h, const char *id, const char *file, char *buf,
+                                          size_t size) {
         char *path = xasprintf("%s/sandboxes/%s/%s", h->work_dir, id, file);
         buf[0] = 0;
         FILE *f = fopen(path, "re");
@@ -260,20 +266,20 @@ static void harness_read_sandbox(struct harness *h, const char *id, const char *
         fclose(f);
 }
 
-static bool process_alive(pid_t pid) {
+static _unused_ bool process_alive(pid_t pid) {
         uint64_t start;
         return proc_start_time(pid, &start) == 0;
 }
 
 /* Every test binary that launches native tasks is also the shim (shim_path /proc/self/exe). */
-#define AGENT_TEST_MAIN(tests)                                                                       \
-        int main(int argc, char **argv) {                                                              \
-                if (argc >= 2 && streq(argv[1], SHIM_ARG))                                             \
-                        return shim_main(argc - 1, argv + 1);                                          \
-                if (geteuid() != 0) {                                                                  \
-                        fprintf(stderr, "%s: these tests run real tasks in cgroups and need root\n",      \
-                                argv[0]);                                                              \
-                }                                                                                      \
-                signal(SIGPIPE, SIG_IGN);                                                              \
-                return cmocka_run_group_tests(tests, NULL, NULL);                                      \
+#define AGENT_TEST_MAIN(tests)                                                                               \
+        int main(int argc, char **argv) {                                                                    \
+                if (argc >= 2 && streq(argv[1], SHIM_ARG))                                                   \
+                        return shim_main(argc - 1, argv + 1);                                                \
+                if (geteuid() != 0) {                                                                        \
+                        fprintf(stderr, "%s: these tests run real tasks in cgroups and need root\n",         \
+                                argv[0]);                                                                    \
+                }                                                                                            \
+                signal(SIGPIPE, SIG_IGN);                                                                    \
+                return cmocka_run_group_tests(tests, NULL, NULL);                                            \
         }
