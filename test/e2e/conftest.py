@@ -70,9 +70,27 @@ class Master:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def get(self, path, **kw):
+    def request(self, method, path, **kw):
         kw.setdefault("timeout", 10)
-        return requests.get(self.url + path, **kw)
+        return requests.request(method, self.url + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def session_delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
 
     def wait_ready(self, timeout=15):
         """Until this master answers /ping and knows a leader."""
