@@ -20,6 +20,7 @@ struct master_config {
         char *advertise;      /* host other masters and clients reach us at */
         char **masters;       /* initial voters (raft addresses); NULL-terminated, may be empty */
         size_t n_masters;
+        unsigned snapshot_threshold; /* 0 = the store's default */
         bool dev;
 };
 

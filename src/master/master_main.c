@@ -26,6 +26,7 @@ static const char usage_master[] =
         "                        absent = a cluster of one that bootstraps itself\n"
         "  --advertise ADDR      host or IP other masters and clients use to reach this one\n"
         "                        (default: the --http host, or this machine's hostname)\n"
+        "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -76,7 +77,7 @@ static const char *addr_port(const char *addr) {
 }
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
-        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG };
+        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_SNAPSHOT };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -84,6 +85,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "masters", required_argument, NULL, OPT_MASTERS },
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -116,6 +118,17 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         free(c->advertise);
                         c->advertise = xstrdup(optarg);
                         break;
+                case OPT_SNAPSHOT: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 16 || v > 10000000) {
+                                fprintf(stderr, "strata: --snapshot-threshold must be 16..10000000\n");
+                                free(raft);
+                                return 2;
+                        }
+                        c->snapshot_threshold = (unsigned)v;
+                        break;
+                }
                 case OPT_LOG: {
                         int l = log_level_from_string(optarg);
                         if (l < 0) {
@@ -235,6 +248,7 @@ int master_main(int argc, char **argv) {
                 .masters = (const char *const *)m.cfg.masters,
                 .n_masters = m.cfg.n_masters,
                 .on_change = on_store_change,
+                .snapshot_threshold = m.cfg.snapshot_threshold,
                 .data = &m,
         };
         r = store_new(&sc, &m.store, &e);

@@ -24,7 +24,8 @@ def free_port():
 class Master:
     """One `strata master` (or `strata dev`) process with its own data dir and ports."""
 
-    def __init__(self, data_dir, http_port, raft_port, masters=None, dev=False, log=None):
+    def __init__(self, data_dir, http_port, raft_port, masters=None, dev=False, log=None, extra=None):
+        self.extra = extra or []
         self.data_dir = data_dir
         self.http_port = http_port
         self.raft_port = raft_port
@@ -46,6 +47,7 @@ class Master:
                "--http", f"127.0.0.1:{self.http_port}", "--raft", self.raft_addr]
         if self.masters:
             cmd += ["--masters", ",".join(self.masters)]
+        cmd += self.extra
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         return self
@@ -134,10 +136,10 @@ def master(tmpdir_path):
 
 
 class Cluster:
-    def __init__(self, base, n=3):
+    def __init__(self, base, n=3, extra=None):
         raft_ports = [free_port() for _ in range(n)]
         addrs = [f"127.0.0.1:{p}" for p in raft_ports]
-        self.masters = [Master(os.path.join(base, f"m{i}"), free_port(), raft_ports[i], masters=addrs)
+        self.masters = [Master(os.path.join(base, f"m{i}"), free_port(), raft_ports[i], masters=addrs, extra=extra)
                         for i in range(n)]
 
     def start(self):
