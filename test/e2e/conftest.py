@@ -1,5 +1,6 @@
 """Fixtures for end-to-end tests: real `strata` processes on loopback, killed for real."""
 import os
+import random
 import shutil
 import signal
 import socket
@@ -12,13 +13,47 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STRATA = os.environ.get("STRATA_BIN", os.path.join(ROOT, "build", "strata"))
-FIXTURES = os.environ.get("STRATA_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"))
+# The team's shared fixtures sit beside the repository (CI: a fresh clone with shared/ beside it).
+FIXTURES = os.environ.get("STRATA_FIXTURES") or next(
+    (p for p in (os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"),
+                 "/work/shared/research/fixtures") if os.path.isdir(p)),
+    os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"))
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_used_ports = set()
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on, taken outside the kernel's ephemeral range.
+
+    Ports from bind(0) come from the ephemeral range, which outgoing connections (the tests' own
+    clients, Raft peers) also draw from: between picking such a port and the master binding it,
+    a client connection may take it, and the master fails with EADDRINUSE. Ports below the
+    ephemeral range are only ever taken by explicit binds."""
+    lo, hi = _ephemeral_range()
+    top = lo - 1 if lo > 21000 else 65535
+    bottom = 20001 if lo > 21000 else hi + 1
+    for _ in range(1000):
+        port = random.randint(bottom, top)
+        if port in _used_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _used_ports.add(port)
+        return port
+    raise RuntimeError("no free port")
 
 
 class Master:

@@ -46,7 +46,7 @@ def test_fixture_list_is_not_empty():
     assert len(fixture_paths()) >= 30, f"shared fixtures not found under {FIXTURES}"
 
 
-@pytest.mark.parametrize("path", fixture_paths(), ids=lambda p: os.path.basename(p))
+@pytest.mark.parametrize("path", fixture_paths(), ids=lambda p: os.path.basename(str(p)))
 def test_every_valid_fixture_is_accepted_and_read_back_with_defaults(master, path):
     name = os.path.basename(path)
     with open(path, "rb") as f:
