@@ -203,7 +203,7 @@ static void run_handler(struct api_call *call, const struct route *rt) {
                 json_error_t jerr;
                 call->body = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
                 if (!call->body) {
-                        json_t *b = json_pack("{s:s,s:s++}", "message", "Invalid JSON", "details",
+                        json_t *b = json_pack("{s:s,s:s+}", "message", "Invalid JSON", "details",
                                               jerr.text, len == 0 ? " (empty body)" : "");
                         api_reply_json(call, 400, b);
                         return;

@@ -473,7 +473,7 @@ void api_apps_bulk_update(struct api_call *call) {
                 _cleanup_free_ char *id = NULL;
                 if (!json_is_object(el) || !raw) {
                         err_set(&e, -ERR_INVALID, "Object is not valid");
-                        err_set_details(&e, json_pack("[{s:s++,s:[s]}]", "path", "/(", "", ")/id", "errors",
+                        err_set_details(&e, json_pack("[{s:s,s:[s]}]", "path", "/id", "errors",
                                                       "error.path.missing"));
                         prefix_details(&e, i);
                         break;

@@ -25,6 +25,7 @@ struct master_config {
         size_t n_masters;
         unsigned agent_timeout_s; /* 0 = default */
         char *agent_http;         /* dev: the built-in agent's API address */
+        unsigned snapshot_threshold; /* 0 = the store's default */
         bool dev;
 };
 

@@ -28,6 +28,7 @@ static const char usage_master[] =
         "  --advertise ADDR      host or IP other masters and clients use to reach this one\n"
         "                        (default: the --http host, or this machine's hostname)\n"
         "  --agent-timeout SECS  silence after which an agent is unreachable (default 15)\n"
+        "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -80,7 +81,8 @@ static const char *addr_port(const char *addr) {
 }
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
-        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP };
+        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
+               OPT_SNAPSHOT };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -90,6 +92,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "log-level", required_argument, NULL, OPT_LOG },
                 { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
                 { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
+                { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -140,6 +143,17 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                                 return 2;
                         }
                         c->agent_timeout_s = (unsigned)v;
+                        break;
+                }
+                case OPT_SNAPSHOT: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 16 || v > 10000000) {
+                                fprintf(stderr, "strata: --snapshot-threshold must be 16..10000000\n");
+                                free(raft);
+                                return 2;
+                        }
+                        c->snapshot_threshold = (unsigned)v;
                         break;
                 }
                 case OPT_LOG: {
@@ -290,6 +304,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                 .masters = (const char *const *)m.cfg.masters,
                 .n_masters = m.cfg.n_masters,
                 .on_change = on_store_change,
+                .snapshot_threshold = m.cfg.snapshot_threshold,
                 .data = &m,
         };
         r = store_new(&sc, &m.store, &e);

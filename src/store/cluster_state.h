@@ -6,16 +6,40 @@
  * many per entry, so a new leader starts from the last committed view and reconciles.
  *
  * Memory matters (target: ≤ 1 KiB of master RSS per instance at 1M instances): instances are
- * compact C structs; strings they share (app ids, versions, agent ids) are interned.
+ * compact C structs (one allocation each, id and ports inline); strings they share (app ids,
+ * versions, agent ids, status messages) are interned.
  *
- * Commands (JSON, dispatched by store_fsm.c; "v":1):
+ * Commands (JSON, dispatched by store_fsm.c; "v":1). "ts" of a command is ISO-8601 (store_submit
+ * adds the leader's clock); "ts" of a status item is ms since the epoch.
  * | type               | payload                                                              | result |
- * | agent_register     | "agent": {"id"|null, hostname, address, resources{cpus,mem,disk,gpus,ports:[[b,e]…]}, attributes{k:v}}, "ts" | {"agentId"} — a new id "<cluster id>-S<n>" when id is null or unknown |
- * | agent_state        | "id", "state": "active"|"unreachable"|"draining"|"gone", "ts"         | none |
- * | instances_place    | "instances": [{"id": task id, "appId", "version", "agentId", "ports": [n…]}], "ts" | none; a placement on an unknown/non-active agent or of an unknown app is skipped |
- * | instances_status   | "updates": [{"id", "state": "TASK_…", "message", "ts" (ms), "healthy"?}] | none; idempotent: a terminal instance never changes state again, an update for an unknown id is ignored |
+ * | agent_register     | "agent": {"id"|null, "hostname", "address"?, "resources"{cpus,mem,disk,gpus,ports:[[b,e]…]}, "attributes"{k:"v"}}, "clusterId"?, "ts" | {"agentId", "created": bool} |
+ * | agent_state        | "id", "state": "active"|"unreachable"|"draining"|"gone", "ts"         | none; -ERR_NOT_FOUND for an unknown id |
+ * | agent_remove       | "id"                                                                  | none; only a gone agent without instances (-ERR_CONFLICT otherwise) |
+ * | instances_place    | "instances": [item…], "ts"; item = {"id", "appId", "version", "agentId", "ports": [n…], "cpus"?, "mem"?, "disk"?, "gpus"?} or compact [id, appId, version, agentId, [ports…]] | {"placed": n, "skipped": [id…]} |
+ * | instances_status   | "updates": [item…], "ts"; item = {"id", "state": "TASK_…", "message"?, "ts"? (ms), "healthy"?} or compact [id, state, ts|null, message|null, healthy|null] | {"changed": n} |
  * | instances_goal     | "ids": [...], "goal": "running"|"stopped"|"decommissioned"          | none |
- * | instances_expunge  | "ids": [...]                                                          | none; removes terminal instances |
+ * | instances_expunge  | "ids": [...], "force"?: bool                                          | {"removed": n} |
+ *
+ * Rules:
+ * - agent_register: "id" null, unknown, or naming a gone agent gets a new id "<cluster id>-S<n>"
+ *   (n counts registrations from 0). The cluster id is fixed by the first registration: its
+ *   "clusterId" (a uuid the leader drew) or, without one, a uuid derived from the command. A known,
+ *   not gone id is updated (hostname, address, resources, attributes) and becomes active.
+ * - instances_place: a placement of an unknown app, on an unknown or non-active agent, or with an
+ *   id already in use is skipped (listed in "skipped"), never an error. An instance starts in
+ *   TASK_STAGING with goal running; its resources come from the item or else from the app at
+ *   "version" (the current app if that version is no longer stored), and are reserved on the agent.
+ * - instances_status: an unknown id is ignored; a terminal instance never changes again;
+ *   TASK_STAGING/TASK_STARTING after a later state is ignored (a stale update); TASK_UNREACHABLE
+ *   may go back to TASK_RUNNING. started_at is set on the first TASK_RUNNING. Health applies to
+ *   TASK_RUNNING only (other states clear it). TASK_FAILED/ERROR/LOST of an app that exists becomes
+ *   its lastTaskFailure. Becoming terminal releases the agent's resources.
+ * - instances_expunge removes terminal instances; non-terminal ones only with "force" (their
+ *   resources are released), otherwise they are left alone.
+ * - Bounds (a command beyond them fails, changing nothing): ids ≤ 256 bytes, app ids ≤ 256,
+ *   versions ≤ 64, hostname/address ≤ 255, messages ≤ 1 KiB, ≤ 64 ports per instance,
+ *   ≤ 256 port ranges and ≤ 64 attributes (key ≤ 128, value ≤ 256) per agent, ≤ 100,000 items
+ *   per command, resources finite and 0..1e9.
  */
 #pragma once
 
@@ -28,69 +52,126 @@
 
 #include "model/task_state.h"
 
+#define CLUSTER_MAX_ID_LEN 256
+#define CLUSTER_MAX_VERSION_LEN 64
+#define CLUSTER_MAX_HOST_LEN 255
+#define CLUSTER_MAX_MESSAGE_LEN 1024
+#define CLUSTER_MAX_INSTANCE_PORTS 64
+#define CLUSTER_MAX_AGENT_RANGES 256
+#define CLUSTER_MAX_ATTRIBUTES 64
+#define CLUSTER_MAX_ITEMS 100000
+
 enum agent_state { AGENT_ACTIVE, AGENT_UNREACHABLE, AGENT_DRAINING, AGENT_GONE };
+/* "active", "unreachable", "draining", "gone". */
 const char *agent_state_to_string(enum agent_state s);
+/* Returns the state (>= 0) or -EINVAL. */
 int agent_state_from_string(const char *s);
 
 enum instance_goal { GOAL_RUNNING, GOAL_STOPPED, GOAL_DECOMMISSIONED };
+/* "running", "stopped", "decommissioned". */
+const char *instance_goal_to_string(enum instance_goal g);
+/* Returns the goal (>= 0) or -EINVAL. */
+int instance_goal_from_string(const char *s);
 
 struct port_range {
         uint16_t begin, end; /* inclusive */
 };
 
 struct agent {
-        const char *id;        /* interned */
+        const char *id; /* owned by the state; stable while the agent exists */
         char *hostname;
-        char *address;         /* "ip:port" of the agent's API */
+        char *address; /* "ip:port" of the agent's API; may be NULL */
         double cpus, mem, disk, gpus;
         struct port_range *ports;
         size_t n_ports;
-        json_t *attributes;    /* object of strings (owned) */
+        json_t *attributes; /* object of strings (owned) */
         enum agent_state state;
         int64_t registered_at, state_since; /* ms, leader clock from the command */
-        /* used resources: derived from the instances placed here that are not terminal */
+        /* used resources: derived from the instances placed here that are not terminal (kept
+         * exact in fixed point inside, so they return to 0 when everything is released) */
         double used_cpus, used_mem, used_disk, used_gpus;
-        size_t n_instances;
+        size_t n_instances; /* non-terminal instances placed here */
 };
 
 struct instance {
-        const char *id;        /* task id, interned: "<app_path>.instance-<uuid>._app" */
-        const char *app_id;    /* interned */
-        const char *version;   /* interned: the app version it runs */
-        const char *agent_id;  /* interned */
-        uint16_t *ports;       /* host ports (owned) */
+        const char *id;       /* task id "<app_path>.instance-<uuid>._app", stored with the instance */
+        const char *app_id;   /* interned */
+        const char *version;  /* interned: the app version it runs */
+        const char *agent_id; /* interned (the agent's id) */
+        const uint16_t *ports; /* host ports, stored with the instance */
         uint8_t n_ports;
-        uint8_t state;         /* enum task_state */
-        uint8_t goal;          /* enum instance_goal */
+        uint8_t state;        /* enum task_state */
+        uint8_t goal;         /* enum instance_goal */
         bool healthy, has_health;
         float cpus, mem, disk, gpus; /* reserved at placement */
-        int64_t staged_at, started_at, updated_at; /* ms */
-        char *message;         /* last status message (owned, may be NULL) */
+        int64_t staged_at, started_at, updated_at; /* ms; started_at 0 until the first TASK_RUNNING */
+        const char *message;  /* last status message (interned, may be NULL) */
 };
 
 /* Read access (borrowed pointers, valid until the next mutation). */
 const struct agent *state_agent_get(const struct state *s, const char *id);
 size_t state_agent_count(const struct state *s);
+/* In registration order; stops early when cb returns non-zero and returns that value. */
 int state_agents_foreach(const struct state *s, int (*cb)(const struct agent *a, void *data), void *data);
+/* The cluster id fixed by the first agent registration, or NULL before. */
+const char *state_cluster_id(const struct state *s);
 
 const struct instance *state_instance_get(const struct state *s, const char *id);
 size_t state_instance_count(const struct state *s);
+/* Every instance, app by app (in the order apps got their first instance), each app's in
+ * placement order. The foreach functions stop early when cb returns non-zero and return it. */
 int state_instances_foreach(const struct state *s, int (*cb)(const struct instance *i, void *data), void *data);
+/* The instances of an app id, in placement order — also of an app that has been deleted. */
 int state_app_instances_foreach(const struct state *s, const char *app_id,
                                 int (*cb)(const struct instance *i, void *data), void *data);
+/* The instances placed on an agent (terminal ones until they are expunged); order unspecified. */
 int state_agent_instances_foreach(const struct state *s, const char *agent_id,
                                   int (*cb)(const struct instance *i, void *data), void *data);
+/* App ids that have instances but no app any more (app_delete leaves instances for the master
+ * to kill and expunge), with how many instances each has. */
+int state_orphan_apps_foreach(const struct state *s,
+                              int (*cb)(const char *app_id, size_t n_instances, void *data), void *data);
 
-/* The last failed task of an app (Marathon's lastTaskFailure), as JSON (borrowed), or NULL. */
+/* Per-app instance counts, kept incrementally (GET /v2/apps never scans instances). Zero for an
+ * app without instances. */
+struct state_app_counts {
+        size_t instances;  /* all, terminal ones included until expunged */
+        size_t staged;     /* TASK_STAGING, TASK_STARTING (Marathon's tasksStaged) */
+        size_t running;    /* TASK_RUNNING (tasksRunning) */
+        size_t healthy;    /* running with a health result, healthy (tasksHealthy) */
+        size_t unhealthy;  /* running with a health result, unhealthy (tasksUnhealthy) */
+        size_t killing;    /* TASK_KILLING */
+        size_t unreachable; /* TASK_UNREACHABLE */
+        size_t terminal;   /* terminal, not yet expunged */
+};
+void state_app_counts(const struct state *s, const char *app_id, struct state_app_counts *ret);
+
+/* The last failed task of an app (Marathon's lastTaskFailure: {appId, host, message, state,
+ * taskId, timestamp, version, slaveId}), as JSON (borrowed), or NULL. Deleting the app forgets it. */
 const json_t *state_app_last_failure(const struct state *s, const char *app_id);
 
 /* Change notification: after applying a command, the store calls the observer (on every master,
- * in log order) with what changed, so the leader's control loops react without rescanning. */
+ * in log order, once the whole command is applied, so callbacks see a consistent state) with what
+ * changed, so the leader's control loops react without rescanning. A failed command calls nothing.
+ * An instance changed several times by one command is reported once, with its state before the
+ * command. Pointers and strings passed are valid during the callback only. Callbacks must not
+ * mutate the state (they may submit commands). Snapshot restore calls only `restored`: everything
+ * may have changed. Any member may be NULL. */
 struct state_observer {
-        void (*app_changed)(const char *app_id, void *data);           /* created, updated, deleted */
-        void (*agent_changed)(const char *agent_id, void *data);
+        void (*app_changed)(const char *app_id, void *data); /* created, updated, rolled back, deleted */
+        void (*agent_changed)(const char *agent_id, void *data); /* registered, state, removed */
+        /* old_state: the state before the command; TASK_UNKNOWN for a new instance. */
         void (*instance_changed)(const struct instance *i, enum task_state old_state, void *data);
         void (*instance_removed)(const char *instance_id, const char *app_id, void *data);
+        void (*restored)(void *data);
         void *data;
 };
+/* Copies *obs (NULL removes the observer). It survives snapshot restores. */
 void state_set_observer(struct state *s, const struct state_observer *obs);
+
+/* Compact command items for the master to build hot-path commands with (new references). */
+json_t *cluster_place_item(const char *id, const char *app_id, const char *version, const char *agent_id,
+                           const uint16_t *ports, size_t n_ports);
+/* message may be NULL; healthy: -1 unknown, 0 unhealthy, 1 healthy. */
+json_t *cluster_status_item(const char *id, enum task_state state, int64_t ts_ms, const char *message,
+                            int healthy);

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/timeutil.h"
 #include "model/app.h"
+#include "store/cluster_internal.h"
 #include "store/state_internal.h"
 #include "store/store_fsm.h"
 
@@ -83,6 +84,7 @@ static int assign_ports(const struct state *s, json_t *doc, struct err *err) {
  * client: stored documents are shared with readers and must stay unchanged. */
 static json_t *commit(struct state *s, json_t *doc, bool want_copy) {
         json_t *copy = want_copy ? json_deep_copy(doc) : NULL;
+        cluster_note_app(state_cluster(s), json_string_value(json_object_get(doc, "id")));
         state_app_push(s, doc);
         return copy;
 }
@@ -204,5 +206,9 @@ int fsm_app_delete(struct state *s, const json_t *cmd, json_t **ret_result, stru
                 return err_set(err, -EINVAL, "app_delete: expected \"id\"");
         if (!state_app_remove(s, id))
                 return err_set(err, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+        /* Its instances stay: the master kills them, then expunges them
+         * (state_orphan_apps_foreach finds them). */
+        cluster_app_deleted(state_cluster(s), id);
+        cluster_note_app(state_cluster(s), id);
         return 0;
 }

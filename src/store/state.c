@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/timeutil.h"
 #include "model/app.h"
+#include "store/cluster_internal.h"
 #include "store/state_internal.h"
 
 struct state_app {
@@ -29,6 +30,7 @@ struct state {
         uint16_t port_refs[65536];
         struct state_master *masters;
         size_t n_masters;
+        struct cluster cluster; /* agents and instances (cluster_state.c) */
 };
 
 static uint64_t hash_str(const char *p) {
@@ -45,7 +47,14 @@ struct state *state_new(void) {
         struct state *s = xcalloc(1, sizeof *s);
         s->n_buckets = 64;
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
+        cluster_init(&s->cluster);
         return s;
+}
+
+struct cluster *state_cluster(const struct state *s) {
+        /* The cluster part is mutated through handlers that hold a non-const state; readers get
+         * const access through the public functions. */
+        return (struct cluster *)&s->cluster;
 }
 
 static void app_free(struct state_app *a) {
@@ -77,6 +86,7 @@ void state_clear(struct state *s) {
         s->n_apps = 0;
         memset(s->port_refs, 0, sizeof s->port_refs);
         masters_clear(s);
+        cluster_release(&s->cluster);
 }
 
 void state_free(struct state *s) {
@@ -278,6 +288,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | key     | value                                                                   |
  * | apps    | [{"id": "/x", "versions": [canonical doc, …]}] in creation order, oldest version first |
  * | masters | [{"raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"}]                   |
+ * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
  */
 json_t *state_to_json(const struct state *s) {
         json_t *apps = json_array();
@@ -297,7 +308,9 @@ json_t *state_to_json(const struct state *s) {
                         json_object_set_new(o, "http_addr", json_string(m->http_addr));
                 json_array_append_new(masters, o);
         }
-        return json_pack("{s:o,s:o}", "apps", apps, "masters", masters);
+        json_t *doc = json_pack("{s:o,s:o}", "apps", apps, "masters", masters);
+        cluster_to_json(&s->cluster, doc);
+        return doc;
 }
 
 /* Checks the whole document before touching s, so a bad snapshot leaves the state as it was. */
@@ -330,7 +343,13 @@ int state_from_json(struct state *s, const json_t *doc, struct err *err) {
         int r = check_doc(doc, err);
         if (r < 0)
                 return r;
+        struct cluster cl;
+        cluster_init(&cl);
+        r = cluster_from_json(&cl, doc, err);
+        if (r < 0)
+                return r;
         state_clear(s);
+        cluster_move(&s->cluster, &cl);
         size_t i, j;
         json_t *a, *v, *m;
         json_array_foreach(json_object_get(doc, "apps"), i, a) {
@@ -347,5 +366,8 @@ int state_from_json(struct state *s, const json_t *doc, struct err *err) {
                                  json_string_value(json_object_get(m, "raft_addr")),
                                  json_string_value(json_object_get(m, "http_addr")));
         }
+        /* Everything may have changed: the observer hears it once, not per object. */
+        if (s->cluster.has_obs && s->cluster.obs.restored)
+                s->cluster.obs.restored(s->cluster.obs.data);
         return 0;
 }

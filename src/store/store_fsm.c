@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/macro.h"
+#include "store/cluster_internal.h"
 
 /* What to do with a command whose version this master does not implement. */
 enum fsm_unknown_version {
@@ -26,6 +27,13 @@ static const struct fsm_command commands[] = {
         { "app_rollback", 1, 1, fsm_app_rollback, FSM_VERSION_SKIP_IF_FLAGGED },
         { "app_delete",   1, 1, fsm_app_delete,   FSM_VERSION_SKIP_IF_FLAGGED },
         { "master_set",   1, 1, fsm_master_set,   FSM_VERSION_SKIP_IF_FLAGGED },
+        { "agent_register",    1, 1, fsm_agent_register,    FSM_VERSION_SKIP_IF_FLAGGED },
+        { "agent_state",       1, 1, fsm_agent_state,       FSM_VERSION_SKIP_IF_FLAGGED },
+        { "agent_remove",      1, 1, fsm_agent_remove,      FSM_VERSION_SKIP_IF_FLAGGED },
+        { "instances_place",   1, 1, fsm_instances_place,   FSM_VERSION_SKIP_IF_FLAGGED },
+        { "instances_status",  1, 1, fsm_instances_status,  FSM_VERSION_SKIP_IF_FLAGGED },
+        { "instances_goal",    1, 1, fsm_instances_goal,    FSM_VERSION_SKIP_IF_FLAGGED },
+        { "instances_expunge", 1, 1, fsm_instances_expunge, FSM_VERSION_SKIP_IF_FLAGGED },
 };
 /* clang-format on */
 
@@ -62,5 +70,9 @@ int store_fsm_apply(struct state *s, const json_t *cmd, json_t **ret_result, str
                 return err_set(err, -ENOTSUP, "command '%s' version %lld is not supported (%d..%d)", type,
                                (long long)version, c->min_version, c->max_version);
         }
-        return c->apply(s, cmd, ret_result, err);
+        int r = c->apply(s, cmd, ret_result, err);
+        /* The observer hears about the command once it is wholly applied (nothing on failure:
+         * handlers are atomic). */
+        cluster_notify(state_cluster(s), r >= 0);
+        return r;
 }

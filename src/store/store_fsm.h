@@ -14,6 +14,7 @@
  * | app_rollback | "id", "to": version, "ts"                                | {"app": stored}             |
  * | app_delete   | "id"                                                     | none                        |
  * | master_set   | "raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"     | none                        |
+ * | agent_*, instances_* | see cluster_state.h                                |                             |
  *
  * A stored app carries "version" (the command's ts, or the current version + 1 ms when ts is not
  * later) and "versionInfo" {"lastScalingAt", "lastConfigChangeAt"}; service ports that are 0 are
@@ -34,10 +35,18 @@
  * code (-ERR_NOT_FOUND, -ERR_CONFLICT, -ERR_INVALID, -ENOTSUP for an unknown command…). */
 int store_fsm_apply(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 
-/* Command handlers, one file per family (fsm_apps.c, fsm_masters.c). Same contract as
+/* Command handlers, one file per family (fsm_apps.c, fsm_masters.c, fsm_agents.c, fsm_instances.c). Same contract as
  * store_fsm_apply, for a command whose type and version the table matched. */
 int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_app_update(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_app_rollback(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_app_delete(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_master_set(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+/* fsm_agents.c, fsm_instances.c (formats in cluster_state.h). */
+int fsm_agent_register(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_agent_state(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_agent_remove(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_instances_place(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_instances_goal(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_instances_expunge(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);

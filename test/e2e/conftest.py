@@ -1,5 +1,6 @@
 """Fixtures for end-to-end tests: real `strata` processes on loopback, killed for real."""
 import os
+import random
 import shutil
 import signal
 import socket
@@ -12,19 +13,54 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STRATA = os.environ.get("STRATA_BIN", os.path.join(ROOT, "build", "strata"))
-FIXTURES = os.environ.get("STRATA_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"))
+# The team's shared fixtures sit beside the repository (CI: a fresh clone with shared/ beside it).
+FIXTURES = os.environ.get("STRATA_FIXTURES") or next(
+    (p for p in (os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"),
+                 "/work/shared/research/fixtures") if os.path.isdir(p)),
+    os.path.join(os.path.dirname(ROOT), "shared", "research", "fixtures"))
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_used_ports = set()
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on, taken outside the kernel's ephemeral range.
+
+    Ports from bind(0) come from the ephemeral range, which outgoing connections (the tests' own
+    clients, Raft peers) also draw from: between picking such a port and the master binding it,
+    a client connection may take it, and the master fails with EADDRINUSE. Ports below the
+    ephemeral range are only ever taken by explicit binds."""
+    lo, hi = _ephemeral_range()
+    top = lo - 1 if lo > 21000 else 65535
+    bottom = 20001 if lo > 21000 else hi + 1
+    for _ in range(1000):
+        port = random.randint(bottom, top)
+        if port in _used_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _used_ports.add(port)
+        return port
+    raise RuntimeError("no free port")
 
 
 class Master:
     """One `strata master` (or `strata dev`) process with its own data dir and ports."""
 
-    def __init__(self, data_dir, http_port, raft_port, masters=None, dev=False, log=None):
+    def __init__(self, data_dir, http_port, raft_port, masters=None, dev=False, log=None, extra=None):
+        self.extra = extra or []
         self.data_dir = data_dir
         self.http_port = http_port
         self.raft_port = raft_port
@@ -46,6 +82,7 @@ class Master:
                "--http", f"127.0.0.1:{self.http_port}", "--raft", self.raft_addr]
         if self.masters:
             cmd += ["--masters", ",".join(self.masters)]
+        cmd += self.extra
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         return self
@@ -70,9 +107,27 @@ class Master:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def get(self, path, **kw):
+    def request(self, method, path, **kw):
         kw.setdefault("timeout", 10)
-        return requests.get(self.url + path, **kw)
+        return requests.request(method, self.url + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def session_delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
 
     def wait_ready(self, timeout=15):
         """Until this master answers /ping and knows a leader."""
@@ -116,10 +171,10 @@ def master(tmpdir_path):
 
 
 class Cluster:
-    def __init__(self, base, n=3):
+    def __init__(self, base, n=3, extra=None):
         raft_ports = [free_port() for _ in range(n)]
         addrs = [f"127.0.0.1:{p}" for p in raft_ports]
-        self.masters = [Master(os.path.join(base, f"m{i}"), free_port(), raft_ports[i], masters=addrs)
+        self.masters = [Master(os.path.join(base, f"m{i}"), free_port(), raft_ports[i], masters=addrs, extra=extra)
                         for i in range(n)]
 
     def start(self):

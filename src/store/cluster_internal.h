@@ -1,0 +1,143 @@
+/* cluster_internal.h — how agents and instances are kept inside struct state, for the command
+ * handlers (fsm_agents.c, fsm_instances.c), snapshot encoding (cluster_json.c) and state.c.
+ *
+ * Indexes: agents by id (hash map) and in registration order; instances by id (open-addressing
+ * table of node pointers); per app id a group listing its instances (intrusive doubly-linked
+ * list, O(1) removal) with its counts and lastTaskFailure; per agent a list of its instances.
+ * An instance node is one allocation: struct instance, its links, then its ports and id.
+ *
+ * Used resources are fixed point (CLUSTER_FX units per 1.0), so a release undoes exactly what a
+ * reservation did, in whatever order; the agent's public doubles are derived from them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/hashmap.h"
+#include "store/cluster_state.h"
+#include "store/strtab.h"
+
+#define CLUSTER_FX 10000.0
+
+struct inst_node;
+
+struct app_group {
+        const char *app_id; /* interned in cluster.strings; instances borrow it */
+        struct inst_node *first, *last;
+        struct state_app_counts counts;
+        json_t *last_failure; /* owned, may be NULL */
+        struct app_group *prev, *next; /* creation order */
+};
+
+struct agent_node {
+        struct agent pub;
+        struct inst_node *first, *last;
+        int64_t used_fx[4]; /* cpus, mem, disk, gpus */
+        struct agent_node *prev, *next; /* registration order */
+};
+
+struct inst_node {
+        struct instance pub;
+        struct inst_node *app_prev, *app_next;
+        struct inst_node *agent_prev, *agent_next;
+        struct app_group *group;
+        struct agent_node *agent;
+        uint32_t hash;
+        bool noted;       /* already in this command's change list */
+        bool reserved;    /* its resources count on the agent */
+        struct inst_node *grave_next; /* removed, freed after the observer ran */
+        /* uint16_t ports[n_ports]; char id[]; */
+};
+
+enum change_kind { CHANGE_APP, CHANGE_AGENT, CHANGE_INSTANCE, CHANGE_REMOVED };
+
+struct change {
+        enum change_kind kind;
+        uint8_t old_state;
+        char *id;                  /* CHANGE_APP, CHANGE_AGENT (owned) */
+        struct inst_node *node;    /* CHANGE_INSTANCE, CHANGE_REMOVED */
+};
+
+struct cluster {
+        struct strtab strings;
+        char *cluster_id;
+        uint64_t next_agent;
+        struct hashmap agents; /* id -> agent_node */
+        struct agent_node *agents_first, *agents_last;
+        size_t n_agents;
+        struct hashmap groups; /* app id -> app_group */
+        struct app_group *groups_first, *groups_last;
+        struct inst_node **slots; /* instance table: open addressing, load <= 1/2 */
+        size_t cap, n_instances;
+
+        struct change *changes;
+        size_t n_changes, cap_changes;
+        struct inst_node *graveyard;
+        struct state_observer obs;
+        bool has_obs;
+};
+
+/* state.c owns the struct cluster inside struct state. */
+struct cluster *state_cluster(const struct state *s);
+
+void cluster_init(struct cluster *c);
+/* Frees everything but the observer. */
+void cluster_release(struct cluster *c);
+/* Moves src's contents into dst (released first), keeping dst's observer; src is left empty. */
+void cluster_move(struct cluster *dst, struct cluster *src);
+
+/* Agents. */
+struct agent_node *cluster_agent(const struct cluster *c, const char *id);
+/* A new agent with id (copied), appended in registration order; fields zero, state active. */
+struct agent_node *cluster_agent_add(struct cluster *c, const char *id);
+/* Removes an agent that has no instances. */
+void cluster_agent_remove(struct cluster *c, struct agent_node *a);
+/* Clears hostname, address, ports and attributes (before a re-registration fills them). */
+void cluster_agent_reset(struct agent_node *a);
+
+/* Groups. */
+struct app_group *cluster_group(const struct cluster *c, const char *app_id);
+struct app_group *cluster_group_get_or_add(struct cluster *c, const char *app_id);
+/* Frees the group if it has neither instances nor a last failure. */
+void cluster_group_maybe_free(struct cluster *c, struct app_group *g);
+
+/* Instances. */
+struct inst_node *cluster_instance(const struct cluster *c, const char *id);
+/* A new instance node in TASK_STAGING, linked into every index; strings are interned/copied here,
+ * resources reserved on the agent. */
+struct inst_node *cluster_instance_add(struct cluster *c, const char *id, struct app_group *g,
+                                       struct agent_node *a, const char *version, const uint16_t *ports,
+                                       size_t n_ports, const float res[4]);
+/* Sets state (and what follows from it: counts, resource release on becoming terminal). */
+void cluster_instance_set_state(struct cluster *c, struct inst_node *n, enum task_state st);
+/* Sets health (has_health false clears it), keeping counts. */
+void cluster_instance_set_health(struct cluster *c, struct inst_node *n, bool has_health, bool healthy);
+/* Replaces the message (interned). */
+void cluster_instance_set_message(struct cluster *c, struct inst_node *n, const char *msg);
+/* Unlinks the instance from every index, releasing its resources if still reserved; the node is
+ * freed after the observer ran (cluster_notify). */
+void cluster_instance_remove(struct cluster *c, struct inst_node *n);
+
+/* Change notes, delivered by cluster_notify after the command. */
+void cluster_note_app(struct cluster *c, const char *app_id);
+void cluster_note_agent(struct cluster *c, const char *agent_id);
+/* Notes an instance about to change (old: its state now), or just created (old: TASK_UNKNOWN).
+ * Only the first note of an instance per command counts. */
+void cluster_note_instance(struct cluster *c, struct inst_node *n, enum task_state old);
+/* Calls the observer for every note (when ok) and forgets them; frees removed nodes. */
+void cluster_notify(struct cluster *c, bool ok);
+
+/* Called by fsm_app_delete: the app's lastTaskFailure goes (its instances stay). */
+void cluster_app_deleted(struct cluster *c, const char *app_id);
+
+/* Snapshot encoding (cluster_json.c): adds "cluster", "agents", "instance_apps" to doc. */
+void cluster_to_json(const struct cluster *c, json_t *doc);
+/* Builds a fresh cluster from doc (keys absent: empty). On failure *out is released. */
+int cluster_from_json(struct cluster *out, const json_t *doc, struct err *err);
+
+/* Command parsing helpers shared by the handlers. */
+/* A string member of at most max bytes: 0 and *ret (NULL when absent and optional), or -EINVAL. */
+int cluster_get_str(const json_t *v, size_t max, bool optional, const char **ret);
+/* The command's ISO "ts" in ms, or -EINVAL. */
+int cluster_cmd_ts(const json_t *cmd, int64_t *ret);
