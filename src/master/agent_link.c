@@ -309,8 +309,7 @@ void api_agents_subscribe(struct api_call *call) {
         s->call = call;
         s->reported = tasks ? json_incref(tasks) : json_array();
         store_submit(call->m->store,
-                     json_pack("{s:s,s:i,s:o,s:I}", "type", "agent_register", "v", 1, "agent", agent, "ts",
-                               (json_int_t)time_now_ms()),
+                     json_pack("{s:s,s:i,s:o}", "type", "agent_register", "v", 1, "agent", agent),
                      subscribe_done, s);
 }
 

@@ -313,8 +313,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
         p->count = placed;
         p->placements = json_incref(placements);
         store_submit(l->m->store,
-                     json_pack("{s:s,s:i,s:o,s:I}", "type", "instances_place", "v", 1, "instances", placements, "ts",
-                               (json_int_t)s.now),
+                     json_pack("{s:s,s:i,s:o}", "type", "instances_place", "v", 1, "instances", placements),
                      placed_cb, p);
 out:
         free(s.active);

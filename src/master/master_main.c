@@ -259,6 +259,10 @@ static void obs_instance_removed(const char *instance_id, const char *app_id, vo
         launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
 }
 
+static void obs_restored(void *data) {
+        launcher_state_restored(&((struct master *)data)->launcher);
+}
+
 static void raise_fd_limit(void) {
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -335,6 +339,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                 .agent_changed = obs_agent_changed,
                 .instance_changed = obs_instance_changed,
                 .instance_removed = obs_instance_removed,
+                .restored = obs_restored,
                 .data = &m,
         };
         state_set_observer(store_state(m.store), &obs);
