@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/timeutil.h"
 #include "model/app.h"
+#include "store/cluster_state.h"
 #include "store/snapshot.h"
 #include "store/state.h"
 #include "store/state_internal.h"
@@ -598,6 +599,8 @@ static void snapshot_round_trip(void **unused) {
         state_free(s);
 }
 
+#define STREAM_CLUSTER "11111111-2222-4333-8444-555555555555"
+
 /* A deterministic mix of every command, errors included. */
 static json_t *command_stream(size_t n) {
         json_t *cmds = json_array();
@@ -609,7 +612,12 @@ static json_t *command_stream(size_t n) {
                 /* Some clocks go backwards: versions must still increase. */
                 ts_at(T0 + (int64_t)i * 10 - (int64_t)((x >> 4) % 3) * 25, ts);
                 json_t *c;
-                switch ((x >> 16) % 6) {
+                char agent[64], inst[32];
+                snprintf(agent, sizeof agent, "%s-S%u", STREAM_CLUSTER, (x >> 5) % 5);
+                snprintf(inst, sizeof inst, "%s.i%u", id, (x >> 11) % 6);
+                static const char *const states[] = {"TASK_STARTING", "TASK_RUNNING", "TASK_KILLED",
+                                                     "TASK_FAILED", "TASK_UNREACHABLE", "TASK_STAGING"};
+                switch ((x >> 16) % 12) {
                 case 0:
                         c = json_pack("{s:s,s:o,s:s}", "type", "app_create", "app",
                                       canonical(id, 1, "sleep 1", (int)((x >> 3) % 3)), "ts", ts);
@@ -631,9 +639,42 @@ static json_t *command_stream(size_t n) {
                         c = json_pack("{s:s,s:s,s:s,s:s}", "type", "app_rollback", "id", id, "to",
                                       "2023-11-14T22:13:20.000Z", "ts", ts);
                         break;
-                default:
+                case 5:
                         c = json_pack("{s:s,s:I,s:s,s:s}", "type", "master_set", "raft_id",
                                       (json_int_t)(x % 3 + 1), "raft_addr", "h:1", "http_addr", ts);
+                        break;
+                case 6:
+                        /* New agents and re-registrations (of known, unknown and gone ids). */
+                        c = json_pack("{s:s,s:{s:s?,s:s,s:{s:f,s:f,s:[[i,i]]},s:{s:s}},s:s,s:s}", "type",
+                                      "agent_register", "agent", "id", (x & 1) ? agent : NULL, "hostname", ts,
+                                      "resources", "cpus", (double)(x % 16), "mem", 1024.0, "ports", 31000, 32000,
+                                      "attributes", "rack", id, "clusterId", STREAM_CLUSTER, "ts", ts);
+                        break;
+                case 7: {
+                        static const char *const as[] = {"active", "unreachable", "draining", "active", "gone"};
+                        c = json_pack("{s:s,s:s,s:s,s:s}", "type", "agent_state", "id", agent, "state",
+                                      as[(x >> 20) % 5], "ts", ts);
+                        break;
+                }
+                case 8:
+                case 9:
+                        c = json_pack("{s:s,s:[[s,s,s,s,[i]],{s:s,s:s,s:s,s:s,s:f}],s:s}", "type",
+                                      "instances_place", "instances", inst, id, ts, agent, 31000 + (int)(x % 100),
+                                      "id", ts, "appId", id, "version", "2023-11-14T22:13:20.000Z", "agentId", agent,
+                                      "cpus", 0.1 * (double)(x % 5), "ts", ts);
+                        break;
+                case 10:
+                        c = json_pack("{s:s,s:[[s,s,I,s,b],{s:s,s:s}],s:s}", "type", "instances_status", "updates",
+                                      inst, states[(x >> 20) % 6], (json_int_t)i, ts, (int)(x & 1), "id", inst,
+                                      "state", states[(x >> 23) % 6], "ts", ts);
+                        break;
+                default:
+                        if (x & 2)
+                                c = json_pack("{s:s,s:[s,s],s:b}", "type", "instances_expunge", "ids", inst, ts,
+                                              "force", (int)((x >> 3) & 1));
+                        else
+                                c = json_pack("{s:s,s:[s],s:s}", "type", "instances_goal", "ids", inst, "goal",
+                                              (x & 4) ? "stopped" : "running");
                         break;
                 }
                 json_array_append_new(cmds, c);
@@ -649,6 +690,15 @@ static void apply_all(struct state *s, const json_t *cmds, size_t from, size_t t
                 json_decref(res);
                 err_release(&e);
         }
+}
+
+static int same_agent(const struct agent *x, void *data) {
+        const struct agent *y = state_agent_get(data, x->id);
+        assert_non_null(y);
+        assert_int_equal(x->n_instances, y->n_instances);
+        assert_true(x->used_cpus == y->used_cpus && x->used_mem == y->used_mem);
+        assert_true(x->used_cpus >= 0 && x->used_mem >= 0);
+        return 0;
 }
 
 /* Same commands in, same state out; and a snapshot plus the rest of the log is the same too. */
@@ -684,6 +734,21 @@ static void replay_is_deterministic(void **unused) {
         }
         for (int p = 0; p < 65536; p++)
                 assert_int_equal(state_port_taken(a, p), state_port_taken(c, p));
+        /* Derived data (used resources, counts) agrees too, whether replayed or restored. */
+        assert_true(state_agent_count(a) > 0);
+        assert_true(state_instance_count(a) > 0);
+        state_agents_foreach(a, same_agent, c);
+        state_agents_foreach(c, same_agent, b);
+        for (int k = 0; k < 12; k++) {
+                char app_id[16];
+                struct state_app_counts ka, kc;
+                snprintf(app_id, sizeof app_id, "/m%d", k);
+                state_app_counts(a, app_id, &ka);
+                state_app_counts(c, app_id, &kc);
+                assert_memory_equal(&ka, &kc, sizeof ka);
+                const json_t *fa = state_app_last_failure(a, app_id), *fc = state_app_last_failure(c, app_id);
+                assert_true((!fa && !fc) || json_equal(fa, fc));
+        }
         json_decref(ja);
         json_decref(jb);
         json_decref(jc);
