@@ -137,8 +137,8 @@ static void mark_unreachable(struct agent_link *l, struct agent_conn *c, int64_t
         struct state *st = store_state(l->m->store);
         log_warn("agent %s: no heartbeat for %u s, marking it unreachable", c->agent_id, l->cfg.agent_timeout_s);
         store_submit(l->m->store,
-                     json_pack("{s:s,s:i,s:s,s:s,s:I}", "type", "agent_state", "v", 1, "id", c->agent_id, "state",
-                               "unreachable", "ts", (json_int_t)now),
+                     json_pack("{s:s,s:i,s:s,s:s}", "type", "agent_state", "v", 1, "id", c->agent_id, "state",
+                               "unreachable"),
                      unreachable_done, xstrdup(c->agent_id));
         struct collect_ctx cc = { json_array(), now };
         state_agent_instances_foreach(st, c->agent_id, collect_unreachable, &cc);
