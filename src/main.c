@@ -1,12 +1,60 @@
-/* main.c — the one binary: daemons (master, dev, agent) and the CLI nouns. */
-#include <stdio.h>
+/* main.c — the one binary: daemons (master, dev, agent), the task supervisor, the CLI nouns. */
 #include <string.h>
 
+#include "agent/agent.h"
+#include "agent/shim.h"
 #include "cli/cli.h"
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/macro.h"
 #include "master/master.h"
 
+/* `strata dev`: a master (cluster of one) and an agent on one loop, data under one directory. */
+static struct agent dev_agent;
+
+static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
+                       void *data) {
+        _cleanup_free_ char *agent_dir = xasprintf("%s/agent", data_dir);
+        char *argv[] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
+                         NULL };
+        int r = agent_config_from_args(&dev_agent.cfg, (int)ELEMENTSOF(argv) - 1, argv);
+        if (r >= 0)
+                return -1;
+        struct err e = { 0 };
+        if (agent_start(&dev_agent, loop, &e) < 0) {
+                log_error("cannot start the built-in agent: %s", err_msg(&e));
+                err_release(&e);
+                return -1;
+        }
+        return 0;
+}
+
+static void dev_stopping(void *data) {
+        agent_stop(&dev_agent);
+}
+
+static int dev_main(int argc, char **argv) {
+        static const struct master_hooks hooks = { dev_started, dev_stopping, NULL };
+        int r = master_run(argc, argv, &hooks);
+        if (dev_agent.address)
+                agent_release(&dev_agent);
+        return r;
+}
+
+/* argv[1] → entry point (called with argv shifted by one); everything else is the CLI. */
+static const struct {
+        const char *name;
+        int (*main)(int argc, char **argv);
+} daemons[] = {
+        { "master", master_main },
+        { "dev", dev_main },
+        { "agent", agent_main },
+        { SHIM_ARG, shim_main },
+};
+
 int main(int argc, char **argv) {
-        if (argc >= 2 && (strcmp(argv[1], "master") == 0 || strcmp(argv[1], "dev") == 0))
-                return master_main(argc - 1, argv + 1);
+        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(daemons); i++)
+                if (strcmp(argv[1], daemons[i].name) == 0)
+                        return daemons[i].main(argc - 1, argv + 1);
         return cli_main(argc, argv);
 }

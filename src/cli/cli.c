@@ -15,6 +15,8 @@
 /* Every noun the CLI knows, in the order `strata --help` lists them. */
 static const struct cli_noun *const nouns[] = {
         &cli_noun_app,
+        &cli_noun_task,
+        &cli_noun_node,
         &cli_noun_cluster,
 };
 
@@ -24,6 +26,7 @@ static const struct {
 } daemons[] = {
         { "master", "Run a master: REST API, replicated state, scheduler" },
         { "dev", "Run a master and an agent on this machine, data in ./.strata" },
+        { "agent", "Run an agent: offer this machine's resources, run its tasks" },
 };
 
 static const struct cli_noun *find_noun(const char *name) {

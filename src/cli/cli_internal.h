@@ -38,6 +38,12 @@ struct cli_noun {
 
 extern const struct cli_noun cli_noun_app;
 extern const struct cli_noun cli_noun_cluster;
+extern const struct cli_noun cli_noun_node;
+extern const struct cli_noun cli_noun_task;
+
+/* `node list` and `task list` tables (caller frees). */
+struct cli_table *cli_node_list_table(const json_t *nodes);
+struct cli_table *cli_task_list_table(const json_t *tasks);
 
 struct cli_table;
 /* The `app list` table: one row per app of the array apps, sorted by id. Caller frees. */

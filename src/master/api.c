@@ -15,6 +15,8 @@ enum route_flags {
         ROUTE_LEADER = 1 << 0, /* writes: only the leader; followers forward */
         ROUTE_READ = 1 << 1,   /* reads: leader after a read barrier; ?stale=true answers locally */
         ROUTE_BODY = 1 << 2,   /* parse the body as JSON first (400 "Invalid JSON" otherwise) */
+        ROUTE_NO_FORWARD = 1 << 3, /* with ROUTE_LEADER: a follower answers 503 + X-Marathon-Leader
+                                    * instead of forwarding (agent streams must reach the leader) */
 };
 
 /* How the path after the prefix is matched. */
@@ -40,6 +42,10 @@ static const struct route routes[] = {
         { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL },
         { "POST", "/v1/cluster/masters", MATCH_EXACT, NULL, api_cluster_register, ROUTE_LEADER | ROUTE_BODY },
         { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL },
+        { "POST", "/internal/v1/agents/subscribe", MATCH_EXACT, NULL, api_agents_subscribe,
+          ROUTE_LEADER | ROUTE_BODY | ROUTE_NO_FORWARD },
+        { "POST", "/internal/v1/agents/", MATCH_APP_SUB, "updates", api_agents_updates,
+          ROUTE_LEADER | ROUTE_BODY | ROUTE_NO_FORWARD },
         { "GET", "/v2/apps", MATCH_EXACT, NULL, api_apps_list, ROUTE_READ },
         { "POST", "/v2/apps", MATCH_EXACT, NULL, api_apps_create, ROUTE_LEADER | ROUTE_BODY },
         { "PUT", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY },
@@ -51,12 +57,29 @@ static const struct route routes[] = {
         { "PATCH", "/v2/apps/", MATCH_APP, NULL, api_app_patch, ROUTE_LEADER | ROUTE_BODY },
         { "DELETE", "/v2/apps/", MATCH_APP, NULL, api_app_delete, ROUTE_LEADER },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
+        { "DELETE", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks_kill, ROUTE_LEADER },
         { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ },
-        { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_READ },
+        { "POST", "/v2/tasks/delete", MATCH_EXACT, NULL, api_tasks_delete, ROUTE_LEADER | ROUTE_BODY },
+        /* The launch queue lives in the leader's memory: always answered by the leader. */
+        { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER },
+        { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER },
+        { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ },
+        { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ },
+        { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ },
+        { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
+        { "GET", "/master/state.json", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
+        { "GET", "/state-summary", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
 };
 
 /* DC/OS Admin Router paths for Marathon. */
-static const char *const prefixes[] = { "/service/marathon", "/marathon" };
+static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos" };
+
+void api_call_release(struct api_call *call) {
+        free(call->id);
+        free(call->sub);
+        json_decref(call->body);
+        free(call);
+}
 
 static void call_free(struct api_call *call) {
         free(call->id);
@@ -137,7 +160,7 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
                 return false;
         /* "versions/<ts>" has one more segment; "tasks"/"restart" end the path. */
         const char *after = hit + strlen(needle);
-        if (*after == '/' && !streq(rt->suffix, "versions"))
+        if (*after == '/' && !streq(rt->suffix, "versions") && !streq(rt->suffix, "tasks"))
                 return false;
         if (*after == '/' && strchr(after + 1, '/'))
                 return false;
@@ -165,6 +188,10 @@ static void run_handler(struct api_call *call, const struct route *rt) {
         store_status(call->m->store, &st);
         bool stale = api_arg_bool(call, "stale", false);
         if ((rt->flags & ROUTE_LEADER) || ((rt->flags & ROUTE_READ) && !stale)) {
+                if (!st.is_leader && (rt->flags & ROUTE_NO_FORWARD)) {
+                        api_reply_error(call, 503, "Not the leader");
+                        return;
+                }
                 if (!st.is_leader) {
                         forward_to_leader(call);
                         return;

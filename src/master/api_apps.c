@@ -9,8 +9,10 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "master/label_selector.h"
+#include "master/api_tasks.h"
 #include "master/master_internal.h"
 #include "model/app.h"
+#include "store/cluster_state.h"
 
 /* Which optional parts of AppInfo a GET embeds (api.md §1.2 `embed`). */
 enum embed {
@@ -54,24 +56,59 @@ static unsigned parse_embed(struct api_call *call) {
         return bits;
 }
 
-/* AppInfo: the canonical definition plus status. Until agents run tasks (a later layer) the
- * counts are zero and no deployment outlives its request. */
-static json_t *app_info(const json_t *app, unsigned embed, const char *deployment_id) {
+struct counts_ctx {
+        const struct state *st;
+        json_int_t staged, running, healthy, unhealthy;
+        json_t *tasks; /* NULL unless embedded */
+        bool has_health;
+};
+
+static int count_instance(const struct instance *i, void *data) {
+        struct counts_ctx *c = data;
+        if (task_state_is_terminal((enum task_state)i->state))
+                return 0;
+        if (i->state == TASK_STAGING || i->state == TASK_STARTING)
+                c->staged++;
+        else if (i->state == TASK_RUNNING)
+                c->running++;
+        if (c->has_health && i->has_health) {
+                if (i->healthy)
+                        c->healthy++;
+                else
+                        c->unhealthy++;
+        }
+        if (c->tasks)
+                json_array_append_new(c->tasks, task_to_json(c->st, i, false));
+        return 0;
+}
+
+/* AppInfo: the canonical definition plus the status of its instances. Deployments complete
+ * within their request until rolling upgrades land, so none is listed as running. */
+static json_t *app_info(const struct state *st, const json_t *app, unsigned embed, const char *deployment_id) {
         json_t *info = json_deep_copy(app);
-        json_object_set_new(info, "tasksStaged", json_integer(0));
-        json_object_set_new(info, "tasksRunning", json_integer(0));
-        json_object_set_new(info, "tasksHealthy", json_integer(0));
-        json_object_set_new(info, "tasksUnhealthy", json_integer(0));
+        const char *id = json_string_value(json_object_get(app, "id"));
+        struct counts_ctx c = { .st = st, .tasks = (embed & EMBED_TASKS) ? json_array() : NULL,
+                                .has_health = json_array_size(json_object_get(app, "healthChecks")) > 0 };
+        state_app_instances_foreach(st, id, count_instance, &c);
+        json_object_set_new(info, "tasksStaged", json_integer(c.staged));
+        json_object_set_new(info, "tasksRunning", json_integer(c.running));
+        json_object_set_new(info, "tasksHealthy", json_integer(c.healthy));
+        json_object_set_new(info, "tasksUnhealthy", json_integer(c.unhealthy));
         json_t *deps = json_array();
         if (deployment_id)
                 json_array_append_new(deps, json_pack("{s:s}", "id", deployment_id));
         json_object_set_new(info, "deployments", deps);
-        if (embed & EMBED_TASKS)
-                json_object_set_new(info, "tasks", json_array());
+        if (c.tasks)
+                json_object_set_new(info, "tasks", c.tasks);
         if (embed & EMBED_READINESS)
                 json_object_set_new(info, "readinessCheckResults", json_array());
         if (embed & EMBED_TASK_STATS)
                 json_object_set_new(info, "tasksStats", json_object());
+        if (embed & EMBED_LAST_FAILURE) {
+                const json_t *f = state_app_last_failure(st, id);
+                if (f)
+                        json_object_set(info, "lastTaskFailure", (json_t *)f);
+        }
         return info;
 }
 
@@ -87,6 +124,7 @@ static void now_ts(char buf[static 25]) {
 }
 
 struct list_ctx {
+        const struct state *st;
         json_t *apps;
         const char *id_filter, *cmd_filter;
         struct label_selector *labels;
@@ -106,12 +144,13 @@ static int list_one(const json_t *app, void *data) {
                 return 0;
         if (c->labels && !label_selector_match(c->labels, json_object_get(app, "labels")))
                 return 0;
-        json_array_append_new(c->apps, app_info(app, c->embed, NULL));
+        json_array_append_new(c->apps, app_info(c->st, app, c->embed, NULL));
         return 0;
 }
 
 void api_apps_list(struct api_call *call) {
         struct list_ctx c = {
+                .st = store_state(call->m->store),
                 .id_filter = http_request_arg(call->req, "id"),
                 .cmd_filter = http_request_arg(call->req, "cmd"),
                 .embed = parse_embed(call),
@@ -139,15 +178,7 @@ void api_app_get(struct api_call *call) {
         }
         /* Marathon always embeds counts, tasks, lastTaskFailure and deployments here. */
         unsigned embed = parse_embed(call) | EMBED_TASKS | EMBED_COUNTS | EMBED_DEPLOYMENTS | EMBED_LAST_FAILURE;
-        api_reply_json(call, 200, json_pack("{s:o}", "app", app_info(app, embed, NULL)));
-}
-
-void api_app_tasks(struct api_call *call) {
-        if (!state_app_get(store_state(call->m->store), call->id)) {
-                api_reply_error(call, 404, "App '%s' does not exist", call->id);
-                return;
-        }
-        api_reply_json(call, 200, json_pack("{s:[]}", "tasks"));
+        api_reply_json(call, 200, json_pack("{s:o}", "app", app_info(store_state(call->m->store), app, embed, NULL)));
 }
 
 void api_app_versions(struct api_call *call) {
@@ -214,7 +245,7 @@ static void write_done(void *data, int status, json_t *result, struct err *err) 
         if (w->kind == WRITE_CREATE) {
                 const char *id = json_string_value(json_object_get(result, "id"));
                 set_deployment_headers(call, w->deployment, id, true);
-                api_reply_json(call, 201, app_info(result, 0, w->deployment));
+                api_reply_json(call, 201, app_info(store_state(call->m->store), result, 0, w->deployment));
         } else {
                 bool created = json_is_true(json_object_get(result, "created"));
                 const json_t *app = json_object_get(result, "app");
@@ -488,17 +519,10 @@ void api_apps_bulk_update(struct api_call *call) {
         json_decref(cmds);
 }
 
-/* --- resources that belong to later layers (agents, deployments) -------------------------- */
+/* --- deployments ---------------------------------------------------------------------------- */
 
 void api_deployments_list(struct api_call *call) {
-        /* Without agents every deployment completes within its request (see README). */
+        /* Deployments (rolling upgrades with plans) are the next layer: until then every
+         * deployment is applied within its request and none is ever in progress. */
         api_reply_json(call, 200, json_array());
-}
-
-void api_tasks_list(struct api_call *call) {
-        api_reply_json(call, 200, json_pack("{s:[]}", "tasks"));
-}
-
-void api_queue_list(struct api_call *call) {
-        api_reply_json(call, 200, json_pack("{s:[]}", "queue"));
 }

@@ -6,6 +6,9 @@
 #include <uv.h>
 
 #include "common/err.h"
+#include "master/master.h"
+#include "master/agent_link.h"
+#include "master/launcher.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "store/store.h"
@@ -20,6 +23,8 @@ struct master_config {
         char *advertise;      /* host other masters and clients reach us at */
         char **masters;       /* initial voters (raft addresses); NULL-terminated, may be empty */
         size_t n_masters;
+        unsigned agent_timeout_s; /* 0 = default */
+        char *agent_http;         /* dev: the built-in agent's API address */
         unsigned snapshot_threshold; /* 0 = the store's default */
         bool dev;
 };
@@ -32,9 +37,12 @@ struct master {
         struct http_server *http;
         struct http_client *client;
         uv_signal_t sigint, sigterm;
+        struct agent_link agents;
+        struct launcher launcher;
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;
         bool stopping;
+        const struct master_hooks *hooks;
 };
 
 /* One API call in flight: the request plus what the router parsed out of its path. */
@@ -52,6 +60,9 @@ typedef void (*api_handler_fn)(struct api_call *call);
 
 /* Entry point for every HTTP request (http_handler_cb). */
 void api_dispatch(struct http_request *req, void *data);
+
+/* Frees the call without answering: the request was handed to a stream owner. */
+void api_call_release(struct api_call *call);
 
 /* Responses. Each frees the call. */
 void api_reply_json(struct api_call *call, int status, json_t *body);          /* steals body */
@@ -76,7 +87,14 @@ void api_app_version(struct api_call *call);
 void api_app_tasks(struct api_call *call);
 void api_deployments_list(struct api_call *call);
 void api_tasks_list(struct api_call *call);
+void api_tasks_delete(struct api_call *call);
+void api_app_tasks_kill(struct api_call *call);
 void api_queue_list(struct api_call *call);
+void api_queue_delay_reset(struct api_call *call);
+void api_nodes_list(struct api_call *call);
+void api_node_get(struct api_call *call);
+void api_mesos_slaves(struct api_call *call);
+void api_mesos_state(struct api_call *call);
 void api_info(struct api_call *call);
 void api_leader(struct api_call *call);
 void api_ping(struct api_call *call);

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "master/master.h"
 #include "master/master_internal.h"
+#include "store/cluster_state.h"
 
 static const char usage_master[] =
         "usage: strata master [options]\n"
@@ -26,6 +27,7 @@ static const char usage_master[] =
         "                        absent = a cluster of one that bootstraps itself\n"
         "  --advertise ADDR      host or IP other masters and clients use to reach this one\n"
         "                        (default: the --http host, or this machine's hostname)\n"
+        "  --agent-timeout SECS  silence after which an agent is unreachable (default 15)\n"
         "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
@@ -38,6 +40,7 @@ static const char usage_dev[] =
         "  --data-dir DIR        data directory (default ./.strata)\n"
         "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
+        "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -46,6 +49,7 @@ static void config_release(struct master_config *c) {
         free(c->http_addr);
         free(c->raft_addr);
         free(c->advertise);
+        free(c->agent_http);
         for (size_t i = 0; i < c->n_masters; i++)
                 free(c->masters[i]);
         free(c->masters);
@@ -77,7 +81,8 @@ static const char *addr_port(const char *addr) {
 }
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
-        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_SNAPSHOT };
+        enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
+               OPT_SNAPSHOT };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -85,6 +90,8 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "masters", required_argument, NULL, OPT_MASTERS },
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
+                { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
@@ -118,6 +125,26 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         free(c->advertise);
                         c->advertise = xstrdup(optarg);
                         break;
+                case OPT_AGENT_HTTP:
+                        if (!c->dev) {
+                                fprintf(stderr, "strata master: --agent-http is for `strata dev`\n");
+                                free(raft);
+                                return 2;
+                        }
+                        free(c->agent_http);
+                        c->agent_http = xstrdup(optarg);
+                        break;
+                case OPT_AGENT_TIMEOUT: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 1 || v > 86400) {
+                                fprintf(stderr, "strata: --agent-timeout must be 1..86400 seconds\n");
+                                free(raft);
+                                return 2;
+                        }
+                        c->agent_timeout_s = (unsigned)v;
+                        break;
+                }
                 case OPT_SNAPSHOT: {
                         char *end;
                         long v = strtol(optarg, &end, 10);
@@ -189,10 +216,14 @@ static void on_signal(uv_signal_t *h, int signum) {
                 return;
         m->stopping = true;
         log_info("signal %d: stopping", signum);
+        if (m->hooks && m->hooks->stopping)
+                m->hooks->stopping(m->hooks->data);
         http_server_free(m->http);
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
+        launcher_release(&m->launcher);
+        agent_link_release(&m->agents);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -206,8 +237,30 @@ static void on_store_change(struct store *s, void *data) {
         store_status(s, &st);
         log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
-        if (m->client)
+        if (m->client) {
+                agent_link_leadership(&m->agents, st.is_leader);
+                launcher_leadership(&m->launcher, st.is_leader);
                 registry_check(m);
+        }
+}
+
+/* The state machine tells the leader's control loops what changed (on every master; the
+ * launcher ignores it unless leading). */
+static void obs_app_changed(const char *app_id, void *data) {
+        launcher_app_changed(&((struct master *)data)->launcher, app_id);
+}
+static void obs_agent_changed(const char *agent_id, void *data) {
+        launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
+}
+static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
+        launcher_instance_changed(&((struct master *)data)->launcher, i, (int)old);
+}
+static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
+        launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
+}
+
+static void obs_restored(void *data) {
+        launcher_state_restored(&((struct master *)data)->launcher);
 }
 
 static void raise_fd_limit(void) {
@@ -219,10 +272,17 @@ static void raise_fd_limit(void) {
 }
 
 int master_main(int argc, char **argv) {
+        return master_run(argc, argv, NULL);
+}
+
+int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct master m = { 0 };
+        m.hooks = hooks;
         m.cfg.dev = streq(argv[0], "dev");
         m.cfg.data_dir = xstrdup(m.cfg.dev ? ".strata" : "strata-master");
         m.cfg.http_addr = xstrdup("0.0.0.0:8080");
+        if (m.cfg.dev)
+                m.cfg.agent_http = xstrdup("127.0.0.1:5051");
         int r = parse_flags(argc, argv, &m.cfg);
         if (r >= 0) {
                 config_release(&m.cfg);
@@ -271,6 +331,18 @@ int master_main(int argc, char **argv) {
                 goto fail;
         }
         m.client = http_client_new(m.loop);
+        struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s };
+        agent_link_init(&m.agents, &m, &alc);
+        launcher_init(&m.launcher, &m);
+        struct state_observer obs = {
+                .app_changed = obs_app_changed,
+                .agent_changed = obs_agent_changed,
+                .instance_changed = obs_instance_changed,
+                .instance_removed = obs_instance_removed,
+                .restored = obs_restored,
+                .data = &m,
+        };
+        state_set_observer(store_state(m.store), &obs);
         uv_timer_init(m.loop, &m.registry_timer);
         m.registry_timer.data = &m;
         registry_check(&m);
@@ -281,6 +353,11 @@ int master_main(int argc, char **argv) {
         uv_signal_start(&m.sigterm, on_signal, SIGTERM);
         log_info("strata %s: API on http://%s (listening %s), raft %s, data %s", m.cfg.dev ? "dev" : "master",
                  m.http_advertised, m.cfg.http_addr, m.cfg.raft_addr, m.cfg.data_dir);
+        if (hooks && hooks->started) {
+                _cleanup_free_ char *url = xasprintf("http://%s", m.http_advertised);
+                if (hooks->started(m.loop, url, m.cfg.data_dir, m.cfg.agent_http, hooks->data) < 0)
+                        on_signal(&m.sigterm, SIGTERM);
+        }
         uv_run(m.loop, UV_RUN_DEFAULT);
         uv_loop_close(m.loop);
         free(m.http_advertised);

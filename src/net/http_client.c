@@ -17,6 +17,7 @@ struct http_client {
         uv_loop_t *loop;
         CURLM *multi;
         uv_timer_t timer;
+        uv_timer_t add_timer;       /* adds new transfers outside curl's callbacks */
         struct transfer *transfers; /* in flight, doubly linked */
 };
 
@@ -37,6 +38,7 @@ struct transfer {
         http_client_cb cb;
         void *data;
         http_client_data_cb on_data; /* streaming: body chunks go here instead of the buffer */
+        bool added;                  /* handed to the multi handle */
         long status_seen;
         char errbuf[CURL_ERROR_SIZE];
 };
@@ -49,7 +51,8 @@ static void transfer_free(struct transfer *t) {
                 c->transfers = t->next;
         if (t->next)
                 t->next->prev = t->prev;
-        curl_multi_remove_handle(c->multi, t->easy);
+        if (t->added)
+                curl_multi_remove_handle(c->multi, t->easy);
         curl_easy_cleanup(t->easy);
         curl_slist_free_all(t->headers);
         free(t->body);
@@ -165,11 +168,29 @@ struct http_client *http_client_new(uv_loop_t *loop) {
         c->multi = curl_multi_init();
         uv_timer_init(loop, &c->timer);
         c->timer.data = c;
+        uv_timer_init(loop, &c->add_timer);
+        c->add_timer.data = c;
         curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, handle_socket);
         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
         curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, start_timeout);
         curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
         return c;
+}
+
+static void add_pending_cb(uv_timer_t *h) {
+        struct http_client *c = h->data;
+        bool any = false;
+        for (struct transfer *t = c->transfers; t; t = t->next)
+                if (!t->added) {
+                        t->added = true;
+                        curl_multi_add_handle(c->multi, t->easy);
+                        any = true;
+                }
+        if (any) {
+                int running;
+                curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+                check_done(c);
+        }
 }
 
 static void client_close_cb(uv_handle_t *h) {
@@ -183,6 +204,7 @@ void http_client_free(struct http_client *c) {
         while (c->transfers)
                 transfer_free(c->transfers);
         curl_multi_cleanup(c->multi);
+        uv_close((uv_handle_t *)&c->add_timer, NULL);
         uv_close((uv_handle_t *)&c->timer, client_close_cb);
 }
 
@@ -257,7 +279,9 @@ struct transfer *http_client_stream(struct http_client *c, const char *method, c
         if (c->transfers)
                 c->transfers->prev = t;
         c->transfers = t;
-        curl_multi_add_handle(c->multi, e);
+        /* libcurl refuses multi calls made from inside its own callbacks (a request started from
+         * a streamed event, say): add on the next loop turn instead. */
+        uv_timer_start(&c->add_timer, add_pending_cb, 0, 0);
         return t;
 }
 

@@ -210,3 +210,94 @@ def cluster(tmpdir_path):
     c = Cluster(tmpdir_path).start()
     yield c
     c.stop()
+
+
+class Agent:
+    """One `strata agent` process (native runtime: real processes in cgroups; needs root)."""
+
+    def __init__(self, data_dir, masters, resources="cpus:2;mem:2000;disk:1000;ports:[31000-31100]",
+                 attributes=None, hostname=None):
+        self.data_dir = data_dir
+        self.http_port = free_port()
+        self.masters = masters
+        self.resources = resources
+        self.attributes = attributes
+        self.hostname = hostname
+        self.proc = None
+        self.log_path = data_dir + ".log"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self):
+        cmd = [STRATA, "agent", "--master", ",".join(m.url for m in self.masters), "--data-dir", self.data_dir,
+               "--http", f"127.0.0.1:{self.http_port}", "--resources", self.resources]
+        if self.attributes:
+            cmd += ["--attributes", self.attributes]
+        if self.hostname:
+            cmd += ["--hostname", self.hostname]
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
+        return self
+
+    def state(self):
+        return requests.get(self.url + "/state", timeout=5).json()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def kill_tasks(self):
+        """Tasks outlive agents by design: tests clean theirs up."""
+        try:
+            for t in self.state()["tasks"]:
+                if t.get("pid"):
+                    try:
+                        os.killpg(t["pid"], signal.SIGKILL)
+                    except OSError:
+                        pass
+        except (requests.RequestException, ValueError):
+            pass
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+
+def wait_for(fn, timeout=10, interval=0.05, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = fn()
+        except (requests.RequestException, ValueError, KeyError) as e:
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def running_tasks(master, app_id):
+    r = master.get(f"/v2/apps{app_id}/tasks")
+    if r.status_code != 200:
+        return []
+    return [t for t in r.json()["tasks"] if t["state"] == "TASK_RUNNING"]

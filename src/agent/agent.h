@@ -1,0 +1,85 @@
+/* agent.h — the agent daemon: subscribes to the leading master (docs/AGENT_PROTOCOL.md),
+ * launches and kills tasks through a runtime, reports their status at least once, serves
+ * sandbox files. One owner object, one loop. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "agent/runtime.h"
+#include "common/hashmap.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "net/recordio.h"
+
+struct agent_config {
+        char **masters;       /* master base URLs ("http://h:p"), NULL-terminated */
+        size_t n_masters;
+        char *data_dir;       /* agent id, checkpoints, sandboxes */
+        char *http_addr;      /* listen "0.0.0.0:5051" */
+        char *advertise;      /* host masters and clients reach this agent at */
+        char *hostname;       /* reported host name */
+        json_t *resources;    /* {"cpus","mem","disk","gpus","ports":[[b,e]…]} */
+        json_t *attributes;   /* {"k":"v"} */
+        bool fake_runtime;    /* tests only: no processes */
+};
+
+struct agent {
+        uv_loop_t *loop;
+        struct agent_config cfg;
+        char *address;        /* "advertise:port" of our HTTP API */
+        char *agent_id;       /* from the master, persisted; NULL before the first subscribe */
+        uint64_t max_term;    /* highest leader term seen, persisted */
+        struct runtime *rt;
+        struct http_client *client;
+        struct http_server *http;
+
+        /* subscription */
+        size_t master_idx;
+        char *leader_url;     /* from a 503's X-Marathon-Leader; tried first */
+        struct transfer *sub; /* the event stream in flight */
+        struct recordio rio;
+        bool subscribed;
+        unsigned backoff_ms;
+        unsigned heartbeat_s;
+        int64_t last_event_ms;
+        uv_timer_t reconnect_timer;
+        uv_timer_t heartbeat_timer;
+
+        /* status updates: checkpointed, sent in batches, resent until acknowledged */
+        json_t *pending;      /* array of update objects in order */
+        bool sending;
+        uv_timer_t flush_timer;
+        uint64_t update_seq;
+        bool stopping;
+        uv_signal_t sigint, sigterm;
+};
+
+int agent_main(int argc, char **argv);
+/* Parses `strata agent` flags into c (returns -1 to go on, else an exit code). */
+int agent_config_from_args(struct agent_config *c, int argc, char **argv);
+/* Starts an agent whose cfg is filled in, on loop (shared with a master in `strata dev`). */
+int agent_start(struct agent *a, uv_loop_t *loop, struct err *err);
+/* Closes the agent's handles (tasks keep running); the loop ends once everything is closed. */
+void agent_stop(struct agent *a);
+/* Frees what agent_start allocated, after the loop ended. */
+void agent_release(struct agent *a);
+
+/* agent_updates.c */
+void agent_updates_init(struct agent *a);
+/* Loads checkpointed, unacknowledged updates from DATA/updates (after an agent restart). */
+void agent_updates_load(struct agent *a);
+/* Records a status (checkpoint first) and schedules sending. */
+void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
+                        const char *reason, int exit_code);
+/* Sends what is pending now (also the heartbeat when nothing is). */
+void agent_updates_flush(struct agent *a);
+
+/* agent_link.c */
+void agent_subscribe(struct agent *a);
+void agent_resubscribe_later(struct agent *a);
+
+/* agent_api.c */
+void agent_api_dispatch(struct http_request *req, void *data);

@@ -1,0 +1,153 @@
+/* agent_api.c — the agent's HTTP API: sandbox files (Mesos /files/read and /files/browse
+ * compatible, plus ?task=&file= for the CLI), its task table, health. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "common/alloc.h"
+#include "common/util.h"
+
+#define MAX_READ (1024 * 1024)
+
+static void reply_json(struct http_request *req, int status, json_t *body) {
+        _cleanup_free_ char *s = json_compact(body);
+        json_decref(body);
+        http_respond(req, status, "application/json", s, strlen(s));
+}
+
+static void reply_error(struct http_request *req, int status, const char *msg) {
+        reply_json(req, status, json_pack("{s:s}", "message", msg));
+}
+
+/* Resolves the requested file to a real path inside the sandboxes directory, or NULL. */
+static char *resolve(struct agent *a, struct http_request *req) {
+        const char *task = http_request_arg(req, "task");
+        const char *file = http_request_arg(req, "file");
+        const char *path = http_request_arg(req, "path");
+        _cleanup_free_ char *want = NULL;
+        if (task) {
+                struct runtime_task_info info;
+                if (runtime_get(a->rt, task, &info) < 0 || !info.sandbox)
+                        want = xasprintf("%s/sandboxes/%s/%s", a->cfg.data_dir, task, file ? file : "");
+                else
+                        want = xasprintf("%s/%s", info.sandbox, file ? file : "");
+        } else if (path) {
+                want = xstrdup(path);
+        } else {
+                return NULL;
+        }
+        _cleanup_free_ char *root_want = xasprintf("%s/sandboxes", a->cfg.data_dir);
+        char root[PATH_MAX], real[PATH_MAX];
+        if (!realpath(root_want, root) || !realpath(want, real))
+                return NULL;
+        size_t n = strlen(root);
+        if (strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != 0))
+                return NULL; /* no escaping the sandboxes */
+        return xstrdup(real);
+}
+
+static void files_read(struct agent *a, struct http_request *req) {
+        _cleanup_free_ char *path = resolve(a, req);
+        if (!path) {
+                reply_error(req, 404, "No such file in a sandbox");
+                return;
+        }
+        const char *off_s = http_request_arg(req, "offset");
+        const char *len_s = http_request_arg(req, "length");
+        long long offset = off_s ? atoll(off_s) : 0;
+        long long length = len_s ? atoll(len_s) : MAX_READ;
+        if (length < 0 || length > MAX_READ)
+                length = MAX_READ;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                if (fd >= 0)
+                        close(fd);
+                reply_error(req, 404, "No such file in a sandbox");
+                return;
+        }
+        if (offset < 0) {
+                /* Mesos: offset=-1 asks for the size only. */
+                close(fd);
+                reply_json(req, 200, json_pack("{s:s,s:I}", "data", "", "offset", (json_int_t)st.st_size));
+                return;
+        }
+        if (offset > st.st_size)
+                offset = st.st_size;
+        size_t want = (size_t)MIN((long long)(st.st_size - offset), length);
+        char *buf = xmalloc(want + 1);
+        ssize_t got = pread(fd, buf, want, offset);
+        close(fd);
+        if (got < 0)
+                got = 0;
+        json_t *data = json_stringn(buf, (size_t)got);
+        if (!data) {
+                /* Not UTF-8 (binary output, or a read that split a character): JSON strings must
+                 * be, so non-ASCII bytes become '?'. */
+                for (ssize_t i = 0; i < got; i++)
+                        if ((unsigned char)buf[i] >= 0x80)
+                                buf[i] = '?';
+                data = json_stringn(buf, (size_t)got);
+        }
+        free(buf);
+        reply_json(req, 200, json_pack("{s:o,s:I}", "data", data, "offset", (json_int_t)offset));
+}
+
+static void files_browse(struct agent *a, struct http_request *req) {
+        _cleanup_free_ char *path = resolve(a, req);
+        DIR *d = path ? opendir(path) : NULL;
+        if (!d) {
+                reply_error(req, 404, "No such directory in a sandbox");
+                return;
+        }
+        json_t *list = json_array();
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *p = xasprintf("%s/%s", path, de->d_name);
+                struct stat st;
+                if (lstat(p, &st) < 0)
+                        continue;
+                json_array_append_new(list, json_pack("{s:s,s:I,s:I,s:i}", "path", p, "size", (json_int_t)st.st_size,
+                                                      "mtime", (json_int_t)st.st_mtime, "nlink", (int)st.st_nlink));
+        }
+        closedir(d);
+        reply_json(req, 200, list);
+}
+
+static void add_task(const struct runtime_task_info *info, void *data) {
+        json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s?}", "taskId", info->task_id, "state",
+                                              task_state_to_string(info->state), "pid", (int)info->pid, "sandbox",
+                                              info->sandbox));
+}
+
+void agent_api_dispatch(struct http_request *req, void *data) {
+        struct agent *a = data;
+        const char *path = http_request_path(req);
+        if (!streq(http_request_method(req), "GET")) {
+                reply_error(req, 405, "Only GET is served here");
+        } else if (streq(path, "/files/read") || streq(path, "/files/read.json")) {
+                files_read(a, req);
+        } else if (streq(path, "/files/browse") || streq(path, "/files/browse.json")) {
+                files_browse(a, req);
+        } else if (streq(path, "/state") || streq(path, "/slave(1)/state")) {
+                json_t *tasks = json_array();
+                runtime_foreach(a->rt, add_task, tasks);
+                reply_json(req, 200, json_pack("{s:s?,s:s,s:s,s:b,s:I,s:o,s:O,s:O}", "id", a->agent_id, "hostname",
+                                               a->cfg.hostname, "address", a->address, "subscribed", a->subscribed,
+                                               "maxTerm", (json_int_t)a->max_term, "tasks", tasks, "resources",
+                                               a->cfg.resources, "attributes", a->cfg.attributes));
+        } else if (streq(path, "/health") || streq(path, "/ping")) {
+                http_respond(req, 200, "text/plain", "pong", 4);
+        } else {
+                reply_error(req, 404, "URI not found");
+        }
+}

@@ -1,0 +1,287 @@
+/* agent_main.c — `strata agent`: flags, recovery, start-up and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/agent_resources.h"
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+
+static const char usage[] =
+        "usage: strata agent --master URL[,URL…] [options]\n"
+        "\n"
+        "Runs an agent: offers this machine's resources to the cluster and runs its tasks.\n"
+        "\n"
+        "  --master URL[,URL…]   masters' API URLs (any of them; the agent finds the leader)\n"
+        "  --data-dir DIR        agent id, checkpoints and task sandboxes (default ./strata-agent)\n"
+        "  --http ADDR:PORT      agent API (sandbox files) listen address (default 0.0.0.0:5051)\n"
+        "  --advertise ADDR      host masters and clients reach this agent at (default: hostname)\n"
+        "  --hostname NAME       host name reported to the cluster (default: this machine's)\n"
+        "  --resources SPEC      e.g. 'cpus:4;mem:8192;disk:20000;ports:[31000-32000]'\n"
+        "                        (missing kinds are detected; default: detect all)\n"
+        "  --attributes SPEC     e.g. 'rack:r1;zone:a'\n"
+        "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  -h, --help            this help\n";
+
+static void config_release(struct agent_config *c) {
+        for (size_t i = 0; i < c->n_masters; i++)
+                free(c->masters[i]);
+        free(c->masters);
+        free(c->data_dir);
+        free(c->http_addr);
+        free(c->advertise);
+        free(c->hostname);
+        json_decref(c->resources);
+        json_decref(c->attributes);
+}
+
+static void add_master(struct agent_config *c, const char *url) {
+        size_t n = strlen(url);
+        while (n > 0 && url[n - 1] == '/')
+                n--;
+        c->masters = xrealloc(c->masters, (c->n_masters + 2) * sizeof(char *));
+        c->masters[c->n_masters++] = strncmp(url, "http", 4) == 0 ? xstrndup(url, n) : xasprintf("http://%.*s", (int)n, url);
+        c->masters[c->n_masters] = NULL;
+}
+
+static int parse_flags(int argc, char **argv, struct agent_config *c) {
+        enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
+               OPT_LOG, OPT_FAKE };
+        static const struct option opts[] = {
+                { "master", required_argument, NULL, OPT_MASTER },
+                { "data-dir", required_argument, NULL, OPT_DATA },
+                { "http", required_argument, NULL, OPT_HTTP },
+                { "advertise", required_argument, NULL, OPT_ADVERTISE },
+                { "hostname", required_argument, NULL, OPT_HOSTNAME },
+                { "resources", required_argument, NULL, OPT_RESOURCES },
+                { "attributes", required_argument, NULL, OPT_ATTRIBUTES },
+                { "log-level", required_argument, NULL, OPT_LOG },
+                { "fake-runtime", no_argument, NULL, OPT_FAKE },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        const char *resources = NULL, *attributes = NULL;
+        int opt;
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (opt) {
+                case OPT_MASTER: {
+                        _cleanup_free_ char *copy = xstrdup(optarg);
+                        char *save = NULL;
+                        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                                add_master(c, t);
+                        break;
+                }
+                case OPT_DATA:
+                        free(c->data_dir);
+                        c->data_dir = xstrdup(optarg);
+                        break;
+                case OPT_HTTP:
+                        free(c->http_addr);
+                        c->http_addr = strchr(optarg, ':') ? xstrdup(optarg) : xasprintf("0.0.0.0:%s", optarg);
+                        break;
+                case OPT_ADVERTISE:
+                        free(c->advertise);
+                        c->advertise = xstrdup(optarg);
+                        break;
+                case OPT_HOSTNAME:
+                        free(c->hostname);
+                        c->hostname = xstrdup(optarg);
+                        break;
+                case OPT_RESOURCES:
+                        resources = optarg;
+                        break;
+                case OPT_ATTRIBUTES:
+                        attributes = optarg;
+                        break;
+                case OPT_FAKE:
+                        c->fake_runtime = true;
+                        break;
+                case OPT_LOG: {
+                        int l = log_level_from_string(optarg);
+                        if (l < 0) {
+                                fprintf(stderr, "strata: unknown log level '%s'\n", optarg);
+                                return 2;
+                        }
+                        log_set_level((enum log_level)l);
+                        break;
+                }
+                case 'h':
+                        fputs(usage, stdout);
+                        return 0;
+                default:
+                        fputs(usage, stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "strata: unexpected argument '%s'\n%s", argv[optind], usage);
+                return 2;
+        }
+        if (c->n_masters == 0) {
+                fprintf(stderr, "strata agent: --master is required\n");
+                return 2;
+        }
+        struct err e = { 0 };
+        if (mkdir_p(c->data_dir, &e) < 0) {
+                fprintf(stderr, "strata: %s\n", err_msg(&e));
+                err_release(&e);
+                return 1;
+        }
+        if (resources ? agent_resources_parse(resources, c->data_dir, &c->resources, &e) < 0 : 0) {
+                fprintf(stderr, "strata: %s\n", err_msg(&e));
+                err_release(&e);
+                return 2;
+        }
+        if (!c->resources)
+                c->resources = agent_resources_detect(c->data_dir);
+        if (attributes ? agent_attributes_parse(attributes, &c->attributes, &e) < 0 : 0) {
+                fprintf(stderr, "strata: %s\n", err_msg(&e));
+                err_release(&e);
+                return 2;
+        }
+        if (!c->attributes)
+                c->attributes = json_object();
+        if (!c->hostname) {
+                char name[256] = "localhost";
+                gethostname(name, sizeof name - 1);
+                c->hostname = xstrdup(name);
+        }
+        if (!c->advertise) {
+                const char *colon = strrchr(c->http_addr, ':');
+                _cleanup_free_ char *h = xstrndup(c->http_addr, (size_t)(colon - c->http_addr));
+                c->advertise = xstrdup(h[0] && !streq(h, "0.0.0.0") ? h : c->hostname);
+        }
+        return -1;
+}
+
+static void status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
+        struct agent *a = userdata;
+        agent_updates_push(a, st->task_id, st->state, st->message, st->reason, st->exit_code);
+}
+
+static void heartbeat_cb(uv_timer_t *t) {
+        struct agent *a = t->data;
+        if (!a->subscribed)
+                return;
+        if (time_now_ms() - a->last_event_ms > (int64_t)a->heartbeat_s * 3000) {
+                log_warn("no event from the master for %u s: resubscribing", a->heartbeat_s * 3);
+                agent_resubscribe_later(a);
+                return;
+        }
+        agent_updates_flush(a);
+}
+
+void agent_link_load_identity(struct agent *a);
+
+void agent_stop(struct agent *a) {
+        if (a->stopping)
+                return;
+        a->stopping = true;
+        log_info("agent stopping (tasks keep running)");
+        http_client_free(a->client);
+        http_server_free(a->http);
+        uv_close((uv_handle_t *)&a->reconnect_timer, NULL);
+        uv_close((uv_handle_t *)&a->heartbeat_timer, NULL);
+        uv_close((uv_handle_t *)&a->flush_timer, NULL);
+        runtime_close(a->rt, NULL, NULL);
+}
+
+int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
+        a->loop = loop;
+        const char *colon = strrchr(a->cfg.http_addr, ':');
+        a->address = xasprintf("%s:%s", a->cfg.advertise, colon + 1);
+        agent_link_load_identity(a);
+        agent_updates_init(a);
+        struct runtime_config rc = { .loop = loop, .work_dir = a->cfg.data_dir, .status_cb = status_cb,
+                                     .userdata = a };
+        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_native_new(&rc, &a->rt, e);
+        if (r < 0)
+                return err_wrap(e, "cannot start the task runtime");
+        struct http_server_config hc = { .loop = loop, .addr = a->cfg.http_addr, .max_body = 64 * 1024,
+                                         .handler = agent_api_dispatch, .data = a };
+        r = http_server_new(&hc, &a->http, e);
+        if (r < 0) {
+                runtime_close(a->rt, NULL, NULL);
+                return r;
+        }
+        a->client = http_client_new(loop);
+        uv_timer_init(loop, &a->reconnect_timer);
+        uv_timer_init(loop, &a->heartbeat_timer);
+        uv_timer_init(loop, &a->flush_timer);
+        a->reconnect_timer.data = a->heartbeat_timer.data = a->flush_timer.data = a;
+        /* Unacknowledged updates first, then what the checkpoints say about every task. */
+        agent_updates_load(a);
+        r = runtime_recover(a->rt, e);
+        if (r < 0) {
+                log_error("recovery failed: %s", err_msg(e));
+                err_release(e);
+        } else if (r > 0) {
+                log_info("recovered %d task(s)", r);
+        }
+        a->heartbeat_s = 2;
+        uv_timer_start(&a->heartbeat_timer, heartbeat_cb, 1000, 1000);
+        log_info("strata agent %s: API on http://%s, masters %s, data %s", a->cfg.hostname, a->address,
+                 a->cfg.masters[0], a->cfg.data_dir);
+        agent_subscribe(a);
+        return 0;
+}
+
+void agent_release(struct agent *a) {
+        recordio_release(&a->rio);
+        json_decref(a->pending);
+        free(a->address);
+        free(a->agent_id);
+        free(a->leader_url);
+        config_release(&a->cfg);
+}
+
+int agent_config_from_args(struct agent_config *c, int argc, char **argv) {
+        c->data_dir = xstrdup("strata-agent");
+        c->http_addr = xstrdup("0.0.0.0:5051");
+        return parse_flags(argc, argv, c);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+        struct agent *a = h->data;
+        uv_close((uv_handle_t *)h == (uv_handle_t *)&a->sigint ? (uv_handle_t *)&a->sigterm : (uv_handle_t *)&a->sigint,
+                 NULL);
+        uv_close((uv_handle_t *)h, NULL);
+        log_info("signal %d", signum);
+        agent_stop(a);
+}
+
+int agent_main(int argc, char **argv) {
+        struct agent a = { 0 };
+        int r = agent_config_from_args(&a.cfg, argc, argv);
+        if (r >= 0) {
+                config_release(&a.cfg);
+                return r;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        struct err e = { 0 };
+        uv_loop_t *loop = uv_default_loop();
+        if (agent_start(&a, loop, &e) < 0) {
+                fprintf(stderr, "strata: %s\n", err_msg(&e));
+                err_release(&e);
+                uv_run(loop, UV_RUN_DEFAULT);
+                agent_release(&a);
+                return 1;
+        }
+        uv_signal_init(loop, &a.sigint);
+        uv_signal_init(loop, &a.sigterm);
+        a.sigint.data = a.sigterm.data = &a;
+        uv_signal_start(&a.sigint, on_signal, SIGINT);
+        uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        agent_release(&a);
+        return 0;
+}

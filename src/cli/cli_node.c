@@ -1,0 +1,119 @@
+/* cli_node.c — noun `node`: the agents of the cluster (GET /v1/nodes). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "cli/cli_output.h"
+#include "common/alloc.h"
+
+static char *amount(const json_t *res, const json_t *used, const char *key) {
+        _cleanup_free_ char *u = cli_json_cell(json_object_get(used, key));
+        _cleanup_free_ char *t = cli_json_cell(json_object_get(res, key));
+        return xasprintf("%s/%s", u, t);
+}
+
+struct cli_table *cli_node_list_table(const json_t *nodes) {
+        static const char *const headers[] = { "ID", "HOSTNAME", "ADDRESS", "STATE", "CPUS", "MEM", "DISK", "TASKS" };
+        struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
+        size_t i;
+        const json_t *n;
+        json_array_foreach(nodes, i, n) {
+                const json_t *res = json_object_get(n, "resources"), *used = json_object_get(n, "used");
+                _cleanup_free_ char *cpus = amount(res, used, "cpus");
+                _cleanup_free_ char *mem = amount(res, used, "mem");
+                _cleanup_free_ char *disk = amount(res, used, "disk");
+                _cleanup_free_ char *tasks = cli_json_cell(json_object_get(n, "tasks"));
+                cli_table_add(t, (const char *[]){ json_string_value(json_object_get(n, "id")),
+                                                   json_string_value(json_object_get(n, "hostname")),
+                                                   json_string_value(json_object_get(n, "address")),
+                                                   json_string_value(json_object_get(n, "state")), cpus, mem, disk,
+                                                   tasks });
+        }
+        return t;
+}
+
+static int node_list(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        int r = cli_http_call(&c->http, "GET", "/v1/nodes", NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *nodes = json_object_get(reply.json, "nodes");
+        if (!json_is_array(nodes))
+                return err_set(err, -EBADMSG, "master sent no node list for GET /v1/nodes");
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, nodes);
+                return 0;
+        }
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_node_list_table(nodes);
+        cli_table_print(t, c->out);
+        return 0;
+}
+
+static int node_show(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *id = cli_url_escape(a->pos[0], false);
+        _cleanup_free_ char *path = xasprintf("/v1/nodes/%s", id);
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        int r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *n = json_object_get(reply.json, "node");
+        if (!json_is_object(n))
+                return err_set(err, -EBADMSG, "master sent no node for GET %s", path);
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, n);
+                return 0;
+        }
+        const json_t *res = json_object_get(n, "resources"), *used = json_object_get(n, "used");
+        _cleanup_free_ char *cpus = amount(res, used, "cpus");
+        _cleanup_free_ char *mem = amount(res, used, "mem");
+        _cleanup_free_ char *disk = amount(res, used, "disk");
+        _cleanup_free_ char *gpus = amount(res, used, "gpus");
+        _cleanup_free_ char *ports = cli_json_cell(json_object_get(res, "ports"));
+        _cleanup_free_ char *attrs = cli_json_cell(json_object_get(n, "attributes"));
+        _cleanup_free_ char *tasks = cli_json_cell(json_object_get(n, "tasks"));
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_table_new(2, NULL);
+        const char *rows[][2] = {
+                { "id:", json_string_value(json_object_get(n, "id")) },
+                { "hostname:", json_string_value(json_object_get(n, "hostname")) },
+                { "address:", json_string_value(json_object_get(n, "address")) },
+                { "state:", json_string_value(json_object_get(n, "state")) },
+                { "cpus (used/total):", cpus },
+                { "mem MiB (used/total):", mem },
+                { "disk MiB (used/total):", disk },
+                { "gpus (used/total):", gpus },
+                { "ports:", ports },
+                { "attributes:", attrs },
+                { "tasks:", tasks },
+                { "registered:", json_string_value(json_object_get(n, "registeredAt")) },
+                { "last heartbeat:", json_string_value(json_object_get(n, "lastHeartbeat")) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                cli_table_add(t, rows[i]);
+        cli_table_print(t, c->out);
+        return 0;
+}
+
+static const struct cli_verb node_verbs[] = {
+        {
+                .name = "list",
+                .summary = "List the agents: state, resources used/total, tasks",
+                .max_args = 0,
+                .run = node_list,
+        },
+        {
+                .name = "show",
+                .synopsis = "ID",
+                .summary = "Show one agent",
+                .min_args = 1,
+                .max_args = 1,
+                .run = node_show,
+        },
+        { NULL },
+};
+
+const struct cli_noun cli_noun_node = {
+        .name = "node",
+        .summary = "Inspect the machines (agents) of the cluster",
+        .verbs = node_verbs,
+};

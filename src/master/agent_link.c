@@ -1,0 +1,486 @@
+/* agent_link.c — subscriptions, status updates, liveness and reconciliation for agents. */
+#include "master/agent_link.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+#include "master/master_internal.h"
+#include "store/cluster_state.h"
+
+#define MAX_REPORTED_TASKS 100000
+#define MAX_UPDATES 10000
+
+struct agent_conn {
+        char *agent_id;
+        struct agent_link *link;
+        struct http_request *stream; /* NULL when the agent has no open stream */
+        int64_t last_seen;           /* ms */
+        int64_t last_heartbeat_sent; /* ms */
+        bool unreachable_pending;    /* an agent_state command is in flight */
+};
+
+static uint64_t current_term(struct agent_link *l) {
+        struct store_status st;
+        store_status(l->m->store, &st);
+        return st.term;
+}
+
+static void conn_free(struct agent_conn *c) {
+        if (!c)
+                return;
+        if (c->stream) {
+                http_stream_forget(c->stream);
+                http_stream_end(c->stream);
+        }
+        free(c->agent_id);
+        free(c);
+}
+
+static struct agent_conn *conn_get(struct agent_link *l, const char *id, bool create) {
+        struct agent_conn *c = hashmap_get(&l->conns, id);
+        if (c || !create)
+                return c;
+        c = xcalloc(1, sizeof *c);
+        c->agent_id = xstrdup(id);
+        c->link = l;
+        hashmap_put(&l->conns, c->agent_id, c);
+        return c;
+}
+
+/* One RecordIO record: "<length>\n<json>". */
+static bool send_event(struct agent_conn *c, json_t *ev) {
+        if (!c->stream) {
+                json_decref(ev);
+                return false;
+        }
+        json_object_set_new(ev, "term", json_integer((json_int_t)current_term(c->link)));
+        _cleanup_free_ char *body = json_compact(ev);
+        json_decref(ev);
+        size_t n = strlen(body);
+        char head[32];
+        int hn = snprintf(head, sizeof head, "%zu\n", n);
+        if (http_stream_write(c->stream, head, (size_t)hn) < 0 || http_stream_write(c->stream, body, n) < 0)
+                return false;
+        return true;
+}
+
+static void stream_closed(struct http_request *r, void *data) {
+        struct agent_conn *c = data;
+        if (c->stream == r) {
+                c->stream = NULL;
+                log_info("agent %s: event stream closed", c->agent_id);
+        }
+}
+
+bool agent_link_connected(const struct agent_link *l, const char *agent_id) {
+        struct agent_conn *c = hashmap_get(&l->conns, agent_id);
+        return c && c->stream;
+}
+
+int64_t agent_link_last_seen(const struct agent_link *l, const char *agent_id) {
+        struct agent_conn *c = hashmap_get(&l->conns, agent_id);
+        return c ? c->last_seen : 0;
+}
+
+bool agent_link_launch(struct agent_link *l, const char *agent_id, json_t *apps, json_t *tasks) {
+        struct agent_conn *c = hashmap_get(&l->conns, agent_id);
+        json_t *ev = json_pack("{s:s,s:O,s:O}", "type", "LAUNCH", "apps", apps, "tasks", tasks);
+        if (!c) {
+                json_decref(ev);
+                return false;
+        }
+        return send_event(c, ev);
+}
+
+bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s) {
+        struct agent_conn *c = hashmap_get(&l->conns, agent_id);
+        json_t *ev = json_pack("{s:s,s:O,s:i}", "type", "KILL", "taskIds", task_ids, "gracePeriodSeconds", grace_s);
+        if (!c) {
+                json_decref(ev);
+                return false;
+        }
+        return send_event(c, ev);
+}
+
+/* --- liveness ------------------------------------------------------------------------------ */
+
+static void unreachable_done(void *data, int status, json_t *result, struct err *err) {
+        char *agent_id = data;
+        if (status < 0)
+                log_warn("agent %s: cannot mark unreachable: %s", agent_id, err_msg(err));
+        free(agent_id);
+}
+
+struct collect_ctx {
+        json_t *updates;
+        int64_t now;
+};
+
+static int collect_unreachable(const struct instance *i, void *data) {
+        struct collect_ctx *c = data;
+        if (task_state_is_terminal((enum task_state)i->state) || i->state == TASK_UNREACHABLE)
+                return 0;
+        json_array_append_new(c->updates, json_pack("{s:s,s:s,s:s,s:I}", "id", i->id, "state", "TASK_UNREACHABLE",
+                                                    "message", "Agent is unreachable", "ts", (json_int_t)c->now));
+        return 0;
+}
+
+static void mark_unreachable(struct agent_link *l, struct agent_conn *c, int64_t now) {
+        struct state *st = store_state(l->m->store);
+        log_warn("agent %s: no heartbeat for %u s, marking it unreachable", c->agent_id, l->cfg.agent_timeout_s);
+        store_submit(l->m->store,
+                     json_pack("{s:s,s:i,s:s,s:s}", "type", "agent_state", "v", 1, "id", c->agent_id, "state",
+                               "unreachable"),
+                     unreachable_done, xstrdup(c->agent_id));
+        struct collect_ctx cc = { json_array(), now };
+        state_agent_instances_foreach(st, c->agent_id, collect_unreachable, &cc);
+        if (json_array_size(cc.updates) > 0)
+                store_submit(l->m->store, json_pack("{s:s,s:i,s:o}", "type", "instances_status", "v", 1, "updates", cc.updates),
+                             unreachable_done, xstrdup(c->agent_id));
+        else
+                json_decref(cc.updates);
+        if (c->stream) {
+                struct http_request *r = c->stream;
+                c->stream = NULL;
+                http_stream_forget(r);
+                http_stream_end(r);
+        }
+}
+
+static void sweep_cb(uv_timer_t *t) {
+        struct agent_link *l = t->data;
+        if (!l->leading)
+                return;
+        int64_t now = time_now_ms();
+        struct state *st = store_state(l->m->store);
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&l->conns, &pos, NULL, &v)) {
+                struct agent_conn *c = v;
+                if (c->stream && now - c->last_heartbeat_sent >= (int64_t)l->cfg.heartbeat_interval_s * 1000) {
+                        c->last_heartbeat_sent = now;
+                        send_event(c, json_pack("{s:s}", "type", "HEARTBEAT"));
+                }
+                const struct agent *a = state_agent_get(st, c->agent_id);
+                if (a && a->state == AGENT_ACTIVE && now - c->last_seen > (int64_t)l->cfg.agent_timeout_s * 1000)
+                        mark_unreachable(l, c, now);
+        }
+}
+
+static int seed_agent(const struct agent *a, void *data) {
+        struct agent_link *l = data;
+        struct agent_conn *c = conn_get(l, a->id, true);
+        c->last_seen = time_now_ms();
+        return 0;
+}
+
+void agent_link_leadership(struct agent_link *l, bool leading) {
+        if (leading == l->leading)
+                return;
+        l->leading = leading;
+        if (leading) {
+                /* Every agent gets a full timeout from now to find us before it is unreachable. */
+                state_agents_foreach(store_state(l->m->store), seed_agent, l);
+                uv_timer_start(&l->sweep, sweep_cb, 1000, 1000);
+                return;
+        }
+        uv_timer_stop(&l->sweep);
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&l->conns, &pos, NULL, &v))
+                conn_free(v);
+        hashmap_release(&l->conns);
+        hashmap_init(&l->conns);
+}
+
+void agent_link_init(struct agent_link *l, struct master *m, const struct agent_link_config *cfg) {
+        *l = (struct agent_link){ .m = m };
+        l->cfg.heartbeat_interval_s = cfg && cfg->heartbeat_interval_s ? cfg->heartbeat_interval_s : 2;
+        l->cfg.agent_timeout_s = cfg && cfg->agent_timeout_s ? cfg->agent_timeout_s : 15;
+        hashmap_init(&l->conns);
+        uv_timer_init(m->loop, &l->sweep);
+        l->sweep.data = l;
+}
+
+void agent_link_release(struct agent_link *l) {
+        agent_link_leadership(l, false);
+        uv_close((uv_handle_t *)&l->sweep, NULL);
+}
+
+/* --- subscribe ----------------------------------------------------------------------------- */
+
+struct subscribe_ctx {
+        struct api_call *call;
+        json_t *reported; /* the agent's "tasks" */
+};
+
+/* Reconciliation (DESIGN §5): what the agent runs vs what the state placed there. */
+static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *reported);
+
+static void subscribe_done(void *data, int status, json_t *result, struct err *err) {
+        struct subscribe_ctx *s = data;
+        struct api_call *call = s->call;
+        struct agent_link *l = &call->m->agents;
+        if (status < 0) {
+                json_decref(s->reported);
+                free(s);
+                api_reply_err(call, err);
+                return;
+        }
+        const char *id = json_string_value(json_object_get(result, "agentId"));
+        struct agent_conn *c = conn_get(l, id, true);
+        if (c->stream) {
+                struct http_request *old = c->stream;
+                c->stream = NULL;
+                http_stream_forget(old);
+                http_stream_end(old);
+        }
+        c->last_seen = time_now_ms();
+        c->last_heartbeat_sent = c->last_seen;
+        c->stream = call->req;
+        http_respond_stream(call->req, 200, "application/recordio", stream_closed, c);
+        api_call_release(call);
+        log_info("agent %s subscribed", id);
+        send_event(c, json_pack("{s:s,s:s,s:i}", "type", "SUBSCRIBED", "agentId", id, "heartbeatIntervalSeconds",
+                                l->cfg.heartbeat_interval_s));
+        reconcile(l, c, s->reported);
+        json_decref(s->reported);
+        free(s);
+}
+
+static bool valid_resources(const json_t *r) {
+        static const char *const keys[] = { "cpus", "mem", "disk", "gpus" };
+        if (!json_is_object(r))
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                json_t *v = json_object_get(r, keys[i]);
+                if (v && (!json_is_number(v) || json_number_value(v) < 0))
+                        return false;
+        }
+        json_t *ports = json_object_get(r, "ports");
+        size_t i;
+        json_t *range;
+        if (ports && (!json_is_array(ports) || json_array_size(ports) > 1000))
+                return false;
+        json_array_foreach(ports, i, range) {
+                json_int_t b = json_integer_value(json_array_get(range, 0));
+                json_int_t e = json_integer_value(json_array_get(range, 1));
+                if (!json_is_array(range) || json_array_size(range) != 2 || b < 1 || e > 65535 || b > e)
+                        return false;
+        }
+        return true;
+}
+
+void api_agents_subscribe(struct api_call *call) {
+        json_t *b = call->body;
+        const char *hostname = json_string_value(json_object_get(b, "hostname"));
+        const char *address = json_string_value(json_object_get(b, "address"));
+        json_t *agent_id = json_object_get(b, "agentId");
+        json_t *resources = json_object_get(b, "resources");
+        json_t *attributes = json_object_get(b, "attributes");
+        json_t *tasks = json_object_get(b, "tasks");
+        if (!json_is_object(b) || !hostname || !address || strlen(hostname) > 255 || strlen(address) > 300 ||
+            (agent_id && !json_is_null(agent_id) && !json_is_string(agent_id)) || !valid_resources(resources) ||
+            (attributes && (!json_is_object(attributes) || json_object_size(attributes) > 256)) ||
+            (tasks && (!json_is_array(tasks) || json_array_size(tasks) > MAX_REPORTED_TASKS))) {
+                api_reply_error(call, 422, "Invalid subscription: expected hostname, address, resources, attributes, tasks");
+                return;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(attributes, key, val) {
+                if (!json_is_string(val)) {
+                        api_reply_error(call, 422, "Invalid subscription: attribute '%s' is not a string", key);
+                        return;
+                }
+        }
+        json_t *agent = json_pack("{s:O,s:s,s:s,s:O,s:o}", "id", agent_id ? agent_id : json_null(), "hostname",
+                                  hostname, "address", address, "resources", resources, "attributes",
+                                  attributes ? json_incref(attributes) : json_object());
+        struct subscribe_ctx *s = xcalloc(1, sizeof *s);
+        s->call = call;
+        s->reported = tasks ? json_incref(tasks) : json_array();
+        store_submit(call->m->store,
+                     json_pack("{s:s,s:i,s:o}", "type", "agent_register", "v", 1, "agent", agent),
+                     subscribe_done, s);
+}
+
+/* --- reconciliation ------------------------------------------------------------------------ */
+
+struct reconcile_ctx {
+        struct agent_link *l;
+        struct hashmap reported; /* task id → its reported state string */
+        json_t *lost;            /* instances_status updates */
+        json_t *kill;            /* task ids */
+        json_t *relaunch_apps, *relaunch_tasks;
+        int64_t now;
+};
+
+static int reconcile_expected(const struct instance *i, void *data) {
+        struct reconcile_ctx *r = data;
+        if (task_state_is_terminal((enum task_state)i->state))
+                return 0;
+        const char *rep = hashmap_get(&r->reported, i->id);
+        if (rep) {
+                if (i->goal != GOAL_RUNNING)
+                        json_array_append_new(r->kill, json_string(i->id));
+                return 0;
+        }
+        if (i->state == TASK_STAGING && i->goal == GOAL_RUNNING) {
+                /* The launch may have been lost with the previous stream: send it again; the agent
+                 * launches a task id at most once. */
+                const json_t *app = state_app_at_version(store_state(r->l->m->store), i->app_id, i->version);
+                if (app) {
+                        _cleanup_free_ char *key = xasprintf("%s@%s", i->app_id, i->version);
+                        json_object_set(r->relaunch_apps, key, (json_t *)app);
+                        json_t *ports = json_array();
+                        for (size_t p = 0; p < i->n_ports; p++)
+                                json_array_append_new(ports, json_integer(i->ports[p]));
+                        json_array_append_new(r->relaunch_tasks,
+                                              json_pack("{s:s,s:s,s:o}", "taskId", i->id, "app", key, "ports", ports));
+                        return 0;
+                }
+        }
+        json_array_append_new(r->lost, json_pack("{s:s,s:s,s:s,s:I}", "id", i->id, "state", "TASK_LOST", "message",
+                                                 "Task was not reported by its agent on resubscription", "ts",
+                                                 (json_int_t)r->now));
+        return 0;
+}
+
+static void reconcile_submitted(void *data, int status, json_t *result, struct err *err) {
+        if (status < 0)
+                log_warn("reconciliation update failed: %s", err_msg(err));
+}
+
+static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *reported) {
+        struct state *st = store_state(l->m->store);
+        struct reconcile_ctx r = { .l = l, .lost = json_array(), .kill = json_array(), .relaunch_apps = json_object(),
+                                   .relaunch_tasks = json_array(), .now = time_now_ms() };
+        hashmap_init(&r.reported);
+        json_t *status_updates = json_array();
+        size_t idx;
+        json_t *t;
+        json_array_foreach(reported, idx, t) {
+                const char *id = json_string_value(json_object_get(t, "taskId"));
+                const char *state = json_string_value(json_object_get(t, "state"));
+                if (!id)
+                        continue;
+                const struct instance *i = state_instance_get(st, id);
+                if (!i || task_state_is_terminal((enum task_state)i->state) || !i->agent_id ||
+                    !streq(i->agent_id, c->agent_id)) {
+                        /* Unknown here: a task the cluster does not want. */
+                        json_array_append_new(r.kill, json_string(id));
+                        continue;
+                }
+                hashmap_put(&r.reported, i->id, (void *)(state ? state : "TASK_RUNNING"));
+                int s = state ? task_state_from_string(state) : -1;
+                if (s >= 0 && s != i->state)
+                        json_array_append_new(status_updates,
+                                              json_pack("{s:s,s:s,s:s,s:I}", "id", i->id, "state", state, "message",
+                                                        "Reported by the agent on resubscription", "ts", (json_int_t)r.now));
+        }
+        state_agent_instances_foreach(st, c->agent_id, reconcile_expected, &r);
+        json_array_extend(status_updates, r.lost);
+        if (json_array_size(status_updates) > 0)
+                store_submit(l->m->store, json_pack("{s:s,s:i,s:O}", "type", "instances_status", "v", 1, "updates", status_updates),
+                             reconcile_submitted, NULL);
+        if (json_array_size(r.kill) > 0) {
+                log_info("agent %s: killing %zu task(s) the cluster does not expect there", c->agent_id,
+                         json_array_size(r.kill));
+                agent_link_kill(l, c->agent_id, r.kill, 3);
+        }
+        if (json_array_size(r.relaunch_tasks) > 0)
+                agent_link_launch(l, c->agent_id, r.relaunch_apps, r.relaunch_tasks);
+        json_decref(status_updates);
+        json_decref(r.lost);
+        json_decref(r.kill);
+        json_decref(r.relaunch_apps);
+        json_decref(r.relaunch_tasks);
+        hashmap_release(&r.reported);
+}
+
+/* --- status updates and heartbeats --------------------------------------------------------- */
+
+struct updates_ctx {
+        struct api_call *call;
+        json_t *uuids;
+};
+
+static void updates_done(void *data, int status, json_t *result, struct err *err) {
+        struct updates_ctx *u = data;
+        if (status < 0) {
+                json_decref(u->uuids);
+                api_reply_err(u->call, err);
+        } else {
+                api_reply_json(u->call, 200, json_pack("{s:o}", "acknowledged", u->uuids));
+        }
+        free(u);
+}
+
+void api_agents_updates(struct api_call *call) {
+        struct agent_link *l = &call->m->agents;
+        /* call->id is "/<agent id>/updates" parsed by the router's MATCH_APP_SUB as id + sub. */
+        const char *agent_id = call->id + 1;
+        struct state *st = store_state(call->m->store);
+        const struct agent *a = state_agent_get(st, agent_id);
+        struct agent_conn *c = a ? conn_get(l, agent_id, false) : NULL;
+        if (!a || !c) {
+                api_reply_error(call, 404, "Agent '%s' is not subscribed", agent_id);
+                return;
+        }
+        json_t *updates = json_object_get(call->body, "updates");
+        if (!json_is_array(updates) || json_array_size(updates) > MAX_UPDATES) {
+                api_reply_error(call, 422, "Expected {\"updates\": [...]} with at most %d updates", MAX_UPDATES);
+                return;
+        }
+        c->last_seen = time_now_ms();
+        if (json_array_size(updates) == 0) {
+                api_reply_json(call, 200, json_pack("{s:[]}", "acknowledged"));
+                return;
+        }
+        json_t *items = json_array();
+        json_t *uuids = json_array();
+        size_t i;
+        json_t *u;
+        json_array_foreach(updates, i, u) {
+                const char *uuid = json_string_value(json_object_get(u, "uuid"));
+                const char *task = json_string_value(json_object_get(u, "taskId"));
+                const char *state = json_string_value(json_object_get(u, "state"));
+                const char *msg = json_string_value(json_object_get(u, "message"));
+                json_t *ts = json_object_get(u, "timestamp");
+                if (!uuid || !task || !state || task_state_from_string(state) < 0) {
+                        json_decref(items);
+                        json_decref(uuids);
+                        api_reply_error(call, 422, "Invalid status update #%zu", i);
+                        return;
+                }
+                json_array_append_new(uuids, json_string(uuid));
+                const struct instance *inst = state_instance_get(st, task);
+                if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
+                        continue; /* not ours (or already expunged): acknowledge and drop */
+                json_t *item = json_pack("{s:s,s:s,s:s,s:I}", "id", task, "state", state, "message", msg ? msg : "",
+                                         "ts", (json_int_t)(json_is_integer(ts) ? json_integer_value(ts) : time_now_ms()));
+                json_t *healthy = json_object_get(u, "healthy");
+                if (json_is_boolean(healthy))
+                        json_object_set(item, "healthy", healthy);
+                json_array_append_new(items, item);
+        }
+        if (json_array_size(items) == 0) {
+                json_decref(items);
+                api_reply_json(call, 200, json_pack("{s:o}", "acknowledged", uuids));
+                return;
+        }
+        struct updates_ctx *ctx = xcalloc(1, sizeof *ctx);
+        ctx->call = call;
+        ctx->uuids = uuids;
+        store_submit(call->m->store, json_pack("{s:s,s:i,s:o}", "type", "instances_status", "v", 1, "updates", items),
+                     updates_done, ctx);
+}

@@ -1,0 +1,50 @@
+/* agent_link.h — the leader's side of the master ↔ agent protocol (docs/AGENT_PROTOCOL.md):
+ * subscriptions (one RecordIO event stream per agent), status updates and heartbeats, agent
+ * liveness, and reconciliation at every subscribe.
+ *
+ * Only the leader talks to agents. Every event carries the leader's Raft term; when this master
+ * stops being the leader it ends every stream so agents find the new one. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/hashmap.h"
+
+struct master;
+struct api_call;
+
+struct agent_link_config {
+        unsigned heartbeat_interval_s; /* HEARTBEAT events and expected update cadence (default 2) */
+        unsigned agent_timeout_s;      /* silence after which an agent is unreachable (default 15) */
+};
+
+struct agent_link {
+        struct master *m;
+        struct agent_link_config cfg;
+        struct hashmap conns; /* agent id → struct agent_conn */
+        uv_timer_t sweep;     /* heartbeats out, liveness in: once a second */
+        bool leading;
+};
+
+void agent_link_init(struct agent_link *l, struct master *m, const struct agent_link_config *cfg);
+void agent_link_release(struct agent_link *l);
+/* Called on every role change: becoming leader starts liveness tracking from now for every
+ * agent in the state; losing leadership ends every stream. */
+void agent_link_leadership(struct agent_link *l, bool leading);
+
+/* Sends one LAUNCH event with the given apps ({"<id>@<version>": app}) and tasks. Returns false
+ * if the agent has no open stream (it will be relaunched at its next subscribe). Takes refs. */
+bool agent_link_launch(struct agent_link *l, const char *agent_id, json_t *apps, json_t *tasks);
+/* Sends KILL for task ids on one agent. Returns false if the agent has no open stream. */
+bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s);
+/* True if the agent has an open stream. */
+bool agent_link_connected(const struct agent_link *l, const char *agent_id);
+/* Last time (ms since the epoch) the agent was heard from, or 0. */
+int64_t agent_link_last_seen(const struct agent_link *l, const char *agent_id);
+
+/* Route handlers (POST /internal/v1/agents/subscribe, POST /internal/v1/agents/{id}/updates). */
+void api_agents_subscribe(struct api_call *call);
+void api_agents_updates(struct api_call *call);

@@ -1,0 +1,49 @@
+/* launcher.h — the leader's control loop that makes running instances match the apps: places
+ * missing instances (through the scheduler), kills surplus and outdated ones, replaces failed
+ * and unreachable ones with Marathon's launch backoff, and keeps the launch queue that
+ * GET /v2/queue shows.
+ *
+ * It reacts to state changes (the store's observer marks apps dirty) and runs one pass over
+ * the dirty apps per loop turn; nothing rescans the whole cluster on the hot path. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/hashmap.h"
+
+struct master;
+struct instance;
+
+struct launcher {
+        struct master *m;
+        struct hashmap queues;  /* app id → struct app_queue */
+        struct hashmap dirty;   /* app id → app id copy: apps that need a pass */
+        uv_timer_t pass;        /* zero-delay: one pass over dirty apps per loop turn */
+        uv_timer_t backoff;     /* next backoff expiry */
+        struct sched_cluster *cluster; /* scheduler's incremental view; leader only */
+        uint64_t seed;
+        bool leading;
+};
+
+void launcher_init(struct launcher *l, struct master *m);
+void launcher_release(struct launcher *l);
+void launcher_leadership(struct launcher *l, bool leading);
+
+/* Observer hooks (wired to the store's state observer). */
+void launcher_app_changed(struct launcher *l, const char *app_id);
+void launcher_agent_changed(struct launcher *l, const char *agent_id);
+void launcher_instance_changed(struct launcher *l, const struct instance *i, int old_state);
+void launcher_instance_removed(struct launcher *l, const char *instance_id, const char *app_id);
+void launcher_state_restored(struct launcher *l);
+
+/* GET /v2/queue's entries ({"queue":[…]}), new reference. */
+json_t *launcher_queue_json(struct launcher *l);
+/* DELETE /v2/queue/{id}/delay: forgets the app's backoff. Returns false if it is not queued. */
+bool launcher_reset_delay(struct launcher *l, const char *app_id);
+/* Kills specific instances (DELETE /v2/apps/{id}/tasks…): their goal becomes stopped (or
+ * decommissioned when wipe) and the agents are told. scale=true also lowers the app's instance
+ * count (the caller submits that change). */
+void launcher_kill(struct launcher *l, json_t *instance_ids, bool wipe);
