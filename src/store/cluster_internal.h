@@ -131,10 +131,19 @@ void cluster_notify(struct cluster *c, bool ok);
 /* Called by fsm_app_delete: the app's lastTaskFailure goes (its instances stay). */
 void cluster_app_deleted(struct cluster *c, const char *app_id);
 
-/* Snapshot encoding (cluster_json.c): adds "cluster", "agents", "instance_apps" to doc. */
-void cluster_to_json(const struct cluster *c, json_t *doc);
+/* Snapshot encoding (cluster_json.c): adds "cluster", "agents" and, when asked, "instance_apps"
+ * to doc. */
+void cluster_to_json(const struct cluster *c, json_t *doc, bool with_instances);
 /* Builds a fresh cluster from doc (keys absent: empty). On failure *out is released. */
 int cluster_from_json(struct cluster *out, const json_t *doc, struct err *err);
+/* The "instance_apps" value, streamed as JSON text through put (which returns < 0 to stop):
+ * a snapshot of a million instances never exists as a jansson tree. Returns 0 or -ENOMEM. */
+int cluster_dump_instance_apps(const struct cluster *c, int (*put)(const char *buf, size_t n, void *data),
+                               void *data);
+struct jscan;
+/* Reads an "instance_apps" value from sc into c (whose agents are loaded already). On failure
+ * c is half-filled: the caller releases it. */
+int cluster_load_instance_apps(struct cluster *c, struct jscan *sc, struct err *err);
 
 /* Command parsing helpers shared by the handlers. */
 /* A string member of at most max bytes: 0 and *ret (NULL when absent and optional), or -EINVAL. */

@@ -13,10 +13,13 @@
  * Derived data (used resources, counts, indexes) is rebuilt on restore, not stored. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "store/cluster_internal.h"
+#include "store/jscan.h"
 
 static json_t *agent_to_json(const struct agent *a) {
         json_t *ports = json_array();
@@ -43,13 +46,15 @@ static json_t *instance_to_json(const struct instance *i) {
                          (json_int_t)i->updated_at, i->message);
 }
 
-void cluster_to_json(const struct cluster *c, json_t *doc) {
+void cluster_to_json(const struct cluster *c, json_t *doc, bool with_instances) {
         json_object_set_new(doc, "cluster",
                             json_pack("{s:s?,s:I}", "id", c->cluster_id, "next_agent", (json_int_t)c->next_agent));
         json_t *agents = json_array();
         for (struct agent_node *a = c->agents_first; a; a = a->next)
                 json_array_append_new(agents, agent_to_json(&a->pub));
         json_object_set_new(doc, "agents", agents);
+        if (!with_instances)
+                return;
         json_t *groups = json_array();
         for (struct app_group *g = c->groups_first; g; g = g->next) {
                 json_t *insts = json_array();
@@ -119,53 +124,71 @@ static int agent_from_json(struct cluster *c, const json_t *o, size_t idx, struc
         return 0;
 }
 
-static int instance_from_json(struct cluster *c, struct app_group *g, const json_t *a, struct err *err) {
+/* One instance as the snapshot lists it, decoded; strings borrowed. */
+struct inst_row {
         const char *id, *version, *agent_id, *message;
+        uint16_t ports[CLUSTER_MAX_INSTANCE_PORTS];
+        size_t n_ports;
+        int state, goal, health;
+        double res[4];
+        int64_t times[3];
+};
+
+static int row_restore(struct cluster *c, struct app_group *g, const struct inst_row *row, struct err *err) {
+        if (row->state < 0 || row->state == TASK_UNKNOWN || row->goal < 0 || row->health < -1 || row->health > 1)
+                return -EINVAL;
+        struct agent_node *agent = cluster_agent(c, row->agent_id);
+        if (!agent)
+                return err_set(err, -EINVAL, "state: instance '%s' is on unknown agent '%s'", row->id, row->agent_id);
+        if (cluster_instance(c, row->id))
+                return err_set(err, -EINVAL, "state: duplicate instance '%s'", row->id);
+        float fr[4] = {(float)row->res[0], (float)row->res[1], (float)row->res[2], (float)row->res[3]};
+        struct inst_node *n = cluster_instance_add(c, row->id, g, agent, row->version, row->ports, row->n_ports, fr);
+        cluster_instance_set_state(c, n, (enum task_state)row->state);
+        if (row->health >= 0)
+                cluster_instance_set_health(c, n, true, row->health == 1);
+        cluster_instance_set_message(c, n, row->message);
+        n->pub.goal = (uint8_t)row->goal;
+        n->pub.staged_at = row->times[0];
+        n->pub.started_at = row->times[1];
+        n->pub.updated_at = row->times[2];
+        return 0;
+}
+
+static int instance_from_json(struct cluster *c, struct app_group *g, const json_t *a, struct err *err) {
+        struct inst_row row = {0};
         const json_t *ports = json_array_get(a, 3), *res = json_array_get(a, 7), *p;
-        int st = task_state_from_string(json_string_value(json_array_get(a, 4)));
-        int goal = instance_goal_from_string(json_string_value(json_array_get(a, 5)));
         json_t *health = json_array_get(a, 6);
-        json_t *times[3] = {json_array_get(a, 8), json_array_get(a, 9), json_array_get(a, 10)};
-        uint16_t port_buf[CLUSTER_MAX_INSTANCE_PORTS];
-        double r[4];
         size_t i;
 
         if (!json_is_array(a) || json_array_size(a) != 12 ||
-            cluster_get_str(json_array_get(a, 0), CLUSTER_MAX_ID_LEN, false, &id) < 0 ||
-            cluster_get_str(json_array_get(a, 1), CLUSTER_MAX_VERSION_LEN, false, &version) < 0 ||
-            cluster_get_str(json_array_get(a, 2), CLUSTER_MAX_ID_LEN, false, &agent_id) < 0 ||
-            cluster_get_str(json_array_get(a, 11), CLUSTER_MAX_MESSAGE_LEN, true, &message) < 0 ||
-            !json_is_array(ports) || json_array_size(ports) > CLUSTER_MAX_INSTANCE_PORTS || st < 0 ||
-            st == TASK_UNKNOWN || goal < 0 || !json_is_integer(health) || json_integer_value(health) < -1 ||
-            json_integer_value(health) > 1 || !json_is_array(res) || json_array_size(res) != 4)
+            cluster_get_str(json_array_get(a, 0), CLUSTER_MAX_ID_LEN, false, &row.id) < 0 ||
+            cluster_get_str(json_array_get(a, 1), CLUSTER_MAX_VERSION_LEN, false, &row.version) < 0 ||
+            cluster_get_str(json_array_get(a, 2), CLUSTER_MAX_ID_LEN, false, &row.agent_id) < 0 ||
+            cluster_get_str(json_array_get(a, 11), CLUSTER_MAX_MESSAGE_LEN, true, &row.message) < 0 ||
+            !json_is_array(ports) || json_array_size(ports) > CLUSTER_MAX_INSTANCE_PORTS || !json_is_integer(health) ||
+            !json_is_array(res) || json_array_size(res) != 4)
                 return -EINVAL;
+        row.state = task_state_from_string(json_string_value(json_array_get(a, 4)));
+        row.goal = instance_goal_from_string(json_string_value(json_array_get(a, 5)));
+        row.health = json_integer_value(health) < -1 || json_integer_value(health) > 1 ? 9
+                                                                                        : (int)json_integer_value(health);
         for (int k = 0; k < 4; k++)
-                if (!resource_ok(json_array_get(res, (size_t)k), &r[k]))
+                if (!resource_ok(json_array_get(res, (size_t)k), &row.res[k]))
                         return -EINVAL;
-        for (int k = 0; k < 3; k++)
-                if (!json_is_integer(times[k]))
+        for (int k = 0; k < 3; k++) {
+                json_t *t = json_array_get(a, 8 + (size_t)k);
+                if (!json_is_integer(t))
                         return -EINVAL;
+                row.times[k] = json_integer_value(t);
+        }
         json_array_foreach(ports, i, p) {
                 if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > 65535)
                         return -EINVAL;
-                port_buf[i] = (uint16_t)json_integer_value(p);
+                row.ports[i] = (uint16_t)json_integer_value(p);
         }
-        struct agent_node *agent = cluster_agent(c, agent_id);
-        if (!agent)
-                return err_set(err, -EINVAL, "state: instance '%s' is on unknown agent '%s'", id, agent_id);
-        if (cluster_instance(c, id))
-                return err_set(err, -EINVAL, "state: duplicate instance '%s'", id);
-        float fr[4] = {(float)r[0], (float)r[1], (float)r[2], (float)r[3]};
-        struct inst_node *n = cluster_instance_add(c, id, g, agent, version, port_buf, json_array_size(ports), fr);
-        cluster_instance_set_state(c, n, (enum task_state)st);
-        if (json_integer_value(health) >= 0)
-                cluster_instance_set_health(c, n, true, json_integer_value(health) == 1);
-        cluster_instance_set_message(c, n, message);
-        n->pub.goal = (uint8_t)goal;
-        n->pub.staged_at = json_integer_value(times[0]);
-        n->pub.started_at = json_integer_value(times[1]);
-        n->pub.updated_at = json_integer_value(times[2]);
-        return 0;
+        row.n_ports = json_array_size(ports);
+        return row_restore(c, g, &row, err);
 }
 
 static int group_from_json(struct cluster *c, const json_t *o, size_t idx, struct err *err) {
@@ -223,4 +246,287 @@ int cluster_from_json(struct cluster *out, const json_t *doc, struct err *err) {
 fail:
         cluster_release(out);
         return r;
+}
+
+/* ---- streamed encoding of "instance_apps" ---- */
+
+struct out {
+        int (*put)(const char *buf, size_t n, void *data);
+        void *data;
+        char buf[64 * 1024];
+        size_t len;
+        int status;
+};
+
+static void out_flush(struct out *o) {
+        if (o->len && o->status == 0 && o->put(o->buf, o->len, o->data) < 0)
+                o->status = -ENOMEM;
+        o->len = 0;
+}
+
+static void out_put(struct out *o, const char *p, size_t n) {
+        if (o->len + n > sizeof o->buf)
+                out_flush(o);
+        if (n > sizeof o->buf) {
+                if (o->status == 0 && o->put(p, n, o->data) < 0)
+                        o->status = -ENOMEM;
+                return;
+        }
+        memcpy(o->buf + o->len, p, n);
+        o->len += n;
+}
+
+static void out_str(struct out *o, const char *s) {
+        if (!s) {
+                out_put(o, "null", 4);
+                return;
+        }
+        out_put(o, "\"", 1);
+        const char *run = s;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c >= 0x20 && c != '"' && c != '\\')
+                        continue;
+                out_put(o, run, (size_t)(s - run));
+                char esc[8];
+                int n = c == '"' ? snprintf(esc, sizeof esc, "\\\"")
+                        : c == '\\' ? snprintf(esc, sizeof esc, "\\\\")
+                                    : snprintf(esc, sizeof esc, "\\u%04x", c);
+                out_put(o, esc, (size_t)n);
+                run = s + 1;
+        }
+        out_put(o, run, (size_t)(s - run));
+        out_put(o, "\"", 1);
+}
+
+static void out_fmt(struct out *o, const char *fmt, ...) _printf_(2, 3);
+static void out_fmt(struct out *o, const char *fmt, ...) {
+        char tmp[128];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+        va_end(ap);
+        out_put(o, tmp, (size_t)MIN(n, (int)sizeof tmp - 1));
+}
+
+static int json_put(const char *buf, size_t n, void *data) {
+        out_put(data, buf, n);
+        return 0;
+}
+
+/* A real as jansson writes one (17 significant digits, always with a '.' or an exponent), so
+ * the streamed text and state_to_json hold the same JSON values. */
+static void out_real(struct out *o, double d) {
+        char tmp[40];
+        int n = snprintf(tmp, sizeof tmp, "%.17g", d);
+        if (!strpbrk(tmp, ".eE"))
+                n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0");
+        out_put(o, tmp, (size_t)n);
+}
+
+static void out_instance(struct out *o, const struct instance *i) {
+        out_put(o, "[", 1);
+        out_str(o, i->id);
+        out_put(o, ",", 1);
+        out_str(o, i->version);
+        out_put(o, ",", 1);
+        out_str(o, i->agent_id);
+        out_put(o, ",[", 2);
+        for (size_t k = 0; k < i->n_ports; k++)
+                out_fmt(o, k ? ",%u" : "%u", i->ports[k]);
+        out_fmt(o, "],\"%s\",\"%s\",%d,[", task_state_to_string(i->state), instance_goal_to_string(i->goal),
+                i->has_health ? (int)i->healthy : -1);
+        const float res[4] = {i->cpus, i->mem, i->disk, i->gpus};
+        for (int k = 0; k < 4; k++) {
+                if (k)
+                        out_put(o, ",", 1);
+                out_real(o, (double)res[k]);
+        }
+        out_fmt(o, "],%lld,%lld,%lld,", (long long)i->staged_at, (long long)i->started_at, (long long)i->updated_at);
+        out_str(o, i->message);
+        out_put(o, "]", 1);
+}
+
+int cluster_dump_instance_apps(const struct cluster *c, int (*put)(const char *buf, size_t n, void *data),
+                               void *data) {
+        _cleanup_free_ struct out *o = xmalloc(sizeof *o);
+        o->put = put;
+        o->data = data;
+        o->len = 0;
+        o->status = 0;
+        out_put(o, "[", 1);
+        for (struct app_group *g = c->groups_first; g; g = g->next) {
+                out_put(o, g == c->groups_first ? "{\"app_id\":" : ",{\"app_id\":", g == c->groups_first ? 10 : 11);
+                out_str(o, g->app_id);
+                if (g->last_failure) {
+                        out_put(o, ",\"last_failure\":", 16);
+                        if (json_dump_callback(g->last_failure, json_put, o, JSON_COMPACT) < 0)
+                                o->status = -ENOMEM;
+                }
+                out_put(o, ",\"instances\":[", 14);
+                for (struct inst_node *n = g->first; n; n = n->app_next) {
+                        if (n != g->first)
+                                out_put(o, ",", 1);
+                        out_instance(o, &n->pub);
+                }
+                out_put(o, "]}", 2);
+        }
+        out_put(o, "]", 1);
+        out_flush(o);
+        return o->status;
+}
+
+/* ---- streamed decoding of "instance_apps" ---- */
+
+struct row_bufs {
+        char id[CLUSTER_MAX_ID_LEN + 1], version[CLUSTER_MAX_VERSION_LEN + 1], agent[CLUSTER_MAX_ID_LEN + 1];
+        char state[32], goal[32], message[CLUSTER_MAX_MESSAGE_LEN + 1];
+};
+
+static int scan_int(struct jscan *sc, int64_t *ret) {
+        double d;
+        bool is_int;
+        if (jscan_number(sc, &d, ret, &is_int) < 0 || !is_int)
+                return -EINVAL;
+        return 0;
+}
+
+static int scan_str(struct jscan *sc, char *buf, size_t cap, bool optional, const char **ret) {
+        size_t len;
+        int null = jscan_null(sc);
+        if (null < 0 || (null && !optional))
+                return -EINVAL;
+        if (null) {
+                *ret = NULL;
+                return 0;
+        }
+        if (jscan_string(sc, buf, cap, &len) < 0 || len == 0)
+                return -EINVAL;
+        *ret = buf;
+        return 0;
+}
+
+static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) {
+        const char *st, *goal;
+        int64_t v;
+        double d;
+        bool is_int;
+        *row = (struct inst_row){0};
+        if (jscan_expect(sc, '[') < 0 || scan_str(sc, b->id, sizeof b->id, false, &row->id) < 0 ||
+            jscan_expect(sc, ',') < 0 || scan_str(sc, b->version, sizeof b->version, false, &row->version) < 0 ||
+            jscan_expect(sc, ',') < 0 || scan_str(sc, b->agent, sizeof b->agent, false, &row->agent_id) < 0 ||
+            jscan_expect(sc, ',') < 0 || jscan_expect(sc, '[') < 0)
+                return -EINVAL;
+        int more = 1;
+        if (jscan_peek(sc) == ']') {
+                sc->p++;
+                more = 0;
+        }
+        while (more == 1) {
+                if (row->n_ports == CLUSTER_MAX_INSTANCE_PORTS || scan_int(sc, &v) < 0 || v < 1 || v > 65535)
+                        return -EINVAL;
+                row->ports[row->n_ports++] = (uint16_t)v;
+                more = jscan_next(sc, ']');
+        }
+        if (more < 0)
+                return -EINVAL;
+        if (jscan_expect(sc, ',') < 0 || scan_str(sc, b->state, sizeof b->state, false, &st) < 0 ||
+            jscan_expect(sc, ',') < 0 || scan_str(sc, b->goal, sizeof b->goal, false, &goal) < 0 ||
+            jscan_expect(sc, ',') < 0 || scan_int(sc, &v) < 0 || jscan_expect(sc, ',') < 0 ||
+            jscan_expect(sc, '[') < 0)
+                return -EINVAL;
+        row->state = task_state_from_string(st);
+        row->goal = instance_goal_from_string(goal);
+        row->health = v < -1 || v > 1 ? 9 : (int)v;
+        for (int k = 0; k < 4; k++) {
+                if ((k && jscan_expect(sc, ',') < 0) || jscan_number(sc, &d, &v, &is_int) < 0 || !(d >= 0 && d <= 1e9))
+                        return -EINVAL;
+                row->res[k] = d;
+        }
+        if (jscan_expect(sc, ']') < 0)
+                return -EINVAL;
+        for (int k = 0; k < 3; k++)
+                if (jscan_expect(sc, ',') < 0 || scan_int(sc, &row->times[k]) < 0)
+                        return -EINVAL;
+        if (jscan_expect(sc, ',') < 0 || scan_str(sc, b->message, sizeof b->message, true, &row->message) < 0 ||
+            jscan_expect(sc, ']') < 0)
+                return -EINVAL;
+        return 0;
+}
+
+static int scan_group(struct cluster *c, struct jscan *sc, struct row_bufs *b, size_t idx, struct err *err) {
+        char key[32], app_id[CLUSTER_MAX_ID_LEN + 1];
+        size_t len;
+        struct app_group *g = NULL;
+        if (jscan_expect(sc, '{') < 0)
+                return -EINVAL;
+        int more = jscan_peek(sc) == '}' ? 0 : 1;
+        for (; more == 1; more = jscan_next(sc, '}')) {
+                if (jscan_string(sc, key, sizeof key, &len) < 0 || jscan_expect(sc, ':') < 0)
+                        return -EINVAL;
+                if (streq(key, "app_id")) {
+                        if (g || jscan_string(sc, app_id, sizeof app_id, &len) < 0 || len == 0)
+                                return -EINVAL;
+                        if (cluster_group(c, app_id))
+                                return err_set(err, -EINVAL, "state: instance_apps[%zu]: duplicate app '%s'", idx,
+                                               app_id);
+                        g = cluster_group_get_or_add(c, app_id);
+                } else if (streq(key, "last_failure")) {
+                        json_t *lf = NULL;
+                        /* The writer puts app_id first; a reader need not accept other orders. */
+                        if (!g || jscan_value(sc, &lf) < 0 || !json_is_object(lf)) {
+                                json_decref(lf);
+                                return -EINVAL;
+                        }
+                        json_decref(g->last_failure);
+                        g->last_failure = lf;
+                } else if (streq(key, "instances")) {
+                        if (!g || jscan_expect(sc, '[') < 0)
+                                return -EINVAL;
+                        int m = 1;
+                        if (jscan_peek(sc) == ']') {
+                                sc->p++;
+                                m = 0;
+                        }
+                        while (m == 1) {
+                                struct inst_row row;
+                                int r = scan_row(sc, b, &row);
+                                if (r >= 0)
+                                        r = row_restore(c, g, &row, err);
+                                if (r < 0)
+                                        return r;
+                                m = jscan_next(sc, ']');
+                        }
+                        if (m < 0)
+                                return -EINVAL;
+                } else if (jscan_skip(sc) < 0) {
+                        return -EINVAL;
+                }
+        }
+        return more == 0 && g ? 0 : -EINVAL;
+}
+
+int cluster_load_instance_apps(struct cluster *c, struct jscan *sc, struct err *err) {
+        _cleanup_free_ struct row_bufs *b = xmalloc(sizeof *b);
+        if (jscan_expect(sc, '[') < 0)
+                goto bad;
+        if (jscan_peek(sc) == ']') {
+                sc->p++;
+                return 0;
+        }
+        for (size_t idx = 0;; idx++) {
+                int r = scan_group(c, sc, b, idx, err);
+                if (r < 0) {
+                        if (err && err->msg)
+                                return r;
+                        goto bad;
+                }
+                int more = jscan_next(sc, ']');
+                if (more == 0)
+                        return 0;
+                if (more < 0)
+                        goto bad;
+        }
+bad:
+        return err_set(err, -EINVAL, "state: \"instance_apps\" malformed near byte %zu", jscan_offset(sc));
 }

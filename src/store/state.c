@@ -290,7 +290,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | masters | [{"raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"}]                   |
  * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
  */
-json_t *state_to_json(const struct state *s) {
+static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *apps = json_array();
         for (struct state_app *a = s->first; a; a = a->next) {
                 json_t *versions = json_array();
@@ -309,8 +309,16 @@ json_t *state_to_json(const struct state *s) {
                 json_array_append_new(masters, o);
         }
         json_t *doc = json_pack("{s:o,s:o}", "apps", apps, "masters", masters);
-        cluster_to_json(&s->cluster, doc);
+        cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
+}
+
+json_t *state_to_json(const struct state *s) {
+        return to_json(s, true);
+}
+
+json_t *state_to_json_head(const struct state *s) {
+        return to_json(s, false);
 }
 
 /* Checks the whole document before touching s, so a bad snapshot leaves the state as it was. */
@@ -340,6 +348,12 @@ static int check_doc(const json_t *doc, struct err *err) {
 }
 
 int state_from_json(struct state *s, const json_t *doc, struct err *err) {
+        return state_from_json_ext(s, doc, NULL, NULL, err);
+}
+
+int state_from_json_ext(struct state *s, const json_t *doc,
+                        int (*load_more)(struct cluster *c, void *data, struct err *err), void *data,
+                        struct err *err) {
         int r = check_doc(doc, err);
         if (r < 0)
                 return r;
@@ -348,6 +362,13 @@ int state_from_json(struct state *s, const json_t *doc, struct err *err) {
         r = cluster_from_json(&cl, doc, err);
         if (r < 0)
                 return r;
+        if (load_more) {
+                r = load_more(&cl, data, err);
+                if (r < 0) {
+                        cluster_release(&cl);
+                        return r;
+                }
+        }
         state_clear(s);
         cluster_move(&s->cluster, &cl);
         size_t i, j;

@@ -34,3 +34,12 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
 
 /* Drops every app and master: the state of an empty log. */
 void state_clear(struct state *s);
+
+/* Snapshot support (snapshot.c streams the instances, which never become a jansson tree):
+ * state_to_json without "instance_apps"; and state_from_json that, before committing, lets
+ * load_more add to the freshly built cluster part (NULL: nothing more). */
+struct cluster;
+json_t *state_to_json_head(const struct state *s);
+int state_from_json_ext(struct state *s, const json_t *doc,
+                        int (*load_more)(struct cluster *c, void *data, struct err *err), void *data,
+                        struct err *err);

@@ -899,6 +899,108 @@ static void snapshot_round_trip_keeps_agents_and_instances(void **unused) {
         state_free(t);
 }
 
+
+/* A state with every kind of value the instance section holds, odd strings included. */
+static struct state *rich_state(void) {
+        struct state *s = state_new();
+        char a[128];
+        snprintf(a, sizeof a, "%s", reg(s, NULL, "h\"1", 4, 4096));
+        app(s, "/web", 0.1, 33.3);
+        app(s, "/db", 2, 1024);
+        place(s, "/web.i1", "/web", a, 31000);
+        place(s, "/web.i2", "/web", a, 0);
+        place(s, "/db.i1", "/db", a, 65535);
+        status(s, "/web.i1", TASK_RUNNING, T0 + 40, "quote \" backslash \\ newline \n tab \t ctl \x01 \xc3\xbc\xe2\x82\xac \xf0\x9f\x98\x80", 0);
+        status(s, "/web.i2", TASK_FAILED, T0 + 50, "exit \"3\"", -1);
+        status(s, "/db.i1", TASK_UNREACHABLE, T0 + 60, NULL, -1);
+        return s;
+}
+
+static void snapshot_text_is_the_state_as_json(void **unused) {
+        struct state *s = rich_state();
+        void *buf;
+        size_t len;
+        assert_int_equal(snapshot_encode(s, &buf, &len), 0);
+        assert_int_equal(len % 8, 0);
+        json_error_t jerr;
+        json_t *doc = json_loadb(buf, len, 0, &jerr);
+        if (!doc)
+                fail_msg("snapshot is not JSON: %s at %d", jerr.text, jerr.position);
+        json_t *want = state_to_json(s);
+        assert_true(json_equal(json_object_get(doc, "state"), want));
+        assert_string_equal(json_string_value(json_array_get(
+                                    json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(doc, "state"),
+                                                                                                   "instance_apps"),
+                                                                                   0),
+                                                                   "instances"),
+                                                   0),
+                                    11)),
+                            state_instance_get(s, "/web.i1")->message);
+        /* The tree form restores to the same state as the streamed form. */
+        struct state *t = state_new(), *u = state_new();
+        struct err e = {0};
+        assert_int_equal(state_from_json(t, want, &e), 0);
+        assert_int_equal(snapshot_restore(u, buf, len, &e), 0);
+        json_t *jt = state_to_json(t), *ju = state_to_json(u);
+        assert_true(json_equal(jt, want));
+        assert_true(json_equal(ju, want));
+        assert_string_equal(state_instance_get(u, "/web.i1")->message, state_instance_get(s, "/web.i1")->message);
+        assert_true(state_instance_get(u, "/web.i1")->mem == state_instance_get(s, "/web.i1")->mem);
+        json_decref(jt);
+        json_decref(ju);
+        json_decref(want);
+        json_decref(doc);
+        raft_free(buf);
+        state_free(s);
+        state_free(t);
+        state_free(u);
+}
+
+static void damaged_snapshots_fail_and_leave_the_state_alone(void **unused) {
+        struct state *s = rich_state(), *t = state_new();
+        reg(t, NULL, "other", 1, 1);
+        json_t *before = state_to_json(t);
+        void *buf;
+        size_t len;
+        assert_int_equal(snapshot_encode(s, &buf, &len), 0);
+        size_t text = len;
+        while (text > 0 && ((char *)buf)[text - 1] == ' ')
+                text--;
+        struct err e = {0};
+        /* Every truncation fails. */
+        for (size_t n = 0; n < text; n++) {
+                if (snapshot_restore(t, buf, n, &e) >= 0)
+                        fail_msg("a snapshot cut at %zu of %zu bytes was accepted", n, text);
+                err_release(&e);
+        }
+        json_t *after = state_to_json(t);
+        assert_true(json_equal(before, after));
+        json_decref(after);
+        /* Corrupted bytes: no crash, and a rejected snapshot changes nothing. */
+        char *copy = xmalloc(len);
+        static const char junk[] = {'"', ',', ']', '}', '[', '{', '\\', 'x', '0', '-', ' ', '\x01', '\xff'};
+        for (size_t pos = 0; pos < text; pos++) {
+                memcpy(copy, buf, len);
+                copy[pos] = junk[pos % ELEMENTSOF(junk)];
+                struct state *v = state_new();
+                reg(v, NULL, "other", 1, 1);
+                json_t *b = state_to_json(v);
+                if (snapshot_restore(v, copy, len, &e) < 0) {
+                        json_t *a = state_to_json(v);
+                        assert_true(json_equal(a, b));
+                        json_decref(a);
+                }
+                err_release(&e);
+                json_decref(b);
+                state_free(v);
+        }
+        free(copy);
+        json_decref(before);
+        raft_free(buf);
+        state_free(s);
+        state_free(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(registration_assigns_sequential_ids_in_the_cluster),
@@ -918,6 +1020,8 @@ int main(void) {
                 cmocka_unit_test(bad_commands_fail_and_change_nothing),
                 cmocka_unit_test(object_and_compact_items_mean_the_same),
                 cmocka_unit_test(snapshot_round_trip_keeps_agents_and_instances),
+                cmocka_unit_test(snapshot_text_is_the_state_as_json),
+                cmocka_unit_test(damaged_snapshots_fail_and_leave_the_state_alone),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
