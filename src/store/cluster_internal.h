@@ -26,14 +26,14 @@ struct app_group {
         const char *app_id; /* interned in cluster.strings; instances borrow it */
         struct inst_node *first, *last;
         struct state_app_counts counts;
-        json_t *last_failure; /* owned, may be NULL */
+        json_t *last_failure;          /* owned, may be NULL */
         struct app_group *prev, *next; /* creation order */
 };
 
 struct agent_node {
         struct agent pub;
         struct inst_node *first, *last;
-        int64_t used_fx[4]; /* cpus, mem, disk, gpus */
+        int64_t used_fx[4];             /* cpus, mem, disk, gpus */
         struct agent_node *prev, *next; /* registration order */
 };
 
@@ -44,8 +44,8 @@ struct inst_node {
         struct app_group *group;
         struct agent_node *agent;
         uint32_t hash;
-        bool noted;       /* already in this command's change list */
-        bool reserved;    /* its resources count on the agent */
+        bool noted;                   /* already in this command's change list */
+        bool reserved;                /* its resources count on the agent */
         struct inst_node *grave_next; /* removed, freed after the observer ran */
         /* uint16_t ports[n_ports]; char id[]; */
 };
@@ -55,8 +55,8 @@ enum change_kind { CHANGE_APP, CHANGE_AGENT, CHANGE_INSTANCE, CHANGE_REMOVED };
 struct change {
         enum change_kind kind;
         uint8_t old_state;
-        char *id;                  /* CHANGE_APP, CHANGE_AGENT (owned) */
-        struct inst_node *node;    /* CHANGE_INSTANCE, CHANGE_REMOVED */
+        char *id;               /* CHANGE_APP, CHANGE_AGENT (owned) */
+        struct inst_node *node; /* CHANGE_INSTANCE, CHANGE_REMOVED */
 };
 
 struct cluster {

@@ -26,8 +26,8 @@ static json_t *agent_to_json(const struct agent *a) {
         for (size_t i = 0; i < a->n_ports; i++)
                 json_array_append_new(ports, json_pack("[i,i]", a->ports[i].begin, a->ports[i].end));
         json_t *o = json_pack("{s:s,s:s,s:{s:f,s:f,s:f,s:f,s:o},s:O,s:s,s:I,s:I}", "id", a->id, "hostname",
-                              a->hostname, "resources", "cpus", a->cpus, "mem", a->mem, "disk", a->disk, "gpus",
-                              a->gpus, "ports", ports, "attributes", a->attributes, "state",
+                              a->hostname, "resources", "cpus", a->cpus, "mem", a->mem, "disk", a->disk,
+                              "gpus", a->gpus, "ports", ports, "attributes", a->attributes, "state",
                               agent_state_to_string(a->state), "registered_at", (json_int_t)a->registered_at,
                               "state_since", (json_int_t)a->state_since);
         if (a->address)
@@ -42,13 +42,14 @@ static json_t *instance_to_json(const struct instance *i) {
         return json_pack("[s,s,s,o,s,s,i,[f,f,f,f],I,I,I,s?]", i->id, i->version, i->agent_id, ports,
                          task_state_to_string(i->state), instance_goal_to_string(i->goal),
                          i->has_health ? (int)i->healthy : -1, (double)i->cpus, (double)i->mem,
-                         (double)i->disk, (double)i->gpus, (json_int_t)i->staged_at, (json_int_t)i->started_at,
-                         (json_int_t)i->updated_at, i->message);
+                         (double)i->disk, (double)i->gpus, (json_int_t)i->staged_at,
+                         (json_int_t)i->started_at, (json_int_t)i->updated_at, i->message);
 }
 
 void cluster_to_json(const struct cluster *c, json_t *doc, bool with_instances) {
-        json_object_set_new(doc, "cluster",
-                            json_pack("{s:s?,s:I}", "id", c->cluster_id, "next_agent", (json_int_t)c->next_agent));
+        json_object_set_new(
+                doc, "cluster",
+                json_pack("{s:s?,s:I}", "id", c->cluster_id, "next_agent", (json_int_t)c->next_agent));
         json_t *agents = json_array();
         for (struct agent_node *a = c->agents_first; a; a = a->next)
                 json_array_append_new(agents, agent_to_json(&a->pub));
@@ -91,7 +92,8 @@ static int agent_from_json(struct cluster *c, const json_t *o, size_t idx, struc
             cluster_get_str(json_object_get(o, "hostname"), CLUSTER_MAX_HOST_LEN, false, &hostname) < 0 ||
             cluster_get_str(json_object_get(o, "address"), CLUSTER_MAX_HOST_LEN, true, &address) < 0 ||
             !json_is_object(res) || !resource_ok(json_object_get(res, "cpus"), &r[0]) ||
-            !resource_ok(json_object_get(res, "mem"), &r[1]) || !resource_ok(json_object_get(res, "disk"), &r[2]) ||
+            !resource_ok(json_object_get(res, "mem"), &r[1]) ||
+            !resource_ok(json_object_get(res, "disk"), &r[2]) ||
             !resource_ok(json_object_get(res, "gpus"), &r[3]) || !json_is_array(ports) ||
             json_array_size(ports) > CLUSTER_MAX_AGENT_RANGES || !json_is_object(attrs) || st < 0 ||
             !json_is_integer(reg) || !json_is_integer(since))
@@ -135,15 +137,18 @@ struct inst_row {
 };
 
 static int row_restore(struct cluster *c, struct app_group *g, const struct inst_row *row, struct err *err) {
-        if (row->state < 0 || row->state == TASK_UNKNOWN || row->goal < 0 || row->health < -1 || row->health > 1)
+        if (row->state < 0 || row->state == TASK_UNKNOWN || row->goal < 0 || row->health < -1 ||
+            row->health > 1)
                 return -EINVAL;
         struct agent_node *agent = cluster_agent(c, row->agent_id);
         if (!agent)
-                return err_set(err, -EINVAL, "state: instance '%s' is on unknown agent '%s'", row->id, row->agent_id);
+                return err_set(err, -EINVAL, "state: instance '%s' is on unknown agent '%s'", row->id,
+                               row->agent_id);
         if (cluster_instance(c, row->id))
                 return err_set(err, -EINVAL, "state: duplicate instance '%s'", row->id);
         float fr[4] = {(float)row->res[0], (float)row->res[1], (float)row->res[2], (float)row->res[3]};
-        struct inst_node *n = cluster_instance_add(c, row->id, g, agent, row->version, row->ports, row->n_ports, fr);
+        struct inst_node *n =
+                cluster_instance_add(c, row->id, g, agent, row->version, row->ports, row->n_ports, fr);
         cluster_instance_set_state(c, n, (enum task_state)row->state);
         if (row->health >= 0)
                 cluster_instance_set_health(c, n, true, row->health == 1);
@@ -166,13 +171,14 @@ static int instance_from_json(struct cluster *c, struct app_group *g, const json
             cluster_get_str(json_array_get(a, 1), CLUSTER_MAX_VERSION_LEN, false, &row.version) < 0 ||
             cluster_get_str(json_array_get(a, 2), CLUSTER_MAX_ID_LEN, false, &row.agent_id) < 0 ||
             cluster_get_str(json_array_get(a, 11), CLUSTER_MAX_MESSAGE_LEN, true, &row.message) < 0 ||
-            !json_is_array(ports) || json_array_size(ports) > CLUSTER_MAX_INSTANCE_PORTS || !json_is_integer(health) ||
-            !json_is_array(res) || json_array_size(res) != 4)
+            !json_is_array(ports) || json_array_size(ports) > CLUSTER_MAX_INSTANCE_PORTS ||
+            !json_is_integer(health) || !json_is_array(res) || json_array_size(res) != 4)
                 return -EINVAL;
         row.state = task_state_from_string(json_string_value(json_array_get(a, 4)));
         row.goal = instance_goal_from_string(json_string_value(json_array_get(a, 5)));
-        row.health = json_integer_value(health) < -1 || json_integer_value(health) > 1 ? 9
-                                                                                        : (int)json_integer_value(health);
+        row.health = json_integer_value(health) < -1 || json_integer_value(health) > 1
+                             ? 9
+                             : (int)json_integer_value(health);
         for (int k = 0; k < 4; k++)
                 if (!resource_ok(json_array_get(res, (size_t)k), &row.res[k]))
                         return -EINVAL;
@@ -207,8 +213,8 @@ static int group_from_json(struct cluster *c, const json_t *o, size_t idx, struc
                 int r = instance_from_json(c, g, a, err);
                 if (r < 0) {
                         if (!err || !err->msg)
-                                err_set(err, r, "state: instance_apps[%zu] ('%s'): instances[%zu] malformed", idx,
-                                        app_id, i);
+                                err_set(err, r, "state: instance_apps[%zu] ('%s'): instances[%zu] malformed",
+                                        idx, app_id, i);
                         return r;
                 }
         }
@@ -221,7 +227,8 @@ int cluster_from_json(struct cluster *out, const json_t *doc, struct err *err) {
         size_t i;
         int r = 0;
 
-        if ((cl && !json_is_object(cl)) || (agents && !json_is_array(agents)) || (groups && !json_is_array(groups)))
+        if ((cl && !json_is_object(cl)) || (agents && !json_is_array(agents)) ||
+            (groups && !json_is_array(groups)))
                 return err_set(err, -EINVAL, "state: \"cluster\", \"agents\" or \"instance_apps\" malformed");
         if (cl) {
                 const char *id;
@@ -289,7 +296,7 @@ static void out_str(struct out *o, const char *s) {
                         continue;
                 out_put(o, run, (size_t)(s - run));
                 char esc[8];
-                int n = c == '"' ? snprintf(esc, sizeof esc, "\\\"")
+                int n = c == '"'    ? snprintf(esc, sizeof esc, "\\\"")
                         : c == '\\' ? snprintf(esc, sizeof esc, "\\\\")
                                     : snprintf(esc, sizeof esc, "\\u%04x", c);
                 out_put(o, esc, (size_t)n);
@@ -342,7 +349,8 @@ static void out_instance(struct out *o, const struct instance *i) {
                         out_put(o, ",", 1);
                 out_real(o, (double)res[k]);
         }
-        out_fmt(o, "],%lld,%lld,%lld,", (long long)i->staged_at, (long long)i->started_at, (long long)i->updated_at);
+        out_fmt(o, "],%lld,%lld,%lld,", (long long)i->staged_at, (long long)i->started_at,
+                (long long)i->updated_at);
         out_str(o, i->message);
         out_put(o, "]", 1);
 }
@@ -356,7 +364,8 @@ int cluster_dump_instance_apps(const struct cluster *c, int (*put)(const char *b
         o->status = 0;
         out_put(o, "[", 1);
         for (struct app_group *g = c->groups_first; g; g = g->next) {
-                out_put(o, g == c->groups_first ? "{\"app_id\":" : ",{\"app_id\":", g == c->groups_first ? 10 : 11);
+                out_put(o, g == c->groups_first ? "{\"app_id\":" : ",{\"app_id\":",
+                        g == c->groups_first ? 10 : 11);
                 out_str(o, g->app_id);
                 if (g->last_failure) {
                         out_put(o, ",\"last_failure\":", 16);
@@ -413,7 +422,8 @@ static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) 
         bool is_int;
         *row = (struct inst_row){0};
         if (jscan_expect(sc, '[') < 0 || scan_str(sc, b->id, sizeof b->id, false, &row->id) < 0 ||
-            jscan_expect(sc, ',') < 0 || scan_str(sc, b->version, sizeof b->version, false, &row->version) < 0 ||
+            jscan_expect(sc, ',') < 0 ||
+            scan_str(sc, b->version, sizeof b->version, false, &row->version) < 0 ||
             jscan_expect(sc, ',') < 0 || scan_str(sc, b->agent, sizeof b->agent, false, &row->agent_id) < 0 ||
             jscan_expect(sc, ',') < 0 || jscan_expect(sc, '[') < 0)
                 return -EINVAL;
@@ -439,7 +449,8 @@ static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) 
         row->goal = instance_goal_from_string(goal);
         row->health = v < -1 || v > 1 ? 9 : (int)v;
         for (int k = 0; k < 4; k++) {
-                if ((k && jscan_expect(sc, ',') < 0) || jscan_number(sc, &d, &v, &is_int) < 0 || !(d >= 0 && d <= 1e9))
+                if ((k && jscan_expect(sc, ',') < 0) || jscan_number(sc, &d, &v, &is_int) < 0 ||
+                    !(d >= 0 && d <= 1e9))
                         return -EINVAL;
                 row->res[k] = d;
         }
@@ -448,8 +459,8 @@ static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) 
         for (int k = 0; k < 3; k++)
                 if (jscan_expect(sc, ',') < 0 || scan_int(sc, &row->times[k]) < 0)
                         return -EINVAL;
-        if (jscan_expect(sc, ',') < 0 || scan_str(sc, b->message, sizeof b->message, true, &row->message) < 0 ||
-            jscan_expect(sc, ']') < 0)
+        if (jscan_expect(sc, ',') < 0 ||
+            scan_str(sc, b->message, sizeof b->message, true, &row->message) < 0 || jscan_expect(sc, ']') < 0)
                 return -EINVAL;
         return 0;
 }
@@ -468,8 +479,8 @@ static int scan_group(struct cluster *c, struct jscan *sc, struct row_bufs *b, s
                         if (g || jscan_string(sc, app_id, sizeof app_id, &len) < 0 || len == 0)
                                 return -EINVAL;
                         if (cluster_group(c, app_id))
-                                return err_set(err, -EINVAL, "state: instance_apps[%zu]: duplicate app '%s'", idx,
-                                               app_id);
+                                return err_set(err, -EINVAL, "state: instance_apps[%zu]: duplicate app '%s'",
+                                               idx, app_id);
                         g = cluster_group_get_or_add(c, app_id);
                 } else if (streq(key, "last_failure")) {
                         json_t *lf = NULL;

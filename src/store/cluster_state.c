@@ -551,7 +551,8 @@ static int group_foreach(const struct app_group *g, int (*cb)(const struct insta
         return 0;
 }
 
-int state_instances_foreach(const struct state *s, int (*cb)(const struct instance *i, void *data), void *data) {
+int state_instances_foreach(const struct state *s, int (*cb)(const struct instance *i, void *data),
+                            void *data) {
         for (struct app_group *g = state_cluster(s)->groups_first; g; g = g->next) {
                 int r = group_foreach(g, cb, data);
                 if (r != 0)

@@ -11,14 +11,21 @@
  *
  * Commands (JSON, dispatched by store_fsm.c; "v":1). "ts" of a command is ISO-8601 (store_submit
  * adds the leader's clock); "ts" of a status item is ms since the epoch.
- * | type               | payload                                                              | result |
- * | agent_register     | "agent": {"id"|null, "hostname", "address"?, "resources"{cpus,mem,disk,gpus,ports:[[b,e]…]}, "attributes"{k:"v"}}, "clusterId"?, "ts" | {"agentId", "created": bool} |
- * | agent_state        | "id", "state": "active"|"unreachable"|"draining"|"gone", "ts"         | none; -ERR_NOT_FOUND for an unknown id |
- * | agent_remove       | "id"                                                                  | none; only a gone agent without instances (-ERR_CONFLICT otherwise) |
- * | instances_place    | "instances": [item…], "ts"; item = {"id", "appId", "version", "agentId", "ports": [n…], "cpus"?, "mem"?, "disk"?, "gpus"?} or compact [id, appId, version, agentId, [ports…]] | {"placed": n, "skipped": [id…]} |
- * | instances_status   | "updates": [item…], "ts"; item = {"id", "state": "TASK_…", "message"?, "ts"? (ms), "healthy"?} or compact [id, state, ts|null, message|null, healthy|null] | {"changed": n} |
- * | instances_goal     | "ids": [...], "goal": "running"|"stopped"|"decommissioned"          | none |
- * | instances_expunge  | "ids": [...], "force"?: bool                                          | {"removed": n} |
+ *
+ * agent_register     "agent": {"id": str|null, "hostname", "address"?, "resources": {"cpus", "mem",
+ *                    "disk", "gpus", "ports": [[begin, end]…]}, "attributes": {k: "v"}}, "clusterId"?,
+ *                    "ts"  →  {"agentId", "created": bool}
+ * agent_state        "id", "state": "active"|"unreachable"|"draining"|"gone", "ts"  →  none;
+ *                    -ERR_NOT_FOUND for an unknown id, -ERR_CONFLICT for a gone one
+ * agent_remove       "id"  →  none; only a gone agent without instances (-ERR_CONFLICT otherwise)
+ * instances_place    "instances": [item…], "ts"  →  {"placed": n, "skipped": [id…]}
+ *                    item = [id, appId, version, agentId, [port…]] (compact, cluster_place_item) or
+ *                    {"id", "appId", "version", "agentId", "ports": [n…], "cpus"?, "mem"?, "disk"?, "gpus"?}
+ * instances_status   "updates": [item…], "ts"  →  {"changed": n}
+ *                    item = [id, "TASK_…", ts|null, message|null, healthy|null] (compact,
+ *                    cluster_status_item) or {"id", "state", "ts"?, "message"?, "healthy"?}
+ * instances_goal     "ids": [id…], "goal": "running"|"stopped"|"decommissioned"  →  none
+ * instances_expunge  "ids": [id…], "force"?: bool  →  {"removed": n}
  *
  * Rules:
  * - agent_register: "id" null, unknown, or naming a gone agent gets a new id "<cluster id>-S<n>"
@@ -94,18 +101,18 @@ struct agent {
 };
 
 struct instance {
-        const char *id;       /* task id "<app_path>.instance-<uuid>._app", stored with the instance */
-        const char *app_id;   /* interned */
-        const char *version;  /* interned: the app version it runs */
-        const char *agent_id; /* interned (the agent's id) */
+        const char *id;        /* task id "<app_path>.instance-<uuid>._app", stored with the instance */
+        const char *app_id;    /* interned */
+        const char *version;   /* interned: the app version it runs */
+        const char *agent_id;  /* interned (the agent's id) */
         const uint16_t *ports; /* host ports, stored with the instance */
         uint8_t n_ports;
-        uint8_t state;        /* enum task_state */
-        uint8_t goal;         /* enum instance_goal */
+        uint8_t state; /* enum task_state */
+        uint8_t goal;  /* enum instance_goal */
         bool healthy, has_health;
-        float cpus, mem, disk, gpus; /* reserved at placement */
+        float cpus, mem, disk, gpus;               /* reserved at placement */
         int64_t staged_at, started_at, updated_at; /* ms; started_at 0 until the first TASK_RUNNING */
-        const char *message;  /* last status message (interned, may be NULL) */
+        const char *message;                       /* last status message (interned, may be NULL) */
 };
 
 /* Read access (borrowed pointers, valid until the next mutation). */
@@ -120,7 +127,8 @@ const struct instance *state_instance_get(const struct state *s, const char *id)
 size_t state_instance_count(const struct state *s);
 /* Every instance, app by app (in the order apps got their first instance), each app's in
  * placement order. The foreach functions stop early when cb returns non-zero and return it. */
-int state_instances_foreach(const struct state *s, int (*cb)(const struct instance *i, void *data), void *data);
+int state_instances_foreach(const struct state *s, int (*cb)(const struct instance *i, void *data),
+                            void *data);
 /* The instances of an app id, in placement order — also of an app that has been deleted. */
 int state_app_instances_foreach(const struct state *s, const char *app_id,
                                 int (*cb)(const struct instance *i, void *data), void *data);
@@ -135,14 +143,14 @@ int state_orphan_apps_foreach(const struct state *s,
 /* Per-app instance counts, kept incrementally (GET /v2/apps never scans instances). Zero for an
  * app without instances. */
 struct state_app_counts {
-        size_t instances;  /* all, terminal ones included until expunged */
-        size_t staged;     /* TASK_STAGING, TASK_STARTING (Marathon's tasksStaged) */
-        size_t running;    /* TASK_RUNNING (tasksRunning) */
-        size_t healthy;    /* running with a health result, healthy (tasksHealthy) */
-        size_t unhealthy;  /* running with a health result, unhealthy (tasksUnhealthy) */
-        size_t killing;    /* TASK_KILLING */
+        size_t instances;   /* all, terminal ones included until expunged */
+        size_t staged;      /* TASK_STAGING, TASK_STARTING (Marathon's tasksStaged) */
+        size_t running;     /* TASK_RUNNING (tasksRunning) */
+        size_t healthy;     /* running with a health result, healthy (tasksHealthy) */
+        size_t unhealthy;   /* running with a health result, unhealthy (tasksUnhealthy) */
+        size_t killing;     /* TASK_KILLING */
         size_t unreachable; /* TASK_UNREACHABLE */
-        size_t terminal;   /* terminal, not yet expunged */
+        size_t terminal;    /* terminal, not yet expunged */
 };
 void state_app_counts(const struct state *s, const char *app_id, struct state_app_counts *ret);
 
@@ -158,7 +166,7 @@ const json_t *state_app_last_failure(const struct state *s, const char *app_id);
  * mutate the state (they may submit commands). Snapshot restore calls only `restored`: everything
  * may have changed. Any member may be NULL. */
 struct state_observer {
-        void (*app_changed)(const char *app_id, void *data); /* created, updated, rolled back, deleted */
+        void (*app_changed)(const char *app_id, void *data);     /* created, updated, rolled back, deleted */
         void (*agent_changed)(const char *agent_id, void *data); /* registered, state, removed */
         /* old_state: the state before the command; TASK_UNKNOWN for a new instance. */
         void (*instance_changed)(const struct instance *i, enum task_state old_state, void *data);

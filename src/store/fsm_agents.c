@@ -39,8 +39,8 @@ static int parse_resources(const json_t *r, struct agent_info *ai, struct err *e
                         continue;
                 double d = json_number_value(v);
                 if (!json_is_number(v) || !isfinite(d) || d < 0 || d > MAX_RESOURCE)
-                        return err_set(err, -EINVAL, "agent_register: resources.%s must be a number in 0..1e9",
-                                       names[k]);
+                        return err_set(err, -EINVAL,
+                                       "agent_register: resources.%s must be a number in 0..1e9", names[k]);
                 ai->res[k] = d;
         }
         json_t *ports = json_object_get(r, "ports"), *range;
@@ -48,7 +48,8 @@ static int parse_resources(const json_t *r, struct agent_info *ai, struct err *e
         if (!ports)
                 return 0;
         if (!json_is_array(ports) || json_array_size(ports) > CLUSTER_MAX_AGENT_RANGES)
-                return err_set(err, -EINVAL, "agent_register: resources.ports must be at most %d [begin, end] ranges",
+                return err_set(err, -EINVAL,
+                               "agent_register: resources.ports must be at most %d [begin, end] ranges",
                                CLUSTER_MAX_AGENT_RANGES);
         ai->ports = xcalloc(json_array_size(ports) + 1, sizeof *ai->ports);
         json_array_foreach(ports, i, range) {
@@ -56,9 +57,12 @@ static int parse_resources(const json_t *r, struct agent_info *ai, struct err *e
                 if (!json_is_array(range) || json_array_size(range) != 2 || !json_is_integer(b) ||
                     !json_is_integer(e) || json_integer_value(b) < 1 || json_integer_value(e) > 65535 ||
                     json_integer_value(b) > json_integer_value(e))
-                        return err_set(err, -EINVAL,
-                                       "agent_register: resources.ports[%zu] must be [begin, end] within 1..65535", i);
-                ai->ports[i] = (struct port_range){(uint16_t)json_integer_value(b), (uint16_t)json_integer_value(e)};
+                        return err_set(
+                                err, -EINVAL,
+                                "agent_register: resources.ports[%zu] must be [begin, end] within 1..65535",
+                                i);
+                ai->ports[i] =
+                        (struct port_range){(uint16_t)json_integer_value(b), (uint16_t)json_integer_value(e)};
         }
         ai->n_ports = json_array_size(ports);
         return 0;
@@ -70,21 +74,25 @@ static int parse_attributes(const json_t *attrs, struct err *err) {
         if (!attrs)
                 return 0;
         if (!json_is_object(attrs) || json_object_size(attrs) > CLUSTER_MAX_ATTRIBUTES)
-                return err_set(err, -EINVAL, "agent_register: \"attributes\" must be an object of at most %d strings",
+                return err_set(err, -EINVAL,
+                               "agent_register: \"attributes\" must be an object of at most %d strings",
                                CLUSTER_MAX_ATTRIBUTES);
         json_object_foreach((json_t *)attrs, k, v) {
                 if (strlen(k) == 0 || strlen(k) > MAX_ATTR_KEY_LEN || !json_is_string(v) ||
                     json_string_length(v) > MAX_ATTR_VALUE_LEN ||
                     strlen(json_string_value(v)) != json_string_length(v))
-                        return err_set(err, -EINVAL, "agent_register: attribute '%.128s' must be a string of at most %d bytes",
-                                       k, MAX_ATTR_VALUE_LEN);
+                        return err_set(
+                                err, -EINVAL,
+                                "agent_register: attribute '%.128s' must be a string of at most %d bytes", k,
+                                MAX_ATTR_VALUE_LEN);
         }
         return 0;
 }
 
 static bool cluster_id_ok(const char *id) {
         for (const char *p = id; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-'))
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      *p == '-'))
                         return false;
         return true;
 }
@@ -94,15 +102,18 @@ static int parse(const json_t *cmd, struct agent_info *ai, struct err *err) {
         if (!json_is_object(a))
                 return err_set(err, -EINVAL, "agent_register: expected an \"agent\" object");
         if (cluster_get_str(json_object_get(a, "id"), CLUSTER_MAX_ID_LEN, true, &ai->id) < 0)
-                return err_set(err, -EINVAL, "agent_register: \"id\" must be null or a string of at most %d bytes",
+                return err_set(err, -EINVAL,
+                               "agent_register: \"id\" must be null or a string of at most %d bytes",
                                CLUSTER_MAX_ID_LEN);
         if (cluster_get_str(json_object_get(a, "hostname"), CLUSTER_MAX_HOST_LEN, false, &ai->hostname) < 0)
                 return err_set(err, -EINVAL, "agent_register: \"hostname\" must be a string of 1..%d bytes",
                                CLUSTER_MAX_HOST_LEN);
         if (cluster_get_str(json_object_get(a, "address"), CLUSTER_MAX_HOST_LEN, true, &ai->address) < 0)
-                return err_set(err, -EINVAL, "agent_register: \"address\" must be a string of at most %d bytes",
+                return err_set(err, -EINVAL,
+                               "agent_register: \"address\" must be a string of at most %d bytes",
                                CLUSTER_MAX_HOST_LEN);
-        if (cluster_get_str(json_object_get(cmd, "clusterId"), MAX_CLUSTER_ID_LEN, true, &ai->cluster_id) < 0 ||
+        if (cluster_get_str(json_object_get(cmd, "clusterId"), MAX_CLUSTER_ID_LEN, true, &ai->cluster_id) <
+                    0 ||
             (ai->cluster_id && !cluster_id_ok(ai->cluster_id)))
                 return err_set(err, -EINVAL, "agent_register: \"clusterId\" must be a uuid");
         int r = parse_resources(json_object_get(a, "resources"), ai, err);
@@ -124,8 +135,8 @@ static char *derive_cluster_id(const json_t *cmd, const char *hostname) {
                 for (const char *p = hostname; *p; p++)
                         h[k] = (h[k] ^ (unsigned char)*p) * 0x100000001b3ULL;
         }
-        return xasprintf("%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-8%03" PRIx64 "-%012" PRIx64,
-                         h[0] >> 32, (h[0] >> 16) & 0xffff, h[0] & 0xfff, h[1] >> 52, h[1] & UINT64_C(0xffffffffffff));
+        return xasprintf("%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-8%03" PRIx64 "-%012" PRIx64, h[0] >> 32,
+                         (h[0] >> 16) & 0xffff, h[0] & 0xfff, h[1] >> 52, h[1] & UINT64_C(0xffffffffffff));
 }
 
 /* {"type":"agent_register","v":1,"agent":{…},"clusterId"?,"ts"} → {"agentId", "created"}. */
@@ -187,8 +198,9 @@ int fsm_agent_state(struct state *s, const json_t *cmd, json_t **ret_result, str
         int64_t ts;
 
         if (!id || st < 0 || cluster_cmd_ts(cmd, &ts) < 0)
-                return err_set(err, -EINVAL, "agent_state: expected \"id\", a \"state\" "
-                                             "(active, unreachable, draining, gone) and \"ts\"");
+                return err_set(err, -EINVAL,
+                               "agent_state: expected \"id\", a \"state\" "
+                               "(active, unreachable, draining, gone) and \"ts\"");
         struct agent_node *a = cluster_agent(c, id);
         if (!a)
                 return err_set(err, -ERR_NOT_FOUND, "Agent '%s' does not exist", id);

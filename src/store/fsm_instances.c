@@ -140,10 +140,11 @@ int fsm_instances_place(struct state *s, const json_t *cmd, json_t **ret_result,
                         ports = xrealloc(ports, ports_cap * sizeof *ports);
                 }
                 if (parse_place_item(item, &pis[i], ports + n_ports) < 0)
-                        return err_set(err, -EINVAL,
-                                       "instances_place: instances[%zu] must be {id, appId, version, agentId, "
-                                       "ports (at most %d)} or [id, appId, version, agentId, [ports]] within bounds",
-                                       i, CLUSTER_MAX_INSTANCE_PORTS);
+                        return err_set(
+                                err, -EINVAL,
+                                "instances_place: instances[%zu] must be {id, appId, version, agentId, "
+                                "ports (at most %d)} or [id, appId, version, agentId, [ports]] within bounds",
+                                i, CLUSTER_MAX_INSTANCE_PORTS);
                 pis[i].ports_at = (uint32_t)n_ports;
                 n_ports += pis[i].n_ports;
         }
@@ -166,8 +167,8 @@ int fsm_instances_place(struct state *s, const json_t *cmd, json_t **ret_result,
                         res = rc.res;
                 }
                 struct app_group *g = cluster_group_get_or_add(c, pi->app_id);
-                struct inst_node *node = cluster_instance_add(c, pi->id, g, a, pi->version, ports + pi->ports_at,
-                                                              pi->n_ports, res);
+                struct inst_node *node = cluster_instance_add(c, pi->id, g, a, pi->version,
+                                                              ports + pi->ports_at, pi->n_ports, res);
                 node->pub.staged_at = node->pub.updated_at = ts;
                 cluster_note_instance(c, node, TASK_UNKNOWN);
                 placed++;
@@ -280,9 +281,9 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                 if (task_state_is_terminal(old) || rank(st) < rank(old))
                         continue;
                 bool state_changes = st != old;
-                bool health_changes = st == TASK_RUNNING && si->healthy >= 0 &&
-                                      (state_changes || !node->pub.has_health ||
-                                       node->pub.healthy != (si->healthy == 1));
+                bool health_changes =
+                        st == TASK_RUNNING && si->healthy >= 0 &&
+                        (state_changes || !node->pub.has_health || node->pub.healthy != (si->healthy == 1));
                 if (state_changes || health_changes) {
                         cluster_note_instance(c, node, old);
                         changed++;
@@ -312,8 +313,8 @@ static int check_ids(const json_t *ids, const char *type, struct err *err) {
         const char *str;
         json_array_foreach(ids, i, id) {
                 if (cluster_get_str(id, CLUSTER_MAX_ID_LEN, false, &str) < 0)
-                        return err_set(err, -EINVAL, "%s: ids[%zu] must be a string of at most %d bytes", type, i,
-                                       CLUSTER_MAX_ID_LEN);
+                        return err_set(err, -EINVAL, "%s: ids[%zu] must be a string of at most %d bytes",
+                                       type, i, CLUSTER_MAX_ID_LEN);
         }
         return 0;
 }
@@ -328,7 +329,8 @@ int fsm_instances_goal(struct state *s, const json_t *cmd, json_t **ret_result, 
                 return r;
         int goal = instance_goal_from_string(json_string_value(json_object_get(cmd, "goal")));
         if (goal < 0)
-                return err_set(err, -EINVAL, "instances_goal: \"goal\" must be running, stopped or decommissioned");
+                return err_set(err, -EINVAL,
+                               "instances_goal: \"goal\" must be running, stopped or decommissioned");
         r = check_ids(ids, "instances_goal", err);
         if (r < 0)
                 return r;

@@ -96,14 +96,17 @@ static int put_utf8(unsigned cp, char *buf, size_t cap, size_t *n) {
         if (cp < 0x80)
                 tmp[0] = (unsigned char)cp, len = 1;
         else if (cp < 0x800)
-                tmp[0] = (unsigned char)(0xc0 | cp >> 6), tmp[1] = (unsigned char)(0x80 | (cp & 0x3f)), len = 2;
+                tmp[0] = (unsigned char)(0xc0 | cp >> 6), tmp[1] = (unsigned char)(0x80 | (cp & 0x3f)),
+                len = 2;
         else if (cp < 0x10000)
-                tmp[0] = (unsigned char)(0xe0 | cp >> 12), tmp[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
+                tmp[0] = (unsigned char)(0xe0 | cp >> 12),
+                tmp[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
                 tmp[2] = (unsigned char)(0x80 | (cp & 0x3f)), len = 3;
         else
-                tmp[0] = (unsigned char)(0xf0 | cp >> 18), tmp[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f)),
-                tmp[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)), tmp[3] = (unsigned char)(0x80 | (cp & 0x3f)),
-                len = 4;
+                tmp[0] = (unsigned char)(0xf0 | cp >> 18),
+                tmp[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f)),
+                tmp[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
+                tmp[3] = (unsigned char)(0x80 | (cp & 0x3f)), len = 4;
         if (*n + len >= cap)
                 return -EINVAL;
         memcpy(buf + *n, tmp, len);
@@ -140,14 +143,30 @@ int jscan_string(struct jscan *sc, char *buf, size_t cap, size_t *ret_len) {
                 sc->p += 2;
                 char out;
                 switch (e) {
-                case '"': out = '"'; break;
-                case '\\': out = '\\'; break;
-                case '/': out = '/'; break;
-                case 'b': out = '\b'; break;
-                case 'f': out = '\f'; break;
-                case 'n': out = '\n'; break;
-                case 'r': out = '\r'; break;
-                case 't': out = '\t'; break;
+                case '"':
+                        out = '"';
+                        break;
+                case '\\':
+                        out = '\\';
+                        break;
+                case '/':
+                        out = '/';
+                        break;
+                case 'b':
+                        out = '\b';
+                        break;
+                case 'f':
+                        out = '\f';
+                        break;
+                case 'n':
+                        out = '\n';
+                        break;
+                case 'r':
+                        out = '\r';
+                        break;
+                case 't':
+                        out = '\t';
+                        break;
                 case 'u': {
                         unsigned cp, lo;
                         if (sc->end - sc->p < 4 || hex4(sc->p, &cp) < 0)

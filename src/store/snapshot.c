@@ -44,12 +44,14 @@ int snapshot_encode(const struct state *s, void **ret, size_t *ret_len) {
         char prefix[64];
         int n = snprintf(prefix, sizeof prefix, "{\"format\":%d,\"state\":", SNAPSHOT_FORMAT);
         bool ok = head && rbuf_put(prefix, (size_t)n, &b) == 0 &&
-                  json_dump_callback(head, rbuf_put, &b, JSON_COMPACT) == 0 && b.len > 0 && b.base[b.len - 1] == '}';
+                  json_dump_callback(head, rbuf_put, &b, JSON_COMPACT) == 0 && b.len > 0 &&
+                  b.base[b.len - 1] == '}';
         if (ok) {
                 /* The head is a non-empty object: reopen it for one more member. */
                 b.len--;
                 ok = rbuf_put(",\"instance_apps\":", 17, &b) == 0 &&
-                     cluster_dump_instance_apps(state_cluster(s), rbuf_put, &b) == 0 && rbuf_put("}}", 2, &b) == 0;
+                     cluster_dump_instance_apps(state_cluster(s), rbuf_put, &b) == 0 &&
+                     rbuf_put("}}", 2, &b) == 0;
         }
         /* Padded with whitespace to a multiple of 8 bytes, like log entries (store_batch.c). */
         if (!ok || (b.len % 8 && rbuf_put(spaces, 8 - b.len % 8, &b) < 0)) {
@@ -98,7 +100,8 @@ int snapshot_restore(struct state *s, const void *buf, size_t len, struct err *e
                         int m = jscan_peek(&sc) == '}' ? (sc.p++, 0) : 1;
                         for (; m == 1; m = jscan_next(&sc, '}')) {
                                 json_t *v = NULL;
-                                if (jscan_string(&sc, key, sizeof key, &klen) < 0 || jscan_expect(&sc, ':') < 0)
+                                if (jscan_string(&sc, key, sizeof key, &klen) < 0 ||
+                                    jscan_expect(&sc, ':') < 0)
                                         goto bad;
                                 if (streq(key, "instance_apps")) {
                                         instances = sc;

@@ -1,7 +1,11 @@
 /* snapshot.h — the Raft snapshot of the state machine: encoding and restore.
  *
- * | bytes | JSON {"format": 1, "state": state_to_json(...)}, UTF-8, no NUL |
- */
+ * | bytes | JSON {"format": 1, "state": state_to_json(...)}, UTF-8, no NUL, padded with spaces to 8n |
+ *
+ * The "instance_apps" member of "state" (cluster_json.c) is written and read streamed, never as a
+ * jansson tree, so a snapshot of a million instances costs about its text in memory; the text
+ * is the same JSON as state_to_json. Snapshots without the agent/instance members (older
+ * masters) load with none. */
 #pragma once
 
 #include <stddef.h>

@@ -615,8 +615,8 @@ static json_t *command_stream(size_t n) {
                 char agent[64], inst[32];
                 snprintf(agent, sizeof agent, "%s-S%u", STREAM_CLUSTER, (x >> 5) % 5);
                 snprintf(inst, sizeof inst, "%s.i%u", id, (x >> 11) % 6);
-                static const char *const states[] = {"TASK_STARTING", "TASK_RUNNING", "TASK_KILLED",
-                                                     "TASK_FAILED", "TASK_UNREACHABLE", "TASK_STAGING"};
+                static const char *const states[] = {"TASK_STARTING", "TASK_RUNNING",     "TASK_KILLED",
+                                                     "TASK_FAILED",   "TASK_UNREACHABLE", "TASK_STAGING"};
                 switch ((x >> 16) % 12) {
                 case 0:
                         c = json_pack("{s:s,s:o,s:s}", "type", "app_create", "app",
@@ -647,11 +647,12 @@ static json_t *command_stream(size_t n) {
                         /* New agents and re-registrations (of known, unknown and gone ids). */
                         c = json_pack("{s:s,s:{s:s?,s:s,s:{s:f,s:f,s:[[i,i]]},s:{s:s}},s:s,s:s}", "type",
                                       "agent_register", "agent", "id", (x & 1) ? agent : NULL, "hostname", ts,
-                                      "resources", "cpus", (double)(x % 16), "mem", 1024.0, "ports", 31000, 32000,
-                                      "attributes", "rack", id, "clusterId", STREAM_CLUSTER, "ts", ts);
+                                      "resources", "cpus", (double)(x % 16), "mem", 1024.0, "ports", 31000,
+                                      32000, "attributes", "rack", id, "clusterId", STREAM_CLUSTER, "ts", ts);
                         break;
                 case 7: {
-                        static const char *const as[] = {"active", "unreachable", "draining", "active", "gone"};
+                        static const char *const as[] = {"active", "unreachable", "draining", "active",
+                                                         "gone"};
                         c = json_pack("{s:s,s:s,s:s,s:s}", "type", "agent_state", "id", agent, "state",
                                       as[(x >> 20) % 5], "ts", ts);
                         break;
@@ -659,22 +660,23 @@ static json_t *command_stream(size_t n) {
                 case 8:
                 case 9:
                         c = json_pack("{s:s,s:[[s,s,s,s,[i]],{s:s,s:s,s:s,s:s,s:f}],s:s}", "type",
-                                      "instances_place", "instances", inst, id, ts, agent, 31000 + (int)(x % 100),
-                                      "id", ts, "appId", id, "version", "2023-11-14T22:13:20.000Z", "agentId", agent,
-                                      "cpus", 0.1 * (double)(x % 5), "ts", ts);
+                                      "instances_place", "instances", inst, id, ts, agent,
+                                      31000 + (int)(x % 100), "id", ts, "appId", id, "version",
+                                      "2023-11-14T22:13:20.000Z", "agentId", agent, "cpus",
+                                      0.1 * (double)(x % 5), "ts", ts);
                         break;
                 case 10:
-                        c = json_pack("{s:s,s:[[s,s,I,s,b],{s:s,s:s}],s:s}", "type", "instances_status", "updates",
-                                      inst, states[(x >> 20) % 6], (json_int_t)i, ts, (int)(x & 1), "id", inst,
-                                      "state", states[(x >> 23) % 6], "ts", ts);
+                        c = json_pack("{s:s,s:[[s,s,I,s,b],{s:s,s:s}],s:s}", "type", "instances_status",
+                                      "updates", inst, states[(x >> 20) % 6], (json_int_t)i, ts, (int)(x & 1),
+                                      "id", inst, "state", states[(x >> 23) % 6], "ts", ts);
                         break;
                 default:
                         if (x & 2)
-                                c = json_pack("{s:s,s:[s,s],s:b}", "type", "instances_expunge", "ids", inst, ts,
-                                              "force", (int)((x >> 3) & 1));
+                                c = json_pack("{s:s,s:[s,s],s:b}", "type", "instances_expunge", "ids", inst,
+                                              ts, "force", (int)((x >> 3) & 1));
                         else
-                                c = json_pack("{s:s,s:[s],s:s}", "type", "instances_goal", "ids", inst, "goal",
-                                              (x & 4) ? "stopped" : "running");
+                                c = json_pack("{s:s,s:[s],s:s}", "type", "instances_goal", "ids", inst,
+                                              "goal", (x & 4) ? "stopped" : "running");
                         break;
                 }
                 json_array_append_new(cmds, c);
