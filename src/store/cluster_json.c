@@ -73,7 +73,7 @@ void cluster_to_json(const struct cluster *c, json_t *doc, bool with_instances) 
 
 static bool resource_ok(const json_t *v, double *ret) {
         double d = json_number_value(v);
-        if (!json_is_number(v) || !(d >= 0 && d <= 1e9))
+        if (!json_is_number(v) || !(d >= 0 && d <= CLUSTER_MAX_RESOURCE))
                 return false;
         *ret = d;
         return true;
@@ -90,7 +90,7 @@ static int agent_from_json(struct cluster *c, const json_t *o, size_t idx, struc
 
         if (cluster_get_str(json_object_get(o, "id"), CLUSTER_MAX_ID_LEN, false, &id) < 0 ||
             cluster_get_str(json_object_get(o, "hostname"), CLUSTER_MAX_HOST_LEN, false, &hostname) < 0 ||
-            cluster_get_str(json_object_get(o, "address"), CLUSTER_MAX_HOST_LEN, true, &address) < 0 ||
+            cluster_get_str(json_object_get(o, "address"), CLUSTER_MAX_ADDRESS_LEN, true, &address) < 0 ||
             !json_is_object(res) || !resource_ok(json_object_get(res, "cpus"), &r[0]) ||
             !resource_ok(json_object_get(res, "mem"), &r[1]) ||
             !resource_ok(json_object_get(res, "disk"), &r[2]) ||
@@ -450,7 +450,7 @@ static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) 
         row->health = v < -1 || v > 1 ? 9 : (int)v;
         for (int k = 0; k < 4; k++) {
                 if ((k && jscan_expect(sc, ',') < 0) || jscan_number(sc, &d, &v, &is_int) < 0 ||
-                    !(d >= 0 && d <= 1e9))
+                    !(d >= 0 && d <= CLUSTER_MAX_RESOURCE))
                         return -EINVAL;
                 row->res[k] = d;
         }

@@ -43,10 +43,11 @@
  *   its lastTaskFailure. Becoming terminal releases the agent's resources.
  * - instances_expunge removes terminal instances; non-terminal ones only with "force" (their
  *   resources are released), otherwise they are left alone.
- * - Bounds (a command beyond them fails, changing nothing): ids ≤ 256 bytes, app ids ≤ 256,
- *   versions ≤ 64, hostname/address ≤ 255, messages ≤ 1 KiB, ≤ 64 ports per instance,
- *   ≤ 256 port ranges and ≤ 64 attributes (key ≤ 128, value ≤ 256) per agent, ≤ 100,000 items
- *   per command, resources finite and 0..1e9.
+ * - Bounds (a command beyond them fails, changing nothing; the CLUSTER_MAX_* constants below, for
+ *   the API to check first): ids ≤ 256 bytes, app ids ≤ 256, versions ≤ 64, hostname ≤ 255,
+ *   address ≤ 300, messages ≤ 1 KiB, ≤ 64 ports per instance, ≤ 1000 port ranges and ≤ 256
+ *   attributes (key ≤ 256, value ≤ 1 KiB) per agent, ≤ 100,000 items per command, resources finite
+ *   and 0..1e9. A status item in TASK_UNKNOWN is ignored (it says nothing about the task).
  */
 #pragma once
 
@@ -62,10 +63,14 @@
 #define CLUSTER_MAX_ID_LEN 256
 #define CLUSTER_MAX_VERSION_LEN 64
 #define CLUSTER_MAX_HOST_LEN 255
+#define CLUSTER_MAX_ADDRESS_LEN 300
 #define CLUSTER_MAX_MESSAGE_LEN 1024
 #define CLUSTER_MAX_INSTANCE_PORTS 64
-#define CLUSTER_MAX_AGENT_RANGES 256
-#define CLUSTER_MAX_ATTRIBUTES 64
+#define CLUSTER_MAX_AGENT_RANGES 1000
+#define CLUSTER_MAX_ATTRIBUTES 256
+#define CLUSTER_MAX_ATTR_KEY_LEN 256
+#define CLUSTER_MAX_ATTR_VALUE_LEN 1024
+#define CLUSTER_MAX_RESOURCE 1e9
 #define CLUSTER_MAX_ITEMS 100000
 
 enum agent_state { AGENT_ACTIVE, AGENT_UNREACHABLE, AGENT_DRAINING, AGENT_GONE };

@@ -14,10 +14,7 @@
 #include "store/state_internal.h"
 #include "store/store_fsm.h"
 
-#define MAX_RESOURCE 1e9
 #define MAX_CLUSTER_ID_LEN 64
-#define MAX_ATTR_KEY_LEN 128
-#define MAX_ATTR_VALUE_LEN 256
 
 struct agent_info {
         const char *id, *hostname, *address, *cluster_id;
@@ -38,9 +35,9 @@ static int parse_resources(const json_t *r, struct agent_info *ai, struct err *e
                 if (!v)
                         continue;
                 double d = json_number_value(v);
-                if (!json_is_number(v) || !isfinite(d) || d < 0 || d > MAX_RESOURCE)
-                        return err_set(err, -EINVAL,
-                                       "agent_register: resources.%s must be a number in 0..1e9", names[k]);
+                if (!json_is_number(v) || !isfinite(d) || d < 0 || d > CLUSTER_MAX_RESOURCE)
+                        return err_set(err, -EINVAL, "agent_register: resources.%s must be a number in 0..%g",
+                                       names[k], CLUSTER_MAX_RESOURCE);
                 ai->res[k] = d;
         }
         json_t *ports = json_object_get(r, "ports"), *range;
@@ -78,13 +75,13 @@ static int parse_attributes(const json_t *attrs, struct err *err) {
                                "agent_register: \"attributes\" must be an object of at most %d strings",
                                CLUSTER_MAX_ATTRIBUTES);
         json_object_foreach((json_t *)attrs, k, v) {
-                if (strlen(k) == 0 || strlen(k) > MAX_ATTR_KEY_LEN || !json_is_string(v) ||
-                    json_string_length(v) > MAX_ATTR_VALUE_LEN ||
+                if (strlen(k) == 0 || strlen(k) > CLUSTER_MAX_ATTR_KEY_LEN || !json_is_string(v) ||
+                    json_string_length(v) > CLUSTER_MAX_ATTR_VALUE_LEN ||
                     strlen(json_string_value(v)) != json_string_length(v))
                         return err_set(
                                 err, -EINVAL,
                                 "agent_register: attribute '%.128s' must be a string of at most %d bytes", k,
-                                MAX_ATTR_VALUE_LEN);
+                                CLUSTER_MAX_ATTR_VALUE_LEN);
         }
         return 0;
 }
@@ -108,10 +105,13 @@ static int parse(const json_t *cmd, struct agent_info *ai, struct err *err) {
         if (cluster_get_str(json_object_get(a, "hostname"), CLUSTER_MAX_HOST_LEN, false, &ai->hostname) < 0)
                 return err_set(err, -EINVAL, "agent_register: \"hostname\" must be a string of 1..%d bytes",
                                CLUSTER_MAX_HOST_LEN);
-        if (cluster_get_str(json_object_get(a, "address"), CLUSTER_MAX_HOST_LEN, true, &ai->address) < 0)
+        const json_t *address = json_object_get(a, "address");
+        if (json_is_string(address) && json_string_length(address) == 0)
+                address = NULL; /* "" is no address */
+        if (cluster_get_str(address, CLUSTER_MAX_ADDRESS_LEN, true, &ai->address) < 0)
                 return err_set(err, -EINVAL,
                                "agent_register: \"address\" must be a string of at most %d bytes",
-                               CLUSTER_MAX_HOST_LEN);
+                               CLUSTER_MAX_ADDRESS_LEN);
         if (cluster_get_str(json_object_get(cmd, "clusterId"), MAX_CLUSTER_ID_LEN, true, &ai->cluster_id) <
                     0 ||
             (ai->cluster_id && !cluster_id_ok(ai->cluster_id)))

@@ -59,7 +59,7 @@ static int parse_res(const json_t *item, struct place_item *pi) {
                 if (!v)
                         continue;
                 double d = json_number_value(v);
-                if (!json_is_number(v) || !(d >= 0 && d <= 1e9))
+                if (!json_is_number(v) || !(d >= 0 && d <= CLUSTER_MAX_RESOURCE))
                         return -EINVAL;
                 pi->has_res = true;
                 pi->res[k] = (float)d;
@@ -103,7 +103,7 @@ struct res_cache {
 
 static float app_number(const json_t *doc, const char *key) {
         double d = json_number_value(json_object_get(doc, key));
-        return d >= 0 && d <= 1e9 ? (float)d : 0;
+        return d >= 0 && d <= CLUSTER_MAX_RESOURCE ? (float)d : 0;
 }
 
 static void app_resources(const struct state *s, const struct place_item *pi, struct res_cache *rc) {
@@ -205,7 +205,7 @@ static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_i
                 return -EINVAL;
         }
         int st = task_state_from_string(json_string_value(state));
-        if (cluster_get_str(id, CLUSTER_MAX_ID_LEN, false, &si->id) < 0 || st < 0 || st == TASK_UNKNOWN)
+        if (cluster_get_str(id, CLUSTER_MAX_ID_LEN, false, &si->id) < 0 || st < 0)
                 return -EINVAL;
         si->state = (uint8_t)st;
         /* An empty message is no message. */
@@ -275,7 +275,8 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
         for (i = 0; i < n; i++) {
                 const struct status_item *si = &sis[i];
                 struct inst_node *node = cluster_instance(c, si->id);
-                if (!node)
+                /* TASK_UNKNOWN says nothing about the task (Mesos answers it to reconciliation). */
+                if (!node || si->state == TASK_UNKNOWN)
                         continue;
                 enum task_state old = node->pub.state, st = si->state;
                 if (task_state_is_terminal(old) || rank(st) < rank(old))

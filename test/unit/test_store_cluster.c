@@ -253,6 +253,15 @@ static void status_transitions_and_terminal_states_stick(void **unused) {
         assert_string_equal(i->message, "done");
         assert_int_equal(i->updated_at, T0 + 70);
         assert_false(i->has_health);
+        /* TASK_UNKNOWN is ignored, and does not spoil the rest of its batch. */
+        place(s, "/web.i2", "/web", a, 0);
+        assert_int_equal(
+                apply(s,
+                      json_pack("{s:s,s:[[s,s],[s,s]],s:s}", "type", "instances_status", "updates", "/web.i2",
+                                "TASK_UNKNOWN", "/web.i2", "TASK_STARTING", "ts", ts_iso(T0)),
+                      NULL),
+                0);
+        assert_int_equal(state_of(s, "/web.i2"), TASK_STARTING);
         /* Unknown ids are ignored, not errors. */
         assert_int_equal(status(s, "/nope.i9", TASK_RUNNING, T0 + 90, NULL, -1), 0);
         assert_null(state_instance_get(s, "/nope.i9"));
@@ -554,8 +563,10 @@ static void observer_hears_each_change_once_after_the_command(void **unused) {
                 expect_log(&w, want, 1);
         }
         /* A failing command calls nothing. */
-        assert_true(status(s, "/web.i2", (enum task_state)99, T0, NULL, -1) < 0 ||
-                    status(s, "/web.i2", TASK_UNKNOWN, T0, NULL, -1) < 0);
+        assert_true(apply(s,
+                          json_pack("{s:s,s:[[s,s],[s,s]],s:s}", "type", "instances_status", "updates",
+                                    "/web.i2", "TASK_RUNNING", "/web.i2", "TASK_BOGUS", "ts", ts_iso(T0)),
+                          NULL) < 0);
         assert_int_equal(apply(s, json_pack("{s:s,s:s}", "type", "app_delete", "id", "/nope"), NULL),
                          -ERR_NOT_FOUND);
         expect_log(&w, NULL, 0);
