@@ -758,3 +758,52 @@ def test_cli_app_commands(master, tmp_path):
     # $STRATA_MASTER and a DC/OS-style path prefix
     r = cli(None, "app", "list", env={"STRATA_MASTER": master.url + "/service/marathon"})
     assert r.returncode == 0 and "/cli/db" in r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("hc,want", [
+    ({"protocol": "HTTP"}, {"protocol": "HTTP", "portIndex": 0, "gracePeriodSeconds": 300, "intervalSeconds": 60,
+                            "timeoutSeconds": 20, "maxConsecutiveFailures": 3, "delaySeconds": 15,
+                            "ignoreHttp1xx": False}),
+    ({"protocol": "HTTPS", "path": "/h", "portIndex": 1},
+     {"protocol": "HTTPS", "path": "/h", "portIndex": 1, "gracePeriodSeconds": 300, "intervalSeconds": 60,
+      "timeoutSeconds": 20, "maxConsecutiveFailures": 3, "delaySeconds": 15, "ignoreHttp1xx": False}),
+    ({"protocol": "TCP", "intervalSeconds": 5}, {"protocol": "TCP", "portIndex": 0, "gracePeriodSeconds": 300,
+                                                 "intervalSeconds": 5, "timeoutSeconds": 20,
+                                                 "maxConsecutiveFailures": 3, "delaySeconds": 15}),
+    ({"protocol": "COMMAND", "command": {"value": "true"}},
+     {"protocol": "COMMAND", "command": {"value": "true"}, "gracePeriodSeconds": 300, "intervalSeconds": 60,
+      "timeoutSeconds": 20, "maxConsecutiveFailures": 3, "delaySeconds": 15}),
+    ({"protocol": "MESOS_HTTP", "path": "/"},
+     {"protocol": "MESOS_HTTP", "path": "/", "portIndex": 0, "gracePeriodSeconds": 300, "intervalSeconds": 60,
+      "timeoutSeconds": 20, "maxConsecutiveFailures": 3, "delaySeconds": 15, "ipProtocol": "IPv4"}),
+    ({"protocol": "MESOS_TCP", "port": 8080},
+     {"protocol": "MESOS_TCP", "port": 8080, "gracePeriodSeconds": 300, "intervalSeconds": 60,
+      "timeoutSeconds": 20, "maxConsecutiveFailures": 3, "delaySeconds": 15, "ipProtocol": "IPv4"}),
+])
+def test_health_checks_are_read_back_fully_populated(master, hc, want):
+    r = master.post("/v2/apps", json={"id": "hc", "cmd": "sleep 1", "portDefinitions": [{"port": 0}, {"port": 0}],
+                                      "healthChecks": [hc]})
+    assert r.status_code == 201, r.text
+    assert master.get("/v2/apps/hc").json()["app"]["healthChecks"] == [want]
+    assert r.json()["healthChecks"] == [want]
+
+
+def test_concurrent_writers_race_cleanly(master):
+    """16 clients at once: one create of an id wins and the others get 409; concurrent updates
+    each make exactly one version; concurrently assigned service ports never collide."""
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        codes = list(ex.map(lambda i: master.post("/v2/apps", json={"id": "/race/same", "cmd": f"sleep {i}"}).status_code,
+                            range(32)))
+        assert sorted(codes) == [201] + [409] * 31, codes
+        codes = list(ex.map(lambda i: master.put("/v2/apps/race/same", json={"env": {"I": str(i)}}).status_code,
+                            range(48)))
+        assert codes == [200] * 48
+        assert len(master.get("/v2/apps/race/same/versions").json()["versions"]) == 49
+        created = list(ex.map(lambda i: master.post("/v2/apps", json={
+            "id": f"/race/p{i}", "cmd": "sleep 1", "portDefinitions": [{"port": 0}] * 3}), range(64)))
+    assert all(r.status_code == 201 for r in created)
+    ports = [p["port"] for r in created for p in r.json()["portDefinitions"]]
+    assert len(ports) == 192 and len(set(ports)) == 192
+    listed = master.get("/v2/apps", params={"id": "/race/p"}).json()["apps"]
+    assert sorted(p["port"] for a in listed for p in a["portDefinitions"]) == sorted(ports)
