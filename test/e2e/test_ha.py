@@ -164,6 +164,30 @@ def test_kill9_leader_under_writes_loses_nothing_acknowledged(cluster):
     assert leader.post("/v2/apps", json={"id": "/after/rejoin", "cmd": "sleep 1"}).status_code == 201
 
 
+def test_master_restarted_on_a_new_http_port_is_found(cluster):
+    """A follower comes back on another HTTP port (same data dir and Raft address): the cluster view
+    shows the new address, and once it leads, the others forward to it there."""
+    from conftest import free_port
+    leader = cluster.leader()
+    f = followers(cluster, leader)[0]
+    f.stop()
+    f.http_port = free_port()
+    f.start()
+    f.wait_ready(30)
+    deadline = time.time() + 10
+    while addr(f) not in [x["httpAddress"] for x in leader.get("/v1/cluster").json()["masters"]]:
+        assert time.time() < deadline, "the new HTTP address never reached the leader's view"
+        time.sleep(0.1)
+    leader.kill9()
+    new = cluster.leader()
+    for m in cluster.masters:
+        if m.alive():
+            r = m.post("/v2/apps", json={"id": f"/via/{m.http_port}", "cmd": "sleep 1"})
+            assert r.status_code == 201, r.text
+            assert r.headers["X-Marathon-Leader"] == f"http://{addr(new)}"
+            assert m.get("/v2/leader").json() == {"leader": addr(new)}
+
+
 @pytest.mark.parametrize("survivor", ["follower", "leader"])
 def test_no_quorum_answers_503_quickly(cluster, survivor):
     """Kill 2 of 3: the last master cannot commit. Writes get 503 naming the leader problem within a
