@@ -661,7 +661,7 @@ def test_legacy_input_is_translated(master):
     assert app["networks"] == [{"mode": "container", "name": "dcos"}] and "ipAddress" not in app
 
 
-def test_many_apps_list_and_groups_paths(master):
+def test_many_nested_apps_are_listed_and_filtered(master):
     ids = [f"/prod/svc{i % 7}/app{i}" for i in range(150)]
     s = requests.Session()
     for i in ids:
@@ -669,11 +669,20 @@ def test_many_apps_list_and_groups_paths(master):
                       timeout=10).status_code == 201
     apps = master.get("/v2/apps").json()["apps"]
     assert sorted(a["id"] for a in apps) == sorted(ids)
-    # an app id cannot be a prefix group of an existing app and vice versa
+    assert sorted(a["id"] for a in master.get("/v2/apps", params={"id": "/prod/svc3/"}).json()["apps"]) == sorted(
+        i for i in ids if i.startswith("/prod/svc3/"))
+
+
+def test_an_app_id_cannot_also_be_a_group(master):
+    """/prod/svc1/app1 makes /prod/svc1 a group. Marathon's root group validation refuses an app
+    with a group's id, and an app below another app ("Groups and Applications may not have the
+    same identifier."), so GET /v2/apps/prod/svc1 can never mean two things."""
+    assert master.post("/v2/apps", json={"id": "/prod/svc1/app1", "cmd": "sleep 1"}).status_code == 201
     r = master.post("/v2/apps", json={"id": "/prod/svc1", "cmd": "sleep 1"})
-    assert r.status_code in (409, 422), r.text
+    assert r.status_code in (409, 422), f"an app with a group's id was created: {r.status_code}"
     r = master.post("/v2/apps", json={"id": "/prod/svc1/app1/sub", "cmd": "sleep 1"})
-    assert r.status_code in (409, 422), r.text
+    assert r.status_code in (409, 422), f"an app below an app was created: {r.status_code}"
+    assert [a["id"] for a in master.get("/v2/apps").json()["apps"]] == ["/prod/svc1/app1"]
 
 
 def cli(master, *args, stdin=None, env=None):
