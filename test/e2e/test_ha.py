@@ -164,6 +164,58 @@ def test_kill9_leader_under_writes_loses_nothing_acknowledged(cluster):
     assert leader.post("/v2/apps", json={"id": "/after/rejoin", "cmd": "sleep 1"}).status_code == 201
 
 
+def test_deposed_leader_never_serves_a_stale_read(cluster):
+    """The leader is frozen (SIGSTOP) while the others elect a new one and change an app; the old
+    leader wakes up still believing it leads. Reads queued at it and sent right after must show
+    the new value (Raft read-index confirms leadership first) — or fail — but never the old one;
+    a write sent to it is applied exactly once."""
+    import signal
+    leader = cluster.leader()
+    assert leader.post("/v2/apps", json={"id": "/x", "cmd": "sleep 1", "mem": 32}).status_code == 201
+    others = followers(cluster, leader)
+    leader.proc.send_signal(signal.SIGSTOP)
+    try:
+        new = None
+        deadline = time.time() + 10
+        while new is None:
+            assert time.time() < deadline, "no new leader while the old one was frozen"
+            for m in others:
+                try:
+                    if m.get("/v1/cluster", timeout=1).json().get("state") == "leader":
+                        new = m
+                except (requests.RequestException, ValueError):
+                    pass
+            time.sleep(0.05)
+        assert new.put("/v2/apps/x", json={"mem": 64}).status_code == 200
+        seen = []
+
+        def read():
+            s = requests.Session()
+            for _ in range(50):
+                try:
+                    r = s.get(leader.url + "/v2/apps/x", timeout=10)
+                    seen.append(r.json()["app"]["mem"] if r.status_code == 200 else r.status_code)
+                except requests.RequestException as e:
+                    seen.append(str(e))
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for t in readers:
+            t.start()
+        time.sleep(0.3)  # the first reads wait in the frozen master's accept queue
+    finally:
+        leader.proc.send_signal(signal.SIGCONT)
+    for t in readers:
+        t.join(30)
+    assert len(seen) == 200
+    assert 32 not in seen, f"the deposed leader served the old value: {seen.count(32)} of 200 reads"
+    assert seen.count(64) >= 150, seen
+    before = len(new.get("/v2/apps/x/versions").json()["versions"])
+    r = leader.put("/v2/apps/x", json={"mem": 96})
+    assert r.status_code == 200, r.text
+    assert new.get("/v2/apps/x").json()["app"]["mem"] == 96
+    assert len(new.get("/v2/apps/x/versions").json()["versions"]) == before + 1
+    assert leader.get("/v1/cluster").json()["leader"] == addr(new)
+
+
 def test_master_restarted_on_a_new_http_port_is_found(cluster):
     """A follower comes back on another HTTP port (same data dir and Raft address): the cluster view
     shows the new address, and once it leads, the others forward to it there."""
