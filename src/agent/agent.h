@@ -23,6 +23,7 @@ struct agent_config {
         char *hostname;       /* reported host name */
         json_t *resources;    /* {"cpus","mem","disk","gpus","ports":[[b,e]…]} */
         json_t *attributes;   /* {"k":"v"} */
+        char *cgroup_parent;  /* NULL: "strata" */
         bool fake_runtime;    /* tests only: no processes */
 };
 

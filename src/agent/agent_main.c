@@ -27,6 +27,8 @@ static const char usage[] =
         "  --resources SPEC      e.g. 'cpus:4;mem:8192;disk:20000;ports:[31000-32000]'\n"
         "                        (missing kinds are detected; default: detect all)\n"
         "  --attributes SPEC     e.g. 'rack:r1;zone:a'\n"
+        "  --cgroup-parent NAME  cgroup under which tasks get theirs (default strata); agents\n"
+        "                        sharing a machine need different ones\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -38,6 +40,7 @@ static void config_release(struct agent_config *c) {
         free(c->http_addr);
         free(c->advertise);
         free(c->hostname);
+        free(c->cgroup_parent);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -53,7 +56,7 @@ static void add_master(struct agent_config *c, const char *url) {
 
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
-               OPT_LOG, OPT_FAKE };
+               OPT_LOG, OPT_FAKE, OPT_CGROUP };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -64,6 +67,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "attributes", required_argument, NULL, OPT_ATTRIBUTES },
                 { "log-level", required_argument, NULL, OPT_LOG },
                 { "fake-runtime", no_argument, NULL, OPT_FAKE },
+                { "cgroup-parent", required_argument, NULL, OPT_CGROUP },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -100,6 +104,14 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         break;
                 case OPT_ATTRIBUTES:
                         attributes = optarg;
+                        break;
+                case OPT_CGROUP:
+                        if (!*optarg || strchr(optarg, '.') || strlen(optarg) > 100) {
+                                fprintf(stderr, "strata: --cgroup-parent must be a cgroup path without '.'\n");
+                                return 2;
+                        }
+                        free(c->cgroup_parent);
+                        c->cgroup_parent = xstrdup(optarg);
                         break;
                 case OPT_FAKE:
                         c->fake_runtime = true;
@@ -201,7 +213,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         agent_link_load_identity(a);
         agent_updates_init(a);
         struct runtime_config rc = { .loop = loop, .work_dir = a->cfg.data_dir, .status_cb = status_cb,
-                                     .userdata = a };
+                                     .userdata = a, .cgroup_parent = a->cfg.cgroup_parent };
         int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_native_new(&rc, &a->rt, e);
         if (r < 0)
                 return err_wrap(e, "cannot start the task runtime");

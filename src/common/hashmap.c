@@ -67,8 +67,8 @@ void *hashmap_put(struct hashmap *m, const char *key, void *value) {
         uint64_t h = hash_str(key);
         struct hashmap_slot *s = find(m, key, h);
         if (s) {
+                /* The stored key stays: it is equal, and may be the one the caller owns. */
                 void *prev = s->value;
-                s->key = key;
                 s->value = value;
                 return prev;
         }

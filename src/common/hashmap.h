@@ -14,7 +14,8 @@ struct hashmap {
 
 void hashmap_init(struct hashmap *m);
 void hashmap_release(struct hashmap *m);
-/* Inserts or replaces; returns the previous value or NULL. */
+/* Inserts, or replaces the value of an equal key (keeping the stored key pointer); returns the
+ * previous value or NULL. */
 void *hashmap_put(struct hashmap *m, const char *key, void *value);
 void *hashmap_get(const struct hashmap *m, const char *key);
 /* Removes and returns the value, or NULL if absent. */

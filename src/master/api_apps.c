@@ -332,6 +332,13 @@ static void app_update(struct api_call *call, const char *id, json_t *body, bool
                              write_done, w);
                 return;
         }
+        if (json_object_get(body, "version")) {
+                /* Marathon: a version is a rollback, never part of an update. */
+                err_set(e, -ERR_INVALID, "Object is not valid");
+                err_set_details(e, json_pack("[{s:s,s:[s]}]", "path", "/version", "errors",
+                                             "The 'version' field may only be combined with the 'id' field."));
+                return;
+        }
         if (!current && !create) {
                 err_set(e, -ERR_NOT_FOUND, "App '%s' does not exist", id);
                 return;

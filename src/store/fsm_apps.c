@@ -89,6 +89,19 @@ static json_t *commit(struct state *s, json_t *doc, bool want_copy) {
         return copy;
 }
 
+/* A new app may neither be a group of existing apps ("/a" while "/a/b" exists) nor live inside
+ * an existing app ("/a/b/c" while "/a/b" exists). */
+static int check_path_free(const struct state *s, const char *id, struct err *err) {
+        if (state_group_exists(s, id))
+                return err_set(err, -ERR_CONFLICT, "A group with id %s already exists.", id);
+        for (const char *p = strchr(id + 1, '/'); p; p = strchr(p + 1, '/')) {
+                _cleanup_free_ char *parent = xstrndup(id, (size_t)(p - id));
+                if (state_app_get(s, parent))
+                        return err_set(err, -ERR_CONFLICT, "An app with the path %s already exists.", parent);
+        }
+        return 0;
+}
+
 /* {"type":"app_create","v":1,"app":{canonical app},"ts":"…"} → the stored app. */
 int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err) {
         const json_t *app = json_object_get(cmd, "app");
@@ -101,6 +114,8 @@ int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, stru
                                "app_create: \"app\" must be a canonical app with an absolute id");
         if (state_app_get(s, id))
                 return err_set(err, -ERR_CONFLICT, "An app with id [%s] already exists.", id);
+        if ((r = check_path_free(s, id, err)) < 0)
+                return r;
         r = next_version(s, id, cmd, version, err);
         if (r < 0)
                 return r;
@@ -141,6 +156,8 @@ int fsm_app_update(struct state *s, const json_t *cmd, json_t **ret_result, stru
         const json_t *current = state_app_get(s, id);
         if (!current && !create)
                 return err_set(err, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+        if (!current && (r = check_path_free(s, id, err)) < 0)
+                return r;
 
         if (current && partial)
                 r = app_apply_update(current, update, &doc, err);
@@ -154,6 +171,8 @@ int fsm_app_update(struct state *s, const json_t *cmd, json_t **ret_result, stru
         r = next_version(s, id, cmd, version, err);
         if (r < 0)
                 return r;
+        if (current && !partial)
+                app_reuse_service_ports(doc, current); /* a full replace keeps its service ports */
         r = assign_ports(s, doc, err);
         if (r < 0)
                 return r;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hashmap.h"
 #include "common/timeutil.h"
 #include "model/app.h"
 #include "store/cluster_internal.h"
@@ -31,6 +32,8 @@ struct state {
         struct state_master *masters;
         size_t n_masters;
         struct cluster cluster; /* agents and instances (cluster_state.c) */
+        /* Groups implied by app ids: "/a/b" → how many apps live under it (owned keys). */
+        struct hashmap groups;
 };
 
 static uint64_t hash_str(const char *p) {
@@ -43,8 +46,48 @@ static uint64_t hash_str(const char *p) {
         return h;
 }
 
+/* Adds delta to the count of every group that contains app id ("/a/b/c" → "/a", "/a/b"). */
+static void groups_adjust(struct state *s, const char *id, int delta) {
+        for (const char *p = strchr(id + 1, '/'); p; p = strchr(p + 1, '/')) {
+                _cleanup_free_ char *g = xstrndup(id, (size_t)(p - id));
+                uintptr_t n = (uintptr_t)hashmap_get(&s->groups, g);
+                if (delta > 0) {
+                        if (n == 0)
+                                hashmap_put(&s->groups, TAKE_PTR(g), (void *)(uintptr_t)1);
+                        else
+                                hashmap_put(&s->groups, g, (void *)(n + 1));
+                } else if (n == 1) {
+                        const char *key = NULL;
+                        size_t pos = 0;
+                        void *v;
+                        /* Free the owned key: find it (the map borrows keys). */
+                        while (hashmap_next(&s->groups, &pos, &key, &v))
+                                if (streq(key, g))
+                                        break;
+                        hashmap_remove(&s->groups, g);
+                        free((char *)key);
+                } else if (n > 1) {
+                        hashmap_put(&s->groups, g, (void *)(n - 1));
+                }
+        }
+}
+
+static void groups_clear(struct state *s) {
+        const char *key;
+        size_t pos = 0;
+        while (hashmap_next(&s->groups, &pos, &key, NULL))
+                free((char *)key);
+        hashmap_release(&s->groups);
+        hashmap_init(&s->groups);
+}
+
+bool state_group_exists(const struct state *s, const char *path) {
+        return hashmap_get(&s->groups, path) != NULL;
+}
+
 struct state *state_new(void) {
         struct state *s = xcalloc(1, sizeof *s);
+        hashmap_init(&s->groups);
         s->n_buckets = 64;
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
@@ -85,6 +128,7 @@ void state_clear(struct state *s) {
         s->first = s->last = NULL;
         s->n_apps = 0;
         memset(s->port_refs, 0, sizeof s->port_refs);
+        groups_clear(s);
         masters_clear(s);
         cluster_release(&s->cluster);
 }
@@ -210,6 +254,7 @@ void state_app_push(struct state *s, json_t *doc) {
                         s->first = a;
                 s->last = a;
                 s->n_apps++;
+                groups_adjust(s, a->id, +1);
         } else {
                 app_service_ports_foreach(current(a), port_release, s);
         }
@@ -243,6 +288,7 @@ bool state_app_remove(struct state *s, const char *id) {
         else
                 s->last = a->prev;
         s->n_apps--;
+        groups_adjust(s, a->id, -1);
         app_free(a);
         return true;
 }

@@ -30,6 +30,8 @@ size_t state_app_count(const struct state *s);
 /* Calls cb for every app's current canonical doc in creation order; stops early if cb returns
  * non-zero and returns that value. */
 int state_apps_foreach(const struct state *s, int (*cb)(const json_t *app, void *data), void *data);
+/* True if some app's id lies under path ("/a" for app "/a/b"): path is a group. */
+bool state_group_exists(const struct state *s, const char *path);
 /* Stored versions of an app, newest first, as a new JSON array of timestamps; NULL if unknown. */
 json_t *state_app_versions(const struct state *s, const char *id);
 /* The app as it was at version ts (borrowed), or NULL. */

@@ -231,8 +231,10 @@ class Agent:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self):
+        # Agents sharing this machine (and other test runs) each get their own cgroup parent.
         cmd = [STRATA, "agent", "--master", ",".join(m.url for m in self.masters), "--data-dir", self.data_dir,
-               "--http", f"127.0.0.1:{self.http_port}", "--resources", self.resources]
+               "--http", f"127.0.0.1:{self.http_port}", "--resources", self.resources,
+               "--cgroup-parent", f"strata-test-{os.getpid()}-{self.http_port}"]
         if self.attributes:
             cmd += ["--attributes", self.attributes]
         if self.hostname:
