@@ -80,7 +80,7 @@ def start_masters(strata, n, base):
         for p in procs:
             p.kill()
         raise RuntimeError("no leader within 30 s; logs in " + base)
-    return procs, leader
+    return procs, http_ports.index(leader), leader
 
 
 class Conn:
@@ -198,6 +198,18 @@ def drive(port, clients, seconds, make_request, ok_status):
             "statuses": statuses, "n": len(lat)}
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (from /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu_seconds():
+    t = os.times()
+    return t.user + t.system
+
+
 def apps_gauge(port):
     """strata_apps from the leader's /metrics: how many apps the replicated state holds."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -259,17 +271,27 @@ def main():
         print(f"bench_api: {strata} not built (run make)", file=sys.stderr)
         return 1
     clients_list = [int(x) for x in a.clients.split(",")]
+    load = os.getloadavg()
+    print(f"machine: {machine()}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     rows = []
     fs = "?"
     for n_masters in [int(x) for x in a.masters.split(",")]:
         base = tempfile.mkdtemp(prefix="strata-bench-api-", dir=a.tmp)
         fs = filesystem(base)
-        procs, leader = start_masters(strata, n_masters, base)
+        procs, leader_i, leader = start_masters(strata, n_masters, base)
         try:
             created = 0
             for clients in clients_list:
                 ping = drive(leader, clients, min(seconds, 3), ping_request, 200)
+                cpu0 = [cpu_seconds(p.pid) for p in procs] + [client_cpu_seconds()]
+                t0 = time.perf_counter()
                 r = drive(leader, clients, seconds, create_request(f"m{n_masters}c{clients}"), 201)
+                wall = time.perf_counter() - t0
+                cpu1 = [cpu_seconds(p.pid) for p in procs] + [client_cpu_seconds()]
+                use = [100 * (b - a) / wall for a, b in zip(cpu0, cpu1)]
+                followers = [u for i, u in enumerate(use[:-1]) if i != leader_i]
+                r["cpu"] = (f"{use[leader_i]:.0f}" + (f" / {max(followers):.0f}" if followers else "")
+                            + f" / {use[-1]:.0f}")
                 rows.append((n_masters, clients, r, ping))
                 # every acknowledged create is in the state: the count is not the client's fiction
                 created += r["n"]
@@ -278,7 +300,8 @@ def main():
                     raise RuntimeError(f"{created} creates acknowledged but the leader holds {held} apps")
                 print(f"{n_masters} master(s), {clients:2d} client(s): {r['ops']:8.0f} creates/s  "
                       f"p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  max {r['max']:7.2f} ms  "
-                      f"errors {r['errors']}  (client ceiling: {ping['ops']:.0f} pings/s)", flush=True)
+                      f"errors {r['errors']}  (client ceiling: {ping['ops']:.0f} pings/s; CPU % leader/follower/client: "
+                      f"{r['cpu']})", flush=True)
                 if r["errors"]:
                     print(f"   statuses: {r['statuses']}", flush=True)
             dead = [p.args[4] for p in procs if p.poll() is not None]
@@ -293,15 +316,15 @@ def main():
         return 0
     with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
         f.write(f"\n## API creates (bench/bench_api.py) — {datetime.date.today()}, commit {git_commit()}\n\n")
-        f.write(f"Machine: {machine()}; data dirs on {fs}. {seconds:g} s per row. One load-generator process "
+        f.write(f"Machine: {machine()}; data dirs on {fs}; load average {load[0]:.2f} at the start. {seconds:g} s per row. One load-generator process "
                 f"(non-blocking keep-alive connections) on the same machine; every create is committed "
                 f"(fsync'd; with 3 masters on a majority) before its 201.\n\n")
         f.write("| masters | clients | acknowledged creates/s | p50 ms | p99 ms | max ms | errors "
-                "| client ceiling (GET /ping/s) |\n")
-        f.write("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+                "| client ceiling (GET /ping/s) | CPU % leader / busiest follower / client |\n")
+        f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
         for n, c, r, ping in rows:
             f.write(f"| {n} | {c} | {r['ops']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} "
-                    f"| {r['errors']} | {ping['ops']:.0f} |\n")
+                    f"| {r['errors']} | {ping['ops']:.0f} | {r['cpu']} |\n")
     print("appended to bench/RESULTS.md")
     return 0
 
