@@ -436,6 +436,10 @@ def test_versions_and_rollback(master):
     assert old["mem"] == 32 and old["version"] == versions[-1] and old["id"] == "/v"
     assert "tasks" not in old and "tasksRunning" not in old  # a plain definition, no status
     assert master.get(f"/v2/apps/v/versions/{versions[1]}").json()["mem"] == 64
+    # any ISO-8601 spelling of the same instant names the version
+    for alt in [versions[1].replace("Z", "+00:00"), versions[1][:23] + "000Z", versions[1].replace("Z", "+0000")]:
+        r = master.get(f"/v2/apps/v/versions/{alt}")
+        assert r.status_code == 200 and r.json()["mem"] == 64, (alt, r.status_code, r.text[:100])
     assert_error(master.get("/v2/apps/v/versions/2001-01-01T00:00:00.000Z"), 404,
                  "App '/v' does not exist in version 2001-01-01T00:00:00.000Z")
     # rollback: a body with only the version (and the id)
@@ -553,6 +557,8 @@ def test_info_leader_ping_and_leader_header(master):
     me = f"127.0.0.1:{master.http_port}"
     r = master.get("/ping")
     assert r.status_code == 200 and r.text == "pong" and r.headers["Content-Type"].startswith("text/plain")
+    r = master.get("/ping", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json() == "pong"
     info = master.get("/v2/info").json()
     assert info["name"] == "marathon" and info["elected"] is True and info["leader"] == me
     assert info["version"].startswith("1.")
