@@ -240,6 +240,58 @@ def test_master_restarted_on_a_new_http_port_is_found(cluster):
             assert m.get("/v2/leader").json() == {"leader": addr(new)}
 
 
+def test_huge_app_list_does_not_stall_the_leader(cluster):
+    """16,000 apps (about 25 MB of JSON): GET /v2/apps on the leader must not block its event loop
+    (DESIGN §3: large JSON encoding goes to the thread pool). A loop blocked for longer than the
+    election timeout starves Raft heartbeats: followers lose the leader and answer 503."""
+    leader = cluster.leader()
+    f = followers(cluster, leader)[0]
+    s = requests.Session()
+    for k in range(16):
+        batch = [{"id": f"/huge{k}/a{i}", "cmd": "sleep 1", "env": {"PAD": "x" * 900}, "portDefinitions": []}
+                 for i in range(1000)]
+        r = s.put(leader.url + "/v2/apps", json=batch, timeout=60)
+        assert r.status_code == 200, r.text
+    term = leader.get("/v1/cluster").json()["term"]
+    stalls, follower_errors = [], []
+    stop = threading.Event()
+
+    def watch():
+        ps, fs = requests.Session(), requests.Session()
+        while not stop.is_set():
+            t0 = time.time()
+            try:
+                ps.get(leader.url + "/ping", timeout=10)
+            except requests.RequestException:
+                pass
+            stalls.append(time.time() - t0)
+            try:
+                r = fs.get(f.url + "/v2/leader", timeout=10)
+                if r.status_code != 200:
+                    follower_errors.append(r.text)
+            except requests.RequestException as e:
+                follower_errors.append(str(e))
+            time.sleep(0.02)
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        time.sleep(0.2)
+        for _ in range(2):
+            t0 = time.time()
+            r = requests.get(leader.url + "/v2/apps", timeout=60)
+            took = time.time() - t0
+            assert r.status_code == 200 and len(r.json()["apps"]) == 16000
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        t.join(30)
+    print(f"GET /v2/apps of {len(r.content) >> 20} MiB took {took:.2f} s; longest /ping meanwhile "
+          f"{max(stalls):.2f} s")
+    assert max(stalls) < 0.5, f"the leader's loop stalled {max(stalls):.2f} s while encoding the app list"
+    assert not follower_errors, f"a follower lost the leader meanwhile: {follower_errors[:3]}"
+    assert leader.get("/v1/cluster").json()["term"] == term, "the big read caused an election"
+
+
 @pytest.mark.parametrize("survivor", ["follower", "leader"])
 def test_no_quorum_answers_503_quickly(cluster, survivor):
     """Kill 2 of 3: the last master cannot commit. Writes get 503 naming the leader problem within a
