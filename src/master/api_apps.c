@@ -6,6 +6,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "master/label_selector.h"
@@ -82,10 +83,10 @@ static int count_instance(const struct instance *i, void *data) {
         return 0;
 }
 
-/* AppInfo: the canonical definition plus the status of its instances. Deployments complete
- * within their request until rolling upgrades land, so none is listed as running. */
-static json_t *app_info(const struct state *st, const json_t *app, unsigned embed, const char *deployment_id) {
-        json_t *info = json_deep_copy(app);
+/* The status fields AppInfo adds to the canonical definition (counts, deployments, embeds).
+ * Deployments complete within their request until rolling upgrades land, so none is listed. */
+static json_t *app_status(const struct state *st, const json_t *app, unsigned embed, const char *deployment_id) {
+        json_t *info = json_object();
         const char *id = json_string_value(json_object_get(app, "id"));
         struct counts_ctx c = { .st = st, .tasks = (embed & EMBED_TASKS) ? json_array() : NULL,
                                 .has_health = json_array_size(json_object_get(app, "healthChecks")) > 0 };
@@ -112,6 +113,15 @@ static json_t *app_info(const struct state *st, const json_t *app, unsigned embe
         return info;
 }
 
+/* AppInfo: the canonical definition plus the status of its instances. */
+static json_t *app_info(const struct state *st, const json_t *app, unsigned embed, const char *deployment_id) {
+        json_t *info = json_deep_copy(app);
+        json_t *status = app_status(st, app, embed, deployment_id);
+        json_object_update(info, status);
+        json_decref(status);
+        return info;
+}
+
 /* Semantic and type errors from the model are both 422 on the API (api.md §1.4). */
 static void reply_invalid(struct api_call *call, struct err *err) {
         if (err->code == -ERR_BAD_JSON)
@@ -125,7 +135,7 @@ static void now_ts(char buf[static 25]) {
 
 struct list_ctx {
         const struct state *st;
-        json_t *apps;
+        json_t *apps, *statuses;
         const char *id_filter, *cmd_filter;
         struct label_selector *labels;
         unsigned embed;
@@ -144,8 +154,55 @@ static int list_one(const json_t *app, void *data) {
                 return 0;
         if (c->labels && !label_selector_match(c->labels, json_object_get(app, "labels")))
                 return 0;
-        json_array_append_new(c->apps, app_info(c->st, app, c->embed, NULL));
+        json_array_append(c->apps, (json_t *)app);
+        json_array_append_new(c->statuses, app_status(c->st, app, c->embed, NULL));
         return 0;
+}
+
+/* GET /v2/apps can be tens of megabytes: the text is produced in the thread pool (DESIGN §3) so
+ * the loop (and Raft's heartbeats) never waits for it. The worker only reads: stored app
+ * documents are immutable and held by a reference here; the status objects are its own. */
+struct list_work {
+        uv_work_t req;
+        struct api_call *call;
+        json_t *apps, *statuses;
+        char *text;
+};
+
+/* Appends the members of a compact JSON object's text without its braces. */
+static void append_members(struct strbuf *sb, const char *obj) {
+        size_t n = strlen(obj);
+        if (n > 2)
+                strbuf_append(sb, obj + 1, n - 2);
+}
+
+static void list_encode(uv_work_t *req) {
+        struct list_work *w = req->data;
+        struct strbuf sb = { 0 };
+        strbuf_puts(&sb, "{\"apps\":[");
+        for (size_t i = 0; i < json_array_size(w->apps); i++) {
+                _cleanup_free_ char *doc = json_compact(json_array_get(w->apps, i));
+                _cleanup_free_ char *status = json_compact(json_array_get(w->statuses, i));
+                if (i)
+                        strbuf_puts(&sb, ",");
+                strbuf_puts(&sb, "{");
+                append_members(&sb, doc);
+                if (strlen(doc) > 2 && strlen(status) > 2)
+                        strbuf_puts(&sb, ",");
+                append_members(&sb, status);
+                strbuf_puts(&sb, "}");
+        }
+        strbuf_puts(&sb, "]}");
+        w->text = strbuf_steal(&sb);
+}
+
+static void list_encoded(uv_work_t *req, int status) {
+        struct list_work *w = req->data;
+        json_decref(w->apps);
+        json_decref(w->statuses);
+        api_reply_text(w->call, 200, "application/json", w->text);
+        free(w->text);
+        free(w);
 }
 
 void api_apps_list(struct api_call *call) {
@@ -165,9 +222,15 @@ void api_apps_list(struct api_call *call) {
                 }
         }
         c.apps = json_array();
+        c.statuses = json_array();
         state_apps_foreach(store_state(call->m->store), list_one, &c);
         label_selector_free(c.labels);
-        api_reply_json(call, 200, json_pack("{s:o}", "apps", c.apps));
+        struct list_work *w = xcalloc(1, sizeof *w);
+        w->req.data = w;
+        w->call = call;
+        w->apps = c.apps;
+        w->statuses = c.statuses;
+        uv_queue_work(call->m->loop, &w->req, list_encode, list_encoded);
 }
 
 void api_app_get(struct api_call *call) {

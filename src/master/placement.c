@@ -1,9 +1,12 @@
-/* placement.c — interim first-fit placement over the state's agents (resources and host ports),
- * with reservations for placements decided but not committed yet. The scheduler layer
- * (src/scheduler) replaces the search; the bookkeeping stays. */
+/* placement.c — interim placement over the state's agents: Marathon constraints, resources and
+ * host ports, first fit in rounds, with reservations for placements decided but not committed
+ * yet. It scans every agent per placement (O(agents)); the scheduler layer (src/scheduler:
+ * equivalence classes, sampling, incremental indexes) is to replace the search, and the
+ * bookkeeping here stays. */
 #include "master/placement.h"
 
 #include <math.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,10 +94,190 @@ struct plan_ctx {
         int fixed_ports[MAX_PORTS];
         unsigned need, placed;
         json_t *placements, *reasons;
+        struct constraint *cons;
+        size_t n_cons;
+        bool progress;
 };
 
 static void count_reason(json_t *reasons, const char *r) {
         json_object_set_new(reasons, r, json_integer(json_integer_value(json_object_get(reasons, r)) + 1));
+}
+
+/* --- Marathon constraints (api.md §2.8), evaluated per candidate agent ----------------------- */
+
+enum op { OP_UNIQUE, OP_CLUSTER, OP_GROUP_BY, OP_LIKE, OP_UNLIKE, OP_MAX_PER, OP_IS };
+
+struct constraint {
+        enum op op;
+        const char *field;   /* "hostname" or an attribute name (borrowed from the app) */
+        const char *value;   /* NULL when absent */
+        long n;              /* MAX_PER n, GROUP_BY expected groups (0: unknown) */
+        regex_t re;          /* LIKE/UNLIKE, anchored */
+        bool has_re;
+        struct hashmap counts; /* field value → live instances of the app there (+ this plan's) */
+};
+
+/* The agent's value for a constraint field, or NULL when it has none. */
+static const char *field_value(const struct agent *a, const char *field) {
+        if (streq(field, "hostname") || streq(field, "@hostname"))
+                return a->hostname;
+        if (field[0] == '@')
+                field++; /* @region, @zone: fault domains arrive as attributes */
+        return json_string_value(json_object_get(a->attributes, field));
+}
+
+static void count_value(struct constraint *k, const char *v, long delta) {
+        if (!v)
+                return;
+        long n = (long)(intptr_t)hashmap_get(&k->counts, v);
+        if (!n && delta > 0)
+                hashmap_put(&k->counts, xstrdup(v), (void *)(intptr_t)delta);
+        else
+                hashmap_put(&k->counts, v, (void *)(intptr_t)(n + delta));
+}
+
+static long count_of(struct constraint *k, const char *v) {
+        return v ? (long)(intptr_t)hashmap_get(&k->counts, v) : 0;
+}
+
+struct count_ctx {
+        struct plan_ctx *c;
+};
+
+static int count_instance(const struct instance *i, void *data) {
+        struct plan_ctx *c = data;
+        if (task_state_is_terminal((enum task_state)i->state) || i->goal != GOAL_RUNNING || !i->agent_id)
+                return 0;
+        const struct agent *a = state_agent_get(store_state(c->l->m->store), i->agent_id);
+        for (size_t k = 0; a && k < c->n_cons; k++)
+                count_value(&c->cons[k], field_value(a, c->cons[k].field), 1);
+        return 0;
+}
+
+static void constraints_free(struct plan_ctx *c) {
+        for (size_t k = 0; k < c->n_cons; k++) {
+                struct constraint *x = &c->cons[k];
+                if (x->has_re)
+                        regfree(&x->re);
+                const char *key;
+                size_t pos = 0;
+                while (hashmap_next(&x->counts, &pos, &key, NULL))
+                        free((char *)key);
+                hashmap_release(&x->counts);
+        }
+        free(c->cons);
+}
+
+/* Values of the field over active agents, for GROUP_BY's balance. */
+struct values_ctx {
+        struct constraint *k;
+        long min;
+        bool any;
+};
+
+static int min_count(const struct agent *a, void *data) {
+        struct values_ctx *v = data;
+        if (a->state != AGENT_ACTIVE)
+                return 0;
+        const char *val = field_value(a, v->k->field);
+        if (!val)
+                return 0;
+        long n = count_of(v->k, val);
+        if (!v->any || n < v->min)
+                v->min = n;
+        v->any = true;
+        return 0;
+}
+
+static bool constraints_allow(struct plan_ctx *c, const struct agent *a) {
+        for (size_t i = 0; i < c->n_cons; i++) {
+                struct constraint *k = &c->cons[i];
+                const char *v = field_value(a, k->field);
+                if (!v) {
+                        /* "If the offer lacks the field, only UNLIKE matches." */
+                        if (k->op != OP_UNLIKE)
+                                return false;
+                        continue;
+                }
+                switch (k->op) {
+                case OP_UNIQUE:
+                        if (count_of(k, v) > 0)
+                                return false;
+                        break;
+                case OP_CLUSTER:
+                        if (k->value) {
+                                if (!streq(v, k->value))
+                                        return false;
+                        } else if (hashmap_size(&k->counts) > 0 && count_of(k, v) == 0) {
+                                return false; /* all on the value of the first placed instance */
+                        }
+                        break;
+                case OP_GROUP_BY: {
+                        struct values_ctx vc = { k, 0, false };
+                        state_agents_foreach(store_state(c->l->m->store), min_count, &vc);
+                        if (count_of(k, v) > vc.min)
+                                return false;
+                        break;
+                }
+                case OP_LIKE:
+                        if (regexec(&k->re, v, 0, NULL, 0) != 0)
+                                return false;
+                        break;
+                case OP_UNLIKE:
+                        if (regexec(&k->re, v, 0, NULL, 0) == 0)
+                                return false;
+                        break;
+                case OP_MAX_PER:
+                        if (count_of(k, v) >= k->n)
+                                return false;
+                        break;
+                case OP_IS:
+                        if (!k->value || !streq(v, k->value))
+                                return false;
+                        break;
+                }
+        }
+        return true;
+}
+
+/* The app's constraints (validated by the model already) with the counts of its live
+ * instances. */
+static void constraints_load(struct plan_ctx *c) {
+        static const char *const names[] = { "UNIQUE", "CLUSTER", "GROUP_BY", "LIKE", "UNLIKE", "MAX_PER", "IS" };
+        const json_t *list = json_object_get(c->app, "constraints");
+        c->n_cons = 0;
+        c->cons = xcalloc(json_array_size(list) + 1, sizeof *c->cons);
+        size_t i;
+        json_t *item;
+        json_array_foreach(list, i, item) {
+                const char *field = json_string_value(json_array_get(item, 0));
+                const char *op = json_string_value(json_array_get(item, 1));
+                const char *value = json_string_value(json_array_get(item, 2));
+                if (!field || !op)
+                        continue;
+                struct constraint *k = &c->cons[c->n_cons];
+                bool known = false;
+                for (size_t n = 0; n < ELEMENTSOF(names); n++)
+                        if (strcasecmp(op, names[n]) == 0) {
+                                k->op = (enum op)n;
+                                known = true;
+                        }
+                if (!known)
+                        continue;
+                k->field = field;
+                k->value = value;
+                k->n = value ? strtol(value, NULL, 10) : 0;
+                if (k->op == OP_LIKE || k->op == OP_UNLIKE) {
+                        _cleanup_free_ char *anchored = xasprintf("^(%s)$", value ? value : "");
+                        k->has_re = regcomp(&k->re, anchored, REG_EXTENDED | REG_NOSUB) == 0;
+                        if (!k->has_re)
+                                continue;
+                }
+                hashmap_init(&k->counts);
+                c->n_cons++;
+        }
+        if (c->n_cons)
+                state_app_instances_foreach(store_state(c->l->m->store), c->app_id, count_instance, c);
 }
 
 static int try_agent(const struct agent *a, void *data) {
@@ -119,7 +302,9 @@ static int try_agent(const struct agent *a, void *data) {
         const double eps = 1e-9;
         while (c->placed < c->need) {
                 const char *why = NULL;
-                if (u.cpus + c->cpus > a->cpus + eps)
+                if (!constraints_allow(c, a))
+                        why = "UnfulfilledConstraint";
+                else if (u.cpus + c->cpus > a->cpus + eps)
                         why = "InsufficientCpus";
                 else if (u.mem + c->mem > a->mem + eps)
                         why = "InsufficientMemory";
@@ -178,6 +363,9 @@ static int try_agent(const struct agent *a, void *data) {
                                                                c->app_id, "version", c->version, "agentId", a->id,
                                                                "ports", ports));
                 c->placed++;
+                c->progress = true;
+                for (size_t k = 0; k < c->n_cons; k++)
+                        count_value(&c->cons[k], field_value(a, c->cons[k].field), 1);
         }
         free(u.ports);
         return c->placed >= c->need;
@@ -209,9 +397,16 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
                         c.require_ports |= json_integer_value(hp) != 0;
                 }
         }
+        constraints_load(&c);
+        /* Rounds over the agents: a spread (GROUP_BY) can make an agent eligible again. */
+        do {
+                c.progress = false;
+                json_object_clear(reasons);
+                state_agents_foreach(store_state(l->m->store), try_agent, &c);
+        } while (c.progress && c.placed < c.need);
+        constraints_free(&c);
         if (state_agent_count(store_state(l->m->store)) == 0)
                 count_reason(reasons, "NoAgents");
-        state_agents_foreach(store_state(l->m->store), try_agent, &c);
         return c.placed;
 }
 

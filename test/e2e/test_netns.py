@@ -123,3 +123,42 @@ def test_network_cut_unreachable_replaced_then_healed_without_surplus(hosts):
     time.sleep(2)
     tasks = m.get("/v2/apps/svc/tasks").json()["tasks"]
     assert len(running_tasks(m, "/svc")) == 3, [(t["host"], t["state"]) for t in tasks]
+
+
+def hosts_of(m, app_id, n, timeout=10):
+    return wait_for(lambda: len(running_tasks(m, app_id)) == n and host_of(m, app_id), timeout=timeout,
+                    what=f"{n} running of {app_id}")
+
+
+def queued_reasons(m, app_id):
+    for q in m.get("/v2/queue").json()["queue"]:
+        if q["app"]["id"] == app_id:
+            return {r["reason"] for r in q["processedOffersSummary"]["rejectSummaryLastOffers"]}
+    return set()
+
+
+def test_every_constraint_operator(hosts):
+    """host-0: rack r1; host-1 and host-2: rack r2 (see the fixture)."""
+    net, m, agents = hosts
+    base = {"cmd": "sleep 1000", "cpus": 0.01, "mem": 8}
+    m.post("/v2/apps", json=dict(base, id="/unique", instances=3, constraints=[["hostname", "UNIQUE"]]))
+    assert hosts_of(m, "/unique", 3) == ["host-0", "host-1", "host-2"]
+    m.post("/v2/apps", json=dict(base, id="/cluster", instances=3, constraints=[["rack", "CLUSTER", "r2"]]))
+    assert set(hosts_of(m, "/cluster", 3)) <= {"host-1", "host-2"}
+    m.post("/v2/apps", json=dict(base, id="/groupby", instances=4, constraints=[["rack", "GROUP_BY"]]))
+    got = hosts_of(m, "/groupby", 4)
+    assert got.count("host-0") == 2, got
+    m.post("/v2/apps", json=dict(base, id="/like", instances=2, constraints=[["hostname", "LIKE", "host-[12]"]]))
+    assert "host-0" not in hosts_of(m, "/like", 2)
+    m.post("/v2/apps", json=dict(base, id="/unlike", instances=2, constraints=[["rack", "UNLIKE", "r1"]]))
+    assert "host-0" not in hosts_of(m, "/unlike", 2)
+    m.post("/v2/apps", json=dict(base, id="/is", instances=2, constraints=[["rack", "IS", "r1"]]))
+    assert hosts_of(m, "/is", 2) == ["host-0", "host-0"]
+    m.post("/v2/apps", json=dict(base, id="/maxper", instances=3, constraints=[["rack", "MAX_PER", "1"]]))
+    assert len(set(hosts_of(m, "/maxper", 2))) == 2
+    wait_for(lambda: "UnfulfilledConstraint" in queued_reasons(m, "/maxper"), what="queued with the reason")
+    # a missing attribute matches nothing but UNLIKE
+    m.post("/v2/apps", json=dict(base, id="/nozone", instances=1, constraints=[["zone", "IS", "a"]]))
+    wait_for(lambda: "UnfulfilledConstraint" in queued_reasons(m, "/nozone"), what="nozone queued")
+    m.post("/v2/apps", json=dict(base, id="/unlikezone", instances=1, constraints=[["zone", "UNLIKE", "a"]]))
+    hosts_of(m, "/unlikezone", 1)
