@@ -52,12 +52,13 @@ static const struct route routes[] = {
         { "PATCH", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY },
         { "GET", "/v2/apps/", MATCH_APP_SUB, "versions", api_app_versions, ROUTE_READ },
         { "GET", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks, ROUTE_READ },
+        /* Suffix routes before the plain app routes: "/v2/apps/a/tasks/<id>" is not app "/a/tasks/<id>". */
+        { "DELETE", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks_kill, ROUTE_LEADER },
         { "GET", "/v2/apps/", MATCH_APP, NULL, api_app_get, ROUTE_READ },
         { "PUT", "/v2/apps/", MATCH_APP, NULL, api_app_put, ROUTE_LEADER | ROUTE_BODY },
         { "PATCH", "/v2/apps/", MATCH_APP, NULL, api_app_patch, ROUTE_LEADER | ROUTE_BODY },
         { "DELETE", "/v2/apps/", MATCH_APP, NULL, api_app_delete, ROUTE_LEADER },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
-        { "DELETE", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks_kill, ROUTE_LEADER },
         { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ },
         { "POST", "/v2/tasks/delete", MATCH_EXACT, NULL, api_tasks_delete, ROUTE_LEADER | ROUTE_BODY },
         /* The launch queue lives in the leader's memory: always answered by the leader. */

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "master/api_tasks.h"
 #include "master/master_internal.h"
+#include "model/task_id.h"
 #include "store/cluster_state.h"
 
 static json_t *ts_or_null(int64_t ms) {
@@ -423,9 +424,13 @@ void api_tasks_delete(struct api_call *call) {
         json_t *known = json_array();
         json_array_foreach(ids, i, id) {
                 const struct instance *inst = json_is_string(id) ? state_instance_get(st, json_string_value(id)) : NULL;
-                if (!json_is_string(id)) {
+                _cleanup_free_ char *app = NULL;
+                struct err e = { 0 };
+                if (!json_is_string(id) || task_id_parse(json_string_value(id), &app, &e) < 0) {
                         json_decref(known);
-                        api_reply_error(call, 400, "Task id #%zu is not a string", i);
+                        /* Marathon: an id it cannot parse (any of its forms) is a 400. */
+                        api_reply_error(call, 400, "%s", json_is_string(id) ? err_msg(&e) : "Task ids must be strings");
+                        err_release(&e);
                         return;
                 }
                 if (!inst)

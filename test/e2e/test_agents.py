@@ -162,3 +162,32 @@ def test_master_failover_restarts_nothing(tmpdir_path):
         a.kill_tasks()
         a.stop()
         c.stop()
+
+
+def test_kill_endpoints_scale_wipe_host_and_task_ids(one):
+    m, a = one
+    m.post("/v2/apps", json={"id": "/k", "cmd": "sleep 1000", "instances": 3, "cpus": 0.1, "mem": 16})
+    tasks = wait_for(lambda: len(running_tasks(m, "/k")) == 3 and running_tasks(m, "/k"), what="3 running")
+    # one task, no scale: killed and replaced
+    r = m.delete(f"/v2/apps/k/tasks/{tasks[0]['id']}")
+    assert r.status_code == 200 and r.json()["task"]["id"] == tasks[0]["id"]
+    wait_for(lambda: len(running_tasks(m, "/k")) == 3 and tasks[0]["id"] not in
+             {t["id"] for t in running_tasks(m, "/k")}, what="replaced")
+    # kill and scale: the app shrinks
+    victim = running_tasks(m, "/k")[0]["id"]
+    r = m.post("/v2/tasks/delete?scale=true", json={"ids": [victim]})
+    assert r.status_code == 200 and r.json()["deploymentId"]
+    assert m.get("/v2/apps/k").json()["app"]["instances"] == 2
+    wait_for(lambda: len(m.get("/v2/apps/k/tasks").json()["tasks"]) == 2, what="2 left")
+    assert m.delete("/v2/apps/k/tasks?scale=true&wipe=true").status_code == 400
+    r = m.post("/v2/tasks/delete", json={"ids": ["not-a-task-id"]})
+    assert r.status_code == 400 and "Invalid task id" in r.json()["message"]
+    # legacy forms parse (unknown ones are ignored)
+    r = m.post("/v2/tasks/delete", json={"ids": ["k.marathon-6c1d2f0e-1234-4abc-9def-0123456789ab"]})
+    assert r.status_code == 200 and r.json()["tasks"] == []
+    assert m.get("/v2/apps/k/tasks/nope").status_code in (200, 404)
+    r = m.delete("/v2/apps/k/tasks/k.instance-6c1d2f0e-1234-4abc-9def-0123456789ab._app")
+    assert r.status_code == 404 and "does not exist" in r.json()["message"]
+    # host filter: everything on this agent
+    r = m.delete("/v2/apps/k/tasks", params={"host": "*"})
+    assert r.status_code == 200 and len(r.json()["tasks"]) == 2
