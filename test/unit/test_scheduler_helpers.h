@@ -74,7 +74,7 @@ static inline int ta_spec_apply(struct sched_cluster *c, const struct ta *t, boo
 /* Constraints from their JSON text; fails the test on a parse error. */
 static inline struct sched_constraints *cons(const char *json) {
         json_error_t jerr;
-        json_t *j = json_loads(json, 0, &jerr);
+        json_t *j = json_loads(json, JSON_DECODE_ANY, &jerr);
         assert_non_null(j);
         struct sched_constraints *k = NULL;
         struct err e = { 0 };
