@@ -72,9 +72,12 @@ static json_t *build_health_check(struct app_build *b, const json_t *hc, const c
                          * container port mappings." */
                         long long i = json_int_or(json_object_get(o, "portIndex"), -1);
                         bool ok = idx ? (i >= 0 && (size_t)i < n_ports) : (port || n_ports > 0);
+                        /* An explicit portIndex carries the error (as the issue's example shows);
+                         * a check with no port at all, the check itself. */
+                        _cleanup_free_ char *ip = path_key(path, "portIndex");
                         if (!ok)
-                                verr(&b->errs, path, "Health check port indices must address an element of the "
-                                                     "ports array or container port mappings.");
+                                verr(&b->errs, idx ? ip : path, "Health check port indices must address an element "
+                                                                "of the ports array or container port mappings.");
                 }
         }
         int_field(b, o, hc, "gracePeriodSeconds", 300, 0, path);

@@ -313,7 +313,7 @@ def test_service_ports_survive_updates(master):
     ({"id": "x", "cmd": "sleep 1", "args": ["a"]}, "/", "must either contain one of 'cmd' or 'args'"),
     ({"id": "x"}, "/", "must either contain one of 'cmd' or 'args'"),
     ({"id": "x", "cmd": "sleep 1", "healthChecks": [{"protocol": "HTTP", "portIndex": 3}]},
-     "/healthChecks(0)", "Health check port indices must address an element of the ports array"),
+     "/healthChecks(0)/portIndex", "Health check port indices must address an element of the ports array"),
     ({"id": "x", "cmd": "sleep 1", "portDefinitions": [],
       "healthChecks": [{"protocol": "TCP", "intervalSeconds": 5}]},
      "/healthChecks(0)", "Health check port indices must address an element of the ports array"),

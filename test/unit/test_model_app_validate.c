@@ -230,13 +230,13 @@ static void health_checks_get_every_default(void **state) {
 static void health_check_port_index_must_exist(void **state) {
         const char *msg = "Health check port indices must address an element of the ports array or container port "
                           "mappings.";
-        expect_invalid("{\"id\":\"/a\",\"cmd\":\"x y\",\"healthChecks\":[{\"portIndex\":1}]}", "/healthChecks(0)",
-                       msg);
+        expect_invalid("{\"id\":\"/a\",\"cmd\":\"x y\",\"healthChecks\":[{\"portIndex\":1}]}",
+                       "/healthChecks(0)/portIndex", msg);
         expect_invalid("{\"id\":\"/a\",\"cmd\":\"x y\",\"portDefinitions\":[],\"healthChecks\":[{}]}",
                        "/healthChecks(0)", msg);
         expect_invalid("{\"id\":\"/a\",\"cmd\":\"x y\",\"portDefinitions\":[],\"healthChecks\":[{\"protocol\":\"TCP\","
                        "\"portIndex\":0}]}",
-                       "/healthChecks(0)", msg);
+                       "/healthChecks(0)/portIndex", msg);
         /* a fixed port, a command, or a Mesos check need no port index */
         json_decref(norm_ok("{\"id\":\"/a\",\"cmd\":\"x y\",\"portDefinitions\":[],\"healthChecks\":[{\"port\":80}]}"));
         json_decref(norm_ok("{\"id\":\"/a\",\"cmd\":\"x y\",\"portDefinitions\":[],\"healthChecks\":[{\"protocol\":"
