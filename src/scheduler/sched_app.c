@@ -1,4 +1,4 @@
-/* sched_app.c — live instances per app: per agent (the (app, agent) pair table) and per value
+/* sched_app.c — live instances per app: per agent (each agent's table of apps) and per value
  * of each field the app's constraints look at, both kept incrementally. */
 #include <errno.h>
 #include <stdlib.h>
@@ -7,127 +7,95 @@
 #include "common/alloc.h"
 #include "scheduler/sched_internal.h"
 
-/* --- the (app, agent) → pair table --------------------------------------------------------- */
+/* --- each agent's table of apps ---------------------------------------------------------------
+ * Open addressing by app slot, linear probing, backward-shift deletion (no tombstones); at most
+ * half full. An agent holds few apps, so growing its table is cheap. */
 
-static uint64_t pair_key(uint32_t app, uint32_t agent) {
-        return (uint64_t)app << 32 | agent;
+static uint32_t tab_home(const struct sched_agent *a, uint32_t key) {
+        return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> 40) & (a->apps_cap - 1);
 }
 
-static size_t pair_home(const struct sched_cluster *c, uint64_t key) {
-        return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (c->pair_table_cap - 1);
-}
-
-static uint32_t pair_lookup(const struct sched_cluster *c, uint32_t app, uint32_t agent) {
-        if (!c->pair_table_cap)
-                return NO_POS;
-        uint64_t key = pair_key(app, agent);
-        for (size_t i = pair_home(c, key);; i = (i + 1) & (c->pair_table_cap - 1)) {
-                uint32_t v = c->pair_table[i];
-                if (!v)
-                        return NO_POS;
-                const struct pair *p = &c->pairs[v - 1];
-                if (p->app == app && p->agent == agent)
-                        return v - 1;
+static struct app_on_agent *tab_find(const struct sched_agent *a, uint32_t app_slot) {
+        if (!a->apps_cap)
+                return NULL;
+        uint32_t key = app_slot + 1;
+        for (uint32_t i = tab_home(a, key);; i = (i + 1) & (a->apps_cap - 1)) {
+                struct app_on_agent *e = &a->apps[i];
+                if (e->key == key)
+                        return e;
+                if (!e->key)
+                        return NULL;
         }
 }
 
-static void table_insert(struct sched_cluster *c, uint32_t idx) {
-        const struct pair *p = &c->pairs[idx];
-        size_t i = pair_home(c, pair_key(p->app, p->agent));
-        while (c->pair_table[i])
-                i = (i + 1) & (c->pair_table_cap - 1);
-        c->pair_table[i] = idx + 1;
+static struct app_on_agent *tab_put(struct sched_agent *a, struct app_on_agent v) {
+        uint32_t i = tab_home(a, v.key);
+        while (a->apps[i].key)
+                i = (i + 1) & (a->apps_cap - 1);
+        a->apps[i] = v;
+        return &a->apps[i];
 }
 
-static void table_grow(struct sched_cluster *c) {
-        uint32_t *old = c->pair_table;
-        size_t old_cap = c->pair_table_cap;
-        c->pair_table_cap = old_cap ? 2 * old_cap : 1024;
-        c->pair_table = xcalloc(c->pair_table_cap, sizeof *c->pair_table);
-        for (size_t i = 0; i < old_cap; i++)
-                if (old[i])
-                        table_insert(c, old[i] - 1);
-        free(old);
+static struct app_on_agent *tab_insert(struct sched_agent *a, uint32_t app_slot) {
+        if ((a->n_apps + 1) * 2 > a->apps_cap) {
+                struct app_on_agent *old = a->apps;
+                uint32_t old_cap = a->apps_cap;
+                a->apps_cap = old_cap ? 2 * old_cap : 8;
+                a->apps = xcalloc(a->apps_cap, sizeof *a->apps);
+                for (uint32_t i = 0; i < old_cap; i++)
+                        if (old[i].key)
+                                tab_put(a, old[i]);
+                free(old);
+        }
+        a->n_apps++;
+        return tab_put(a, (struct app_on_agent){ .key = app_slot + 1 });
 }
 
-static void table_delete(struct sched_cluster *c, uint32_t idx) {
-        size_t mask = c->pair_table_cap - 1;
-        const struct pair *p = &c->pairs[idx];
-        size_t i = pair_home(c, pair_key(p->app, p->agent));
-        while (c->pair_table[i] != idx + 1)
-                i = (i + 1) & mask;
-        /* backward-shift deletion: no tombstones */
-        for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-                uint32_t v = c->pair_table[j];
-                if (!v)
-                        break;
-                const struct pair *q = &c->pairs[v - 1];
-                size_t h = pair_home(c, pair_key(q->app, q->agent));
-                /* move v into the hole i unless its home lies cyclically in (i, j] */
+static void tab_delete(struct sched_agent *a, struct app_on_agent *e) {
+        uint32_t mask = a->apps_cap - 1, i = (uint32_t)(e - a->apps);
+        for (uint32_t j = (i + 1) & mask; a->apps[j].key; j = (j + 1) & mask) {
+                uint32_t h = tab_home(a, a->apps[j].key);
+                /* the entry at j may fill the hole at i unless its home lies cyclically in (i, j] */
                 bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
                 if (!stays) {
-                        c->pair_table[i] = v;
+                        a->apps[i] = a->apps[j];
                         i = j;
                 }
         }
-        c->pair_table[i] = 0;
+        a->apps[i] = (struct app_on_agent){ 0 };
+        a->n_apps--;
 }
 
-static void list_push(uint32_t **list, size_t *n, size_t *cap, uint32_t v) {
-        if (*n == *cap) {
-                *cap = *cap ? 2 * *cap : 4;
-                *list = xrealloc(*list, *cap * sizeof **list);
-        }
-        (*list)[(*n)++] = v;
-}
-
-static uint32_t pair_new(struct sched_cluster *c, struct sched_app *app, struct sched_agent *a) {
-        uint32_t idx;
-        if (c->n_free_pairs) {
-                idx = c->free_pairs[--c->n_free_pairs];
-        } else {
-                if (c->n_pair_slots == c->cap_pair_pool) {
-                        c->cap_pair_pool = c->cap_pair_pool ? 2 * c->cap_pair_pool : 1024;
-                        c->pairs = xrealloc(c->pairs, c->cap_pair_pool * sizeof *c->pairs);
-                        c->free_pairs = xrealloc(c->free_pairs, c->cap_pair_pool * sizeof *c->free_pairs);
-                }
-                idx = (uint32_t)c->n_pair_slots++;
-        }
-        if ((c->n_live_pairs + 1) * 2 > c->pair_table_cap)
-                table_grow(c);
-        struct pair *p = &c->pairs[idx];
-        *p = (struct pair){ .app = app->slot, .agent = a->slot, .count = 0 };
-        p->pos_app = (uint32_t)app->n_pairs;
-        list_push(&app->pairs, &app->n_pairs, &app->cap_pairs, idx);
-        p->pos_agent = (uint32_t)a->n_pairs;
-        list_push(&a->pairs, &a->n_pairs, &a->cap_pairs, idx);
-        table_insert(c, idx);
-        c->n_live_pairs++;
-        return idx;
-}
-
-static void pair_delete(struct sched_cluster *c, uint32_t idx) {
-        struct pair *p = &c->pairs[idx];
-        struct sched_app *app = c->apps[p->app];
-        struct sched_agent *a = c->agents[p->agent];
-        table_delete(c, idx);
-        uint32_t moved = app->pairs[--app->n_pairs];
-        if (moved != idx) {
-                app->pairs[p->pos_app] = moved;
-                c->pairs[moved].pos_app = p->pos_app;
-        }
-        moved = a->pairs[--a->n_pairs];
-        if (moved != idx) {
-                a->pairs[p->pos_agent] = moved;
-                c->pairs[moved].pos_agent = p->pos_agent;
-        }
-        c->free_pairs[c->n_free_pairs++] = idx;
-        c->n_live_pairs--;
+/* Takes agent a out of the app's agent list (swap with the last). */
+static void app_agents_remove(struct sched_cluster *c, struct sched_app *app, uint32_t pos) {
+        uint32_t moved = app->agents[--app->n_agents];
+        if (pos == app->n_agents)
+                return;
+        app->agents[pos] = moved;
+        tab_find(c->agents[moved], app->slot)->pos_app = pos;
 }
 
 uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app, const struct sched_agent *a) {
-        uint32_t idx = pair_lookup(c, app->slot, a->slot);
-        return idx == NO_POS ? 0 : c->pairs[idx].count;
+        const struct app_on_agent *e = tab_find(a, app->slot);
+        return e ? e->count : 0;
+}
+
+size_t host_count(const struct sched_cluster *c, const struct sched_app *app, const struct sched_host *h) {
+        size_t n = 0;
+        for (size_t i = 0; i < h->n; i++)
+                n += app_count_on(c, app, h->agents[i]);
+        return n;
+}
+
+void app_host_range(const struct sched_cluster *c, const struct sched_app *app, size_t *ret_min, size_t *ret_max) {
+        size_t lo = SIZE_MAX, hi = 0;
+        for (size_t i = 0; i < app->n_agents; i++) {
+                size_t n = host_count(c, app, c->agents[app->agents[i]]->host);
+                lo = n < lo ? n : lo;
+                hi = n > hi ? n : hi;
+        }
+        *ret_min = lo == SIZE_MAX ? 0 : lo;
+        *ret_max = hi;
 }
 
 /* --- per-field value counts ----------------------------------------------------------------- */
@@ -162,18 +130,6 @@ static void field_add(struct app_field *f, const char *value, long delta) {
         }
 }
 
-void app_field_range(const struct app_field *f, size_t *ret_min, size_t *ret_max) {
-        size_t pos = 0, lo = SIZE_MAX, hi = 0;
-        void *v;
-        while (hashmap_next(&f->counts, &pos, NULL, &v)) {
-                const struct count_ent *e = v;
-                lo = e->n < lo ? e->n : lo;
-                hi = e->n > hi ? e->n : hi;
-        }
-        *ret_min = lo == SIZE_MAX ? 0 : lo;
-        *ret_max = hi;
-}
-
 static void field_charge_agent(struct app_field *f, const struct sched_agent *a, long delta) {
         field_add(f, agent_field_value(a, f->kind, f->name), delta);
 }
@@ -188,9 +144,9 @@ struct app_field *app_field(struct sched_cluster *c, struct sched_app *app, enum
         struct app_field *f = &app->fields[app->n_fields++];
         *f = (struct app_field){ .kind = kind, .name = kind == FIELD_ATTR ? xstrdup(name) : NULL };
         hashmap_init(&f->counts);
-        for (size_t i = 0; i < app->n_pairs; i++) {
-                const struct pair *p = &c->pairs[app->pairs[i]];
-                field_charge_agent(f, c->agents[p->agent], (long)p->count);
+        for (size_t i = 0; i < app->n_agents; i++) {
+                const struct sched_agent *a = c->agents[app->agents[i]];
+                field_charge_agent(f, a, (long)app_count_on(c, app, a));
         }
         return f;
 }
@@ -219,8 +175,11 @@ struct sched_app *cluster_app_get_or_new(struct sched_cluster *c, const char *id
         if (c->n_free_app_slots) {
                 app->slot = c->free_app_slots[--c->n_free_app_slots];
         } else {
-                c->apps = xrealloc(c->apps, (c->n_app_slots + 1) * sizeof *c->apps);
-                c->free_app_slots = xrealloc(c->free_app_slots, (c->n_app_slots + 1) * sizeof *c->free_app_slots);
+                if (c->n_app_slots == c->cap_app_slots) {
+                        c->cap_app_slots = c->cap_app_slots ? 2 * c->cap_app_slots : 64;
+                        c->apps = xrealloc(c->apps, c->cap_app_slots * sizeof *c->apps);
+                        c->free_app_slots = xrealloc(c->free_app_slots, c->cap_app_slots * sizeof *c->free_app_slots);
+                }
                 app->slot = (uint32_t)c->n_app_slots++;
         }
         c->apps[app->slot] = app;
@@ -237,19 +196,29 @@ void cluster_app_gc(struct sched_cluster *c, struct sched_app *app) {
         for (size_t i = 0; i < app->n_fields; i++)
                 field_release(&app->fields[i]);
         free(app->fields);
-        free(app->pairs);
+        free(app->agents);
         free(app->id);
         free(app);
 }
 
 /* Counts one instance more (delta 1) or less (-1) of app on a. */
 static void app_count(struct sched_cluster *c, struct sched_app *app, struct sched_agent *a, long delta) {
-        uint32_t idx = pair_lookup(c, app->slot, a->slot);
-        if (idx == NO_POS)
-                idx = pair_new(c, app, a);
-        c->pairs[idx].count = (uint32_t)((long)c->pairs[idx].count + delta);
-        if (c->pairs[idx].count == 0)
-                pair_delete(c, idx);
+        struct app_on_agent *e = tab_find(a, app->slot);
+        if (!e) {
+                e = tab_insert(a, app->slot);
+                e->pos_app = (uint32_t)app->n_agents;
+                if (app->n_agents == app->cap_agents) {
+                        app->cap_agents = app->cap_agents ? 2 * app->cap_agents : 4;
+                        app->agents = xrealloc(app->agents, app->cap_agents * sizeof *app->agents);
+                }
+                app->agents[app->n_agents++] = a->slot;
+        }
+        e->count = (uint32_t)((long)e->count + delta);
+        if (e->count == 0) {
+                uint32_t pos = e->pos_app;
+                tab_delete(a, e);
+                app_agents_remove(c, app, pos);
+        }
         app->n_instances = (size_t)((long)app->n_instances + delta);
         a->n_instances = (size_t)((long)a->n_instances + delta);
         for (size_t i = 0; i < app->n_fields; i++)
@@ -286,25 +255,32 @@ void cluster_credit(struct sched_cluster *c, struct sched_agent *a, struct sched
 }
 
 void cluster_forget_agent_apps(struct sched_cluster *c, struct sched_agent *a) {
-        while (a->n_pairs) {
-                struct pair *p = &c->pairs[a->pairs[a->n_pairs - 1]];
-                struct sched_app *app = c->apps[p->app];
-                long n = (long)p->count;
-                for (size_t i = 0; i < app->n_fields; i++)
-                        field_charge_agent(&app->fields[i], a, -n);
+        for (uint32_t i = 0; i < a->apps_cap; i++) {
+                const struct app_on_agent *e = &a->apps[i];
+                if (!e->key)
+                        continue;
+                struct sched_app *app = c->apps[e->key - 1];
+                long n = (long)e->count;
+                for (size_t f = 0; f < app->n_fields; f++)
+                        field_charge_agent(&app->fields[f], a, -n);
                 app->n_instances -= (size_t)n;
                 a->n_instances -= (size_t)n;
-                pair_delete(c, a->pairs[a->n_pairs - 1]);
+                app_agents_remove(c, app, e->pos_app);
                 cluster_app_gc(c, app);
         }
+        free(a->apps);
+        a->apps = NULL;
+        a->apps_cap = a->n_apps = 0;
 }
 
 void cluster_agent_fields(struct sched_cluster *c, struct sched_agent *a, long sign) {
-        for (size_t k = 0; k < a->n_pairs; k++) {
-                const struct pair *p = &c->pairs[a->pairs[k]];
-                struct sched_app *app = c->apps[p->app];
-                for (size_t i = 0; i < app->n_fields; i++)
-                        field_charge_agent(&app->fields[i], a, sign * (long)p->count);
+        for (uint32_t i = 0; i < a->apps_cap; i++) {
+                const struct app_on_agent *e = &a->apps[i];
+                if (!e->key)
+                        continue;
+                struct sched_app *app = c->apps[e->key - 1];
+                for (size_t f = 0; f < app->n_fields; f++)
+                        field_charge_agent(&app->fields[f], a, sign * (long)e->count);
         }
 }
 
@@ -316,16 +292,13 @@ void cluster_apps_release(struct sched_cluster *c) {
                 for (size_t f = 0; f < app->n_fields; f++)
                         field_release(&app->fields[f]);
                 free(app->fields);
-                free(app->pairs);
+                free(app->agents);
                 free(app->id);
                 free(app);
         }
         free(c->apps);
         free(c->free_app_slots);
         hashmap_release(&c->apps_by_id);
-        free(c->pairs);
-        free(c->free_pairs);
-        free(c->pair_table);
 }
 
 size_t sched_app_instances(const struct sched_cluster *c, const char *app_id, const char *agent_id) {

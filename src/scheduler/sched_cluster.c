@@ -59,6 +59,7 @@ struct sched_cluster *sched_cluster_new(void) {
         c->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
         c->next_class_serial = 1;
         hashmap_init(&c->agents_by_id);
+        hashmap_init(&c->hosts);
         hashmap_init(&c->classes_by_sig);
         hashmap_init(&c->apps_by_id);
         return c;
@@ -80,8 +81,7 @@ static void class_free(struct sched_class *cls) {
 
 static void agent_free_mem(struct sched_agent *a) {
         ports_release(a);
-        free(a->pairs);
-        free(a->hostname);
+        free(a->apps);
         free(a->id);
         free(a);
 }
@@ -95,6 +95,13 @@ void sched_cluster_free(struct sched_cluster *c) {
         free(c->agents);
         free(c->free_agent_slots);
         hashmap_release(&c->agents_by_id);
+        size_t pos = 0;
+        void *h;
+        while (hashmap_next(&c->hosts, &pos, NULL, &h)) {
+                free(((struct sched_host *)h)->agents);
+                free(h);
+        }
+        hashmap_release(&c->hosts);
         for (size_t i = 0; i < c->n_class_slots; i++)
                 if (c->classes[i])
                         class_free(c->classes[i]);
@@ -263,6 +270,39 @@ static void class_put(struct sched_cluster *c, struct sched_class *cls) {
 
 /* --- agents ----------------------------------------------------------------------------------- */
 
+static void host_attach(struct sched_cluster *c, struct sched_agent *a, const char *name) {
+        struct sched_host *h = hashmap_get(&c->hosts, name);
+        if (!h) {
+                size_t len = strlen(name);
+                h = xcalloc(1, sizeof *h + len + 1);
+                memcpy(h->name, name, len + 1);
+                hashmap_put(&c->hosts, h->name, h);
+        }
+        if (h->n == h->cap) {
+                h->cap = h->cap ? 2 * h->cap : 1;
+                h->agents = xrealloc(h->agents, h->cap * sizeof *h->agents);
+        }
+        h->agents[h->n++] = a;
+        a->host = h;
+        a->hostname = h->name;
+}
+
+static void host_detach(struct sched_cluster *c, struct sched_agent *a) {
+        struct sched_host *h = a->host;
+        for (size_t i = 0; i < h->n; i++)
+                if (h->agents[i] == a) {
+                        h->agents[i] = h->agents[--h->n];
+                        break;
+                }
+        a->host = NULL;
+        a->hostname = NULL;
+        if (h->n)
+                return;
+        hashmap_remove(&c->hosts, h->name);
+        free(h->agents);
+        free(h);
+}
+
 static void set_totals(struct sched_agent *a, const struct sched_resources *r) {
         a->total[R_CPUS] = sched_fixed(r->cpus);
         a->total[R_MEM] = sched_fixed(r->mem);
@@ -278,7 +318,7 @@ int sched_agent_add(struct sched_cluster *c, const struct sched_agent_spec *spec
                 return err_set(err, -EEXIST, "agent '%s' exists", spec->id);
         struct sched_agent *a = xcalloc(1, sizeof *a);
         a->id = xstrdup(spec->id);
-        a->hostname = xstrdup(spec->hostname);
+        host_attach(c, a, spec->hostname);
         a->member_pos = NO_POS;
         a->state = spec->state;
         set_totals(a, &spec->total);
@@ -287,8 +327,12 @@ int sched_agent_add(struct sched_cluster *c, const struct sched_agent_spec *spec
         if (c->n_free_agent_slots) {
                 a->slot = c->free_agent_slots[--c->n_free_agent_slots];
         } else {
-                c->agents = xrealloc(c->agents, (c->n_agent_slots + 1) * sizeof *c->agents);
-                c->free_agent_slots = xrealloc(c->free_agent_slots, (c->n_agent_slots + 1) * sizeof *c->free_agent_slots);
+                if (c->n_agent_slots == c->cap_agent_slots) {
+                        c->cap_agent_slots = c->cap_agent_slots ? 2 * c->cap_agent_slots : 64;
+                        c->agents = xrealloc(c->agents, c->cap_agent_slots * sizeof *c->agents);
+                        c->free_agent_slots =
+                                xrealloc(c->free_agent_slots, c->cap_agent_slots * sizeof *c->free_agent_slots);
+                }
                 a->slot = (uint32_t)c->n_agent_slots++;
         }
         c->agents[a->slot] = a;
@@ -315,8 +359,8 @@ int sched_agent_update(struct sched_cluster *c, const struct sched_agent_spec *s
         a->cls = class_get(c, spec);
         class_put(c, old);
 
-        free(a->hostname);
-        a->hostname = xstrdup(spec->hostname);
+        host_detach(c, a);
+        host_attach(c, a, spec->hostname);
         set_totals(a, &spec->total);
         /* keep the used ports that the new ranges still hold */
         uint16_t *used = xmalloc((a->n_used_ports ? a->n_used_ports : 1) * sizeof *used);
@@ -364,6 +408,7 @@ int sched_agent_remove(struct sched_cluster *c, const char *id) {
         if (a->member_pos != NO_POS)
                 index_remove(&a->cls->index, a);
         class_put(c, a->cls);
+        host_detach(c, a);
         hashmap_remove(&c->agents_by_id, a->id);
         c->agents[a->slot] = NULL;
         c->free_agent_slots[c->n_free_agent_slots++] = a->slot;

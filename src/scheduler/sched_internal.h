@@ -66,8 +66,17 @@ struct sched_class {
         struct sched_index index;
 };
 
+/* The agents that share one hostname (normally one): hostname constraints count per host. */
+struct sched_host {
+        struct sched_agent **agents;
+        size_t n, cap;
+        char name[]; /* the hostname (hashmap key) */
+};
+
 struct sched_agent {
-        char *id, *hostname;
+        char *id;
+        const char *hostname; /* host->name */
+        struct sched_host *host;
         uint32_t slot;
         uint32_t member_pos; /* leaf position in the class index; NO_POS unless active */
         struct sched_class *cls;
@@ -79,9 +88,9 @@ struct sched_agent {
         size_t n_ranges;
         uint64_t *bits;
         uint32_t n_bits, n_used_ports;
-        /* pairs (app, this agent) with instances here */
-        uint32_t *pairs;
-        size_t n_pairs, cap_pairs;
+        /* apps with instances here: open addressing by app slot (sched_app.c) */
+        struct app_on_agent *apps;
+        uint32_t apps_cap, n_apps;
         size_t n_instances;
 };
 
@@ -89,8 +98,9 @@ struct sched_agent {
 
 enum field_kind { FIELD_HOSTNAME, FIELD_REGION, FIELD_ZONE, FIELD_ATTR };
 
-/* Live instances of one app per value of one field, kept incrementally once a constraint has
- * asked for the field. */
+/* Live instances of one app per value of one class-level field (attribute, @region, @zone),
+ * kept incrementally once a constraint has asked for the field. Hostname counts come from the
+ * agents' tables instead (host_count): no per-app string map for the most common constraint. */
 struct app_field {
         enum field_kind kind;
         char *name;            /* attribute name for FIELD_ATTR, else NULL */
@@ -102,25 +112,29 @@ struct sched_app {
         char *id;
         uint32_t slot;
         size_t n_instances;
-        uint32_t *pairs;
-        size_t n_pairs, cap_pairs;
+        uint32_t *agents; /* slots of the agents with instances of the app */
+        size_t n_agents, cap_agents;
         struct app_field *fields;
         size_t n_fields;
 };
 
-/* Instances of one app on one agent. */
-struct pair {
-        uint32_t app, agent, count;
-        uint32_t pos_app, pos_agent; /* positions in the app's and the agent's pair lists */
+/* Instances of one app on one agent: an entry of the agent's table. Nothing here grows with the
+ * number of instances in the cluster, so no rehash ever stalls a placement for long. */
+struct app_on_agent {
+        uint32_t key;     /* app slot + 1; 0 = empty */
+        uint32_t count;   /* live instances */
+        uint32_t pos_app; /* position of the agent in the app's agent list */
 };
 
 struct sched_cluster {
         uint64_t serial; /* distinguishes clusters in the constraints' caches */
         struct hashmap agents_by_id;
         struct sched_agent **agents; /* by slot; NULL = free */
-        size_t n_agent_slots, n_agents;
+        size_t n_agent_slots, cap_agent_slots, n_agents;
         uint32_t *free_agent_slots;
         size_t n_free_agent_slots;
+
+        struct hashmap hosts; /* hostname → struct sched_host */
 
         struct hashmap classes_by_sig;
         struct sched_class **classes; /* by slot; NULL = free */
@@ -130,17 +144,9 @@ struct sched_cluster {
         struct hashmap apps_by_id;
         struct sched_app **apps; /* by slot */
         size_t n_app_slots;
+        size_t cap_app_slots;
         uint32_t *free_app_slots;
         size_t n_free_app_slots;
-
-        /* pair pool and its (app, agent) → pair index hash table (linear probing, backward-shift
-         * deletion; stores index + 1, 0 = empty) */
-        struct pair *pairs;
-        size_t n_pair_slots, cap_pair_pool;
-        uint32_t *free_pairs;
-        size_t n_free_pairs;
-        uint32_t *pair_table;
-        size_t pair_table_cap, n_live_pairs;
 };
 
 /* The agent's value for a field, or NULL when it has none. */
@@ -156,9 +162,11 @@ void cluster_app_gc(struct sched_cluster *c, struct sched_app *app);
 struct app_field *app_field(struct sched_cluster *c, struct sched_app *app, enum field_kind kind,
                             const char *name);
 size_t app_field_count(const struct app_field *f, const char *value);
-/* Smallest and largest count over the values that have instances (0, 0 when none). */
-void app_field_range(const struct app_field *f, size_t *ret_min, size_t *ret_max);
 uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app, const struct sched_agent *a);
+/* Live instances of the app on the agents of one host. */
+size_t host_count(const struct sched_cluster *c, const struct sched_app *app, const struct sched_host *h);
+/* Smallest and largest host_count over the hosts with instances of the app (0, 0 when none). */
+void app_host_range(const struct sched_cluster *c, const struct sched_app *app, size_t *ret_min, size_t *ret_max);
 
 /* Accounts one instance of app on agent a: resources, ports (already checked free and in
  * range by the caller; ports outside the ranges are ignored), counts, index. */
@@ -168,7 +176,7 @@ void cluster_charge(struct sched_cluster *c, struct sched_agent *a, struct sched
 void cluster_credit(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app, const int64_t res[R_N],
                     const uint16_t *ports, size_t n_ports);
 struct ivec agent_free(const struct sched_agent *a);
-/* Drops every (app, a) pair with its counts: the agent goes away with its allocations. */
+/* Drops the counts of every app on a: the agent goes away with its allocations. */
 void cluster_forget_agent_apps(struct sched_cluster *c, struct sched_agent *a);
 /* Adds (sign 1) or removes (-1) the agent's instances from the apps' per-value counts: around a
  * change of its field values. */

@@ -43,8 +43,8 @@ void sched_plan_release(struct sched_plan *p) {
 /* A count-dependent constraint during one request, with the app's counts for its field. */
 struct dyn {
         const struct sched_constraint *k;
-        struct app_field *f;
-        size_t level; /* GROUP_BY: values holding at most this many are eligible */
+        struct app_field *f; /* class-level fields; NULL for the hostname (host_count) */
+        size_t level;        /* GROUP_BY: values holding at most this many are eligible */
 };
 
 struct ctx {
@@ -96,25 +96,33 @@ static size_t div_up(size_t a, size_t b) {
         return (a + b - 1) / b;
 }
 
-/* The count-dependent test for value v (never NULL: a missing value failed statically). In
- * report mode GROUP_BY's balance level is not applied (it orders placements, it rejects none). */
-static bool dyn_ok(const struct dyn *d, const char *v, bool report) {
-        size_t n = app_field_count(d->f, v);
+/* The count-dependent test for a value holding n of the app's total instances (a missing value
+ * failed statically already). In report mode GROUP_BY's balance level is not applied: it orders
+ * placements, it rejects none. */
+static bool dyn_ok(const struct dyn *d, size_t n, size_t total, bool report) {
         switch (d->k->op) {
         case SCHED_OP_UNIQUE:
                 return n == 0;
         case SCHED_OP_MAX_PER:
                 return (long)n < d->k->n;
         case SCHED_OP_CLUSTER:
-                return d->f->total == 0 || n > 0;
+                return total == 0 || n > 0;
         case SCHED_OP_GROUP_BY:
                 if (!report && n > d->level)
                         return false;
                 /* "with N, first fill N distinct values": no value above its share of N */
-                return d->k->n <= 0 || n + 1 <= div_up(d->f->total + 1, (size_t)d->k->n);
+                return d->k->n <= 0 || n + 1 <= div_up(total + 1, (size_t)d->k->n);
         default:
                 return true;
         }
+}
+
+static bool class_dyn_ok(const struct dyn *d, const char *v, bool report) {
+        return dyn_ok(d, app_field_count(d->f, v), d->f->total, report);
+}
+
+static bool host_dyn_ok(const struct ctx *x, const struct dyn *d, const struct sched_agent *a, bool report) {
+        return dyn_ok(d, host_count(x->c, x->app, a->host), x->app->n_instances, report);
 }
 
 static bool role_ok(const struct sched_request *req, const struct sched_class *cls) {
@@ -155,7 +163,7 @@ static bool agent_ok(struct sched_agent *a, void *data) {
                 if (!constraint_static_ok(x->astat[i], a->hostname))
                         return false;
         for (size_t i = 0; i < x->n_adyn; i++)
-                if (!dyn_ok(&x->adyn[i], a->hostname, false))
+                if (!host_dyn_ok(x, &x->adyn[i], a, false))
                         return false;
         return true;
 }
@@ -197,7 +205,7 @@ static void build_E(struct ctx *x) {
                         continue;
                 bool ok = true;
                 for (size_t d = 0; ok && d < x->n_cdyn; d++)
-                        ok = dyn_ok(&x->cdyn[d], x->fvalue[i * x->n_cdyn + d], false);
+                        ok = class_dyn_ok(&x->cdyn[d], x->fvalue[i * x->n_cdyn + d], false);
                 if (!ok)
                         continue;
                 total += x->c->classes[x->F[i]]->index.n;
@@ -229,9 +237,14 @@ static void init_levels(struct ctx *x) {
                 if (g->k->op != SCHED_OP_GROUP_BY)
                         continue;
                 size_t lo, hi;
-                app_field_range(g->f, &lo, &hi);
-                /* fewer hostnames with instances than candidate agents: some agent has none */
-                g->level = hashmap_size(&g->f->counts) < agents ? 0 : lo;
+                /* fewer agents with instances than candidate agents: some agent has none (with
+                 * shared hostnames only a lower bound, which is all a start level needs) */
+                if (x->app->n_agents < agents) {
+                        g->level = 0;
+                        continue;
+                }
+                app_host_range(x->c, x->app, &lo, &hi);
+                g->level = lo;
         }
 }
 
@@ -243,7 +256,7 @@ static bool raise_levels(struct ctx *x) {
                 size_t lo, hi;
                 if (g->k->op != SCHED_OP_GROUP_BY)
                         continue;
-                app_field_range(g->f, &lo, &hi);
+                app_host_range(x->c, x->app, &lo, &hi);
                 if (g->level < hi) {
                         g->level++;
                         return true;
@@ -410,11 +423,11 @@ static void count_reasons(struct ctx *x) {
                         p->declined[SCHED_REASON_UNFULFILLED_ROLE]++;
                 bool ok = constraints_class_ok(x->k, c, a->cls);
                 for (size_t d = 0; ok && d < x->n_cdyn; d++)
-                        ok = dyn_ok(&x->cdyn[d], class_value(a->cls, x->cdyn[d].k), true);
+                        ok = class_dyn_ok(&x->cdyn[d], class_value(a->cls, x->cdyn[d].k), true);
                 for (size_t i = 0; ok && i < x->n_astat; i++)
                         ok = constraint_static_ok(x->astat[i], a->hostname);
                 for (size_t d = 0; ok && d < x->n_adyn; d++)
-                        ok = dyn_ok(&x->adyn[d], a->hostname, true);
+                        ok = host_dyn_ok(x, &x->adyn[d], a, true);
                 if (!ok)
                         p->declined[SCHED_REASON_UNFULFILLED_CONSTRAINT]++;
                 struct ivec free = agent_free(a);
@@ -475,7 +488,7 @@ static void ctx_constraints(struct ctx *x) {
         /* create every tracked field first: app_field may move the array */
         for (size_t i = 0; i < n; i++) {
                 const struct sched_constraint *k = &x->k->items[i];
-                if (constraint_is_dynamic(k))
+                if (constraint_is_dynamic(k) && k->kind != FIELD_HOSTNAME)
                         app_field(x->c, x->app, k->kind, k->field);
         }
         for (size_t i = 0; i < n; i++) {
@@ -485,11 +498,12 @@ static void ctx_constraints(struct ctx *x) {
                                 x->astat[x->n_astat++] = k;
                         continue;
                 }
-                struct dyn d = { .k = k, .f = app_field(x->c, x->app, k->kind, k->field) };
+                struct dyn d = { .k = k };
                 if (k->kind == FIELD_HOSTNAME) {
                         x->adyn[x->n_adyn++] = d;
                         x->agent_group_by |= k->op == SCHED_OP_GROUP_BY;
                 } else {
+                        d.f = app_field(x->c, x->app, k->kind, k->field);
                         x->cdyn[x->n_cdyn++] = d;
                 }
         }

@@ -87,6 +87,27 @@ static void unique_hostname_puts_one_instance_per_host(void **state) {
         sched_plan_release(&p);
 }
 
+static void agents_sharing_a_hostname_count_as_one_host(void **state) {
+        _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
+        AGENT(c, .id = "old", .host = "h1", .cpus = 10, .mem = 1000);
+        AGENT(c, .id = "new", .host = "h1", .cpus = 10, .mem = 1000);
+        AGENT(c, .id = "other", .host = "h2", .cpus = 10, .mem = 1000);
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"hostname\",\"UNIQUE\"]]");
+        struct sched_plan p;
+        sched_plan_init(&p);
+        assert_int_equal(place_k(c, "/u", 3, k, &p), 2);
+        assert_int_equal(count_on(&p, "old") + count_on(&p, "new"), 1);
+        assert_int_equal(count_on(&p, "other"), 1);
+        /* the agent re-registers under another name: its host is free again */
+        const char *on_h1 = count_on(&p, "old") ? "old" : "new";
+        AGENT_UPDATE(c, .id = on_h1, .host = "h3", .cpus = 10, .mem = 1000);
+        assert_int_equal(place_k(c, "/u", 3, k, &p), 1);
+        assert_string_equal(p.placements[0].agent_id, strcmp(on_h1, "old") ? "old" : "new");
+        assert_int_equal(sched_agent_remove(c, "old"), 0);
+        assert_int_equal(sched_agent_remove(c, "new"), 0);
+        sched_plan_release(&p);
+}
+
 static void unique_attribute_allows_one_per_value_and_skips_agents_without_it(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = racks();
         _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"UNIQUE\"]]");
@@ -404,6 +425,7 @@ int main(void) {
                 cmocka_unit_test(bad_constraints_are_refused_with_marathons_messages),
                 cmocka_unit_test(operators_parse_case_insensitively_and_null_means_none),
                 cmocka_unit_test(unique_hostname_puts_one_instance_per_host),
+                cmocka_unit_test(agents_sharing_a_hostname_count_as_one_host),
                 cmocka_unit_test(unique_attribute_allows_one_per_value_and_skips_agents_without_it),
                 cmocka_unit_test(cluster_with_a_value_keeps_to_it),
                 cmocka_unit_test(cluster_without_a_value_follows_the_first_instance),
