@@ -87,15 +87,14 @@ size_t host_count(const struct sched_cluster *c, const struct sched_app *app, co
         return n;
 }
 
-void app_host_range(const struct sched_cluster *c, const struct sched_app *app, size_t *ret_min, size_t *ret_max) {
-        size_t lo = SIZE_MAX, hi = 0;
+size_t app_host_next(const struct sched_cluster *c, const struct sched_app *app, size_t above) {
+        size_t next = SIZE_MAX;
         for (size_t i = 0; i < app->n_agents; i++) {
                 size_t n = host_count(c, app, c->agents[app->agents[i]]->host);
-                lo = n < lo ? n : lo;
-                hi = n > hi ? n : hi;
+                if (n > above && n < next)
+                        next = n;
         }
-        *ret_min = lo == SIZE_MAX ? 0 : lo;
-        *ret_max = hi;
+        return next;
 }
 
 /* --- per-field value counts ----------------------------------------------------------------- */

@@ -165,8 +165,9 @@ size_t app_field_count(const struct app_field *f, const char *value);
 uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app, const struct sched_agent *a);
 /* Live instances of the app on the agents of one host. */
 size_t host_count(const struct sched_cluster *c, const struct sched_app *app, const struct sched_host *h);
-/* Smallest and largest host_count over the hosts with instances of the app (0, 0 when none). */
-void app_host_range(const struct sched_cluster *c, const struct sched_app *app, size_t *ret_min, size_t *ret_max);
+/* The smallest host_count above `above` over the hosts with instances of the app, SIZE_MAX if
+ * none. */
+size_t app_host_next(const struct sched_cluster *c, const struct sched_app *app, size_t above);
 
 /* Accounts one instance of app on agent a: resources, ports (already checked free and in
  * range by the caller; ports outside the ranges are ignored), counts, index. */

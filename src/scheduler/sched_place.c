@@ -236,15 +236,14 @@ static void init_levels(struct ctx *x) {
                 struct dyn *g = &x->adyn[d];
                 if (g->k->op != SCHED_OP_GROUP_BY)
                         continue;
-                size_t lo, hi;
                 /* fewer agents with instances than candidate agents: some agent has none (with
                  * shared hostnames only a lower bound, which is all a start level needs) */
                 if (x->app->n_agents < agents) {
                         g->level = 0;
                         continue;
                 }
-                app_host_range(x->c, x->app, &lo, &hi);
-                g->level = lo;
+                size_t lo = app_host_next(x->c, x->app, 0);
+                g->level = lo == SIZE_MAX ? 0 : lo;
         }
 }
 
@@ -253,12 +252,11 @@ static void init_levels(struct ctx *x) {
 static bool raise_levels(struct ctx *x) {
         for (size_t d = x->n_adyn; d-- > 0;) {
                 struct dyn *g = &x->adyn[d];
-                size_t lo, hi;
                 if (g->k->op != SCHED_OP_GROUP_BY)
                         continue;
-                app_host_range(x->c, x->app, &lo, &hi);
-                if (g->level < hi) {
-                        g->level++;
+                size_t next = app_host_next(x->c, x->app, g->level);
+                if (next != SIZE_MAX) {
+                        g->level = next;
                         return true;
                 }
         }

@@ -225,6 +225,28 @@ static void group_by_with_a_count_waits_for_enough_values(void **state) {
         sched_plan_release(&p);
 }
 
+static void group_by_hostname_takes_the_least_loaded_host_that_fits(void **state) {
+        _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
+        AGENT(c, .id = "full0", .cpus = 1, .mem = 1000);
+        AGENT(c, .id = "one", .cpus = 10, .mem = 1000);
+        AGENT(c, .id = "many", .cpus = 10, .mem = 1000);
+        struct sched_resources res = { 1, 10, 0, 0 };
+        /* full0 is full of another app; one has 1 instance, many has 4 */
+        assert_int_equal(sched_alloc(c, "full0", "/other", &res, NULL, 0, NULL), 0);
+        assert_int_equal(sched_alloc(c, "one", "/g", &res, NULL, 0, NULL), 0);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(sched_alloc(c, "many", "/g", &res, NULL, 0, NULL), 0);
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"hostname\",\"GROUP_BY\"]]");
+        struct sched_plan p;
+        sched_plan_init(&p);
+        assert_int_equal(place_k(c, "/g", 3, k, &p), 3);
+        assert_int_equal(count_on(&p, "one"), 3);
+        assert_int_equal(place_k(c, "/g", 4, k, &p), 4);
+        assert_int_equal(count_on(&p, "one"), 2);
+        assert_int_equal(count_on(&p, "many"), 2);
+        sched_plan_release(&p);
+}
+
 static void group_by_hostname_spreads_over_hosts(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = racks();
         _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"hostname\",\"GROUP_BY\"]]");
@@ -364,8 +386,10 @@ static void constraints_follow_an_agent_whose_attributes_change(void **state) {
         _cleanup_(sched_constraints_freep) struct sched_constraints *uq = cons("[[\"rack\",\"UNIQUE\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
-        assert_int_equal(place_k(c, "/u", 1, uq, &p), 1);
-        const char *first = strcmp(p.placements[0].agent_id, "a1") == 0 ? "a1" : "a2";
+        struct sched_resources res = { 1, 10, 0, 0 };
+        assert_int_equal(sched_alloc(c, "a1", "/u", &res, NULL, 0, NULL), 0);
+        assert_int_equal(place_k(c, "/u", 2, uq, &p), 1);
+        assert_string_equal(p.placements[0].agent_id, "a2");
         struct sched_request r = req("/is", 1, 1, 10);
         r.constraints = is;
         assert_int_equal(place_only(c, &r, &p), 1);
@@ -373,9 +397,26 @@ static void constraints_follow_an_agent_whose_attributes_change(void **state) {
         /* a1 moves to rack r3: IS r1 has nowhere to go (the memo must not hide it) */
         AGENT_UPDATE(c, .id = "a1", .cpus = 10, .mem = 1000, .attrs = "rack=r3");
         assert_int_equal(place_only(c, &r, &p), 0);
-        /* and the UNIQUE counts moved with the instance on the updated agent */
+        /* the UNIQUE counts moved with a1's instance: r3 is taken, a new r1 agent is free */
+        AGENT(c, .id = "a3", .cpus = 10, .mem = 1000, .attrs = "rack=r1");
         assert_int_equal(place_k(c, "/u", 2, uq, &p), 1);
-        assert_string_equal(p.placements[0].agent_id, strcmp(first, "a1") == 0 ? "a2" : "a1");
+        assert_string_equal(p.placements[0].agent_id, "a3");
+        sched_plan_release(&p);
+}
+
+static void a_class_slot_reused_by_other_attributes_is_judged_afresh(void **state) {
+        _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
+        _cleanup_(sched_constraints_freep) struct sched_constraints *is = cons("[[\"rack\",\"IS\",\"r1\"]]");
+        struct sched_plan p;
+        sched_plan_init(&p);
+        struct sched_request r = req("/is", 1, 1, 10);
+        r.constraints = is;
+        AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .attrs = "rack=r1");
+        assert_int_equal(place_only(c, &r, &p), 1);
+        assert_int_equal(sched_agent_remove(c, "a1"), 0);
+        AGENT(c, .id = "a2", .cpus = 10, .mem = 1000, .attrs = "rack=r2");
+        assert_int_equal(place_only(c, &r, &p), 0);
+        assert_int_equal(p.declined[SCHED_REASON_UNFULFILLED_CONSTRAINT], 1);
         sched_plan_release(&p);
 }
 
@@ -434,12 +475,14 @@ int main(void) {
                 cmocka_unit_test(group_by_goes_on_where_a_value_is_full),
                 cmocka_unit_test(group_by_with_a_count_waits_for_enough_values),
                 cmocka_unit_test(group_by_hostname_spreads_over_hosts),
+                cmocka_unit_test(group_by_hostname_takes_the_least_loaded_host_that_fits),
                 cmocka_unit_test(like_and_unlike_match_the_whole_value),
                 cmocka_unit_test(a_missing_field_matches_only_unlike),
                 cmocka_unit_test(max_per_caps_instances_per_value),
                 cmocka_unit_test(is_requires_equality_with_scalars_in_three_decimals),
                 cmocka_unit_test(hostname_region_and_zone_are_fields),
                 cmocka_unit_test(constraints_follow_an_agent_whose_attributes_change),
+                cmocka_unit_test(a_class_slot_reused_by_other_attributes_is_judged_afresh),
                 cmocka_unit_test(constraints_combine),
                 cmocka_unit_test(a_thousand_classes_are_cached_and_the_cluster_shares_them),
         };

@@ -66,6 +66,22 @@ static void group_by_keeps_the_spread_on_scale_down(void **state) {
         assert_int_equal(idx[2], 2);
 }
 
+static void among_equal_values_the_next_victim_in_order_decides(void **state) {
+        _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
+        AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .attrs = "rack=r1");
+        AGENT(c, .id = "b1", .cpus = 10, .mem = 1000, .attrs = "rack=r2");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"GROUP_BY\"]]");
+        /* r1: 900, 400, 300; r2: 800, 700 */
+        struct sched_instance_ref inst[] = {
+                { "a1", 900 }, { "a1", 400 }, { "a1", 300 }, { "b1", 800 }, { "b1", 700 },
+        };
+        size_t idx[5];
+        /* r1 holds more: its youngest (900); then 2/2, and r2's 800 is younger than r1's 400 */
+        assert_int_equal(sched_select_victims(c, k, SCHED_KILL_YOUNGEST_FIRST, inst, 5, 2, idx), 2);
+        assert_int_equal(idx[0], 0);
+        assert_int_equal(idx[1], 3);
+}
+
 static void instances_outside_every_group_go_first(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .attrs = "rack=r1");
@@ -93,6 +109,7 @@ int main(void) {
                 cmocka_unit_test(youngest_first_kills_the_most_recently_started),
                 cmocka_unit_test(instances_not_running_yet_go_first),
                 cmocka_unit_test(group_by_keeps_the_spread_on_scale_down),
+                cmocka_unit_test(among_equal_values_the_next_victim_in_order_decides),
                 cmocka_unit_test(instances_outside_every_group_go_first),
                 cmocka_unit_test(selection_names_round_trip),
         };
