@@ -246,7 +246,8 @@ bool constraints_class_ok(struct sched_constraints *k, const struct sched_cluste
         if (!k || k->n == 0)
                 return true;
         if (k->cache_cluster != c->serial) {
-                memset(k->cache, 0, k->cache_cap * sizeof *k->cache);
+                if (k->cache)
+                        memset(k->cache, 0, k->cache_cap * sizeof *k->cache);
                 k->cache_cluster = c->serial;
         }
         if (cls->slot >= k->cache_cap) {
