@@ -109,11 +109,16 @@ int main(int argc, char **argv) {
                 snprintf(host, sizeof host, "node-%05ld.dc1", i);
                 snprintf(cls, sizeof cls, "c%ld", i % n_classes);
                 snprintf(rack, sizeof rack, "r%ld", racks ? i / n_classes % racks : 0);
-                struct sched_attr attrs[] = { { "class", cls }, { "os", "linux" }, { "rack", rack } };
-                struct sched_port_range ports = { 31000, 32000 };
+                struct sched_attr attrs[] = {{"class", cls}, {"os", "linux"}, {"rack", rack}};
+                struct sched_port_range ports = {31000, 32000};
                 struct sched_agent_spec spec = {
-                        .id = id, .hostname = host, .attrs = attrs, .n_attrs = racks ? 3 : 2,
-                        .total = { (double)cpus, 65536, 100000, 0 }, .ranges = &ports, .n_ranges = 1,
+                        .id = id,
+                        .hostname = host,
+                        .attrs = attrs,
+                        .n_attrs = racks ? 3 : 2,
+                        .total = {(double)cpus, 65536, 100000, 0},
+                        .ranges = &ports,
+                        .n_ranges = 1,
                 };
                 if (sched_agent_add(c, &spec, NULL) < 0)
                         return 1;
@@ -121,7 +126,7 @@ int main(int argc, char **argv) {
         }
         double t_agents = now() - t0;
 
-        char (*app_ids)[32] = calloc((size_t)n_apps, sizeof *app_ids);
+        char(*app_ids)[32] = calloc((size_t)n_apps, sizeof *app_ids);
         struct sched_constraints **cons = calloc((size_t)n_apps, sizeof *cons);
         for (long a = 0; a < n_apps; a++) {
                 snprintf(app_ids[a], sizeof app_ids[a], "/bench/app-%04ld", a);
@@ -133,7 +138,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "bad --extra: %s\n", json);
                         return 1;
                 }
-                struct err e = { 0 };
+                struct err e = {0};
                 if (sched_constraints_parse(j, &cons[a], &e) < 0)
                         return 1;
                 json_decref(j);
@@ -146,8 +151,8 @@ int main(int argc, char **argv) {
         size_t calls = 0, placed = 0, missed = 0;
         struct sched_plan plan;
         sched_plan_init(&plan);
-        uint16_t dyn[] = { 0 };
-        struct sched_request r = { .res = { 0.1, 256, 0, 0 }, .ports = dyn, .n_ports = 1 };
+        uint16_t dyn[] = {0};
+        struct sched_request r = {.res = {0.1, 256, 0, 0}, .ports = dyn, .n_ports = 1};
         uint64_t seed = 1;
 
         double t_fill = now();
@@ -180,11 +185,13 @@ int main(int argc, char **argv) {
         qsort(call_s, calls, sizeof *call_s, cmp_double);
         printf("cluster: %ld agents in %zu classes (added in %.3f s), %ld apps x %ld instances, batch %ld, "
                "agent cpus %ld, extra constraint %s\n",
-               n_agents, sched_class_count(c), t_agents, n_apps, per_app, batch, cpus, extra ? extra : "none");
-        printf("fill: %zu placed, %zu unplaced, %.3f s, %.0f placements/s, %.3f us/placement\n", placed, missed,
-               t_fill, (double)placed / t_fill, t_fill / (double)(placed ? placed : 1) * 1e6);
+               n_agents, sched_class_count(c), t_agents, n_apps, per_app, batch, cpus,
+               extra ? extra : "none");
+        printf("fill: %zu placed, %zu unplaced, %.3f s, %.0f placements/s, %.3f us/placement\n", placed,
+               missed, t_fill, (double)placed / t_fill, t_fill / (double)(placed ? placed : 1) * 1e6);
         printf("fill: per request of %ld: p50 %.1f us, p99 %.1f us, max %.1f us; RSS %ld MiB\n", batch,
-               pct(call_s, calls, 50) * 1e6, pct(call_s, calls, 99) * 1e6, call_s[calls - 1] * 1e6, rss_full / 1024);
+               pct(call_s, calls, 50) * 1e6, pct(call_s, calls, 99) * 1e6, call_s[calls - 1] * 1e6,
+               rss_full / 1024);
 
         /* consistency: nothing over-committed, ports accounted */
         size_t over = 0, used_ports = 0;
@@ -225,11 +232,12 @@ int main(int argc, char **argv) {
         t_churn = now() - t_churn;
         if (churn) {
                 qsort(lat, (size_t)churn, sizeof *lat, cmp_double);
-                printf("churn: %ld release+place cycles in %.3f s (%.0f/s), %zu unplaced; submit->placed p50 %.2f us, "
+                printf("churn: %ld release+place cycles in %.3f s (%.0f/s), %zu unplaced; submit->placed p50 "
+                       "%.2f us, "
                        "p99 %.2f us, p99.9 %.2f us, max %.1f us\n",
-                       churn, t_churn, (double)churn / t_churn, churn_missed, pct(lat, (size_t)churn, 50) * 1e6,
-                       pct(lat, (size_t)churn, 99) * 1e6, pct(lat, (size_t)churn, 99.9) * 1e6,
-                       lat[churn - 1] * 1e6);
+                       churn, t_churn, (double)churn / t_churn, churn_missed,
+                       pct(lat, (size_t)churn, 50) * 1e6, pct(lat, (size_t)churn, 99) * 1e6,
+                       pct(lat, (size_t)churn, 99.9) * 1e6, lat[churn - 1] * 1e6);
         }
 
         sched_plan_release(&plan);

@@ -48,7 +48,7 @@ static struct app_on_agent *tab_insert(struct sched_agent *a, uint32_t app_slot)
                 free(old);
         }
         a->n_apps++;
-        return tab_put(a, (struct app_on_agent){ .key = app_slot + 1 });
+        return tab_put(a, (struct app_on_agent){.key = app_slot + 1});
 }
 
 static void tab_delete(struct sched_agent *a, struct app_on_agent *e) {
@@ -62,7 +62,7 @@ static void tab_delete(struct sched_agent *a, struct app_on_agent *e) {
                         i = j;
                 }
         }
-        a->apps[i] = (struct app_on_agent){ 0 };
+        a->apps[i] = (struct app_on_agent){0};
         a->n_apps--;
 }
 
@@ -75,7 +75,8 @@ static void app_agents_remove(struct sched_cluster *c, struct sched_app *app, ui
         tab_find(c->agents[moved], app->slot)->pos_app = pos;
 }
 
-uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app, const struct sched_agent *a) {
+uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app,
+                      const struct sched_agent *a) {
         const struct app_on_agent *e = tab_find(a, app->slot);
         return e ? e->count : 0;
 }
@@ -133,7 +134,8 @@ static void field_charge_agent(struct app_field *f, const struct sched_agent *a,
         field_add(f, agent_field_value(a, f->kind, f->name), delta);
 }
 
-struct app_field *app_field(struct sched_cluster *c, struct sched_app *app, enum field_kind kind, const char *name) {
+struct app_field *app_field(struct sched_cluster *c, struct sched_app *app, enum field_kind kind,
+                            const char *name) {
         for (size_t i = 0; i < app->n_fields; i++) {
                 struct app_field *f = &app->fields[i];
                 if (f->kind == kind && (kind != FIELD_ATTR || streq(f->name, name)))
@@ -141,7 +143,7 @@ struct app_field *app_field(struct sched_cluster *c, struct sched_app *app, enum
         }
         app->fields = xrealloc(app->fields, (app->n_fields + 1) * sizeof *app->fields);
         struct app_field *f = &app->fields[app->n_fields++];
-        *f = (struct app_field){ .kind = kind, .name = kind == FIELD_ATTR ? xstrdup(name) : NULL };
+        *f = (struct app_field){.kind = kind, .name = kind == FIELD_ATTR ? xstrdup(name) : NULL};
         hashmap_init(&f->counts);
         for (size_t i = 0; i < app->n_agents; i++) {
                 const struct sched_agent *a = c->agents[app->agents[i]];
@@ -177,7 +179,8 @@ struct sched_app *cluster_app_get_or_new(struct sched_cluster *c, const char *id
                 if (c->n_app_slots == c->cap_app_slots) {
                         c->cap_app_slots = c->cap_app_slots ? 2 * c->cap_app_slots : 64;
                         c->apps = xrealloc(c->apps, c->cap_app_slots * sizeof *c->apps);
-                        c->free_app_slots = xrealloc(c->free_app_slots, c->cap_app_slots * sizeof *c->free_app_slots);
+                        c->free_app_slots =
+                                xrealloc(c->free_app_slots, c->cap_app_slots * sizeof *c->free_app_slots);
                 }
                 app->slot = (uint32_t)c->n_app_slots++;
         }
@@ -232,8 +235,8 @@ static void ports_mark(struct sched_agent *a, const uint16_t *ports, size_t n, b
         }
 }
 
-void cluster_charge(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app, const int64_t res[R_N],
-                    const uint16_t *ports, size_t n_ports) {
+void cluster_charge(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app,
+                    const int64_t res[R_N], const uint16_t *ports, size_t n_ports) {
         for (int i = 0; i < R_N; i++)
                 a->used[i] += res[i];
         ports_mark(a, ports, n_ports, true);
@@ -242,8 +245,8 @@ void cluster_charge(struct sched_cluster *c, struct sched_agent *a, struct sched
                 index_update(&a->cls->index, a);
 }
 
-void cluster_credit(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app, const int64_t res[R_N],
-                    const uint16_t *ports, size_t n_ports) {
+void cluster_credit(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app,
+                    const int64_t res[R_N], const uint16_t *ports, size_t n_ports) {
         for (int i = 0; i < R_N; i++)
                 a->used[i] -= res[i];
         ports_mark(a, ports, n_ports, false);

@@ -185,7 +185,8 @@ static int spec_check(const struct sched_agent_spec *s, struct err *err) {
                 return err_set(err, -EINVAL, "agent '%s': at most %d attributes", s->id, SCHED_MAX_ATTRS);
         for (size_t i = 0; i < s->n_attrs; i++) {
                 if (!s->attrs[i].name || !*s->attrs[i].name || !s->attrs[i].value)
-                        return err_set(err, -EINVAL, "agent '%s': attribute %zu needs a name and a value", s->id, i);
+                        return err_set(err, -EINVAL, "agent '%s': attribute %zu needs a name and a value",
+                                       s->id, i);
                 for (size_t j = 0; j < i; j++)
                         if (streq(s->attrs[i].name, s->attrs[j].name))
                                 return err_set(err, -EINVAL, "agent '%s': attribute '%s' given twice", s->id,
@@ -211,7 +212,7 @@ static struct sched_class *class_get(struct sched_cluster *c, const struct sched
         if (s->n_attrs)
                 memcpy(sorted, s->attrs, s->n_attrs * sizeof *sorted);
         qsort(sorted, s->n_attrs, sizeof *sorted, cmp_attr);
-        struct strbuf sb = { 0 };
+        struct strbuf sb = {0};
         sig_put(&sb, s->role ? s->role : "*");
         sig_put(&sb, s->region);
         sig_put(&sb, s->zone);
@@ -330,8 +331,8 @@ int sched_agent_add(struct sched_cluster *c, const struct sched_agent_spec *spec
                 if (c->n_agent_slots == c->cap_agent_slots) {
                         c->cap_agent_slots = c->cap_agent_slots ? 2 * c->cap_agent_slots : 64;
                         c->agents = xrealloc(c->agents, c->cap_agent_slots * sizeof *c->agents);
-                        c->free_agent_slots =
-                                xrealloc(c->free_agent_slots, c->cap_agent_slots * sizeof *c->free_agent_slots);
+                        c->free_agent_slots = xrealloc(c->free_agent_slots,
+                                                       c->cap_agent_slots * sizeof *c->free_agent_slots);
                 }
                 a->slot = (uint32_t)c->n_agent_slots++;
         }
@@ -425,10 +426,10 @@ int sched_agent_info(const struct sched_cluster *c, const char *id, struct sched
                 .id = a->id,
                 .hostname = a->hostname,
                 .state = a->state,
-                .total = { unfixed(a->total[R_CPUS]), unfixed(a->total[R_MEM]), unfixed(a->total[R_DISK]),
-                           unfixed(a->total[R_GPUS]) },
-                .used = { unfixed(a->used[R_CPUS]), unfixed(a->used[R_MEM]), unfixed(a->used[R_DISK]),
-                          unfixed(a->used[R_GPUS]) },
+                .total = {unfixed(a->total[R_CPUS]), unfixed(a->total[R_MEM]), unfixed(a->total[R_DISK]),
+                          unfixed(a->total[R_GPUS])},
+                .used = {unfixed(a->used[R_CPUS]), unfixed(a->used[R_MEM]), unfixed(a->used[R_DISK]),
+                         unfixed(a->used[R_GPUS])},
                 .ports_total = a->n_bits,
                 .ports_used = a->n_used_ports,
                 .instances = a->n_instances,
@@ -458,7 +459,8 @@ static int res_fixed(const struct sched_resources *res, int64_t out[R_N]) {
                         out[i] = 0;
                 return 0;
         }
-        if (!good_amount(res->cpus) || !good_amount(res->mem) || !good_amount(res->disk) || !good_amount(res->gpus))
+        if (!good_amount(res->cpus) || !good_amount(res->mem) || !good_amount(res->disk) ||
+            !good_amount(res->gpus))
                 return -EINVAL;
         out[R_CPUS] = sched_fixed(res->cpus);
         out[R_MEM] = sched_fixed(res->mem);
@@ -467,8 +469,8 @@ static int res_fixed(const struct sched_resources *res, int64_t out[R_N]) {
         return 0;
 }
 
-int sched_alloc(struct sched_cluster *c, const char *agent_id, const char *app_id, const struct sched_resources *res,
-                const uint16_t *ports, size_t n_ports, struct err *err) {
+int sched_alloc(struct sched_cluster *c, const char *agent_id, const char *app_id,
+                const struct sched_resources *res, const uint16_t *ports, size_t n_ports, struct err *err) {
         int64_t fx[R_N];
         if (!app_id || res_fixed(res, fx) < 0 || n_ports > SCHED_MAX_PORTS || (n_ports && !ports))
                 return err_set(err, -EINVAL, "bad allocation for app '%s'", app_id ? app_id : "(null)");

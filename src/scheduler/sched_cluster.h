@@ -23,19 +23,21 @@
 #define SCHED_MAX_RANGES 1000 /* port ranges one agent may offer */
 #define SCHED_MAX_ATTRS 256   /* attributes one agent may carry */
 
-#define SCHED_AGENT_STATES(X)              \
-        X(SCHED_AGENT_ACTIVE, "active")     \
-        X(SCHED_AGENT_DRAINING, "draining") \
+#define SCHED_AGENT_STATES(X)                                                                                \
+        X(SCHED_AGENT_ACTIVE, "active")                                                                      \
+        X(SCHED_AGENT_DRAINING, "draining")                                                                  \
         X(SCHED_AGENT_UNREACHABLE, "unreachable")
 
 /* Only active agents receive placements. Draining and unreachable ones keep their allocations
  * (and count for constraints) until the caller releases them. */
+/* clang-format off */
 enum sched_agent_state {
 #define X(e, s) e,
         SCHED_AGENT_STATES(X)
 #undef X
         _SCHED_AGENT_STATE_MAX,
 };
+/* clang-format on */
 const char *sched_agent_state_to_string(enum sched_agent_state s);
 /* Returns the state, or -EINVAL for an unknown name. */
 int sched_agent_state_from_string(const char *s);
@@ -58,10 +60,10 @@ struct sched_attr {
 
 /* What the caller knows of one agent. Everything is copied; nothing is kept. */
 struct sched_agent_spec {
-        const char *id;             /* required, unique */
-        const char *hostname;       /* required: the "hostname" constraint field */
-        const char *role;           /* resources' role; NULL means "*" */
-        const char *region, *zone;  /* fault domain (@region, @zone); NULL when unknown */
+        const char *id;            /* required, unique */
+        const char *hostname;      /* required: the "hostname" constraint field */
+        const char *role;          /* resources' role; NULL means "*" */
+        const char *region, *zone; /* fault domain (@region, @zone); NULL when unknown */
         const struct sched_attr *attrs;
         size_t n_attrs;
         struct sched_resources total;
@@ -113,8 +115,8 @@ size_t sched_app_instances(const struct sched_cluster *c, const char *app_id, co
  * caller reports what runs. -ENOENT for an unknown agent, -EADDRINUSE when a tracked port is
  * already in use (or listed twice), -EINVAL for bad amounts or more than SCHED_MAX_PORTS ports;
  * on failure nothing changes. */
-int sched_alloc(struct sched_cluster *c, const char *agent_id, const char *app_id, const struct sched_resources *res,
-                const uint16_t *ports, size_t n_ports, struct err *err);
+int sched_alloc(struct sched_cluster *c, const char *agent_id, const char *app_id,
+                const struct sched_resources *res, const uint16_t *ports, size_t n_ports, struct err *err);
 /* The inverse of sched_alloc with the same arguments. -ENOENT when the agent is unknown (gone
  * with its allocations) or the app has no instance on it; then nothing changes. */
 int sched_release(struct sched_cluster *c, const char *agent_id, const char *app_id,

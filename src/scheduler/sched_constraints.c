@@ -94,9 +94,10 @@ static int parse_one(const json_t *item, struct sched_constraint *k, struct err 
                 return err_set(err, -ERR_INVALID, "illegal constraint specification");
         int o = sched_op_from_string(op);
         if (o < 0)
-                return err_set(err, -ERR_INVALID,
-                               "operator must be one of the following UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER, "
-                               "UNLIKE or IS");
+                return err_set(
+                        err, -ERR_INVALID,
+                        "operator must be one of the following UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER, "
+                        "UNLIKE or IS");
         k->op = (enum sched_op)o;
         switch (k->op) {
         case SCHED_OP_UNIQUE:
@@ -133,7 +134,8 @@ static int parse_one(const json_t *item, struct sched_constraint *k, struct err 
                         if (!isalnum((unsigned char)*p) && !strchr("_/.-", *p))
                                 return err_set(err, -ERR_INVALID,
                                                "IS only supports Mesos text and float values (see "
-                                               "http://mesos.apache.org/documentation/latest/attributes-resources/)");
+                                               "http://mesos.apache.org/documentation/latest/"
+                                               "attributes-resources/)");
                 double d;
                 char buf[64];
                 if (value && scalar(value, &d))
@@ -171,7 +173,7 @@ int sched_constraints_parse(const json_t *json, struct sched_constraints **ret, 
                 int r = parse_one(json_array_get(json, i), item, err);
                 if (r < 0) {
                         constraint_release(item);
-                        *item = (struct sched_constraint){ 0 };
+                        *item = (struct sched_constraint){0};
                         return err_wrap(err, "constraints(%zu)", i);
                 }
                 k->n++;
@@ -242,7 +244,8 @@ static bool class_ok(const struct sched_constraints *k, const struct sched_class
         return true;
 }
 
-bool constraints_class_ok(struct sched_constraints *k, const struct sched_cluster *c, const struct sched_class *cls) {
+bool constraints_class_ok(struct sched_constraints *k, const struct sched_cluster *c,
+                          const struct sched_class *cls) {
         if (!k || k->n == 0)
                 return true;
         if (k->cache_cluster != c->serial) {

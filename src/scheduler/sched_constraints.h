@@ -23,21 +23,23 @@
 #include "common/err.h"
 #include "common/macro.h"
 
-#define SCHED_OPS(X)                 \
-        X(SCHED_OP_UNIQUE, "UNIQUE")     \
-        X(SCHED_OP_CLUSTER, "CLUSTER")   \
-        X(SCHED_OP_GROUP_BY, "GROUP_BY") \
-        X(SCHED_OP_LIKE, "LIKE")         \
-        X(SCHED_OP_UNLIKE, "UNLIKE")     \
-        X(SCHED_OP_MAX_PER, "MAX_PER")   \
+#define SCHED_OPS(X)                                                                                         \
+        X(SCHED_OP_UNIQUE, "UNIQUE")                                                                         \
+        X(SCHED_OP_CLUSTER, "CLUSTER")                                                                       \
+        X(SCHED_OP_GROUP_BY, "GROUP_BY")                                                                     \
+        X(SCHED_OP_LIKE, "LIKE")                                                                             \
+        X(SCHED_OP_UNLIKE, "UNLIKE")                                                                         \
+        X(SCHED_OP_MAX_PER, "MAX_PER")                                                                       \
         X(SCHED_OP_IS, "IS")
 
+/* clang-format off */
 enum sched_op {
 #define X(e, s) e,
         SCHED_OPS(X)
 #undef X
         _SCHED_OP_MAX,
 };
+/* clang-format on */
 const char *sched_op_to_string(enum sched_op op);
 /* Case-insensitive, as Marathon reads operators. Returns the op or -EINVAL. */
 int sched_op_from_string(const char *s);

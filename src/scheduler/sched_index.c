@@ -6,7 +6,7 @@
 #include "scheduler/sched_internal.h"
 
 /* An empty leaf covers no demand (demands are >= 0). */
-static const struct ivec EMPTY = { { -1, -1, -1, -1 }, -1 };
+static const struct ivec EMPTY = {{-1, -1, -1, -1}, -1};
 
 static struct ivec vmax(const struct ivec *a, const struct ivec *b) {
         struct ivec m;
@@ -26,7 +26,7 @@ static bool covers(const struct ivec *have, const struct ivec *want) {
 void index_release(struct sched_index *x) {
         free(x->leaf);
         free(x->node);
-        *x = (struct sched_index){ 0 };
+        *x = (struct sched_index){0};
 }
 
 static void rebuild(struct sched_index *x) {
@@ -104,7 +104,7 @@ struct sched_agent *index_find(const struct sched_index *x, const struct ivec *d
                 return NULL;
         if (from >= x->n)
                 from = 0;
-        struct find f = { x, demand, from, x->n, pred, data };
+        struct find f = {x, demand, from, x->n, pred, data};
         struct sched_agent *r = find_rec(&f, 1, 0, x->cap);
         if (r || from == 0)
                 return r;

@@ -60,7 +60,7 @@ struct sched_class {
         char *region, *zone; /* NULL when unknown */
         struct sched_attr_kv {
                 char *name, *value;
-        } *attrs; /* sorted by name */
+        } * attrs; /* sorted by name */
         size_t n_attrs;
         size_t n_agents; /* agents of any state; the class is freed at 0 */
         struct sched_index index;
@@ -162,7 +162,8 @@ void cluster_app_gc(struct sched_cluster *c, struct sched_app *app);
 struct app_field *app_field(struct sched_cluster *c, struct sched_app *app, enum field_kind kind,
                             const char *name);
 size_t app_field_count(const struct app_field *f, const char *value);
-uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app, const struct sched_agent *a);
+uint32_t app_count_on(const struct sched_cluster *c, const struct sched_app *app,
+                      const struct sched_agent *a);
 /* Live instances of the app on the agents of one host. */
 size_t host_count(const struct sched_cluster *c, const struct sched_app *app, const struct sched_host *h);
 /* The smallest host_count above `above` over the hosts with instances of the app, SIZE_MAX if
@@ -171,11 +172,11 @@ size_t app_host_next(const struct sched_cluster *c, const struct sched_app *app,
 
 /* Accounts one instance of app on agent a: resources, ports (already checked free and in
  * range by the caller; ports outside the ranges are ignored), counts, index. */
-void cluster_charge(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app, const int64_t res[R_N],
-                    const uint16_t *ports, size_t n_ports);
+void cluster_charge(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app,
+                    const int64_t res[R_N], const uint16_t *ports, size_t n_ports);
 /* The exact inverse of cluster_charge. Frees the app's record when it has no instance left. */
-void cluster_credit(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app, const int64_t res[R_N],
-                    const uint16_t *ports, size_t n_ports);
+void cluster_credit(struct sched_cluster *c, struct sched_agent *a, struct sched_app *app,
+                    const int64_t res[R_N], const uint16_t *ports, size_t n_ports);
 struct ivec agent_free(const struct sched_agent *a);
 /* Drops the counts of every app on a: the agent goes away with its allocations. */
 void cluster_forget_agent_apps(struct sched_cluster *c, struct sched_agent *a);
@@ -232,7 +233,8 @@ bool constraint_is_dynamic(const struct sched_constraint *k);
  * dynamic operators only the missing-field rule applies. */
 bool constraint_static_ok(const struct sched_constraint *k, const char *value);
 /* Whether the class passes every constraint on class-level fields statically (memoized). */
-bool constraints_class_ok(struct sched_constraints *k, const struct sched_cluster *c, const struct sched_class *cls);
+bool constraints_class_ok(struct sched_constraints *k, const struct sched_cluster *c,
+                          const struct sched_class *cls);
 
 /* --- deterministic randomness ------------------------------------------------------------- */
 

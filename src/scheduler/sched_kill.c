@@ -60,7 +60,7 @@ size_t sched_select_victims(const struct sched_cluster *c, const struct sched_co
         _cleanup_free_ size_t *order = xmalloc(n * sizeof *order);
         for (size_t i = 0; i < n; i++)
                 order[i] = i;
-        struct order_ctx o = { inst, sel };
+        struct order_ctx o = {inst, sel};
         qsort_r(order, n, sizeof *order, cmp_victim, &o);
 
         const struct sched_constraint *gb = NULL;

@@ -8,16 +8,18 @@
 #include "scheduler/sched_cluster.h"
 #include "scheduler/sched_constraints.h"
 
-#define SCHED_KILL_SELECTIONS(X)                           \
-        X(SCHED_KILL_YOUNGEST_FIRST, "YOUNGEST_FIRST")     \
+#define SCHED_KILL_SELECTIONS(X)                                                                             \
+        X(SCHED_KILL_YOUNGEST_FIRST, "YOUNGEST_FIRST")                                                       \
         X(SCHED_KILL_OLDEST_FIRST, "OLDEST_FIRST")
 
+/* clang-format off */
 enum sched_kill_selection {
 #define X(e, s) e,
         SCHED_KILL_SELECTIONS(X)
 #undef X
         _SCHED_KILL_SELECTION_MAX,
 };
+/* clang-format on */
 const char *sched_kill_selection_to_string(enum sched_kill_selection s);
 /* Returns the selection or -EINVAL. */
 int sched_kill_selection_from_string(const char *s);

@@ -31,13 +31,13 @@ int sched_reason_from_string(const char *s) {
 }
 
 void sched_plan_init(struct sched_plan *p) {
-        *p = (struct sched_plan){ 0 };
+        *p = (struct sched_plan){0};
 }
 
 void sched_plan_release(struct sched_plan *p) {
         free(p->placements);
         free(p->ports);
-        *p = (struct sched_plan){ 0 };
+        *p = (struct sched_plan){0};
 }
 
 /* A count-dependent constraint during one request, with the app's counts for its field. */
@@ -61,8 +61,8 @@ struct ctx {
         /* classes passing roles and the attribute-only constraints, with active agents */
         uint32_t *F;
         size_t nF;
-        uint8_t *exhausted;   /* per F entry: no agent there can take an instance any more */
-        const char **fvalue;  /* nF × n_cdyn: the class's value for each class-level dyn */
+        uint8_t *exhausted;  /* per F entry: no agent there can take an instance any more */
+        const char **fvalue; /* nF × n_cdyn: the class's value for each class-level dyn */
         /* classes eligible for the next instance: F indices and cumulative agent counts */
         uint32_t *E;
         uint64_t *cum;
@@ -392,7 +392,7 @@ static void place_on(struct ctx *x, struct sched_agent *a) {
         for (size_t i = 0; i < np; i++)
                 ports_bit_set(a, (uint32_t)bits[i], false);
         cluster_charge(x->c, a, x->app, x->res, chosen, np);
-        p->placements[p->n++] = (struct sched_placement){ .agent_id = a->id, .agent_slot = a->slot };
+        p->placements[p->n++] = (struct sched_placement){.agent_id = a->id, .agent_slot = a->slot};
 }
 
 static void undo(struct ctx *x) {
@@ -447,17 +447,18 @@ static int request_check(const struct sched_request *req, struct err *err) {
         const struct sched_resources *r = &req->res;
         if (!req->app_id || !*req->app_id)
                 return err_set(err, -EINVAL, "placement request without an app id");
-        double v[] = { r->cpus, r->mem, r->disk, r->gpus };
+        double v[] = {r->cpus, r->mem, r->disk, r->gpus};
         for (size_t i = 0; i < ELEMENTSOF(v); i++)
                 if (!isfinite(v[i]) || v[i] < 0 || v[i] >= 1e15)
-                        return err_set(err, -EINVAL, "app '%s': resources must be finite and >= 0", req->app_id);
+                        return err_set(err, -EINVAL, "app '%s': resources must be finite and >= 0",
+                                       req->app_id);
         if (req->n_ports > SCHED_MAX_PORTS || (req->n_ports && !req->ports))
                 return err_set(err, -EINVAL, "app '%s': at most %d host ports", req->app_id, SCHED_MAX_PORTS);
         for (size_t i = 0; i < req->n_ports; i++)
                 for (size_t j = 0; j < i; j++)
                         if (req->ports[i] && req->ports[i] == req->ports[j])
-                                return err_set(err, -EINVAL, "app '%s': host port %u requested twice", req->app_id,
-                                               req->ports[i]);
+                                return err_set(err, -EINVAL, "app '%s': host port %u requested twice",
+                                               req->app_id, req->ports[i]);
         if (req->n_roles && !req->roles)
                 return err_set(err, -EINVAL, "app '%s': roles missing", req->app_id);
         for (size_t i = 0; i < req->n_roles; i++)
@@ -496,7 +497,7 @@ static void ctx_constraints(struct ctx *x) {
                                 x->astat[x->n_astat++] = k;
                         continue;
                 }
-                struct dyn d = { .k = k };
+                struct dyn d = {.k = k};
                 if (k->kind == FIELD_HOSTNAME) {
                         x->adyn[x->n_adyn++] = d;
                         x->agent_group_by |= k->op == SCHED_OP_GROUP_BY;
@@ -507,8 +508,8 @@ static void ctx_constraints(struct ctx *x) {
         }
 }
 
-int sched_place(struct sched_cluster *c, const struct sched_request *req, unsigned flags, struct sched_plan *plan,
-                struct err *err) {
+int sched_place(struct sched_cluster *c, const struct sched_request *req, unsigned flags,
+                struct sched_plan *plan, struct err *err) {
         plan->n = 0;
         plan->processed = 0;
         memset(plan->declined, 0, sizeof plan->declined);
@@ -524,8 +525,8 @@ int sched_place(struct sched_cluster *c, const struct sched_request *req, unsign
                 .k = req->constraints,
                 .plan = plan,
                 .rng = req->seed,
-                .res = { sched_fixed(req->res.cpus), sched_fixed(req->res.mem), sched_fixed(req->res.disk),
-                         sched_fixed(req->res.gpus) },
+                .res = {sched_fixed(req->res.cpus), sched_fixed(req->res.mem), sched_fixed(req->res.disk),
+                        sched_fixed(req->res.gpus)},
         };
         for (int i = 0; i < R_N; i++)
                 x.demand.r[i] = x.res[i];
@@ -555,8 +556,8 @@ int sched_place(struct sched_cluster *c, const struct sched_request *req, unsign
 }
 
 void sched_commit(struct sched_cluster *c, const struct sched_request *req, const struct sched_plan *plan) {
-        int64_t res[R_N] = { sched_fixed(req->res.cpus), sched_fixed(req->res.mem), sched_fixed(req->res.disk),
-                             sched_fixed(req->res.gpus) };
+        int64_t res[R_N] = {sched_fixed(req->res.cpus), sched_fixed(req->res.mem), sched_fixed(req->res.disk),
+                            sched_fixed(req->res.gpus)};
         struct sched_app *app = cluster_app_get_or_new(c, req->app_id);
         for (size_t i = 0; i < plan->n; i++) {
                 struct sched_agent *a = c->agents[plan->placements[i].agent_slot];

@@ -27,22 +27,24 @@
 #include "scheduler/sched_constraints.h"
 
 /* Marathon's NoOfferMatchReason names, as GET /v2/queue's rejectSummary shows them. */
-#define SCHED_REASONS(X)                                       \
-        X(SCHED_REASON_UNFULFILLED_ROLE, "UnfulfilledRole")     \
-        X(SCHED_REASON_UNFULFILLED_CONSTRAINT, "UnfulfilledConstraint") \
-        X(SCHED_REASON_AGENT_MAINTENANCE, "AgentMaintenance")   \
-        X(SCHED_REASON_INSUFFICIENT_CPUS, "InsufficientCpus")   \
-        X(SCHED_REASON_INSUFFICIENT_MEMORY, "InsufficientMemory") \
-        X(SCHED_REASON_INSUFFICIENT_DISK, "InsufficientDisk")   \
-        X(SCHED_REASON_INSUFFICIENT_GPUS, "InsufficientGpus")   \
+#define SCHED_REASONS(X)                                                                                     \
+        X(SCHED_REASON_UNFULFILLED_ROLE, "UnfulfilledRole")                                                  \
+        X(SCHED_REASON_UNFULFILLED_CONSTRAINT, "UnfulfilledConstraint")                                      \
+        X(SCHED_REASON_AGENT_MAINTENANCE, "AgentMaintenance")                                                \
+        X(SCHED_REASON_INSUFFICIENT_CPUS, "InsufficientCpus")                                                \
+        X(SCHED_REASON_INSUFFICIENT_MEMORY, "InsufficientMemory")                                            \
+        X(SCHED_REASON_INSUFFICIENT_DISK, "InsufficientDisk")                                                \
+        X(SCHED_REASON_INSUFFICIENT_GPUS, "InsufficientGpus")                                                \
         X(SCHED_REASON_INSUFFICIENT_PORTS, "InsufficientPorts")
 
+/* clang-format off */
 enum sched_reason {
 #define X(e, s) e,
         SCHED_REASONS(X)
 #undef X
         _SCHED_REASON_MAX,
 };
+/* clang-format on */
 const char *sched_reason_to_string(enum sched_reason r);
 /* Returns the reason or -EINVAL. */
 int sched_reason_from_string(const char *s);
@@ -95,8 +97,9 @@ enum {
 
 /* Places up to request->count instances; fills *plan (replacing what it held). Returns the number
  * placed (>= 0), or -EINVAL (with *err) for a malformed request — then *plan is emptied. */
-int sched_place(struct sched_cluster *c, const struct sched_request *req, unsigned flags, struct sched_plan *plan,
-                struct err *err);
-/* Applies a plan sched_place made for req to the cluster it was made on, before any other change
- * to that cluster (equivalent to sched_alloc for each placement). */
+int sched_place(struct sched_cluster *c, const struct sched_request *req, unsigned flags,
+                struct sched_plan *plan, struct err *err);
+/* Applies a plan sched_place made for req without SCHED_PLACE_COMMIT, to the cluster it was made
+ * on and before any other change to that cluster (equivalent to sched_alloc for each placement;
+ * sched_release undoes one). */
 void sched_commit(struct sched_cluster *c, const struct sched_request *req, const struct sched_plan *plan);

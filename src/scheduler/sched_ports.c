@@ -7,7 +7,8 @@
 
 static int cmp_range(const void *pa, const void *pb) {
         const struct sched_port_range *a = pa, *b = pb;
-        return a->begin != b->begin ? (a->begin < b->begin ? -1 : 1) : (a->end < b->end ? -1 : a->end > b->end);
+        return a->begin != b->begin ? (a->begin < b->begin ? -1 : 1)
+                                    : (a->end < b->end ? -1 : a->end > b->end);
 }
 
 void ports_init(struct sched_agent *a, const struct sched_port_range *ranges, size_t n) {

@@ -8,7 +8,7 @@ static void parse_error(const char *json, const char *want) {
         json_t *j = json_loads(json, 0, NULL);
         assert_non_null(j);
         struct sched_constraints *k = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         assert_int_equal(sched_constraints_parse(j, &k, &e), -ERR_INVALID);
         assert_null(k);
         if (!strstr(err_msg(&e), want))
@@ -19,11 +19,14 @@ static void parse_error(const char *json, const char *want) {
 
 static void bad_constraints_are_refused_with_marathons_messages(void **state) {
         parse_error("[[\"hostname\"]]", "constraints(0): Each constraint must have either 2 or 3 fields");
-        parse_error("[[\"a\",\"IS\",\"x\"],[\"a\",\"IS\",\"x\",\"y\"]]", "constraints(1): Each constraint must have");
+        parse_error("[[\"a\",\"IS\",\"x\"],[\"a\",\"IS\",\"x\",\"y\"]]",
+                    "constraints(1): Each constraint must have");
         parse_error("[[\"\",\"UNIQUE\"]]", "missing field for constraint declaration");
-        parse_error("[[\"rack\",\"NEAR\"]]", "operator must be one of the following UNIQUE, CLUSTER, GROUP_BY");
+        parse_error("[[\"rack\",\"NEAR\"]]",
+                    "operator must be one of the following UNIQUE, CLUSTER, GROUP_BY");
         parse_error("[[\"hostname\",\"UNIQUE\",\"x\"]]", "UNIQUE does not accept a value");
-        parse_error("[[\"rack\",\"GROUP_BY\",\"three\"]]", "GROUP BY must define an integer value or else no value");
+        parse_error("[[\"rack\",\"GROUP_BY\",\"three\"]]",
+                    "GROUP BY must define an integer value or else no value");
         parse_error("[[\"rack\",\"MAX_PER\"]]", "MAX_PER requires an integer value");
         parse_error("[[\"rack\",\"MAX_PER\",\"1.5\"]]", "MAX_PER requires an integer value");
         parse_error("[[\"rack\",\"LIKE\"]]", "LIKE and UNLIKE require a non-empty, regular expression value");
@@ -34,7 +37,8 @@ static void bad_constraints_are_refused_with_marathons_messages(void **state) {
 }
 
 static void operators_parse_case_insensitively_and_null_means_none(void **state) {
-        struct sched_constraints *k = cons("[[\"rack\",\"group_by\"],[\"hostname\",\"Unique\"],[\"x\",\"max_per\",\"2\"]]");
+        struct sched_constraints *k =
+                cons("[[\"rack\",\"group_by\"],[\"hostname\",\"Unique\"],[\"x\",\"max_per\",\"2\"]]");
         assert_int_equal(sched_constraints_count(k), 3);
         sched_constraints_free(k);
         k = cons("null");
@@ -80,7 +84,7 @@ static void unique_hostname_puts_one_instance_per_host(void **state) {
         assert_int_equal(p.declined[SCHED_REASON_UNFULFILLED_CONSTRAINT], 5);
         /* existing instances count too, also in a later request */
         assert_int_equal(place_k(c, "/u", 1, k, &p), 0);
-        struct sched_resources res = { 1, 10, 0, 0 };
+        struct sched_resources res = {1, 10, 0, 0};
         assert_int_equal(sched_release(c, "a3", "/u", &res, NULL, 0), 0);
         assert_int_equal(place_k(c, "/u", 1, k, &p), 1);
         assert_string_equal(p.placements[0].agent_id, "a3");
@@ -123,7 +127,8 @@ static void unique_attribute_allows_one_per_value_and_skips_agents_without_it(vo
 
 static void cluster_with_a_value_keeps_to_it(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = racks();
-        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"CLUSTER\",\"r1\"]]");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k =
+                cons("[[\"rack\",\"CLUSTER\",\"r1\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
         assert_int_equal(place_k(c, "/c", 30, k, &p), 20);
@@ -153,7 +158,7 @@ static void cluster_without_a_value_follows_the_first_instance(void **state) {
                 }
         }
         /* an existing instance on r2 pulls the rest there */
-        struct sched_resources res = { 1, 10, 0, 0 };
+        struct sched_resources res = {1, 10, 0, 0};
         assert_int_equal(sched_alloc(c, "a3", "/c", &res, NULL, 0, NULL), 0);
         assert_int_equal(place_k(c, "/c", 12, k, &p), 9);
         assert_int_equal(count_on(&p, "a3"), 9);
@@ -176,7 +181,7 @@ static void group_by_spreads_evenly_over_the_values(void **state) {
 static void group_by_fills_the_least_used_values_first(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = racks();
         _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"GROUP_BY\"]]");
-        struct sched_resources res = { 1, 10, 0, 0 };
+        struct sched_resources res = {1, 10, 0, 0};
         for (int i = 0; i < 4; i++)
                 assert_int_equal(sched_alloc(c, "a1", "/g", &res, NULL, 0, NULL), 0);
         assert_int_equal(sched_alloc(c, "a3", "/g", &res, NULL, 0, NULL), 0);
@@ -211,7 +216,8 @@ static void group_by_with_a_count_waits_for_enough_values(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .attrs = "rack=r1");
         AGENT(c, .id = "a2", .cpus = 10, .mem = 1000, .attrs = "rack=r2");
-        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"GROUP_BY\",\"3\"]]");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k =
+                cons("[[\"rack\",\"GROUP_BY\",\"3\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
         /* three racks expected, two exist: one instance each, the third waits for a third rack */
@@ -230,13 +236,14 @@ static void group_by_hostname_takes_the_least_loaded_host_that_fits(void **state
         AGENT(c, .id = "full0", .cpus = 1, .mem = 1000);
         AGENT(c, .id = "one", .cpus = 10, .mem = 1000);
         AGENT(c, .id = "many", .cpus = 10, .mem = 1000);
-        struct sched_resources res = { 1, 10, 0, 0 };
+        struct sched_resources res = {1, 10, 0, 0};
         /* full0 is full of another app; one has 1 instance, many has 4 */
         assert_int_equal(sched_alloc(c, "full0", "/other", &res, NULL, 0, NULL), 0);
         assert_int_equal(sched_alloc(c, "one", "/g", &res, NULL, 0, NULL), 0);
         for (int i = 0; i < 4; i++)
                 assert_int_equal(sched_alloc(c, "many", "/g", &res, NULL, 0, NULL), 0);
-        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"hostname\",\"GROUP_BY\"]]");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k =
+                cons("[[\"hostname\",\"GROUP_BY\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
         assert_int_equal(place_k(c, "/g", 3, k, &p), 3);
@@ -249,7 +256,8 @@ static void group_by_hostname_takes_the_least_loaded_host_that_fits(void **state
 
 static void group_by_hostname_spreads_over_hosts(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = racks();
-        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"hostname\",\"GROUP_BY\"]]");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k =
+                cons("[[\"hostname\",\"GROUP_BY\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
         assert_int_equal(place_k(c, "/g", 12, k, &p), 12);
@@ -291,9 +299,11 @@ static void like_and_unlike_match_the_whole_value(void **state) {
 
 static void a_missing_field_matches_only_unlike(void **state) {
         const char *ops[] = {
-                "[[\"zone\",\"UNIQUE\"]]",         "[[\"zone\",\"CLUSTER\"]]",       "[[\"zone\",\"CLUSTER\",\"z\"]]",
-                "[[\"zone\",\"GROUP_BY\"]]",       "[[\"zone\",\"LIKE\",\".*\"]]",   "[[\"zone\",\"MAX_PER\",\"5\"]]",
-                "[[\"zone\",\"IS\",\"z\"]]",       "[[\"@zone\",\"LIKE\",\".*\"]]",  "[[\"@region\",\"UNIQUE\"]]",
+                "[[\"zone\",\"UNIQUE\"]]",        "[[\"zone\",\"CLUSTER\"]]",
+                "[[\"zone\",\"CLUSTER\",\"z\"]]", "[[\"zone\",\"GROUP_BY\"]]",
+                "[[\"zone\",\"LIKE\",\".*\"]]",   "[[\"zone\",\"MAX_PER\",\"5\"]]",
+                "[[\"zone\",\"IS\",\"z\"]]",      "[[\"@zone\",\"LIKE\",\".*\"]]",
+                "[[\"@region\",\"UNIQUE\"]]",
         };
         for (size_t i = 0; i < ELEMENTSOF(ops); i++) {
                 _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
@@ -314,7 +324,8 @@ static void a_missing_field_matches_only_unlike(void **state) {
 
 static void max_per_caps_instances_per_value(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = racks();
-        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"MAX_PER\",\"2\"]]");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k =
+                cons("[[\"rack\",\"MAX_PER\",\"2\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
         assert_int_equal(place_k(c, "/m", 10, k, &p), 6);
@@ -386,7 +397,7 @@ static void constraints_follow_an_agent_whose_attributes_change(void **state) {
         _cleanup_(sched_constraints_freep) struct sched_constraints *uq = cons("[[\"rack\",\"UNIQUE\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
-        struct sched_resources res = { 1, 10, 0, 0 };
+        struct sched_resources res = {1, 10, 0, 0};
         assert_int_equal(sched_alloc(c, "a1", "/u", &res, NULL, 0, NULL), 0);
         assert_int_equal(place_k(c, "/u", 2, uq, &p), 1);
         assert_string_equal(p.placements[0].agent_id, "a2");
@@ -450,7 +461,8 @@ static void a_thousand_classes_are_cached_and_the_cluster_shares_them(void **sta
                 AGENT(c, .id = id, .cpus = 1, .mem = 1000, .attrs = attrs);
         }
         assert_int_equal(sched_class_count(c), 1000);
-        _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"cell\",\"LIKE\",\"c99.\"]]");
+        _cleanup_(sched_constraints_freep) struct sched_constraints *k =
+                cons("[[\"cell\",\"LIKE\",\"c99.\"]]");
         struct sched_plan p;
         sched_plan_init(&p);
         assert_int_equal(place_k(c, "/cells", 100, k, &p), 30);

@@ -41,13 +41,13 @@ static inline int ta_spec_apply(struct sched_cluster *c, const struct ta *t, boo
                 else if (strcmp(tok, "@zone") == 0)
                         zone = eq + 1;
                 else
-                        attrs[na++] = (struct sched_attr){ tok, eq + 1 };
+                        attrs[na++] = (struct sched_attr){tok, eq + 1};
         }
         snprintf(pbuf, sizeof pbuf, "%s", t->ports ? t->ports : "");
         for (char *save = NULL, *tok = strtok_r(pbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 unsigned b, e;
                 assert_int_equal(sscanf(tok, "%u-%u", &b, &e), 2);
-                ranges[nr++] = (struct sched_port_range){ (uint16_t)b, (uint16_t)e };
+                ranges[nr++] = (struct sched_port_range){(uint16_t)b, (uint16_t)e};
         }
         struct sched_agent_spec spec = {
                 .id = t->id,
@@ -57,19 +57,19 @@ static inline int ta_spec_apply(struct sched_cluster *c, const struct ta *t, boo
                 .zone = zone,
                 .attrs = attrs,
                 .n_attrs = na,
-                .total = { t->cpus, t->mem, t->disk, t->gpus },
+                .total = {t->cpus, t->mem, t->disk, t->gpus},
                 .ranges = ranges,
                 .n_ranges = nr,
                 .state = t->state,
         };
-        struct err e = { 0 };
+        struct err e = {0};
         int r = update ? sched_agent_update(c, &spec, &e) : sched_agent_add(c, &spec, &e);
         err_release(&e);
         return r;
 }
 
-#define AGENT(c, ...) assert_int_equal(ta_spec_apply((c), &(struct ta){ __VA_ARGS__ }, false), 0)
-#define AGENT_UPDATE(c, ...) assert_int_equal(ta_spec_apply((c), &(struct ta){ __VA_ARGS__ }, true), 0)
+#define AGENT(c, ...) assert_int_equal(ta_spec_apply((c), &(struct ta){__VA_ARGS__}, false), 0)
+#define AGENT_UPDATE(c, ...) assert_int_equal(ta_spec_apply((c), &(struct ta){__VA_ARGS__}, true), 0)
 
 /* Constraints from their JSON text; fails the test on a parse error. */
 static inline struct sched_constraints *cons(const char *json) {
@@ -77,7 +77,7 @@ static inline struct sched_constraints *cons(const char *json) {
         json_t *j = json_loads(json, JSON_DECODE_ANY, &jerr);
         assert_non_null(j);
         struct sched_constraints *k = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         int r = sched_constraints_parse(j, &k, &e);
         if (r < 0)
                 fail_msg("%s: %s", json, err_msg(&e));
@@ -88,12 +88,12 @@ static inline struct sched_constraints *cons(const char *json) {
 
 /* A request for count instances of app with cpus/mem (no ports, no constraints, seed 1). */
 static inline struct sched_request req(const char *app, unsigned count, double cpus, double mem) {
-        return (struct sched_request){ .app_id = app, .count = count, .res = { cpus, mem, 0, 0 }, .seed = 1 };
+        return (struct sched_request){.app_id = app, .count = count, .res = {cpus, mem, 0, 0}, .seed = 1};
 }
 
 /* Places and commits; returns the number placed. */
 static inline int place_commit(struct sched_cluster *c, const struct sched_request *r, struct sched_plan *p) {
-        struct err e = { 0 };
+        struct err e = {0};
         int n = sched_place(c, r, SCHED_PLACE_COMMIT, p, &e);
         if (n < 0)
                 fail_msg("sched_place: %s", err_msg(&e));
@@ -102,7 +102,7 @@ static inline int place_commit(struct sched_cluster *c, const struct sched_reque
 }
 
 static inline int place_only(struct sched_cluster *c, const struct sched_request *r, struct sched_plan *p) {
-        struct err e = { 0 };
+        struct err e = {0};
         int n = sched_place(c, r, 0, p, &e);
         if (n < 0)
                 fail_msg("sched_place: %s", err_msg(&e));

@@ -7,7 +7,10 @@ static void youngest_first_kills_the_most_recently_started(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000);
         struct sched_instance_ref inst[] = {
-                { "a1", 1000 }, { "a1", 3000 }, { "a1", 2000 }, { "a1", 4000 },
+                {"a1", 1000},
+                {"a1", 3000},
+                {"a1", 2000},
+                {"a1", 4000},
         };
         size_t idx[4];
         assert_int_equal(sched_select_victims(c, NULL, SCHED_KILL_YOUNGEST_FIRST, inst, 4, 2, idx), 2);
@@ -22,7 +25,10 @@ static void youngest_first_kills_the_most_recently_started(void **state) {
 static void instances_not_running_yet_go_first(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         struct sched_instance_ref inst[] = {
-                { "a1", 1000 }, { "a1", 0 }, { "a1", 5000 }, { NULL, 0 },
+                {"a1", 1000},
+                {"a1", 0},
+                {"a1", 5000},
+                {NULL, 0},
         };
         size_t idx[4];
         for (int sel = 0; sel < _SCHED_KILL_SELECTION_MAX; sel++) {
@@ -46,8 +52,8 @@ static void group_by_keeps_the_spread_on_scale_down(void **state) {
         _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"GROUP_BY\"]]");
         /* r1: 4 (oldest), r2: 2, r3: 2 (youngest) */
         struct sched_instance_ref inst[] = {
-                { "a1", 100 }, { "a2", 200 }, { "a1", 300 }, { "a2", 400 },
-                { "a3", 500 }, { "a3", 600 }, { "a4", 700 }, { "a4", 800 },
+                {"a1", 100}, {"a2", 200}, {"a1", 300}, {"a2", 400},
+                {"a3", 500}, {"a3", 600}, {"a4", 700}, {"a4", 800},
         };
         size_t idx[8];
         /* plain youngest-first would kill a4's two; the spread says r1 first */
@@ -73,7 +79,7 @@ static void among_equal_values_the_next_victim_in_order_decides(void **state) {
         _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"GROUP_BY\"]]");
         /* r1: 900, 400, 300; r2: 800, 700 */
         struct sched_instance_ref inst[] = {
-                { "a1", 900 }, { "a1", 400 }, { "a1", 300 }, { "b1", 800 }, { "b1", 700 },
+                {"a1", 900}, {"a1", 400}, {"a1", 300}, {"b1", 800}, {"b1", 700},
         };
         size_t idx[5];
         /* r1 holds more: its youngest (900); then 2/2, and r2's 800 is younger than r1's 400 */
@@ -88,7 +94,10 @@ static void instances_outside_every_group_go_first(void **state) {
         AGENT(c, .id = "bare", .cpus = 10, .mem = 1000);
         _cleanup_(sched_constraints_freep) struct sched_constraints *k = cons("[[\"rack\",\"GROUP_BY\"]]");
         struct sched_instance_ref inst[] = {
-                { "a1", 900 }, { "bare", 100 }, { "gone", 200 }, { "a1", 800 },
+                {"a1", 900},
+                {"bare", 100},
+                {"gone", 200},
+                {"a1", 800},
         };
         size_t idx[4];
         assert_int_equal(sched_select_victims(c, k, SCHED_KILL_YOUNGEST_FIRST, inst, 4, 3, idx), 3);

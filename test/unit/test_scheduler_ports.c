@@ -11,7 +11,7 @@ static bool in(uint16_t port, uint16_t lo, uint16_t hi) {
 static void dynamic_ports_come_from_the_ranges_and_are_distinct(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "31000-31003,32000-32001");
-        uint16_t ports[] = { 0, 0 };
+        uint16_t ports[] = {0, 0};
         struct sched_request r = req("/web", 3, 1, 10);
         r.ports = ports;
         r.n_ports = 2;
@@ -43,8 +43,8 @@ static void dynamic_ports_come_from_the_ranges_and_are_distinct(void **state) {
 static void ports_of_a_plan_are_never_given_twice_across_commits(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 100, .mem = 100000, .ports = "20000-20099");
-        uint16_t ports[] = { 0 };
-        bool taken[100] = { 0 };
+        uint16_t ports[] = {0};
+        bool taken[100] = {0};
         struct sched_plan p;
         sched_plan_init(&p);
         for (uint64_t round = 0; round < 10; round++) {
@@ -71,7 +71,7 @@ static void a_required_port_is_exactly_that_port(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "8000-8100");
         AGENT(c, .id = "a2", .cpus = 10, .mem = 1000, .ports = "8000-8100");
-        uint16_t ports[] = { 8080, 0 };
+        uint16_t ports[] = {8080, 0};
         struct sched_request r = req("/web", 3, 1, 10);
         r.ports = ports;
         r.n_ports = 2;
@@ -93,7 +93,7 @@ static void a_required_port_is_exactly_that_port(void **state) {
 static void a_dynamic_port_never_takes_a_required_one(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "5000-5001");
-        uint16_t ports[] = { 0, 5000 };
+        uint16_t ports[] = {0, 5000};
         struct sched_request r = req("/web", 1, 1, 10);
         r.ports = ports;
         r.n_ports = 2;
@@ -112,7 +112,7 @@ static void a_required_port_outside_the_ranges_fits_nowhere(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "31000-32000");
         AGENT(c, .id = "a2", .cpus = 10, .mem = 1000);
-        uint16_t ports[] = { 80 };
+        uint16_t ports[] = {80};
         struct sched_request r = req("/web", 1, 1, 10);
         r.ports = ports;
         r.n_ports = 1;
@@ -126,7 +126,7 @@ static void a_required_port_outside_the_ranges_fits_nowhere(void **state) {
 static void released_ports_can_be_given_again(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "7000-7000");
-        uint16_t ports[] = { 0 };
+        uint16_t ports[] = {0};
         struct sched_request r = req("/web", 1, 1, 10);
         r.ports = ports;
         r.n_ports = 1;
@@ -136,7 +136,7 @@ static void released_ports_can_be_given_again(void **state) {
         uint16_t got = p.placements[0].ports[0];
         assert_int_equal(got, 7000);
         assert_int_equal(place_only(c, &r, &p), 0);
-        struct sched_resources res = { 1, 10, 0, 0 };
+        struct sched_resources res = {1, 10, 0, 0};
         assert_int_equal(sched_release(c, "a1", "/web", &res, &got, 1), 0);
         assert_false(sched_port_used(c, "a1", 7000));
         assert_int_equal(place_only(c, &r, &p), 1);
@@ -147,8 +147,8 @@ static void released_ports_can_be_given_again(void **state) {
 static void alloc_refuses_a_port_in_use_and_changes_nothing(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "9000-9010");
-        struct sched_resources res = { 1, 10, 0, 0 };
-        uint16_t one[] = { 9005 }, clash[] = { 9001, 9005 }, dup[] = { 9002, 9002 }, outside[] = { 22 };
+        struct sched_resources res = {1, 10, 0, 0};
+        uint16_t one[] = {9005}, clash[] = {9001, 9005}, dup[] = {9002, 9002}, outside[] = {22};
         assert_int_equal(sched_alloc(c, "a1", "/a", &res, one, 1, NULL), 0);
         assert_int_equal(sched_alloc(c, "a1", "/b", &res, clash, 2, NULL), -EADDRINUSE);
         assert_int_equal(sched_alloc(c, "a1", "/b", &res, dup, 2, NULL), -EADDRINUSE);
@@ -165,8 +165,8 @@ static void alloc_refuses_a_port_in_use_and_changes_nothing(void **state) {
 static void an_agent_update_keeps_ports_in_use_that_it_still_offers(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "100-110");
-        struct sched_resources res = { 1, 10, 0, 0 };
-        uint16_t used[] = { 105, 110 };
+        struct sched_resources res = {1, 10, 0, 0};
+        uint16_t used[] = {105, 110};
         assert_int_equal(sched_alloc(c, "a1", "/a", &res, used, 2, NULL), 0);
         AGENT_UPDATE(c, .id = "a1", .cpus = 10, .mem = 1000, .ports = "90-107");
         assert_true(sched_port_used(c, "a1", 105));
@@ -175,7 +175,7 @@ static void an_agent_update_keeps_ports_in_use_that_it_still_offers(void **state
         assert_int_equal(sched_agent_info(c, "a1", &info), 0);
         assert_int_equal(info.ports_total, 18);
         assert_int_equal(info.ports_used, 1);
-        uint16_t want[] = { 105 };
+        uint16_t want[] = {105};
         struct sched_request r = req("/b", 1, 1, 10);
         r.ports = want;
         r.n_ports = 1;
@@ -194,7 +194,7 @@ static void overlapping_ranges_are_merged_and_the_whole_port_space_works(void **
         assert_int_equal(info.ports_total, 22);
         assert_int_equal(sched_agent_info(c, "big", &info), 0);
         assert_int_equal(info.ports_total, 65535);
-        uint16_t want[] = { 65535, 0 };
+        uint16_t want[] = {65535, 0};
         struct sched_request r = req("/b", 1, 1, 10);
         r.ports = want;
         r.n_ports = 2;

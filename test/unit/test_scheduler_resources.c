@@ -23,17 +23,17 @@ static void each_exhausted_resource_has_its_reason(void **state) {
                 struct sched_resources res;
                 enum sched_reason why;
         } cases[] = {
-                { { 0.1, 2048, 0, 0 }, SCHED_REASON_INSUFFICIENT_MEMORY },
-                { { 0.1, 1, 600, 0 }, SCHED_REASON_INSUFFICIENT_DISK },
-                { { 0.1, 1, 0, 2 }, SCHED_REASON_INSUFFICIENT_GPUS },
-                { { 8, 1, 0, 0 }, SCHED_REASON_INSUFFICIENT_CPUS },
+                {{0.1, 2048, 0, 0}, SCHED_REASON_INSUFFICIENT_MEMORY},
+                {{0.1, 1, 600, 0}, SCHED_REASON_INSUFFICIENT_DISK},
+                {{0.1, 1, 0, 2}, SCHED_REASON_INSUFFICIENT_GPUS},
+                {{8, 1, 0, 0}, SCHED_REASON_INSUFFICIENT_CPUS},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
                 AGENT(c, .id = "a1", .cpus = 4, .mem = 1024, .disk = 1000, .gpus = 1);
                 struct sched_plan p;
                 sched_plan_init(&p);
-                struct sched_request r = { .app_id = "/x", .count = 2, .res = cases[i].res, .seed = 7 };
+                struct sched_request r = {.app_id = "/x", .count = 2, .res = cases[i].res, .seed = 7};
                 int placed = place_commit(c, &r, &p);
                 /* the first fits unless the amount exceeds the agent outright */
                 assert_true(placed <= 1);
@@ -57,7 +57,7 @@ static void a_plan_leaves_the_cluster_unchanged_until_committed(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 2, .mem = 1024, .ports = "31000-31001");
         AGENT(c, .id = "a2", .cpus = 2, .mem = 1024, .ports = "31000-31001");
-        uint16_t ports[] = { 0 };
+        uint16_t ports[] = {0};
         struct sched_request r = req("/web", 3, 1, 100);
         r.ports = ports;
         r.n_ports = 1;
@@ -87,7 +87,7 @@ static void a_plan_leaves_the_cluster_unchanged_until_committed(void **state) {
 static void release_gives_resources_back(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 1, .mem = 1024);
-        struct sched_resources res = { 1, 512, 0, 0 };
+        struct sched_resources res = {1, 512, 0, 0};
         assert_int_equal(sched_alloc(c, "a1", "/db", &res, NULL, 0, NULL), 0);
         struct sched_plan p;
         sched_plan_init(&p);
@@ -109,7 +109,7 @@ static void release_gives_resources_back(void **state) {
 static void nearly_full_cluster_finds_the_only_agent_that_fits(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         char id[32];
-        struct sched_resources filler = { 3.5, 0, 0, 0 };
+        struct sched_resources filler = {3.5, 0, 0, 0};
         for (int i = 0; i < 3000; i++) {
                 snprintf(id, sizeof id, "a%d", i);
                 AGENT(c, .id = id, .cpus = 4, .mem = 4096, .attrs = i % 2 ? "class=x" : "class=y");
@@ -164,7 +164,7 @@ static void same_seed_same_plan_other_seed_other_plan(void **state) {
                               .attrs = i % 3 ? "rack=r1" : "rack=r2");
                 }
         }
-        uint16_t ports[] = { 0, 0 };
+        uint16_t ports[] = {0, 0};
         struct sched_request r = req("/web", 50, 0.5, 256);
         r.ports = ports;
         r.n_ports = 2;
@@ -279,7 +279,7 @@ static void an_added_agent_receives_placements_and_a_removed_one_takes_its_insta
 static void an_updated_agent_keeps_its_allocations(void **state) {
         _cleanup_(sched_cluster_freep) struct sched_cluster *c = sched_cluster_new();
         AGENT(c, .id = "a1", .cpus = 4, .mem = 1000, .attrs = "rack=r1");
-        struct sched_resources res = { 3, 100, 0, 0 };
+        struct sched_resources res = {3, 100, 0, 0};
         assert_int_equal(sched_alloc(c, "a1", "/web", &res, NULL, 0, NULL), 0);
         /* shrunk below what runs there: nothing more goes there */
         AGENT_UPDATE(c, .id = "a1", .cpus = 2, .mem = 1000, .attrs = "rack=r2");
@@ -293,8 +293,8 @@ static void an_updated_agent_keeps_its_allocations(void **state) {
         AGENT_UPDATE(c, .id = "a1", .cpus = 8, .mem = 1000, .attrs = "rack=r2");
         assert_int_equal(place_only(c, &r, &p), 1);
         assert_int_equal(sched_app_instances(c, "/web", "a1"), 1);
-        struct err e = { 0 };
-        struct sched_agent_spec bad = { .id = "zz", .hostname = "zz" };
+        struct err e = {0};
+        struct sched_agent_spec bad = {.id = "zz", .hostname = "zz"};
         assert_int_equal(sched_agent_update(c, &bad, &e), -ENOENT);
         err_release(&e);
         sched_plan_release(&p);
@@ -307,7 +307,7 @@ static void roles_limit_agents_to_accepted_ones(void **state) {
         struct sched_plan p;
         sched_plan_init(&p);
         struct sched_request r = req("/lb", 1, 1, 10);
-        const char *roles[] = { "slave_public" };
+        const char *roles[] = {"slave_public"};
         r.roles = roles;
         r.n_roles = 1;
         for (uint64_t s = 0; s < 10; s++) {
@@ -331,12 +331,12 @@ static void malformed_requests_and_agents_are_refused(void **state) {
         AGENT(c, .id = "a1", .cpus = 4, .mem = 1000, .ports = "1000-1010");
         struct sched_plan p;
         sched_plan_init(&p);
-        struct err e = { 0 };
+        struct err e = {0};
         struct sched_request r = req("/web", 1, -1, 10);
         assert_int_equal(sched_place(c, &r, 0, &p, &e), -EINVAL);
         r = req(NULL, 1, 1, 10);
         assert_int_equal(sched_place(c, &r, 0, &p, &e), -EINVAL);
-        uint16_t twice[] = { 1001, 1001 };
+        uint16_t twice[] = {1001, 1001};
         r = req("/web", 1, 1, 10);
         r.ports = twice;
         r.n_ports = 2;
@@ -346,18 +346,18 @@ static void malformed_requests_and_agents_are_refused(void **state) {
         assert_int_equal(p.n, 0);
         assert_int_equal(sched_app_instances(c, "/web", NULL), 0);
 
-        struct sched_agent_spec s = { .id = "a1", .hostname = "h", .total = { 1, 1, 0, 0 } };
+        struct sched_agent_spec s = {.id = "a1", .hostname = "h", .total = {1, 1, 0, 0}};
         assert_int_equal(sched_agent_add(c, &s, &e), -EEXIST);
         s.id = "a2";
         s.total.mem = -1;
         assert_int_equal(sched_agent_add(c, &s, &e), -EINVAL);
         s.total.mem = 1;
-        struct sched_port_range backwards = { 10, 5 };
+        struct sched_port_range backwards = {10, 5};
         s.ranges = &backwards;
         s.n_ranges = 1;
         assert_int_equal(sched_agent_add(c, &s, &e), -EINVAL);
         s.n_ranges = 0;
-        struct sched_attr dup[] = { { "rack", "a" }, { "rack", "b" } };
+        struct sched_attr dup[] = {{"rack", "a"}, {"rack", "b"}};
         s.attrs = dup;
         s.n_attrs = 2;
         assert_int_equal(sched_agent_add(c, &s, &e), -EINVAL);
@@ -391,7 +391,8 @@ int main(void) {
                 cmocka_unit_test(same_seed_same_plan_other_seed_other_plan),
                 cmocka_unit_test(spreads_instances_over_agents_by_default),
                 cmocka_unit_test(only_active_agents_get_placements),
-                cmocka_unit_test(an_added_agent_receives_placements_and_a_removed_one_takes_its_instances_along),
+                cmocka_unit_test(
+                        an_added_agent_receives_placements_and_a_removed_one_takes_its_instances_along),
                 cmocka_unit_test(an_updated_agent_keeps_its_allocations),
                 cmocka_unit_test(roles_limit_agents_to_accepted_ones),
                 cmocka_unit_test(malformed_requests_and_agents_are_refused),
