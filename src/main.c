@@ -1,4 +1,5 @@
 /* main.c — the one binary: daemons (master, dev, agent), the task supervisor, the CLI nouns. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -11,6 +12,7 @@
 
 /* `strata dev`: a master (cluster of one) and an agent on one loop, data under one directory. */
 static struct agent dev_agent;
+static bool dev_agent_started;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
                        void *data) {
@@ -26,11 +28,13 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
                 err_release(&e);
                 return -1;
         }
+        dev_agent_started = true;
         return 0;
 }
 
 static void dev_stopping(void *data) {
-        agent_stop(&dev_agent);
+        if (dev_agent_started)
+                agent_stop(&dev_agent);
 }
 
 static int dev_main(int argc, char **argv) {

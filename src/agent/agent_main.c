@@ -147,6 +147,14 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 err_release(&e);
                 return 1;
         }
+        /* Checkpoints name paths that must stay valid whatever the cwd of a later run. */
+        char *abs = realpath(c->data_dir, NULL);
+        if (!abs) {
+                fprintf(stderr, "strata: cannot resolve '%s': %s\n", c->data_dir, strerror(errno));
+                return 1;
+        }
+        free(c->data_dir);
+        c->data_dir = abs;
         if (resources ? agent_resources_parse(resources, c->data_dir, &c->resources, &e) < 0 : 0) {
                 fprintf(stderr, "strata: %s\n", err_msg(&e));
                 err_release(&e);

@@ -18,6 +18,7 @@ struct header {
 
 struct http_request {
         struct http_server *server;
+        struct http_request *prev, *next; /* the server's live requests */
         struct MHD_Connection *conn;
         char *method, *path, *query;
         struct strbuf body;
@@ -49,6 +50,7 @@ struct http_server {
         void *data;
         uint16_t port;
         int closing;
+        struct http_request *requests; /* live requests, for shutdown */
 };
 
 static void server_run(struct http_server *s);
@@ -56,6 +58,12 @@ static void server_run(struct http_server *s);
 static void request_free(struct http_request *r) {
         if (!r)
                 return;
+        if (r->prev)
+                r->prev->next = r->next;
+        else if (r->server->requests == r)
+                r->server->requests = r->next;
+        if (r->next)
+                r->next->prev = r->prev;
         if (r->closed_cb)
                 r->closed_cb(r, r->closed_data);
         strbuf_release(&r->out);
@@ -163,6 +171,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 r = xcalloc(1, sizeof *r);
                 r->server = s;
                 r->conn = conn;
+                r->next = s->requests;
+                if (s->requests)
+                        s->requests->prev = r;
+                s->requests = r;
                 r->method = xstrdup(method);
                 r->path = xstrdup(url);
                 build_query(r);
@@ -366,6 +378,20 @@ static void close_cb(uv_handle_t *h) {
 void http_server_free(struct http_server *s) {
         if (!s)
                 return;
+        /* MHD refuses to stop with suspended connections (open streams, answers still being
+         * computed): answer and resume them first. */
+        for (struct http_request *r = s->requests; r; r = r->next) {
+                if (!r->suspended)
+                        continue;
+                if (r->streaming) {
+                        r->stream_ended = true;
+                } else if (!r->answered) {
+                        static const char body[] = "{\"message\":\"Shutting down\"}";
+                        set_response(r, 503, "application/json", body, sizeof body - 1);
+                }
+                r->suspended = false;
+                MHD_resume_connection(r->conn);
+        }
         MHD_stop_daemon(s->mhd);
         s->closing = 3;
         uv_close((uv_handle_t *)&s->poll, close_cb);

@@ -191,3 +191,29 @@ def test_kill_endpoints_scale_wipe_host_and_task_ids(one):
     # host filter: everything on this agent
     r = m.delete("/v2/apps/k/tasks", params={"host": "*"})
     assert r.status_code == 200 and len(r.json()["tasks"]) == 2
+
+
+def test_strata_dev_with_a_relative_data_dir_runs_tasks_and_stops_cleanly(tmpdir_path):
+    """What `make run` does: `strata dev --data-dir .strata` from a working directory."""
+    http, raft, agent_http = free_port(), free_port(), free_port()
+    p = subprocess.Popen([STRATA, "dev", "--data-dir", ".strata", "--http", f"127.0.0.1:{http}", "--raft",
+                          f"127.0.0.1:{raft}", "--agent-http", f"127.0.0.1:{agent_http}",
+                          "--log-level", "warn"], cwd=tmpdir_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http}"
+    try:
+        wait_for(lambda: any(n["connected"] for n in requests.get(url + "/v1/nodes", timeout=1).json()["nodes"]),
+                 timeout=15, what="dev agent connected")
+        r = requests.post(url + "/v2/apps", json={"id": "/dev", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16,
+                                                  "portDefinitions": []})
+        assert r.status_code == 201
+        wait_for(lambda: [t for t in requests.get(url + "/v2/apps/dev/tasks").json()["tasks"]
+                          if t["state"] == "TASK_RUNNING"], what="task running under strata dev")
+        assert os.path.isdir(os.path.join(tmpdir_path, ".strata", "agent", "sandboxes"))
+        # leave nothing behind for other tests
+        requests.delete(url + "/v2/apps/dev")
+        wait_for(lambda: not requests.get(url + "/v2/apps/dev/tasks").ok or
+                 not requests.get(url + "/v2/apps/dev/tasks").json()["tasks"], what="killed")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out = p.communicate(timeout=15)[0].decode(errors="replace")
+    assert p.returncode == 0, out
