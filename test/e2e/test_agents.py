@@ -111,6 +111,7 @@ def test_silent_agent_goes_unreachable_and_its_tasks_are_replaced_then_surplus_k
     m = Master(os.path.join(tmpdir_path, "m"), free_port(), free_port(), extra=["--agent-timeout", "3"]).start()
     m.wait_ready()
     a1 = Agent(os.path.join(tmpdir_path, "a1"), [m], hostname="node-1").start()
+    a2 = None
     wait_for(lambda: len(m.get("/v1/nodes").json()["nodes"]) == 1, what="a1")
     try:
         m.post("/v2/apps", json={"id": "/u", "cmd": "sleep 1000", "instances": 2, "cpus": 0.1, "mem": 16})
@@ -132,9 +133,10 @@ def test_silent_agent_goes_unreachable_and_its_tasks_are_replaced_then_surplus_k
         wait_for(lambda: len([t for t in m.get("/v2/apps/u/tasks").json()["tasks"]
                               if t["state"] in ("TASK_RUNNING", "TASK_UNREACHABLE")]) == 2, timeout=10,
                  what="surplus killed")
-        a2.kill_tasks()
-        a2.stop()
     finally:
+        if a2:
+            a2.kill_tasks()
+            a2.stop()
         a1.signal(signal.SIGCONT)
         a1.kill_tasks()
         a1.stop()
