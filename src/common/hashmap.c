@@ -13,7 +13,7 @@ struct hashmap_slot {
         uint64_t hash;
 };
 
-static uint64_t hash_str(const char *p) {
+uint64_t hash_string(const char *p) {
         uint64_t h = 1469598103934665603ull;
         for (; *p; p++) {
                 h ^= (unsigned char)*p;
@@ -64,7 +64,7 @@ static void grow(struct hashmap *m) {
 }
 
 void *hashmap_put(struct hashmap *m, const char *key, void *value) {
-        uint64_t h = hash_str(key);
+        uint64_t h = hash_string(key);
         struct hashmap_slot *s = find(m, key, h);
         if (s) {
                 /* The stored key stays: it is equal, and may be the one the caller owns. */
@@ -85,12 +85,12 @@ void *hashmap_put(struct hashmap *m, const char *key, void *value) {
 }
 
 void *hashmap_get(const struct hashmap *m, const char *key) {
-        struct hashmap_slot *s = find(m, key, hash_str(key));
+        struct hashmap_slot *s = find(m, key, hash_string(key));
         return s ? s->value : NULL;
 }
 
 void *hashmap_remove(struct hashmap *m, const char *key) {
-        struct hashmap_slot *s = find(m, key, hash_str(key));
+        struct hashmap_slot *s = find(m, key, hash_string(key));
         if (!s)
                 return NULL;
         void *v = s->value;

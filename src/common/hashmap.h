@@ -6,11 +6,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct hashmap {
         struct hashmap_slot *slots;
         size_t cap, n, tombs;
 };
+
+/* FNV-1a (64 bit) of a NUL-terminated string: the one string hash of the code base (indexes
+ * that store 32-bit hashes keep the low bits). */
+uint64_t hash_string(const char *s);
 
 void hashmap_init(struct hashmap *m);
 void hashmap_release(struct hashmap *m);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hashmap.h"
 #include "common/timeutil.h"
 #include "store/cluster_internal.h"
 #include "store/state_internal.h"
@@ -35,15 +36,6 @@ int instance_goal_from_string(const char *s) {
                 if (streq(s, goal_names[i]))
                         return (int)i;
         return -EINVAL;
-}
-
-static uint32_t hash_str(const char *p) {
-        uint32_t h = 2166136261u;
-        for (; *p; p++) {
-                h ^= (unsigned char)*p;
-                h *= 16777619u;
-        }
-        return h;
 }
 
 void cluster_init(struct cluster *c) {
@@ -326,7 +318,7 @@ static void table_remove(struct cluster *c, struct inst_node *n) {
 struct inst_node *cluster_instance(const struct cluster *c, const char *id) {
         if (!id || !c->cap)
                 return NULL;
-        uint32_t h = hash_str(id);
+        uint32_t h = (uint32_t)hash_string(id);
         for (size_t i = h & (c->cap - 1); c->slots[i]; i = (i + 1) & (c->cap - 1)) {
                 struct inst_node *n = c->slots[i];
                 if (n->hash == h && streq(n->pub.id, id))
@@ -358,7 +350,7 @@ struct inst_node *cluster_instance_add(struct cluster *c, const char *id, struct
         n->pub.mem = res[1];
         n->pub.disk = res[2];
         n->pub.gpus = res[3];
-        n->hash = hash_str(idp);
+        n->hash = (uint32_t)hash_string(idp);
         n->group = g;
         n->agent = a;
 

@@ -36,16 +36,6 @@ struct state {
         struct hashmap groups;
 };
 
-static uint64_t hash_str(const char *p) {
-        /* FNV-1a, 64 bit. */
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (; *p; p++) {
-                h ^= (unsigned char)*p;
-                h *= 0x100000001b3ULL;
-        }
-        return h;
-}
-
 /* Adds delta to the count of every group that contains app id ("/a/b/c" → "/a", "/a/b"). */
 static void groups_adjust(struct state *s, const char *id, int delta) {
         for (const char *p = strchr(id + 1, '/'); p; p = strchr(p + 1, '/')) {
@@ -144,7 +134,7 @@ void state_free(struct state *s) {
 static struct state_app *lookup(const struct state *s, const char *id) {
         if (!id)
                 return NULL;
-        uint64_t h = hash_str(id);
+        uint64_t h = hash_string(id);
         for (struct state_app *a = s->buckets[h & (s->n_buckets - 1)]; a; a = a->chain)
                 if (a->hash == h && streq(a->id, id))
                         return a;
@@ -243,7 +233,7 @@ void state_app_push(struct state *s, json_t *doc) {
                         rehash(s);
                 a = xcalloc(1, sizeof *a);
                 a->id = xstrdup(id);
-                a->hash = hash_str(a->id);
+                a->hash = hash_string(a->id);
                 size_t i = a->hash & (s->n_buckets - 1);
                 a->chain = s->buckets[i];
                 s->buckets[i] = a;

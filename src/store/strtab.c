@@ -8,22 +8,13 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hashmap.h"
 
 struct strtab_entry {
         uint32_t refs;
         uint32_t hash;
         char s[];
 };
-
-static uint32_t hash_str(const char *p) {
-        /* FNV-1a, 32 bit. */
-        uint32_t h = 2166136261u;
-        for (; *p; p++) {
-                h ^= (unsigned char)*p;
-                h *= 16777619u;
-        }
-        return h;
-}
 
 static struct strtab_entry *entry_of(const char *s) {
         return (struct strtab_entry *)(void *)(s - offsetof(struct strtab_entry, s));
@@ -60,7 +51,7 @@ static void grow(struct strtab *t) {
 const char *strtab_intern(struct strtab *t, const char *s) {
         if (!s)
                 return NULL;
-        uint32_t h = hash_str(s);
+        uint32_t h = (uint32_t)hash_string(s);
         if (t->cap) {
                 for (size_t i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1)) {
                         struct strtab_entry *e = t->slots[i];
