@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "master/master.h"
 #include "master/agent_link.h"
+#include "master/events.h"
 #include "master/launcher.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -39,6 +40,7 @@ struct master {
         uv_signal_t sigint, sigterm;
         struct agent_link agents;
         struct launcher launcher;
+        struct events *events;  /* Marathon event bus (events.c) */
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;
         bool stopping;

@@ -223,6 +223,8 @@ static void on_signal(uv_signal_t *h, int signum) {
         http_client_free(m->client);
         m->client = NULL;
         launcher_release(&m->launcher);
+        events_free(m->events);
+        m->events = NULL;
         agent_link_release(&m->agents);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
@@ -334,6 +336,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s };
         agent_link_init(&m.agents, &m, &alc);
         launcher_init(&m.launcher, &m);
+        m.events = events_new(&m);
         struct state_observer obs = {
                 .app_changed = obs_app_changed,
                 .agent_changed = obs_agent_changed,
