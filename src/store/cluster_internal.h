@@ -50,13 +50,15 @@ struct inst_node {
         /* uint16_t ports[n_ports]; char id[]; */
 };
 
-enum change_kind { CHANGE_APP, CHANGE_AGENT, CHANGE_INSTANCE, CHANGE_REMOVED };
+enum change_kind { CHANGE_APP, CHANGE_AGENT, CHANGE_INSTANCE, CHANGE_REMOVED, CHANGE_DEPLOYMENT };
 
 struct change {
         enum change_kind kind;
         uint8_t old_state;
         char *id;               /* CHANGE_APP, CHANGE_AGENT (owned) */
         struct inst_node *node; /* CHANGE_INSTANCE, CHANGE_REMOVED */
+        json_t *record;         /* CHANGE_DEPLOYMENT: a copy of the record (owned) */
+        const char *what;       /* CHANGE_DEPLOYMENT: "created", "updated", "step", "success"… (static) */
 };
 
 struct cluster {
@@ -122,6 +124,8 @@ void cluster_instance_remove(struct cluster *c, struct inst_node *n);
 /* Change notes, delivered by cluster_notify after the command. */
 void cluster_note_app(struct cluster *c, const char *app_id);
 void cluster_note_agent(struct cluster *c, const char *agent_id);
+/* Notes a deployment record change (a copy of record is kept until delivery); what is static. */
+void cluster_note_deployment(struct cluster *c, const json_t *record, const char *what);
 /* Notes an instance about to change (old: its state now), or just created (old: TASK_UNKNOWN).
  * Only the first note of an instance per command counts. */
 void cluster_note_instance(struct cluster *c, struct inst_node *n, enum task_state old);

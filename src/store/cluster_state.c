@@ -55,8 +55,10 @@ static void node_free(struct inst_node *n) {
 }
 
 static void changes_clear(struct cluster *c) {
-        for (size_t i = 0; i < c->n_changes; i++)
+        for (size_t i = 0; i < c->n_changes; i++) {
                 free(c->changes[i].id);
+                json_decref(c->changes[i].record);
+        }
         c->n_changes = 0;
 }
 
@@ -441,6 +443,11 @@ void cluster_note_app(struct cluster *c, const char *app_id) {
                 push_change(c, (struct change){.kind = CHANGE_APP, .id = xstrdup(app_id)});
 }
 
+void cluster_note_deployment(struct cluster *c, const json_t *record, const char *what) {
+        if (c->has_obs && c->obs.deployment_changed)
+                push_change(c, (struct change){ .kind = CHANGE_DEPLOYMENT, .record = json_deep_copy(record), .what = what });
+}
+
 void cluster_note_agent(struct cluster *c, const char *agent_id) {
         if (c->has_obs && c->obs.agent_changed)
                 push_change(c, (struct change){.kind = CHANGE_AGENT, .id = xstrdup(agent_id)});
@@ -486,6 +493,10 @@ void cluster_notify(struct cluster *c, bool ok) {
                 case CHANGE_REMOVED:
                         if (ok && c->has_obs && o->instance_removed)
                                 o->instance_removed(ch->node->pub.id, ch->node->pub.app_id, o->data);
+                        break;
+                case CHANGE_DEPLOYMENT:
+                        if (ok && c->has_obs && o->deployment_changed)
+                                o->deployment_changed(ch->record, ch->what, o->data);
                         break;
                 }
         }

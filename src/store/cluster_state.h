@@ -178,6 +178,10 @@ struct state_observer {
         void (*instance_changed)(const struct instance *i, enum task_state old_state, void *data);
         void (*instance_removed)(const char *instance_id, const char *app_id, void *data);
         void (*restored)(void *data);
+        /* A deployment record (store/deployments.h) changed: what is "created", "updated" (an app
+         * joined), "step" (currentStep advanced), or, once removed, "success", "failed" or
+         * "canceled" (record as it was). */
+        void (*deployment_changed)(const json_t *record, const char *what, void *data);
         void *data;
 };
 /* Copies *obs (NULL removes the observer). It survives snapshot restores. */

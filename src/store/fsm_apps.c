@@ -9,7 +9,9 @@
 #include "common/alloc.h"
 #include "common/timeutil.h"
 #include "model/app.h"
+#include "model/deployment.h"
 #include "store/cluster_internal.h"
+#include "store/deployments.h"
 #include "store/state_internal.h"
 #include "store/store_fsm.h"
 
@@ -28,10 +30,11 @@ static int next_version(const struct state *s, const char *id, const json_t *cmd
 }
 
 /* Sets "version" and "versionInfo" on a document about to become the app's newest version:
- * a scale (only "instances" changed) keeps the last configuration change of the current one. */
-static void stamp(json_t *doc, const json_t *current, const char *version) {
+ * a scale (only "instances" changed) or no change at all keeps the last configuration change of
+ * the current one; restart forces a configuration change (POST /v2/apps/{id}/restart). */
+static void stamp(json_t *doc, const json_t *current, const char *version, bool restart) {
         const char *config = version;
-        if (current && app_is_scale_only(current, doc)) {
+        if (current && !restart && (app_is_scale_only(current, doc) || app_is_unchanged(current, doc))) {
                 const json_t *info = json_object_get(current, "versionInfo");
                 config = json_string_value(json_object_get(info, "lastConfigChangeAt"))
                                  ?: json_string_value(json_object_get(current, "version")) ?: version;
@@ -126,8 +129,11 @@ int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, stru
         r = assign_ports(s, doc, err);
         if (r < 0)
                 return r;
-        stamp(doc, NULL, version);
+        if ((r = deployments_check(s, cmd, id, doc, err)) < 0)
+                return r;
+        stamp(doc, NULL, version, false);
         json_t *copy = commit(s, TAKE_PTR(doc), ret_result);
+        deployments_note(s, cmd, id, NULL, state_app_get(s, id));
         if (ret_result)
                 *ret_result = copy;
         return 0;
@@ -176,10 +182,14 @@ int fsm_app_update(struct state *s, const json_t *cmd, json_t **ret_result, stru
         r = assign_ports(s, doc, err);
         if (r < 0)
                 return r;
-        stamp(doc, current, version);
+        if ((r = deployments_check(s, cmd, id, doc, err)) < 0)
+                return r;
+        stamp(doc, current, version, false);
 
         bool created = !current;
+        _cleanup_(json_decrefp) json_t *old = json_incref((json_t *)current);
         json_t *copy = commit(s, TAKE_PTR(doc), ret_result);
+        deployments_note(s, cmd, id, old, state_app_get(s, id));
         if (ret_result)
                 *ret_result = json_pack("{s:o,s:b}", "app", copy, "created", created);
         return 0;
@@ -211,8 +221,38 @@ int fsm_app_rollback(struct state *s, const json_t *cmd, json_t **ret_result, st
         r = assign_ports(s, doc, err);
         if (r < 0)
                 return r;
-        stamp(doc, current, version);
+        if ((r = deployments_check(s, cmd, id, doc, err)) < 0)
+                return r;
+        stamp(doc, current, version, false);
+        _cleanup_(json_decrefp) json_t *prev = json_incref((json_t *)current);
         json_t *copy = commit(s, TAKE_PTR(doc), ret_result);
+        deployments_note(s, cmd, id, prev, state_app_get(s, id));
+        if (ret_result)
+                *ret_result = json_pack("{s:o}", "app", copy);
+        return 0;
+}
+
+/* {"type":"app_restart","v":1,"id":"/x","ts":"…","deploymentId"?,"force"?} → {"app": stored app}.
+ * The same definition as a new configuration version: every instance is replaced by a rolling
+ * restart (POST /v2/apps/{id}/restart). */
+int fsm_app_restart(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err) {
+        const char *id = json_string_value(json_object_get(cmd, "id"));
+        char version[25];
+        int r;
+        if (!id)
+                return err_set(err, -EINVAL, "app_restart: expected \"id\"");
+        const json_t *current = state_app_get(s, id);
+        if (!current)
+                return err_set(err, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+        if ((r = deployments_check(s, cmd, id, current, err)) < 0)
+                return r;
+        if ((r = next_version(s, id, cmd, version, err)) < 0)
+                return r;
+        _cleanup_(json_decrefp) json_t *doc = json_deep_copy(current);
+        stamp(doc, current, version, true);
+        _cleanup_(json_decrefp) json_t *prev = json_incref((json_t *)current);
+        json_t *copy = commit(s, TAKE_PTR(doc), ret_result);
+        deployments_note(s, cmd, id, prev, state_app_get(s, id));
         if (ret_result)
                 *ret_result = json_pack("{s:o}", "app", copy);
         return 0;
@@ -223,11 +263,84 @@ int fsm_app_delete(struct state *s, const json_t *cmd, json_t **ret_result, stru
         const char *id = json_string_value(json_object_get(cmd, "id"));
         if (!id)
                 return err_set(err, -EINVAL, "app_delete: expected \"id\"");
-        if (!state_app_remove(s, id))
+        const json_t *current = state_app_get(s, id);
+        if (!current)
                 return err_set(err, -ERR_NOT_FOUND, "App '%s' does not exist", id);
+        int r = deployments_check(s, cmd, id, NULL, err);
+        if (r < 0)
+                return r;
+        _cleanup_(json_decrefp) json_t *prev = json_incref((json_t *)current);
+        state_app_remove(s, id);
+        deployments_note(s, cmd, id, prev, NULL);
         /* Its instances stay: the master kills them, then expunges them
          * (state_orphan_apps_foreach finds them). */
         cluster_app_deleted(state_cluster(s), id);
         cluster_note_app(state_cluster(s), id);
+        return 0;
+}
+
+/* {"type":"deployment_rollback","v":1,"id":"<deployment>","newId":"<uuid>","ts":"…"}
+ *   → {"deploymentId": newId, "version": ts}.
+ * Every app the deployment touched goes back to its definition from before it (a created app is
+ * deleted, a deleted one comes back), as the new deployment newId; the old one is canceled. */
+int fsm_deployment_rollback(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err) {
+        const char *id = json_string_value(json_object_get(cmd, "id"));
+        const char *new_id = json_string_value(json_object_get(cmd, "newId"));
+        if (!id || !new_id || !json_is_string(json_object_get(cmd, "ts")))
+                return err_set(err, -EINVAL, "deployment_rollback: expected \"id\", \"newId\" and \"ts\"");
+        const json_t *rec = state_deployment_get(s, id);
+        if (!rec)
+                return err_set(err, -ERR_NOT_FOUND, "DeploymentPlan %s does not exist", id);
+        _cleanup_(json_decrefp) json_t *originals = json_incref(json_object_get(rec, "originals"));
+        /* Every change below is forced over the old deployment, which the first one cancels. */
+        _cleanup_(json_decrefp) json_t *sub = json_pack("{s:s,s:s,s:O,s:b}", "type", "deployment_rollback",
+                                                        "deploymentId", new_id, "ts", json_object_get(cmd, "ts"),
+                                                        "force", true);
+        const char *app_id;
+        json_t *orig;
+        int r;
+        /* Check everything first: a rollback is applied wholly or not at all. */
+        json_object_foreach(originals, app_id, orig) {
+                const json_t *current = state_app_get(s, app_id);
+                if (json_is_null(orig))
+                        continue;
+                if (!current && (r = check_path_free(s, app_id, err)) < 0)
+                        return r;
+        }
+        json_object_foreach(originals, app_id, orig) {
+                const json_t *current = state_app_get(s, app_id);
+                _cleanup_(json_decrefp) json_t *prev = json_incref((json_t *)current);
+                if (json_is_null(orig)) {
+                        if (!current)
+                                continue;
+                        state_app_remove(s, app_id);
+                        cluster_app_deleted(state_cluster(s), app_id);
+                        cluster_note_app(state_cluster(s), app_id);
+                        deployments_note(s, sub, app_id, prev, NULL);
+                        continue;
+                }
+                char version[25];
+                if ((r = next_version(s, app_id, cmd, version, err)) < 0)
+                        return r; /* cannot happen: "ts" was checked */
+                _cleanup_(json_decrefp) json_t *doc = json_deep_copy(orig);
+                json_object_del(doc, "version");
+                json_object_del(doc, "versionInfo");
+                if (current)
+                        app_reuse_service_ports(doc, current);
+                /* Named ports are kept as they are; only zeros are assigned (never fails then, since the
+                 * definition was valid once). */
+                if ((r = assign_ports(s, doc, err)) < 0)
+                        return r;
+                stamp(doc, current, version, false);
+                json_decref(commit(s, TAKE_PTR(doc), false));
+                deployments_note(s, sub, app_id, prev, state_app_get(s, app_id));
+        }
+        /* Nothing changed back (every app already as it was): the old plan still goes. */
+        if (state_deployment_get(s, id)) {
+                _cleanup_(json_decrefp) json_t *fin = json_pack("{s:s,s:s}", "id", id, "result", "canceled");
+                fsm_deployment_finish(s, fin, NULL, err);
+        }
+        if (ret_result)
+                *ret_result = json_pack("{s:s,s:O}", "deploymentId", new_id, "version", json_object_get(cmd, "ts"));
         return 0;
 }

@@ -11,6 +11,7 @@
 #include "model/app.h"
 #include "store/cluster_internal.h"
 #include "store/state_internal.h"
+#include "store/deployments.h"
 
 struct state_app {
         char *id;
@@ -34,7 +35,16 @@ struct state {
         struct cluster cluster; /* agents and instances (cluster_state.c) */
         /* Groups implied by app ids: "/a/b" → how many apps live under it (owned keys). */
         struct hashmap groups;
+        struct deployments deployments; /* deployments.c */
 };
+
+struct deployments *state_deployments(struct state *s) {
+        return &s->deployments;
+}
+
+const struct deployments *state_deployments_const(const struct state *s) {
+        return &s->deployments;
+}
 
 /* Adds delta to the count of every group that contains app id ("/a/b/c" → "/a", "/a/b"). */
 static void groups_adjust(struct state *s, const char *id, int delta) {
@@ -69,6 +79,7 @@ static void groups_clear(struct state *s) {
                 free((char *)key);
         hashmap_release(&s->groups);
         hashmap_init(&s->groups);
+        deployments_init(&s->deployments);
 }
 
 bool state_group_exists(const struct state *s, const char *path) {
@@ -120,6 +131,8 @@ void state_clear(struct state *s) {
         memset(s->port_refs, 0, sizeof s->port_refs);
         groups_clear(s);
         masters_clear(s);
+        json_object_clear(s->deployments.records);
+        json_object_clear(s->deployments.by_app);
         cluster_release(&s->cluster);
 }
 
@@ -127,6 +140,7 @@ void state_free(struct state *s) {
         if (!s)
                 return;
         state_clear(s);
+        deployments_release(&s->deployments);
         free(s->buckets);
         free(s);
 }
@@ -325,6 +339,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | apps    | [{"id": "/x", "versions": [canonical doc, …]}] in creation order, oldest version first |
  * | masters | [{"raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"}]                   |
  * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
+ * | deployments | deployment records (deployments.c); absent in old snapshots                  |
  */
 static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *apps = json_array();
@@ -344,7 +359,8 @@ static json_t *to_json(const struct state *s, bool with_instances) {
                         json_object_set_new(o, "http_addr", json_string(m->http_addr));
                 json_array_append_new(masters, o);
         }
-        json_t *doc = json_pack("{s:o,s:o}", "apps", apps, "masters", masters);
+        json_t *doc = json_pack("{s:o,s:o,s:o}", "apps", apps, "masters", masters, "deployments",
+                                deployments_to_json(&s->deployments));
         cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
 }
@@ -405,7 +421,17 @@ int state_from_json_ext(struct state *s, const json_t *doc,
                         return r;
                 }
         }
+        struct deployments deps;
+        deployments_init(&deps);
+        r = deployments_from_json(&deps, json_object_get(doc, "deployments"), err);
+        if (r < 0) {
+                deployments_release(&deps);
+                cluster_release(&cl);
+                return r;
+        }
         state_clear(s);
+        deployments_release(&s->deployments);
+        s->deployments = deps;
         cluster_move(&s->cluster, &cl);
         size_t i, j;
         json_t *a, *v, *m;

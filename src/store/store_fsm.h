@@ -41,6 +41,7 @@ int fsm_app_create(struct state *s, const json_t *cmd, json_t **ret_result, stru
 int fsm_app_update(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_app_rollback(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_app_delete(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
+int fsm_app_restart(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 int fsm_master_set(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);
 /* fsm_agents.c, fsm_instances.c (formats in cluster_state.h). */
 int fsm_agent_register(struct state *s, const json_t *cmd, json_t **ret_result, struct err *err);

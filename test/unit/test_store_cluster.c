@@ -526,7 +526,7 @@ static void expect_log(struct seen *w, const char *const *want, size_t n) {
 static void observer_hears_each_change_once_after_the_command(void **unused) {
         struct state *s = state_new();
         struct seen w = {.log = json_array(), .s = s};
-        struct state_observer obs = {obs_app, obs_agent, obs_instance, obs_removed, obs_restored, &w};
+        struct state_observer obs = { .app_changed = obs_app, .agent_changed = obs_agent, .instance_changed = obs_instance, .instance_removed = obs_removed, .restored = obs_restored, .data = &w };
         state_set_observer(s, &obs);
 
         char a[128];
