@@ -44,14 +44,15 @@ static json_t *readiness_results(const struct state *st, const char *app_id) {
 
 /* The record as GET /v2/deployments shows it: the plan, the current step's actions, no internals. */
 static json_t *deployment_json(const struct state *st, const json_t *rec) {
-        json_t *out = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(rec, "id"), "version",
+        const json_t *steps = deployment_steps(rec);
+        json_t *out = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:i}", "id", json_object_get(rec, "id"), "version",
                                 json_object_get(rec, "version"), "affectedApps", json_object_get(rec, "affectedApps"),
-                                "affectedPods", json_object_get(rec, "affectedPods"), "steps",
-                                json_object_get(rec, "steps"), "currentStep", json_object_get(rec, "currentStep"),
-                                "totalSteps", json_object_get(rec, "totalSteps"));
+                                "affectedPods", json_object_get(rec, "affectedPods"), "steps", steps, "currentStep",
+                                json_object_get(rec, "currentStep"), "totalSteps",
+                                (json_int_t)deployment_total_steps(rec));
         json_t *current = json_array();
         json_int_t k = json_integer_value(json_object_get(rec, "currentStep"));
-        const json_t *step = json_array_get(json_object_get(rec, "steps"), (size_t)(k - 1));
+        const json_t *step = json_array_get(steps, (size_t)(k - 1));
         size_t i;
         json_t *a;
         json_array_foreach(json_object_get(step, "actions"), i, a) {

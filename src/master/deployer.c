@@ -82,7 +82,7 @@ void deployer_check(struct launcher *l, const char *app_id, bool app_converged) 
         if (!rec)
                 return;
         json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
-        json_int_t total = json_integer_value(json_object_get(rec, "totalSteps"));
+        json_int_t total = deployment_total_steps(rec);
         /* The app's own action in this step is not done: nothing to look at (passes are hot). */
         if (deployment_app_step(rec, app_id, NULL) == (unsigned)cur && !app_converged)
                 return;
@@ -90,7 +90,7 @@ void deployer_check(struct launcher *l, const char *app_id, bool app_converged) 
         uintptr_t pending = (uintptr_t)hashmap_get(&l->deploy_pending, id);
         if (pending == (uintptr_t)cur)
                 return;
-        const json_t *step = json_array_get(json_object_get(rec, "steps"), (size_t)(cur - 1));
+        const json_t *step = json_array_get(deployment_steps(rec), (size_t)(cur - 1));
         size_t i;
         json_t *a;
         json_array_foreach(json_object_get(step, "actions"), i, a) {
@@ -135,17 +135,19 @@ void deployer_release(struct launcher *l) {
                 free((char *)k);
         hashmap_release(&l->deploy_pending);
         hashmap_init(&l->deploy_pending);
+        if (l->deploy_announce)
+                json_object_clear(l->deploy_announce);
 }
 
 /* --- events ---------------------------------------------------------------------------------- */
 
 static json_t *plan_json(const json_t *rec) {
-        return json_pack("{s:O,s:O,s:O}", "id", json_object_get(rec, "id"), "steps", json_object_get(rec, "steps"),
+        return json_pack("{s:O,s:O,s:O}", "id", json_object_get(rec, "id"), "steps", deployment_steps(rec),
                          "version", json_object_get(rec, "version"));
 }
 
 static void emit_step(struct launcher *l, const char *type, const json_t *rec, json_int_t step) {
-        const json_t *s = json_array_get(json_object_get(rec, "steps"), (size_t)(step - 1));
+        const json_t *s = json_array_get(deployment_steps(rec), (size_t)(step - 1));
         json_t *ev = json_pack("{s:o,s:o}", "plan", plan_json(rec), "currentStep",
                                s ? json_deep_copy(s) : json_pack("{s:[]}", "actions"));
         events_emit(l->m->events, type, ev);
@@ -159,16 +161,54 @@ static void wake_step(struct launcher *l, const json_t *rec) {
                 launcher_app_changed(l, json_string_value(a));
 }
 
+static void announce_cb(uv_timer_t *t) {
+        struct launcher *l = t->data;
+        const struct state *st = store_state(l->m->store);
+        const char *id;
+        json_t *v;
+        json_object_foreach(l->deploy_announce, id, v) {
+                const json_t *rec = state_deployment_get(st, id);
+                if (!rec || !l->leading)
+                        continue;
+                json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
+                log_info("deployment %s: %u step(s), %zu app(s)", id, deployment_total_steps(rec),
+                         json_array_size(json_object_get(rec, "affectedApps")));
+                emit_step(l, "deployment_info", rec, cur);
+                wake_step(l, rec);
+        }
+        json_object_clear(l->deploy_announce);
+}
+
+void deployer_init(struct launcher *l, uv_loop_t *loop) {
+        l->deploy_announce = json_object();
+        uv_timer_init(loop, &l->deploy_timer);
+        l->deploy_timer.data = l;
+}
+
+void deployer_close(struct launcher *l) {
+        uv_close((uv_handle_t *)&l->deploy_timer, NULL);
+        json_decref(l->deploy_announce);
+        l->deploy_announce = NULL;
+}
+
 void deployer_deployment_changed(struct launcher *l, const json_t *rec, const char *what) {
         const char *id = json_string_value(json_object_get(rec, "id"));
         if (!id || !l->leading)
                 return;
+        if (streq(what, "updated"))
+                return; /* an app joined: the app itself is dirty already */
         json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
-        json_int_t total = json_integer_value(json_object_get(rec, "totalSteps"));
         if (streq(what, "created")) {
-                log_info("deployment %s: %lld step(s)", id, (long long)total);
-                emit_step(l, "deployment_info", rec, cur);
-        } else if (streq(what, "step")) {
+                /* The rest of a bulk or group change joins in the same Raft entry: announce the
+                 * plan once the whole entry is applied (next loop turn). */
+                if (!json_object_get(l->deploy_announce, id))
+                        json_object_set_new(l->deploy_announce, id, json_true());
+                if (!uv_is_active((uv_handle_t *)&l->deploy_timer))
+                        uv_timer_start(&l->deploy_timer, announce_cb, 0, 0);
+                return;
+        }
+        json_int_t total = deployment_total_steps(rec);
+        if (streq(what, "step")) {
                 forget_pending(l, id);
                 log_info("deployment %s: step %lld of %lld", id, (long long)cur, (long long)total);
                 emit_step(l, "deployment_step_success", rec, cur - 1);

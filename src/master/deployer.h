@@ -19,5 +19,8 @@ bool deployer_gated(struct launcher *l, const char *app_id);
 void deployer_check(struct launcher *l, const char *app_id, bool app_converged);
 /* Observer hook: a deployment record changed (see struct state_observer.deployment_changed). */
 void deployer_deployment_changed(struct launcher *l, const json_t *record, const char *what);
+/* Set-up and teardown of the deployer's part of the launcher (its timer). */
+void deployer_init(struct launcher *l, uv_loop_t *loop);
+void deployer_close(struct launcher *l);
 /* Forgets pending submissions (leadership change). */
 void deployer_release(struct launcher *l);

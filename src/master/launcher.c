@@ -501,6 +501,7 @@ void launcher_init(struct launcher *l, struct master *m) {
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
         hashmap_init(&l->deploy_pending);
+        deployer_init(l, m->loop);
         uv_timer_init(m->loop, &l->pass);
         uv_timer_init(m->loop, &l->backoff);
         l->pass.data = l->backoff.data = l;
@@ -536,6 +537,7 @@ void launcher_leadership(struct launcher *l, bool leading) {
 
 void launcher_release(struct launcher *l) {
         launcher_leadership(l, false);
+        deployer_close(l);
         uv_close((uv_handle_t *)&l->pass, NULL);
         uv_close((uv_handle_t *)&l->backoff, NULL);
 }

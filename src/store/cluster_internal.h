@@ -57,7 +57,7 @@ struct change {
         uint8_t old_state;
         char *id;               /* CHANGE_APP, CHANGE_AGENT (owned) */
         struct inst_node *node; /* CHANGE_INSTANCE, CHANGE_REMOVED */
-        json_t *record;         /* CHANGE_DEPLOYMENT: a copy of the record (owned) */
+        json_t *record;         /* CHANGE_DEPLOYMENT: the record (a reference) */
         const char *what;       /* CHANGE_DEPLOYMENT: "created", "updated", "step", "success"… (static) */
 };
 
@@ -124,7 +124,8 @@ void cluster_instance_remove(struct cluster *c, struct inst_node *n);
 /* Change notes, delivered by cluster_notify after the command. */
 void cluster_note_app(struct cluster *c, const char *app_id);
 void cluster_note_agent(struct cluster *c, const char *agent_id);
-/* Notes a deployment record change (a copy of record is kept until delivery); what is static. */
+/* Notes a deployment record change (a reference to record is kept until delivery; coalesced per
+ * record and command); what is static. */
 void cluster_note_deployment(struct cluster *c, const json_t *record, const char *what);
 /* Notes an instance about to change (old: its state now), or just created (old: TASK_UNKNOWN).
  * Only the first note of an instance per command counts. */

@@ -444,8 +444,17 @@ void cluster_note_app(struct cluster *c, const char *app_id) {
 }
 
 void cluster_note_deployment(struct cluster *c, const json_t *record, const char *what) {
-        if (c->has_obs && c->obs.deployment_changed)
-                push_change(c, (struct change){ .kind = CHANGE_DEPLOYMENT, .record = json_deep_copy(record), .what = what });
+        if (!c->has_obs || !c->obs.deployment_changed)
+                return;
+        /* One note per record and command: an app joining a deployment 1,000 times in a bulk
+         * change is one "created" (or "updated"). The record is shared, not copied: the observer
+         * sees it as it is once the command is applied (a removed one as it was). */
+        bool removal = !streq(what, "created") && !streq(what, "updated");
+        for (size_t i = 0; i < c->n_changes && !removal; i++)
+                if (c->changes[i].kind == CHANGE_DEPLOYMENT && c->changes[i].record == record &&
+                    (streq(c->changes[i].what, "created") || streq(c->changes[i].what, "updated")))
+                        return;
+        push_change(c, (struct change){ .kind = CHANGE_DEPLOYMENT, .record = json_incref((json_t *)record), .what = what });
 }
 
 void cluster_note_agent(struct cluster *c, const char *agent_id) {

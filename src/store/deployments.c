@@ -43,22 +43,55 @@ int state_deployments_foreach(const struct state *s, int (*cb)(const json_t *rec
         return 0;
 }
 
-unsigned deployment_app_step(const json_t *record, const char *app_id, enum deploy_action *ret_action) {
+/* Rebuilds steps, totalSteps and the app → step index from items. Plans are built lazily: a bulk
+ * or group change adds thousands of apps to one record, one command each, and rebuilding on
+ * every addition would cost O(n²). The steps are a pure function of the items, so a stale cache
+ * filled in on read is the same on every master. */
+static void replan(json_t *rec) {
+        json_t *arr = json_array();
+        const char *k;
+        json_t *it;
+        json_object_foreach(json_object_get(rec, "items"), k, it) json_array_append(arr, it);
+        json_t *steps = deploy_steps(arr);
+        json_decref(arr);
+        json_t *index = json_object();
         size_t i, j;
         json_t *step, *a;
-        json_array_foreach(json_object_get(record, "steps"), i, step) {
+        json_array_foreach(steps, i, step) {
                 json_array_foreach(json_object_get(step, "actions"), j, a) {
                         int act = deploy_action_from_string(json_string_value(json_object_get(a, "action")));
-                        if (act < 0 || act == DEPLOY_START)
-                                continue;
-                        if (streq(json_string_value(json_object_get(a, "app")) ?: "", app_id)) {
-                                if (ret_action)
-                                        *ret_action = (enum deploy_action)act;
-                                return (unsigned)i + 1;
-                        }
+                        if (act >= 0 && act != DEPLOY_START)
+                                json_object_set_new(index, json_string_value(json_object_get(a, "app")),
+                                                    json_pack("[i,i]", (json_int_t)i + 1, act));
                 }
         }
-        return 0;
+        json_object_set_new(rec, "totalSteps", json_integer((json_int_t)json_array_size(steps)));
+        json_object_set_new(rec, "steps", steps);
+        json_object_set_new(rec, "appSteps", index);
+}
+
+static json_t *fresh(const json_t *record) {
+        json_t *rec = (json_t *)record; /* the cache below is the only write through a reader */
+        if (rec && !json_object_get(rec, "steps"))
+                replan(rec);
+        return rec;
+}
+
+const json_t *deployment_steps(const json_t *record) {
+        return json_object_get(fresh(record), "steps");
+}
+
+unsigned deployment_total_steps(const json_t *record) {
+        return (unsigned)json_integer_value(json_object_get(fresh(record), "totalSteps"));
+}
+
+unsigned deployment_app_step(const json_t *record, const char *app_id, enum deploy_action *ret_action) {
+        const json_t *e = json_object_get(json_object_get(fresh(record), "appSteps"), app_id);
+        if (!e)
+                return 0;
+        if (ret_action)
+                *ret_action = (enum deploy_action)json_integer_value(json_array_get(e, 1));
+        return (unsigned)json_integer_value(json_array_get(e, 0));
 }
 
 /* --- the dependency graph as the state sees it, with one app replaced ----------------------- */
@@ -161,13 +194,6 @@ static void drop(struct state *s, const char *id, const char *what) {
         json_decref(rec);
 }
 
-/* Rebuilds steps/totalSteps from items. */
-static void replan(json_t *rec) {
-        json_t *steps = deploy_steps(json_object_get(rec, "items"));
-        json_object_set_new(rec, "totalSteps", json_integer((json_int_t)json_array_size(steps)));
-        json_object_set_new(rec, "steps", steps);
-}
-
 void deployments_note(struct state *s, const json_t *cmd, const char *app_id, const json_t *old_doc,
                       const json_t *new_doc) {
         struct deployments *d = state_deployments(s);
@@ -186,22 +212,14 @@ void deployments_note(struct state *s, const json_t *cmd, const char *app_id, co
         bool opened = !rec;
         if (!rec) {
                 json_t *ts = json_object_get(cmd, "ts");
-                rec = json_pack("{s:s,s:o,s:[],s:[],s:[],s:i,s:i,s:[],s:{}}", "id", mine, "version",
+                rec = json_pack("{s:s,s:o,s:[],s:[],s:i,s:{},s:{}}", "id", mine, "version",
                                 ts ? json_incref(ts) : json_string(""), "affectedApps", "affectedPods",
-                                "steps", "currentStep", 1, "totalSteps", 0, "items", "originals");
+                                "currentStep", 1, "items", "originals");
                 json_object_set_new(d->records, mine, rec);
         }
         json_t *items = json_object_get(rec, "items");
         json_t *originals = json_object_get(rec, "originals");
         /* An app changed twice in one deployment keeps its first original and its latest action. */
-        size_t i;
-        json_t *it;
-        json_array_foreach(items, i, it) {
-                if (streq(json_string_value(json_object_get(it, "app")) ?: "", app_id)) {
-                        json_array_remove(items, i);
-                        break;
-                }
-        }
         if (!json_object_get(originals, app_id)) {
                 json_object_set_new(originals, app_id, old_doc ? json_incref((json_t *)old_doc) : json_null());
                 json_array_append_new(json_object_get(rec, "affectedApps"), json_string(app_id));
@@ -216,9 +234,9 @@ void deployments_note(struct state *s, const json_t *cmd, const char *app_id, co
                                  "layer", (json_int_t)layer);
         if (is_new)
                 json_object_set_new(item, "new", json_true());
-        json_array_append_new(items, item);
+        json_object_set_new(items, app_id, item);
         json_object_set_new(d->by_app, app_id, json_string(mine));
-        replan(rec);
+        json_object_del(rec, "steps"); /* rebuilt on the next read */
         cluster_note_deployment(state_cluster(s), rec, opened ? "created" : "updated");
 }
 
@@ -233,6 +251,7 @@ int fsm_deployment_step(struct state *s, const json_t *cmd, json_t **ret_result,
         if (!rec)
                 return err_set(err, -ERR_NOT_FOUND, "DeploymentPlan %s does not exist", id);
         json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
+        fresh(rec);
         if (cur != json_integer_value(step))
                 return 0; /* already advanced (a retry, or a new leader's duplicate) */
         json_object_set_new(rec, "currentStep", json_integer(cur + 1));
@@ -258,7 +277,14 @@ json_t *deployments_to_json(const struct deployments *d) {
         json_t *arr = json_array();
         const char *k;
         json_t *v;
-        json_object_foreach(d->records, k, v) json_array_append_new(arr, json_deep_copy(v));
+        json_object_foreach(d->records, k, v) {
+                json_t *copy = json_deep_copy(fresh(v));
+                /* Derived from items: not stored. */
+                json_object_del(copy, "steps");
+                json_object_del(copy, "appSteps");
+                json_object_del(copy, "totalSteps");
+                json_array_append_new(arr, copy);
+        }
         return arr;
 }
 
@@ -268,7 +294,7 @@ int deployments_from_json(struct deployments *d, const json_t *arr, struct err *
         size_t i, j;
         json_t *rec, *a;
         json_array_foreach(arr, i, rec) {
-                if (!json_is_string(json_object_get(rec, "id")) || !json_is_array(json_object_get(rec, "items")) ||
+                if (!json_is_string(json_object_get(rec, "id")) || !json_is_object(json_object_get(rec, "items")) ||
                     !json_is_object(json_object_get(rec, "originals")))
                         return err_set(err, -EINVAL, "state: deployments[%zu] malformed", i);
         }

@@ -6,14 +6,16 @@
  * plus its progress; the leader's launcher walks the steps and commits each finished one, so a
  * new leader resumes where the old one stopped.
  *
+ * The steps ([{"actions": [{"action", "app"}]}], deploy_steps), totalSteps and an app → step
+ * index are derived from the items when first read after a change (deployment_steps…): never
+ * read "steps" from a record directly.
+ *
  * Record (JSON, stored and snapshotted as is; GET /v2/deployments shows it without the last two):
  * | id, version       | uuid, the ts of the command that opened it                          |
  * | affectedApps      | app ids in the order they joined                                     |
  * | affectedPods      | []                                                                    |
- * | steps             | [{"actions": [{"action", "app"}]}] (deploy_steps)                    |
  * | currentStep       | 1-based step being worked on                                          |
- * | totalSteps        | number of steps                                                       |
- * | items             | [{"app", "action", "layer", "new"?}] what each app needs              |
+ * | items             | {app: {"app", "action", "layer", "new"?}} what each app needs        |
  * | originals         | {app id: the app's definition before the deployment, or null (new)}  |
  *
  * Locking: an app belongs to at most one deployment. A command for an app locked by another
@@ -45,6 +47,9 @@ size_t state_deployment_count(const struct state *s);
 /* In creation order; stops early when cb returns non-zero and returns that value. */
 int state_deployments_foreach(const struct state *s, int (*cb)(const json_t *record, void *data), void *data);
 
+/* The plan's steps (borrowed) and their number. */
+const json_t *deployment_steps(const json_t *record);
+unsigned deployment_total_steps(const json_t *record);
 /* The 1-based step of record in which app_id's stop/scale/restart runs (its StartApplication
  * no-op aside), with the action in *ret_action; 0 if the plan has none for it. */
 unsigned deployment_app_step(const json_t *record, const char *app_id, enum deploy_action *ret_action);

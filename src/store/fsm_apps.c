@@ -332,6 +332,13 @@ int fsm_deployment_rollback(struct state *s, const json_t *cmd, json_t **ret_res
                 if ((r = assign_ports(s, doc, err)) < 0)
                         return r;
                 stamp(doc, current, version, false);
+                /* The original configuration comes back as it was: instances that still run it are
+                 * current again, not restarted. */
+                const char *orig_config =
+                        json_string_value(json_object_get(json_object_get(orig, "versionInfo"), "lastConfigChangeAt"));
+                if (orig_config)
+                        json_object_set_new(json_object_get(doc, "versionInfo"), "lastConfigChangeAt",
+                                            json_string(orig_config));
                 json_decref(commit(s, TAKE_PTR(doc), false));
                 deployments_note(s, sub, app_id, prev, state_app_get(s, app_id));
         }

@@ -79,7 +79,6 @@ static void groups_clear(struct state *s) {
                 free((char *)key);
         hashmap_release(&s->groups);
         hashmap_init(&s->groups);
-        deployments_init(&s->deployments);
 }
 
 bool state_group_exists(const struct state *s, const char *path) {
@@ -89,6 +88,7 @@ bool state_group_exists(const struct state *s, const char *path) {
 struct state *state_new(void) {
         struct state *s = xcalloc(1, sizeof *s);
         hashmap_init(&s->groups);
+        deployments_init(&s->deployments);
         s->n_buckets = 64;
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);

@@ -14,6 +14,10 @@ import requests
 
 from conftest import FIXTURES, STRATA
 
+
+# No agents here: see conftest.forced_writes.
+pytestmark = pytest.mark.usefixtures("forced_writes")
+
 # What Marathon fills in when a field is absent (api.md §9.2).
 APP_DEFAULTS = {
     "instances": 1, "cpus": 1, "mem": 128, "disk": 0, "gpus": 0, "executor": "",
@@ -512,8 +516,9 @@ def test_list_filters_and_embeds(master):
     apps = master.get("/v2/apps", params=[("embed", "apps.tasks"), ("embed", "apps.counts")]).json()["apps"]
     assert all(a["tasks"] == [] and a["tasksRunning"] == 0 for a in apps)
     apps = master.get("/v2/apps").json()["apps"]
-    # counts and deployments always, tasks only when embedded
-    assert all("tasks" not in a and a["deployments"] == [] and a["tasksStaged"] == 0 for a in apps)
+    # counts and deployments always (each app's create is still deploying: no agent), tasks only
+    # when embedded
+    assert all("tasks" not in a and len(a["deployments"]) == 1 and a["tasksStaged"] == 0 for a in apps)
     assert all(k not in a for a in apps for k in LEGACY)
 
 
@@ -726,7 +731,7 @@ def test_cli_app_commands(master, tmp_path):
     assert r.returncode == 0 and sorted(a["id"] for a in json.loads(r.stdout)) == ["/cli/db", "/cli/web"]
     r = cli(master, "app", "list", "--label", "team==a")
     assert [ln.split()[0] for ln in r.stdout.splitlines()[1:]] == ["/cli/web"]
-    r = cli(master, "app", "update", "/cli/web", "instances=3", "env.LOG=debug")
+    r = cli(master, "app", "update", "--force", "/cli/web", "instances=3", "env.LOG=debug")
     assert r.returncode == 0 and r.stdout.startswith("Updated app /cli/web (deployment "), r.stderr
     app = master.get("/v2/apps/cli/web").json()["app"]
     assert app["instances"] == 3 and app["env"] == {"LOG": "debug"} and app["mem"] == 64
@@ -742,7 +747,7 @@ def test_cli_app_commands(master, tmp_path):
     r = cli(master, "app", "versions", "/cli/web")
     assert r.returncode == 0 and r.stdout.split() == master.get("/v2/apps/cli/web/versions").json()["versions"]
     assert len(r.stdout.split()) == 2
-    r = cli(master, "app", "update", "/cli/web", "version=" + r.stdout.split()[-1])
+    r = cli(master, "app", "update", "--force", "/cli/web", "version=" + r.stdout.split()[-1])
     assert r.returncode == 0, r.stderr
     assert master.get("/v2/apps/cli/web").json()["app"]["instances"] == 1
     r = cli(master, "cluster", "status")
@@ -751,11 +756,11 @@ def test_cli_app_commands(master, tmp_path):
     assert "leader" in r.stdout.splitlines()[-1]
     r = cli(master, "cluster", "status", "-o", "json")
     assert r.returncode == 0 and json.loads(r.stdout)["leader"] == f"127.0.0.1:{master.http_port}"
-    r = cli(master, "app", "remove", "/cli/web")
+    r = cli(master, "app", "remove", "--force", "/cli/web")
     assert r.returncode == 0 and r.stdout.startswith("Removed app /cli/web (deployment ")
     # errors: one line on stderr, nothing on stdout, non-zero exit
     assert one_error_line(cli(master, "app", "show", "/cli/web")) == "strata: App '/cli/web' does not exist"
-    assert one_error_line(cli(master, "app", "remove", "/cli/web")) == "strata: App '/cli/web' does not exist"
+    assert one_error_line(cli(master, "app", "remove", "--force", "/cli/web")) == "strata: App '/cli/web' does not exist"
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     assert "bad.json" in one_error_line(cli(master, "app", "add", str(bad)))

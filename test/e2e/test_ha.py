@@ -7,6 +7,9 @@ import time
 import pytest
 import requests
 
+# Its masters run without agents: see conftest.forced_writes.
+pytestmark = pytest.mark.usefixtures("forced_writes")
+
 
 def followers(cluster, leader):
     return [m for m in cluster.masters if m is not leader and m.alive()]

@@ -9,6 +9,9 @@ import requests
 
 from conftest import Cluster, Master, free_port
 
+# Their masters mostly run without agents: see conftest.forced_writes.
+pytestmark = pytest.mark.usefixtures("forced_writes")
+
 
 def create_many(url, prefix, n, threads=8):
     def one(i):
