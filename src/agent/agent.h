@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "agent/health.h"
 #include "agent/runtime.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
@@ -34,6 +35,7 @@ struct agent {
         char *agent_id;       /* from the master, persisted; NULL before the first subscribe */
         uint64_t max_term;    /* highest leader term seen, persisted */
         struct runtime *rt;
+        struct health *health; /* health and readiness checks of the tasks */
         struct http_client *client;
         struct http_server *http;
 
@@ -75,6 +77,11 @@ void agent_updates_load(struct agent *a);
 /* Records a status (checkpoint first) and schedules sending. */
 void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
                         const char *reason, int exit_code);
+/* The same with health: healthy (-1 unknown, 0, 1), ready (readiness passed) and the per-check
+ * results (n of them; NULL leaves the master's as they are). */
+void agent_updates_push_health(struct agent *a, const char *task_id, enum task_state state, const char *message,
+                               const char *reason, int exit_code, int healthy, bool ready,
+                               const struct health_result *checks, size_t n);
 /* Sends what is pending now (also the heartbeat when nothing is). */
 void agent_updates_flush(struct agent *a);
 

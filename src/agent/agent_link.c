@@ -117,8 +117,21 @@ static void launch_one(struct agent *a, const json_t *apps, const json_t *task) 
         struct task_spec spec;
         int r = app ? build_spec(a, task_id, app, json_object_get(task, "ports"), &spec, &e)
                     : err_set(&e, -EINVAL, "LAUNCH names app '%s' it does not carry", key ? key : "?");
-        if (r == 0)
+        if (r == 0) {
+                /* Checks are registered first: the runtime reports RUNNING on a later loop turn. */
+                const json_t *jports = json_object_get(task, "ports");
+                int ports[64];
+                size_t n_ports = MIN(json_array_size(jports), ELEMENTSOF(ports));
+                for (size_t i = 0; i < n_ports; i++)
+                        ports[i] = (int)json_integer_value(json_array_get(jports, i));
+                struct err he = { 0 };
+                if (health_task_add(a->health, task_id, app, ports, n_ports, spec.env, spec.user, &he) < 0)
+                        log_warn("task %s: health checks not set up: %s", task_id, err_msg(&he));
+                err_release(&he);
                 r = runtime_launch(a->rt, &spec, &e);
+                if (r < 0)
+                        health_task_ended(a->health, task_id, NULL, 0);
+        }
         if (r < 0) {
                 log_warn("cannot launch %s: %s", task_id, err_msg(&e));
                 agent_updates_push(a, task_id, r == -EINVAL ? TASK_ERROR : TASK_FAILED, err_msg(&e),

@@ -184,7 +184,31 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
 
 static void status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
         struct agent *a = userdata;
-        agent_updates_push(a, st->task_id, st->state, st->message, st->reason, st->exit_code);
+        int healthy = -1;
+        bool ready = false;
+        const char *message = st->message;
+        char why[HEALTH_MAX_CAUSE_LEN + 128];
+        if (st->state == TASK_RUNNING) {
+                struct runtime_task_info info;
+                const char *sandbox = runtime_get(rt, st->task_id, &info) == 0 ? info.sandbox : NULL;
+                health_task_running(a->health, st->task_id, sandbox, st->pid, &healthy, &ready);
+        } else if (task_state_is_terminal(st->state)) {
+                /* A task killed after failing its health checks says so (the master's kill). */
+                if (health_task_ended(a->health, st->task_id, why, sizeof why) && st->state == TASK_KILLED)
+                        message = why;
+        }
+        agent_updates_push_health(a, st->task_id, st->state, message, st->reason, st->exit_code, healthy, ready,
+                                  NULL, 0);
+}
+
+/* A health check's result changed: a TASK_RUNNING update carries it (DESIGN §7). */
+static void health_cb(void *data, const char *task_id, int healthy, bool ready, const struct health_result *results,
+                      size_t n) {
+        struct agent *a = data;
+        struct runtime_task_info info;
+        if (runtime_get(a->rt, task_id, &info) < 0 || info.state != TASK_RUNNING)
+                return;
+        agent_updates_push_health(a, task_id, TASK_RUNNING, NULL, NULL, -1, healthy, ready, results, n);
 }
 
 static void heartbeat_cb(uv_timer_t *t) {
@@ -212,6 +236,8 @@ void agent_stop(struct agent *a) {
         uv_close((uv_handle_t *)&a->heartbeat_timer, NULL);
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
         runtime_close(a->rt, NULL, NULL);
+        health_free(a->health);
+        a->health = NULL;
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -225,11 +251,21 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_native_new(&rc, &a->rt, e);
         if (r < 0)
                 return err_wrap(e, "cannot start the task runtime");
+        _cleanup_free_ char *health_dir = xasprintf("%s/health", a->cfg.data_dir);
+        struct health_config hcfg = { .loop = loop, .dir = health_dir, .simulate = a->cfg.fake_runtime,
+                                      .cb = health_cb, .data = a };
+        r = health_new(&hcfg, &a->health, e);
+        if (r < 0) {
+                runtime_close(a->rt, NULL, NULL);
+                return err_wrap(e, "cannot start health checks");
+        }
         struct http_server_config hc = { .loop = loop, .addr = a->cfg.http_addr, .max_body = 64 * 1024,
                                          .handler = agent_api_dispatch, .data = a };
         r = http_server_new(&hc, &a->http, e);
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
+                health_free(a->health);
+                a->health = NULL;
                 return r;
         }
         a->client = http_client_new(loop);

@@ -66,6 +66,12 @@ static void flush_cb(uv_timer_t *t) {
 
 void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
                         const char *reason, int exit_code) {
+        agent_updates_push_health(a, task_id, state, message, reason, exit_code, -1, false, NULL, 0);
+}
+
+void agent_updates_push_health(struct agent *a, const char *task_id, enum task_state state, const char *message,
+                               const char *reason, int exit_code, int healthy, bool ready,
+                               const struct health_result *checks, size_t n) {
         char uuid[37];
         uuid_random(uuid);
         char name[64];
@@ -75,6 +81,16 @@ void agent_updates_push(struct agent *a, const char *task_id, enum task_state st
                               reason ? reason : "", "timestamp", (json_int_t)time_now_ms());
         if (exit_code >= 0)
                 json_object_set_new(u, "exitCode", json_integer(exit_code));
+        if (healthy >= 0)
+                json_object_set_new(u, "healthy", json_boolean(healthy));
+        if (ready)
+                json_object_set_new(u, "ready", json_true());
+        if (checks) {
+                json_t *arr = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(arr, health_result_to_json(&checks[i]));
+                json_object_set_new(u, "health", arr);
+        }
         _cleanup_free_ char *text = json_compact(u);
         _cleanup_free_ char *path = update_path(a, name);
         struct err e = { 0 };

@@ -471,6 +471,7 @@ void api_agents_updates(struct api_call *call) {
                 json_t *healthy = json_object_get(u, "healthy");
                 if (json_is_boolean(healthy))
                         json_object_set(item, "healthy", healthy);
+                health_monitor_update_item(item, u);
                 json_array_append_new(items, item);
         }
         if (json_array_size(items) == 0) {

@@ -62,6 +62,8 @@ struct counts_ctx {
         const struct state *st;
         json_int_t staged, running, healthy, unhealthy;
         json_t *tasks; /* NULL unless embedded */
+        json_t *readiness; /* readinessCheckResults; NULL unless embedded */
+        const char *readiness_name;
         bool has_health;
 };
 
@@ -81,6 +83,11 @@ static int count_instance(const struct instance *i, void *data) {
         }
         if (c->tasks)
                 json_array_append_new(c->tasks, task_to_json(c->st, i, false));
+        /* Strata lists the readiness of every running task of an app with a readiness check
+         * (Marathon lists the tasks of deployments in progress; ours complete at once). */
+        if (c->readiness && c->readiness_name && i->state == TASK_RUNNING)
+                json_array_append_new(c->readiness, json_pack("{s:s,s:s,s:b,s:n}", "name", c->readiness_name, "taskId",
+                                                              i->id, "ready", i->ready, "lastResponse"));
         return 0;
 }
 
@@ -90,6 +97,9 @@ static json_t *app_status(const struct state *st, const json_t *app, unsigned em
         json_t *info = json_object();
         const char *id = json_string_value(json_object_get(app, "id"));
         struct counts_ctx c = { .st = st, .tasks = (embed & EMBED_TASKS) ? json_array() : NULL,
+                                .readiness = (embed & EMBED_READINESS) ? json_array() : NULL,
+                                .readiness_name = json_string_value(json_object_get(
+                                        json_array_get(json_object_get(app, "readinessChecks"), 0), "name")),
                                 .has_health = json_array_size(json_object_get(app, "healthChecks")) > 0 };
         state_app_instances_foreach(st, id, count_instance, &c);
         json_object_set_new(info, "tasksStaged", json_integer(c.staged));
@@ -104,8 +114,8 @@ static json_t *app_status(const struct state *st, const json_t *app, unsigned em
         json_object_set_new(info, "deployments", deps);
         if (c.tasks)
                 json_object_set_new(info, "tasks", c.tasks);
-        if (embed & EMBED_READINESS)
-                json_object_set_new(info, "readinessCheckResults", json_array());
+        if (c.readiness)
+                json_object_set_new(info, "readinessCheckResults", c.readiness);
         if (embed & EMBED_TASK_STATS)
                 json_object_set_new(info, "tasksStats", json_object());
         if (embed & EMBED_LAST_FAILURE) {

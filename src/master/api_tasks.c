@@ -10,6 +10,7 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "master/api_tasks.h"
+#include "master/health_monitor.h"
 #include "master/master_internal.h"
 #include "model/task_id.h"
 #include "store/cluster_state.h"
@@ -44,10 +45,7 @@ json_t *task_to_json(const struct state *st, const struct instance *i, bool serv
         json_object_set_new(t, "ipAddresses",
                             ip ? json_pack("[{s:s,s:s}]", "ipAddress", ip, "protocol", "IPv4") : json_array());
         json_object_set_new(t, "localVolumes", json_array());
-        if (i->has_health)
-                json_object_set_new(t, "healthCheckResults",
-                                    json_pack("[{s:b,s:i,s:s}]", "alive", i->healthy, "consecutiveFailures",
-                                              i->healthy ? 0 : 1, "instanceId", i->id));
+        json_object_set_new(t, "healthCheckResults", health_monitor_results_json(i));
         if (service_ports) {
                 json_t *sp = json_array();
                 const json_t *app = state_app_get(st, i->app_id);

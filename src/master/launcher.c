@@ -178,6 +178,19 @@ void launcher_kill(struct launcher *l, json_t *instance_ids, bool wipe) {
         kill_instances(l, instance_ids, wipe ? "decommissioned" : "stopped", 3);
 }
 
+void launcher_count_failure(struct launcher *l, const char *app_id) {
+        const json_t *app = state_app_get(store_state(l->m->store), app_id);
+        if (!l->leading || !app)
+                return;
+        struct app_queue *q = queue_get(l, app_id);
+        double base = json_number_value(json_object_get(app, "backoffSeconds"));
+        double factor = json_number_value(json_object_get(app, "backoffFactor"));
+        double max = json_number_value(json_object_get(app, "maxLaunchDelaySeconds"));
+        q->delay_s = q->delay_s == 0 ? base : MIN(q->delay_s * (factor >= 1 ? factor : 1), max);
+        q->next_launch_ms = time_now_ms() + (int64_t)(q->delay_s * 1000);
+        mark_dirty(l, app_id);
+}
+
 /* --- one pass over an app ------------------------------------------------------------------ */
 
 struct scan {

@@ -50,3 +50,6 @@ bool launcher_reset_delay(struct launcher *l, const char *app_id);
  * decommissioned when wipe) and the agents are told. scale=true also lowers the app's instance
  * count (the caller submits that change). */
 void launcher_kill(struct launcher *l, json_t *instance_ids, bool wipe);
+/* Counts one failure of the app for its launch backoff (a task killed for failing its health
+ * checks: its goal is stopped, so its end does not count by itself). */
+void launcher_count_failure(struct launcher *l, const char *app_id);

@@ -9,6 +9,7 @@
 #include "master/master.h"
 #include "master/agent_link.h"
 #include "master/events.h"
+#include "master/health_monitor.h"
 #include "master/launcher.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -40,6 +41,7 @@ struct master {
         uv_signal_t sigint, sigterm;
         struct agent_link agents;
         struct launcher launcher;
+        struct health_monitor health; /* kills and events from health results (leader) */
         struct events *events;  /* Marathon event bus (events.c) */
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;

@@ -224,6 +224,7 @@ static void on_signal(uv_signal_t *h, int signum) {
         http_client_free(m->client);
         m->client = NULL;
         launcher_release(&m->launcher);
+        health_monitor_release(&m->health);
         events_free(m->events);
         m->events = NULL;
         agent_link_release(&m->agents);
@@ -243,6 +244,7 @@ static void on_store_change(struct store *s, void *data) {
         if (m->client) {
                 agent_link_leadership(&m->agents, st.is_leader);
                 launcher_leadership(&m->launcher, st.is_leader);
+                health_monitor_leadership(&m->health, st.is_leader);
                 registry_check(m);
         }
 }
@@ -257,9 +259,11 @@ static void obs_agent_changed(const char *agent_id, void *data) {
 }
 static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
         launcher_instance_changed(&((struct master *)data)->launcher, i, (int)old);
+        health_monitor_instance_changed(&((struct master *)data)->health, i);
 }
 static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
         launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
+        health_monitor_instance_removed(&((struct master *)data)->health, instance_id);
 }
 
 static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
@@ -341,6 +345,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s };
         agent_link_init(&m.agents, &m, &alc);
         launcher_init(&m.launcher, &m);
+        health_monitor_init(&m.health, &m);
         m.events = events_new(&m);
         struct state_observer obs = {
                 .app_changed = obs_app_changed,

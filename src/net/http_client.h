@@ -1,6 +1,7 @@
 /* http_client.h — asynchronous HTTP client: libcurl's multi interface on the libuv loop. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -20,6 +21,9 @@ struct http_client_response {
 typedef void (*http_client_cb)(void *data, int status, const struct http_client_response *resp, struct err *err);
 
 struct http_client *http_client_new(uv_loop_t *loop);
+/* Requests started afterwards skip TLS certificate and host name verification (health checks
+ * of tasks, which serve self-signed certificates, like Marathon's and Mesos' checks). */
+void http_client_set_insecure(struct http_client *c, bool insecure);
 /* Cancels outstanding requests (their callbacks are not called) and frees the client once its
  * handles are closed. */
 void http_client_free(struct http_client *c);

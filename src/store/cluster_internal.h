@@ -115,6 +115,10 @@ struct inst_node *cluster_instance_add(struct cluster *c, const char *id, struct
 void cluster_instance_set_state(struct cluster *c, struct inst_node *n, enum task_state st);
 /* Sets health (has_health false clears it), keeping counts. */
 void cluster_instance_set_health(struct cluster *c, struct inst_node *n, bool has_health, bool healthy);
+/* Replaces the per-check results (n == 0 clears them). */
+void cluster_instance_set_checks(struct cluster *c, struct inst_node *n, const struct health_result *r, size_t k);
+/* True if the instance's per-check results equal r[0..k). */
+bool cluster_instance_checks_equal(const struct inst_node *n, const struct health_result *r, size_t k);
 /* Replaces the message (interned). */
 void cluster_instance_set_message(struct cluster *c, struct inst_node *n, const char *msg);
 /* Unlinks the instance from every index, releasing its resources if still reserved; the node is

@@ -8,7 +8,9 @@
  * |               |   "attributes": {k: v}, "state", "registered_at", "state_since"}] in registration order |
  * | instance_apps | [{"app_id", "last_failure"?: {…}, "instances": [inst…]}] in group order   |
  * | inst          | [id, version, agent id, [ports…], state, goal, health (-1 none, 0, 1),    |
- * |               |  [cpus, mem, disk, gpus], staged_at, started_at, updated_at, message | null] |
+ * |               |  [cpus, mem, disk, gpus], staged_at, started_at, updated_at, message | null, |
+ * |               |  ready, checks | null] — the last two are absent in older snapshots;      |
+ * |               |  checks = [health result | null…] (model/health_result.h)                 |
  *
  * Derived data (used resources, counts, indexes) is rebuilt on restore, not stored. */
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/util.h"
 #include "store/cluster_internal.h"
 #include "store/jscan.h"
 
@@ -35,15 +38,27 @@ static json_t *agent_to_json(const struct agent *a) {
         return o;
 }
 
+static json_t *checks_to_json(const struct instance *i) {
+        if (!i->checks)
+                return json_null();
+        struct health_result r[HEALTH_MAX_CHECKS];
+        size_t n = instance_health_results(i, r);
+        json_t *arr = json_array();
+        for (size_t k = 0; k < n; k++)
+                json_array_append_new(arr, health_result_to_json(&r[k]));
+        return arr;
+}
+
 static json_t *instance_to_json(const struct instance *i) {
         json_t *ports = json_array();
         for (size_t k = 0; k < i->n_ports; k++)
                 json_array_append_new(ports, json_integer(i->ports[k]));
-        return json_pack("[s,s,s,o,s,s,i,[f,f,f,f],I,I,I,s?]", i->id, i->version, i->agent_id, ports,
+        return json_pack("[s,s,s,o,s,s,i,[f,f,f,f],I,I,I,s?,b,o]", i->id, i->version, i->agent_id, ports,
                          task_state_to_string(i->state), instance_goal_to_string(i->goal),
                          i->has_health ? (int)i->healthy : -1, (double)i->cpus, (double)i->mem,
                          (double)i->disk, (double)i->gpus, (json_int_t)i->staged_at,
-                         (json_int_t)i->started_at, (json_int_t)i->updated_at, i->message);
+                         (json_int_t)i->started_at, (json_int_t)i->updated_at, i->message, i->ready,
+                         checks_to_json(i));
 }
 
 void cluster_to_json(const struct cluster *c, json_t *doc, bool with_instances) {
@@ -134,6 +149,8 @@ struct inst_row {
         int state, goal, health;
         double res[4];
         int64_t times[3];
+        bool ready;
+        const json_t *checks; /* borrowed; NULL or null: none */
 };
 
 static int row_restore(struct cluster *c, struct app_group *g, const struct inst_row *row, struct err *err) {
@@ -153,6 +170,15 @@ static int row_restore(struct cluster *c, struct app_group *g, const struct inst
         if (row->health >= 0)
                 cluster_instance_set_health(c, n, true, row->health == 1);
         cluster_instance_set_message(c, n, row->message);
+        if (row->checks && !json_is_null(row->checks)) {
+                struct health_result r[HEALTH_MAX_CHECKS];
+                size_t k;
+                if (health_results_from_json(row->checks, r, &k, NULL) < 0)
+                        return err_set(err, -EINVAL, "state: instance '%s' has malformed health results", row->id);
+                if (row->state == TASK_RUNNING)
+                        cluster_instance_set_checks(c, n, r, k);
+        }
+        n->pub.ready = row->ready;
         n->pub.goal = (uint8_t)row->goal;
         n->pub.staged_at = row->times[0];
         n->pub.started_at = row->times[1];
@@ -166,7 +192,8 @@ static int instance_from_json(struct cluster *c, struct app_group *g, const json
         json_t *health = json_array_get(a, 6);
         size_t i;
 
-        if (!json_is_array(a) || json_array_size(a) != 12 ||
+        if (!json_is_array(a) || (json_array_size(a) != 12 && json_array_size(a) != 14) ||
+            (json_array_size(a) == 14 && !json_is_boolean(json_array_get(a, 12))) ||
             cluster_get_str(json_array_get(a, 0), CLUSTER_MAX_ID_LEN, false, &row.id) < 0 ||
             cluster_get_str(json_array_get(a, 1), CLUSTER_MAX_VERSION_LEN, false, &row.version) < 0 ||
             cluster_get_str(json_array_get(a, 2), CLUSTER_MAX_ID_LEN, false, &row.agent_id) < 0 ||
@@ -194,6 +221,8 @@ static int instance_from_json(struct cluster *c, struct app_group *g, const json
                 row.ports[i] = (uint16_t)json_integer_value(p);
         }
         row.n_ports = json_array_size(ports);
+        row.ready = json_is_true(json_array_get(a, 12));
+        row.checks = json_array_get(a, 13);
         return row_restore(c, g, &row, err);
 }
 
@@ -352,6 +381,14 @@ static void out_instance(struct out *o, const struct instance *i) {
         out_fmt(o, "],%lld,%lld,%lld,", (long long)i->staged_at, (long long)i->started_at,
                 (long long)i->updated_at);
         out_str(o, i->message);
+        out_put(o, i->ready ? ",true," : ",false,", i->ready ? 6 : 7);
+        if (i->checks) {
+                _cleanup_(json_decrefp) json_t *checks = checks_to_json(i);
+                _cleanup_free_ char *text = json_compact(checks);
+                out_put(o, text, strlen(text));
+        } else {
+                out_put(o, "null", 4);
+        }
         out_put(o, "]", 1);
 }
 
@@ -390,6 +427,7 @@ int cluster_dump_instance_apps(const struct cluster *c, int (*put)(const char *b
 struct row_bufs {
         char id[CLUSTER_MAX_ID_LEN + 1], version[CLUSTER_MAX_VERSION_LEN + 1], agent[CLUSTER_MAX_ID_LEN + 1];
         char state[32], goal[32], message[CLUSTER_MAX_MESSAGE_LEN + 1];
+        json_t *checks; /* the last row's, owned */
 };
 
 static int scan_int(struct jscan *sc, int64_t *ret) {
@@ -459,9 +497,25 @@ static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) 
         for (int k = 0; k < 3; k++)
                 if (jscan_expect(sc, ',') < 0 || scan_int(sc, &row->times[k]) < 0)
                         return -EINVAL;
-        if (jscan_expect(sc, ',') < 0 ||
-            scan_str(sc, b->message, sizeof b->message, true, &row->message) < 0 || jscan_expect(sc, ']') < 0)
+        if (jscan_expect(sc, ',') < 0 || scan_str(sc, b->message, sizeof b->message, true, &row->message) < 0)
                 return -EINVAL;
+        int more_fields = jscan_next(sc, ']');
+        if (more_fields < 0)
+                return -EINVAL;
+        if (more_fields == 1) {
+                /* ready, checks (absent in older snapshots) */
+                json_decref(b->checks);
+                b->checks = NULL;
+                json_t *ready = NULL;
+                if (jscan_value(sc, &ready) < 0 || !json_is_boolean(ready) || jscan_expect(sc, ',') < 0 ||
+                    jscan_value(sc, &b->checks) < 0 || jscan_expect(sc, ']') < 0) {
+                        json_decref(ready);
+                        return -EINVAL;
+                }
+                row->ready = json_is_true(ready);
+                row->checks = b->checks;
+                json_decref(ready);
+        }
         return 0;
 }
 
@@ -517,8 +571,14 @@ static int scan_group(struct cluster *c, struct jscan *sc, struct row_bufs *b, s
         return more == 0 && g ? 0 : -EINVAL;
 }
 
+static void row_bufs_free(struct row_bufs **b) {
+        if (*b)
+                json_decref((*b)->checks);
+        free(*b);
+}
+
 int cluster_load_instance_apps(struct cluster *c, struct jscan *sc, struct err *err) {
-        _cleanup_free_ struct row_bufs *b = xmalloc(sizeof *b);
+        _cleanup_(row_bufs_free) struct row_bufs *b = xcalloc(1, sizeof *b);
         if (jscan_expect(sc, '[') < 0)
                 goto bad;
         if (jscan_peek(sc) == ']') {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -50,7 +51,16 @@ static void agent_free(struct agent_node *a) {
         free(a);
 }
 
+static void checks_free(const struct instance_health *h) {
+        if (!h)
+                return;
+        for (size_t k = 0; k < h->n; k++)
+                free(h->checks[k].cause);
+        free((void *)h);
+}
+
 static void node_free(struct inst_node *n) {
+        checks_free(n->pub.checks);
         free(n);
 }
 
@@ -380,8 +390,11 @@ void cluster_instance_set_state(struct cluster *c, struct inst_node *n, enum tas
                 return;
         counts_add(&n->group->counts, &n->pub, SIZE_MAX);
         n->pub.state = (uint8_t)st;
-        if (st != TASK_RUNNING)
+        if (st != TASK_RUNNING) {
                 n->pub.has_health = n->pub.healthy = false;
+                checks_free(n->pub.checks);
+                n->pub.checks = NULL;
+        }
         counts_add(&n->group->counts, &n->pub, 1);
         if (task_state_is_terminal(st))
                 release(n);
@@ -393,6 +406,60 @@ void cluster_instance_set_health(struct cluster *c, struct inst_node *n, bool ha
         n->pub.has_health = has_health;
         n->pub.healthy = has_health && healthy;
         counts_add(&n->group->counts, &n->pub, 1);
+}
+
+bool cluster_instance_checks_equal(const struct inst_node *n, const struct health_result *r, size_t k) {
+        const struct instance_health *h = n->pub.checks;
+        if ((h ? h->n : 0) != k)
+                return false;
+        for (size_t j = 0; j < k; j++) {
+                const struct instance_check *x = &h->checks[j];
+                if (x->known != r[j].known || x->alive != r[j].alive ||
+                    x->consecutive_failures != r[j].consecutive_failures ||
+                    x->first_success != r[j].first_success_ms || x->last_success != r[j].last_success_ms ||
+                    x->last_failure != r[j].last_failure_ms || !streq(x->cause ?: "", r[j].cause))
+                        return false;
+        }
+        return true;
+}
+
+void cluster_instance_set_checks(struct cluster *c, struct inst_node *n, const struct health_result *r, size_t k) {
+        (void)c;
+        checks_free(n->pub.checks);
+        n->pub.checks = NULL;
+        if (k == 0)
+                return;
+        struct instance_health *h = xcalloc(1, sizeof *h + k * sizeof h->checks[0]);
+        h->n = (uint8_t)k;
+        for (size_t j = 0; j < k; j++)
+                h->checks[j] = (struct instance_check){
+                        .first_success = r[j].first_success_ms,
+                        .last_success = r[j].last_success_ms,
+                        .last_failure = r[j].last_failure_ms,
+                        .cause = r[j].cause[0] ? xstrdup(r[j].cause) : NULL,
+                        .consecutive_failures = r[j].consecutive_failures,
+                        .known = r[j].known,
+                        .alive = r[j].alive,
+                };
+        n->pub.checks = h;
+}
+
+size_t instance_health_results(const struct instance *i, struct health_result ret[static HEALTH_MAX_CHECKS]) {
+        const struct instance_health *h = i->checks;
+        size_t k = h ? MIN((size_t)h->n, (size_t)HEALTH_MAX_CHECKS) : 0;
+        for (size_t j = 0; j < k; j++) {
+                const struct instance_check *x = &h->checks[j];
+                ret[j] = (struct health_result){
+                        .known = x->known,
+                        .alive = x->alive,
+                        .consecutive_failures = x->consecutive_failures,
+                        .first_success_ms = x->first_success,
+                        .last_success_ms = x->last_success,
+                        .last_failure_ms = x->last_failure,
+                };
+                snprintf(ret[j].cause, sizeof ret[j].cause, "%s", x->cause ?: "");
+        }
+        return k;
 }
 
 void cluster_instance_set_message(struct cluster *c, struct inst_node *n, const char *msg) {
@@ -654,4 +721,17 @@ json_t *cluster_status_item(const char *id, enum task_state state, int64_t ts_ms
                             int healthy) {
         return json_pack("[s,s,I,s?,o]", id, task_state_to_string(state), (json_int_t)ts_ms, message,
                          healthy < 0 ? json_null() : json_boolean(healthy));
+}
+
+json_t *cluster_status_item_health(const char *id, enum task_state state, int64_t ts_ms, const char *message,
+                                   int healthy, bool ready, const struct health_result *checks, size_t n) {
+        json_t *item = cluster_status_item(id, state, ts_ms, message, healthy);
+        json_array_append_new(item, ready ? json_true() : json_null());
+        if (checks) {
+                json_t *arr = json_array();
+                for (size_t k = 0; k < n; k++)
+                        json_array_append_new(arr, health_result_to_json(&checks[k]));
+                json_array_append_new(item, arr);
+        }
+        return item;
 }

@@ -22,8 +22,10 @@
  *                    item = [id, appId, version, agentId, [port…]] (compact, cluster_place_item) or
  *                    {"id", "appId", "version", "agentId", "ports": [n…], "cpus"?, "mem"?, "disk"?, "gpus"?}
  * instances_status   "updates": [item…], "ts"  →  {"changed": n}
- *                    item = [id, "TASK_…", ts|null, message|null, healthy|null] (compact,
- *                    cluster_status_item) or {"id", "state", "ts"?, "message"?, "healthy"?}
+ *                    item = [id, "TASK_…", ts|null, message|null, healthy|null, ready|null,
+ *                    checks|null] (compact, cluster_status_item; the last two, and healthy, may be
+ *                    left out) or {"id", "state", "ts"?, "message"?, "healthy"?, "ready"?, "checks"?};
+ *                    checks = [result|null…], one per health check (model/health_result.h)
  * instances_goal     "ids": [id…], "goal": "running"|"stopped"|"decommissioned"  →  none
  * instances_expunge  "ids": [id…], "force"?: bool  →  {"removed": n}
  *
@@ -39,8 +41,11 @@
  * - instances_status: an unknown id is ignored; a terminal instance never changes again;
  *   TASK_STAGING/TASK_STARTING after a later state is ignored (a stale update); TASK_UNREACHABLE
  *   may go back to TASK_RUNNING. started_at is set on the first TASK_RUNNING. Health applies to
- *   TASK_RUNNING only (other states clear it). TASK_FAILED/ERROR/LOST of an app that exists becomes
- *   its lastTaskFailure. Becoming terminal releases the agent's resources.
+ *   TASK_RUNNING only (other states clear it, and the per-check
+ *   results with it); an item without "checks" leaves the results as they are. "ready" true marks
+ *   the instance ready (readiness checks) for good; false or absent changes nothing. A TASK_KILLED
+ *   instance whose last health result was unhealthy, and any TASK_FAILED/ERROR/LOST instance, of an app that exists
+ *   becomes its lastTaskFailure. Becoming terminal releases the agent's resources.
  * - instances_expunge removes terminal instances; non-terminal ones only with "force" (their
  *   resources are released), otherwise they are left alone.
  * - Bounds (a command beyond them fails, changing nothing; the CLUSTER_MAX_* constants below, for
@@ -58,6 +63,7 @@
 
 #include "store/state.h"
 
+#include "model/health_result.h"
 #include "model/task_state.h"
 
 #define CLUSTER_MAX_ID_LEN 256
@@ -105,6 +111,18 @@ struct agent {
         size_t n_instances; /* non-terminal instances placed here */
 };
 
+/* Per-check health results of an instance (only instances whose agent reported some have one). */
+struct instance_check {
+        int64_t first_success, last_success, last_failure; /* ms; 0: none */
+        char *cause;                                        /* lastFailureCause or NULL (owned) */
+        uint32_t consecutive_failures;
+        bool known, alive;
+};
+struct instance_health {
+        uint8_t n;
+        struct instance_check checks[];
+};
+
 struct instance {
         const char *id;        /* task id "<app_path>.instance-<uuid>._app", stored with the instance */
         const char *app_id;    /* interned */
@@ -119,7 +137,11 @@ struct instance {
         float cpus, mem, disk, gpus;               /* reserved at placement */
         int64_t staged_at, started_at, updated_at; /* ms; started_at 0 until the first TASK_RUNNING */
         const char *message;                       /* last status message (interned, may be NULL) */
+        const struct instance_health *checks;      /* per-check results while running, or NULL */
 };
+
+/* The per-check results of an instance as health_result values; returns how many (0 if none). */
+size_t instance_health_results(const struct instance *i, struct health_result ret[static HEALTH_MAX_CHECKS]);
 
 /* Read access (borrowed pointers, valid until the next mutation). */
 const struct agent *state_agent_get(const struct state *s, const char *id);
@@ -193,3 +215,7 @@ json_t *cluster_place_item(const char *id, const char *app_id, const char *versi
 /* message may be NULL; healthy: -1 unknown, 0 unhealthy, 1 healthy. */
 json_t *cluster_status_item(const char *id, enum task_state state, int64_t ts_ms, const char *message,
                             int healthy);
+/* The same with readiness (ready: the readiness check passed) and per-check results (checks: n
+ * results, NULL for none). */
+json_t *cluster_status_item_health(const char *id, enum task_state state, int64_t ts_ms, const char *message,
+                                   int healthy, bool ready, const struct health_result *checks, size_t n);

@@ -185,22 +185,31 @@ struct status_item {
         int64_t ts;
         uint8_t state;
         int8_t healthy; /* -1: no health result */
+        bool ready;
+        bool has_checks;
+        size_t n_checks;
+        struct health_result *checks; /* has_checks: n_checks results (owned by the caller) */
 };
 
 static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_item *si) {
-        const json_t *id, *state, *ts, *msg, *healthy;
+        const json_t *id, *state, *ts, *msg, *healthy, *ready, *checks;
         if (json_is_object(item)) {
                 id = json_object_get(item, "id");
                 state = json_object_get(item, "state");
                 ts = json_object_get(item, "ts");
                 msg = json_object_get(item, "message");
                 healthy = json_object_get(item, "healthy");
-        } else if (json_is_array(item) && json_array_size(item) >= 2 && json_array_size(item) <= 5) {
+                ready = json_object_get(item, "ready");
+                checks = json_object_get(item, "checks");
+        } else if (json_is_array(item) && json_array_size(item) >= 2 && json_array_size(item) <= 7) {
+                /* Items of older masters have 5 elements or fewer: the rest is absent. */
                 id = json_array_get(item, 0);
                 state = json_array_get(item, 1);
                 ts = json_array_get(item, 2);
                 msg = json_array_get(item, 3);
                 healthy = json_array_get(item, 4);
+                ready = json_array_get(item, 5);
+                checks = json_array_get(item, 6);
         } else {
                 return -EINVAL;
         }
@@ -227,7 +236,24 @@ static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_i
                 si->healthy = json_is_true(healthy);
         else
                 return -EINVAL;
+        if (ready && !json_is_null(ready) && !json_is_boolean(ready))
+                return -EINVAL;
+        si->ready = json_is_true(ready);
+        si->has_checks = checks && !json_is_null(checks);
+        if (si->has_checks) {
+                struct health_result tmp[HEALTH_MAX_CHECKS];
+                if (health_results_from_json(checks, tmp, &si->n_checks, NULL) < 0)
+                        return -EINVAL;
+                si->checks = xmalloc(MAX(si->n_checks, (size_t)1) * sizeof *tmp);
+                memcpy(si->checks, tmp, si->n_checks * sizeof *tmp);
+        }
         return 0;
+}
+
+static void status_items_free(struct status_item *sis, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(sis[i].checks);
+        free(sis);
 }
 
 /* STAGING < STARTING < everything else: an update that goes back is stale. */
@@ -262,13 +288,16 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
         (void)cluster_cmd_ts(cmd, &cmd_ts);
 
         size_t n = json_array_size(items);
-        _cleanup_free_ struct status_item *sis = xcalloc(n ? n : 1, sizeof *sis);
+        struct status_item *sis = xcalloc(n ? n : 1, sizeof *sis);
         json_array_foreach(items, i, item) {
-                if (parse_status_item(item, cmd_ts, &sis[i]) < 0)
+                if (parse_status_item(item, cmd_ts, &sis[i]) < 0) {
+                        status_items_free(sis, n);
                         return err_set(err, -EINVAL,
                                        "instances_status: updates[%zu] must be {id, state, ts, message (at "
-                                       "most %d bytes), healthy} with a valid TASK_ state and a time",
+                                       "most %d bytes), healthy, ready, checks} with a valid TASK_ state and a "
+                                       "time",
                                        i, CLUSTER_MAX_MESSAGE_LEN);
+                }
         }
 
         size_t changed = 0;
@@ -285,7 +314,13 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                 bool health_changes =
                         st == TASK_RUNNING && si->healthy >= 0 &&
                         (state_changes || !node->pub.has_health || node->pub.healthy != (si->healthy == 1));
-                if (state_changes || health_changes) {
+                bool checks_change = st == TASK_RUNNING && si->has_checks &&
+                                     !cluster_instance_checks_equal(node, si->checks, si->n_checks);
+                bool ready_changes = si->ready && !node->pub.ready && !task_state_is_terminal(st);
+                /* Remembered before the state change clears it: a task killed while unhealthy
+                 * (killed for failing its health checks, normally) is a failure of its app. */
+                bool was_unhealthy = node->pub.has_health && !node->pub.healthy;
+                if (state_changes || health_changes || checks_change || ready_changes) {
                         cluster_note_instance(c, node, old);
                         changed++;
                 }
@@ -295,12 +330,18 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                         cluster_instance_set_state(c, node, st);
                 if (health_changes)
                         cluster_instance_set_health(c, node, true, si->healthy == 1);
+                if (checks_change)
+                        cluster_instance_set_checks(c, node, si->checks, si->n_checks);
+                if (ready_changes)
+                        node->pub.ready = true;
                 if (st == TASK_RUNNING && node->pub.started_at == 0)
                         node->pub.started_at = si->ts;
                 node->pub.updated_at = si->ts;
-                if (state_changes && (st == TASK_FAILED || st == TASK_ERROR || st == TASK_LOST))
+                if (state_changes && (st == TASK_FAILED || st == TASK_ERROR || st == TASK_LOST ||
+                                      (st == TASK_KILLED && was_unhealthy)))
                         record_failure(s, node, si->ts);
         }
+        status_items_free(sis, n);
         if (ret_result)
                 *ret_result = json_pack("{s:I}", "changed", (json_int_t)changed);
         return 0;

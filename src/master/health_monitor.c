@@ -1,0 +1,153 @@
+/* health_monitor.c — events and kills from health results, on the leader (health_monitor.h). */
+#include "master/health_monitor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "master/master_internal.h"
+#include "store/cluster_state.h"
+
+/* What the monitor last saw of an instance. */
+struct seen {
+        int8_t healthy; /* -1 unknown */
+        bool killed;    /* the kill for failing checks went out */
+        uint32_t failures[HEALTH_MAX_CHECKS];
+        char id[]; /* the map's key */
+};
+
+void health_monitor_init(struct health_monitor *hm, struct master *m) {
+        *hm = (struct health_monitor){ .m = m };
+        hashmap_init(&hm->seen);
+}
+
+static void clear(struct health_monitor *hm) {
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&hm->seen, &pos, NULL, &v))
+                free(v);
+        hashmap_release(&hm->seen);
+        hashmap_init(&hm->seen);
+}
+
+void health_monitor_release(struct health_monitor *hm) {
+        clear(hm);
+        hashmap_release(&hm->seen);
+}
+
+void health_monitor_leadership(struct health_monitor *hm, bool leading) {
+        hm->leading = leading;
+        clear(hm);
+}
+
+char *health_monitor_instance_id(const char *task_id) {
+        size_t n = strlen(task_id);
+        static const char suffix[] = "._app";
+        if (n > sizeof suffix - 1 && streq(task_id + n - (sizeof suffix - 1), suffix))
+                n -= sizeof suffix - 1;
+        return xstrndup(task_id, n);
+}
+
+void health_monitor_update_item(json_t *item, const json_t *u) {
+        json_t *ready = json_object_get(u, "ready");
+        if (json_is_true(ready))
+                json_object_set_new(item, "ready", json_true());
+        json_t *health = json_object_get(u, "health");
+        struct health_result r[HEALTH_MAX_CHECKS];
+        size_t n;
+        if (health && health_results_from_json(health, r, &n, NULL) == 0)
+                json_object_set(item, "checks", health);
+}
+
+json_t *health_monitor_results_json(const struct instance *i) {
+        json_t *arr = json_array();
+        struct health_result r[HEALTH_MAX_CHECKS];
+        size_t n = instance_health_results(i, r);
+        _cleanup_free_ char *iid = health_monitor_instance_id(i->id);
+        for (size_t k = 0; k < n; k++)
+                if (r[k].known)
+                        json_array_append_new(arr, health_result_marathon_json(&r[k], iid));
+        if (n == 0 && i->has_health) /* results from an agent that sends only "healthy" */
+                json_array_append_new(arr, json_pack("{s:b,s:i,s:n,s:n,s:n,s:s}", "alive", i->healthy,
+                                                     "consecutiveFailures", i->healthy ? 0 : 1, "firstSuccess",
+                                                     "lastSuccess", "lastFailure", "instanceId", iid));
+        return arr;
+}
+
+static void kill_unhealthy(struct health_monitor *hm, const struct instance *i, const json_t *check,
+                           const struct health_result *r) {
+        struct master *m = hm->m;
+        const struct agent *a = i->agent_id ? state_agent_get(store_state(m->store), i->agent_id) : NULL;
+        _cleanup_free_ char *iid = health_monitor_instance_id(i->id);
+        _cleanup_free_ char *reason =
+                xasprintf("%u consecutive health check failures (maxConsecutiveFailures %lld): %s",
+                          r->consecutive_failures, (long long)json_integer_value(json_object_get(check, "maxConsecutiveFailures")),
+                          r->cause[0] ? r->cause : "unknown");
+        log_info("%s: killing %s: %s", i->app_id, i->id, reason);
+        events_emit(m->events, "unhealthy_instance_kill_event",
+                    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s?}", "appId", i->app_id, "taskId", i->id, "instanceId", iid,
+                              "version", i->version, "reason", reason, "host", a ? a->hostname : NULL, "slaveId",
+                              i->agent_id));
+        json_t *ids = json_pack("[s]", i->id);
+        launcher_kill(&m->launcher, ids, false);
+        json_decref(ids);
+        launcher_count_failure(&m->launcher, i->app_id);
+}
+
+void health_monitor_instance_changed(struct health_monitor *hm, const struct instance *i) {
+        if (!hm->leading)
+                return;
+        struct seen *s = hashmap_get(&hm->seen, i->id);
+        if (i->state != TASK_RUNNING || (!i->has_health && !i->checks)) {
+                if (s)
+                        free(hashmap_remove(&hm->seen, i->id));
+                return;
+        }
+        if (!s) {
+                size_t len = strlen(i->id);
+                s = xcalloc(1, sizeof *s + len + 1);
+                memcpy(s->id, i->id, len + 1);
+                s->healthy = -1;
+                hashmap_put(&hm->seen, s->id, s);
+        }
+        struct master *m = hm->m;
+        _cleanup_free_ char *iid = health_monitor_instance_id(i->id);
+        int healthy = i->has_health ? (int)i->healthy : -1;
+        if (healthy >= 0 && healthy != s->healthy) {
+                events_emit(m->events, "health_status_changed_event",
+                            json_pack("{s:s,s:s,s:s,s:b}", "appId", i->app_id, "instanceId", iid, "version",
+                                      i->version, "alive", healthy));
+                events_emit(m->events, "instance_health_changed_event",
+                            json_pack("{s:s,s:s,s:s,s:b}", "instanceId", iid, "runSpecId", i->app_id, "runSpecVersion",
+                                      i->version, "healthy", healthy));
+        }
+        s->healthy = (int8_t)healthy;
+        struct health_result r[HEALTH_MAX_CHECKS];
+        size_t n = instance_health_results(i, r);
+        const json_t *app = state_app_at_version(store_state(m->store), i->app_id, i->version);
+        if (!app)
+                app = state_app_get(store_state(m->store), i->app_id);
+        const json_t *checks = json_object_get(app, "healthChecks");
+        for (size_t k = 0; k < n; k++) {
+                const json_t *check = json_array_get(checks, k);
+                if (r[k].consecutive_failures > s->failures[k])
+                        events_emit(m->events, "failed_health_check_event",
+                                    json_pack("{s:s,s:s,s:O}", "appId", i->app_id, "taskId", iid, "healthCheck",
+                                              check ? check : json_null()));
+                s->failures[k] = r[k].consecutive_failures;
+                /* Failures within the grace period are not counted by the agent, so a count at
+                 * the limit is past it. "maxConsecutiveFailures": 0 never kills. */
+                json_int_t max = json_integer_value(json_object_get(check, "maxConsecutiveFailures"));
+                if (check && max > 0 && r[k].consecutive_failures >= (uint64_t)max && !s->killed &&
+                    i->goal == GOAL_RUNNING) {
+                        s->killed = true;
+                        kill_unhealthy(hm, i, check, &r[k]);
+                }
+        }
+}
+
+void health_monitor_instance_removed(struct health_monitor *hm, const char *instance_id) {
+        free(hashmap_remove(&hm->seen, instance_id));
+}

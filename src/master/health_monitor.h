@@ -1,0 +1,39 @@
+/* health_monitor.h — the leader's reaction to health results (api.md §2.9, §4.2): events when
+ * an instance's health changes or a check fails, and the kill (with launch backoff) of an
+ * instance that failed a check maxConsecutiveFailures times in a row after its grace period.
+ *
+ * Checks run on the agents; their results reach the state through status updates
+ * (instances_status items with "healthy", "ready" and "checks"), so every master holds them and
+ * a new leader starts from the committed view. The monitor only remembers, in leader memory,
+ * what it last saw of each instance with health results, to emit events on changes. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/hashmap.h"
+
+struct master;
+struct instance;
+
+struct health_monitor {
+        struct master *m;
+        struct hashmap seen; /* task id → struct seen (instances with health results) */
+        bool leading;
+};
+
+void health_monitor_init(struct health_monitor *hm, struct master *m);
+void health_monitor_release(struct health_monitor *hm);
+void health_monitor_leadership(struct health_monitor *hm, bool leading);
+/* Observer hooks. */
+void health_monitor_instance_changed(struct health_monitor *hm, const struct instance *i);
+void health_monitor_instance_removed(struct health_monitor *hm, const char *instance_id);
+
+/* Copies the health fields of an agent's status update u ("ready", "health") into the
+ * instances_status item being built; malformed ones are dropped (the update still applies). */
+void health_monitor_update_item(json_t *item, const json_t *u);
+/* Marathon's healthCheckResults of a task ([] when it has none); new reference. */
+json_t *health_monitor_results_json(const struct instance *i);
+/* Marathon's instance id of a task id ("<app>.instance-<uuid>._app" → "<app>.instance-<uuid>");
+ * new string. */
+char *health_monitor_instance_id(const char *task_id);
