@@ -93,8 +93,17 @@ static int apply_apps(struct apply_ctx *c, json_t *node, const char *path, const
                         return invalid(c->err, ip, "a group body may hold at most 1000 apps");
                 if (!json_is_object(el))
                         return bad_type(c->err, ip, "error.expected.jsobject");
-                if (!json_is_string(json_object_get(el, "id")))
+                const char *raw = json_string_value(json_object_get(el, "id"));
+                if (!raw)
                         return bad_type(c->err, idp, "error.path.missing");
+                /* Marathon's message for an app outside its group, before the app's own checks. */
+                _cleanup_free_ char *abs = app_id_canonical(raw, path);
+                _cleanup_free_ char *up = app_id_parent(abs);
+                if (!streq(abs, "/") && !streq(up, path)) {
+                        _cleanup_free_ char *msg =
+                                xasprintf("identifier %s is not child of %s. Hint: use relative paths.", abs, path);
+                        return invalid(c->err, idp, msg);
+                }
                 json_t *app = NULL;
                 int r = app_normalize(el, path, &app, c->err);
                 if (r < 0) {
@@ -417,6 +426,16 @@ int group_order(json_t *changes, const json_t *target, const struct deploy_graph
                 }
                 json_object_set_new(ch, "layer", json_integer(layer));
                 max_layer = MAX(max_layer, layer);
+        }
+        /* A cycle may close through a dependency change alone (of a group), with no app
+         * changed: every app of the target is checked. */
+        const char *id;
+        json_t *doc;
+        json_object_foreach(apps, id, doc) {
+                unsigned layer;
+                int r = deploy_layer(id, &ops, &layer, err);
+                if (r < 0)
+                        return r;
         }
         /* Stable: stops, then layer 0, 1, … in the order they came. */
         _cleanup_(json_decrefp) json_t *sorted = json_array();

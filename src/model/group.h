@@ -62,7 +62,8 @@ json_t *group_diff(const json_t *current, const json_t *target);
 
 /* Sets every change's "layer" from the dependencies in the target tree (the subtree at
  * target's id) and, outside it, in outside (may be NULL: nothing outside), and sorts the changes:
- * stops first, then by layer, otherwise keeping their order. Returns 0, or -ERR_INVALID
+ * stops first, then by layer, otherwise keeping their order. Every app of target is checked
+ * for cycles, changed or not. Returns 0, or -ERR_INVALID
  * "Dependency graph has cyclic dependencies." */
 int group_order(json_t *changes, const json_t *target, const struct deploy_graph_ops *outside, struct err *err);
 

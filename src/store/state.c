@@ -89,7 +89,6 @@ static void groups_clear(struct state *s) {
                 free((char *)key);
         hashmap_release(&s->groups);
         hashmap_init(&s->groups);
-        deployments_init(&s->deployments);
 }
 
 bool state_group_exists(const struct state *s, const char *path) {
@@ -102,6 +101,7 @@ struct state *state_new(void) {
         s->n_buckets = 64;
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
+        deployments_init(&s->deployments); /* was only ever done by state_clear: no locks in a fresh state */
         group_records_init(&s->group_records);
         return s;
 }
