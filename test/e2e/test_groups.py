@@ -207,10 +207,10 @@ def test_versions_and_rollback(master):
     assert len(master.get("/v2/groups/versions").json()) == 1
 
 
-def task_started(m, app_id):
+def running_task(m, app_id):
     tasks = m.get(f"/v2/apps{app_id}/tasks").json()["tasks"]
     running = [t for t in tasks if t["state"] == "TASK_RUNNING" and t.get("startedAt")]
-    return running[0]["startedAt"] if running else None
+    return running[0] if running else None
 
 
 @pytest.mark.xfail(strict=True, reason="needs the leader to execute deployment plans step by step "
@@ -226,11 +226,15 @@ def test_group_of_three_apps_deploys_in_dependency_order(master, tmpdir_path):
         ]}
         r = master.put("/v2/groups/chain", json=body)
         assert r.status_code == 200, r.text
-        started = wait_for(lambda: all(task_started(master, f"/chain/{a}") for a in ("db", "api", "web")) and
-                           {a: task_started(master, f"/chain/{a}") for a in ("db", "api", "web")},
-                           timeout=60, what="all three apps running")
-        # A dependent app gets no task before its dependency's tasks are running (no health checks).
-        assert started["db"] < started["api"] < started["web"], started
+        names = ("db", "api", "web")
+        tasks = wait_for(lambda: all(running_task(master, f"/chain/{a}") for a in names) and
+                         {a: running_task(master, f"/chain/{a}") for a in names},
+                         timeout=60, what="all three apps running")
+        # A dependent app gets no task before its dependency's tasks are running (no health
+        # checks): its task is staged only after the dependency's task started.
+        assert tasks["api"]["stagedAt"] >= tasks["db"]["startedAt"], tasks
+        assert tasks["web"]["stagedAt"] >= tasks["api"]["startedAt"], tasks
+        assert tasks["db"]["startedAt"] < tasks["api"]["startedAt"] < tasks["web"]["startedAt"], tasks
         master.delete("/v2/groups/chain", params={"force": "true"})
     finally:
         agent.kill_tasks()
