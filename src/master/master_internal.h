@@ -88,6 +88,8 @@ void api_app_versions(struct api_call *call);
 void api_app_version(struct api_call *call);
 void api_app_tasks(struct api_call *call);
 void api_deployments_list(struct api_call *call);
+void api_deployment_delete(struct api_call *call);
+void api_app_restart(struct api_call *call);
 /* api_groups.c */
 void api_groups_get(struct api_call *call);
 void api_group_apps(struct api_call *call);

@@ -213,8 +213,6 @@ def running_task(m, app_id):
     return running[0] if running else None
 
 
-@pytest.mark.xfail(strict=True, reason="needs the leader to execute deployment plans step by step "
-                                       "(launcher.c, in progress on main): until then every app starts at once")
 def test_group_of_three_apps_deploys_in_dependency_order(master, tmpdir_path):
     agent = Agent(os.path.join(tmpdir_path, "a0"), [master]).start()
     try:
