@@ -135,6 +135,24 @@ static json_t *app_info(const struct state *st, const json_t *app, unsigned embe
         return info;
 }
 
+unsigned api_apps_embed(struct api_call *call) {
+        return parse_embed(call);
+}
+
+json_t *api_app_info_embedded(const struct state *st, const json_t *app, unsigned embed) {
+        if (!embed)
+                return json_deep_copy(app);
+        json_t *info = app_info(st, app, embed, state_app_deployment(st, json_string_value(json_object_get(app, "id"))));
+        if (!(embed & EMBED_COUNTS)) {
+                static const char *const counts[] = { "tasksStaged", "tasksRunning", "tasksHealthy", "tasksUnhealthy" };
+                for (size_t i = 0; i < ELEMENTSOF(counts); i++)
+                        json_object_del(info, counts[i]);
+        }
+        if (!(embed & EMBED_DEPLOYMENTS))
+                json_object_del(info, "deployments");
+        return info;
+}
+
 /* Semantic and type errors from the model are both 422 on the API (api.md §1.4). */
 static void reply_invalid(struct api_call *call, struct err *err) {
         if (err->code == -ERR_BAD_JSON)

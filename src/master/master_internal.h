@@ -92,6 +92,18 @@ void api_app_tasks(struct api_call *call);
 void api_deployments_list(struct api_call *call);
 void api_deployment_delete(struct api_call *call);
 void api_app_restart(struct api_call *call);
+/* api_groups.c */
+void api_groups_get(struct api_call *call);
+void api_group_apps(struct api_call *call);
+void api_group_versions(struct api_call *call);
+void api_groups_create(struct api_call *call);
+void api_groups_put(struct api_call *call);
+void api_groups_delete(struct api_call *call);
+/* api_apps.c, for the groups API: the app embeds the request names ("group.apps.tasks"…), and
+ * AppInfo with exactly those (counts and deployments only when embedded; 0: the plain
+ * definition). New reference. */
+unsigned api_apps_embed(struct api_call *call);
+json_t *api_app_info_embedded(const struct state *st, const json_t *app, unsigned embed);
 void api_tasks_list(struct api_call *call);
 void api_tasks_delete(struct api_call *call);
 void api_app_tasks_kill(struct api_call *call);

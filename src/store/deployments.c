@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/util.h"
 #include "store/cluster_internal.h"
+#include "store/groups.h"
 #include "store/state_internal.h"
 
 void deployments_init(struct deployments *d) {
@@ -143,9 +144,16 @@ static int graph_group(const char *group, int (*cb)(const char *, void *), void 
         return 0;
 }
 
+/* Group-level dependencies (groups.h records) count for every app under the group. */
+static const json_t *graph_group_get(const char *path, void *data) {
+        struct graph *g = data;
+        return state_group_get(g->s, path);
+}
+
 static unsigned layer_of(const struct state *s, const char *app_id, const json_t *doc, struct err *err, int *ret) {
         struct graph g = { .s = s, .app_id = app_id, .doc = doc };
-        struct deploy_graph_ops ops = { .app_get = graph_app, .group_apps_foreach = graph_group, .data = &g };
+        struct deploy_graph_ops ops = { .app_get = graph_app, .group_apps_foreach = graph_group,
+                                        .group_get = graph_group_get, .data = &g };
         unsigned layer = 0;
         *ret = doc ? deploy_layer(app_id, &ops, &layer, err) : 0;
         return layer;

@@ -12,6 +12,7 @@
 #include "store/cluster_internal.h"
 #include "store/state_internal.h"
 #include "store/deployments.h"
+#include "store/groups.h"
 
 struct state_app {
         char *id;
@@ -36,7 +37,16 @@ struct state {
         /* Groups implied by app ids: "/a/b" → how many apps live under it (owned keys). */
         struct hashmap groups;
         struct deployments deployments; /* deployments.c */
+        struct group_records group_records; /* groups.c: explicit groups and root versions */
 };
+
+struct group_records *state_group_records(struct state *s) {
+        return &s->group_records;
+}
+
+const struct group_records *state_group_records_const(const struct state *s) {
+        return &s->group_records;
+}
 
 struct deployments *state_deployments(struct state *s) {
         return &s->deployments;
@@ -82,7 +92,7 @@ static void groups_clear(struct state *s) {
 }
 
 bool state_group_exists(const struct state *s, const char *path) {
-        return hashmap_get(&s->groups, path) != NULL;
+        return hashmap_get(&s->groups, path) != NULL || json_object_get(s->group_records.records, path) != NULL;
 }
 
 struct state *state_new(void) {
@@ -92,6 +102,8 @@ struct state *state_new(void) {
         s->n_buckets = 64;
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
+        deployments_init(&s->deployments); /* was only ever done by state_clear: no locks in a fresh state */
+        group_records_init(&s->group_records);
         return s;
 }
 
@@ -133,6 +145,8 @@ void state_clear(struct state *s) {
         masters_clear(s);
         json_object_clear(s->deployments.records);
         json_object_clear(s->deployments.by_app);
+        json_object_clear(s->group_records.records);
+        json_array_clear(s->group_records.history);
         cluster_release(&s->cluster);
 }
 
@@ -141,6 +155,7 @@ void state_free(struct state *s) {
                 return;
         state_clear(s);
         deployments_release(&s->deployments);
+        group_records_release(&s->group_records);
         free(s->buckets);
         free(s);
 }
@@ -340,6 +355,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | masters | [{"raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"}]                   |
  * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
  * | deployments | deployment records (deployments.c); absent in old snapshots                  |
+ * | groups  | {"records", "history"} (groups.c); absent in old snapshots                   |
  */
 static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *apps = json_array();
@@ -361,6 +377,7 @@ static json_t *to_json(const struct state *s, bool with_instances) {
         }
         json_t *doc = json_pack("{s:o,s:o,s:o}", "apps", apps, "masters", masters, "deployments",
                                 deployments_to_json(&s->deployments));
+        json_object_set_new(doc, "groups", group_records_to_json(&s->group_records));
         cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
 }
@@ -429,9 +446,20 @@ int state_from_json_ext(struct state *s, const json_t *doc,
                 cluster_release(&cl);
                 return r;
         }
+        struct group_records grp;
+        group_records_init(&grp);
+        r = group_records_from_json(&grp, json_object_get(doc, "groups"), err);
+        if (r < 0) {
+                group_records_release(&grp);
+                deployments_release(&deps);
+                cluster_release(&cl);
+                return r;
+        }
         state_clear(s);
         deployments_release(&s->deployments);
         s->deployments = deps;
+        group_records_release(&s->group_records);
+        s->group_records = grp;
         cluster_move(&s->cluster, &cl);
         size_t i, j;
         json_t *a, *v, *m;

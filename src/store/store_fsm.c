@@ -7,6 +7,7 @@
 #include "common/macro.h"
 #include "store/cluster_internal.h"
 #include "store/deployments.h"
+#include "store/groups.h"
 
 /* What to do with a command whose version this master does not implement. */
 enum fsm_unknown_version {
@@ -31,6 +32,9 @@ static const struct fsm_command commands[] = {
         { "deployment_step",     1, 1, fsm_deployment_step,     FSM_VERSION_SKIP_IF_FLAGGED },
         { "deployment_finish",   1, 1, fsm_deployment_finish,   FSM_VERSION_SKIP_IF_FLAGGED },
         { "deployment_rollback", 1, 1, fsm_deployment_rollback, FSM_VERSION_SKIP_IF_FLAGGED },
+        { "group_update",  1, 1, fsm_group_update,  FSM_VERSION_SKIP_IF_FLAGGED },
+        { "group_delete",  1, 1, fsm_group_delete,  FSM_VERSION_SKIP_IF_FLAGGED },
+        { "group_version", 1, 1, fsm_group_version, FSM_VERSION_SKIP_IF_FLAGGED },
         { "master_set",   1, 1, fsm_master_set,   FSM_VERSION_SKIP_IF_FLAGGED },
         { "agent_register",    1, 1, fsm_agent_register,    FSM_VERSION_SKIP_IF_FLAGGED },
         { "agent_state",       1, 1, fsm_agent_state,       FSM_VERSION_SKIP_IF_FLAGGED },

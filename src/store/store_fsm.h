@@ -13,6 +13,7 @@
  * | app_update   | "id", "update": {…}, "partial": bool, "create": bool, "ts" | {"app": stored, "created"} |
  * | app_rollback | "id", "to": version, "ts"                                | {"app": stored}             |
  * | app_delete   | "id"                                                     | none                        |
+ * | group_update, group_delete, group_version | see store/groups.h              | none                        |
  * | master_set   | "raft_id": N, "raft_addr": "h:p", "http_addr": "h:p"     | none                        |
  * | agent_*, instances_* | see cluster_state.h                                |                             |
  *
