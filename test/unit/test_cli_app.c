@@ -304,7 +304,7 @@ static void remove_deletes_and_names_the_deployment(void **state) {
         struct run r = run_cli(x, "app", "remove", "/web");
         assert_int_equal(r.code, 0);
         assert_null(x[0].sent);
-        assert_string_equal(r.out, "Removed app /web (deployment d-7)\n");
+        assert_string_equal(r.out, "Removed app /web (deployment d-7, version v4)\n");
         run_release(&r);
         exchanges_release(x, 1);
 }
@@ -329,7 +329,7 @@ static void remove_of_a_locked_app_explains_and_force_overrides(void **state) {
         };
         r = run_cli(y, "app", "remove", "-f", "web");
         assert_int_equal(r.code, 0);
-        assert_string_equal(r.out, "Removed app /web (deployment d-8)\n");
+        assert_string_equal(r.out, "Removed app /web (deployment d-8, version v5)\n");
         run_release(&r);
         exchanges_release(y, 1);
 }
