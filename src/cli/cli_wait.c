@@ -218,7 +218,7 @@ static void say(struct watch *w, const char *type, const char *text) {
                 _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
                 fprintf(w->c->out, "%s\n", s);
         } else {
-                fprintf(w->c->out, "%s\n", text);
+                fprintf(w->c->out, "%s: %s\n", type, text);
         }
         w->drawn = 0; /* a terminal's block is now above this line: draw the next one below */
         fflush(w->c->out);
@@ -228,7 +228,7 @@ static void drop_stream(struct watch *w, const char *why) {
         w->ops->close(w->stream);
         w->stream = NULL;
         _cleanup_free_ char *note =
-                xasprintf("note: %s; judging the end from /v2/deployments and the apps' tasks", why);
+                xasprintf("%s; judging the end from /v2/deployments and the apps' tasks", why);
         say(w, "note", note);
 }
 
