@@ -37,6 +37,22 @@ static const char *input_name(const char *arg) {
         return streq(arg, "-") ? "standard input" : arg;
 }
 
+/* "a, b" from an array of ids (strings or objects with an "id"); NULL when empty. */
+static char *id_list(const json_t *array) {
+        struct strbuf sb = { 0 };
+        size_t i;
+        const json_t *x;
+        json_array_foreach(array, i, x) {
+                const char *id = json_is_string(x) ? json_string_value(x) : str_field(x, "id");
+                strbuf_printf(&sb, "%s%s", sb.len ? ", " : "", id ? id : "?");
+        }
+        if (sb.len == 0) {
+                strbuf_release(&sb);
+                return NULL;
+        }
+        return strbuf_steal(&sb);
+}
+
 /* --- list and show ----------------------------------------------------------------------------- */
 
 struct cli_table *cli_group_list_table(const json_t *root) {
@@ -54,8 +70,7 @@ struct cli_table *cli_group_list_table(const json_t *root) {
                 const json_t *groups = json_object_get(g, "groups");
                 _cleanup_free_ char *apps = xasprintf("%zu", json_array_size(json_object_get(g, "apps")));
                 _cleanup_free_ char *subgroups = xasprintf("%zu", json_array_size(groups));
-                const json_t *deps_json = json_object_get(g, "dependencies");
-                _cleanup_free_ char *deps = json_array_size(deps_json) ? cli_json_cell(deps_json) : NULL;
+                _cleanup_free_ char *deps = id_list(json_object_get(g, "dependencies"));
                 cli_table_add(t, (const char *[]){ str_field(g, "id"), apps, subgroups, deps, str_field(g, "version") });
                 for (size_t i = json_array_size(groups); i > 0; i--)
                         if (json_is_object(json_array_get(groups, i - 1)))
@@ -78,21 +93,6 @@ static int group_list(struct cli *c, const struct cli_args *a, struct err *err) 
         _cleanup_(cli_table_freep) struct cli_table *t = cli_group_list_table(reply.json);
         cli_table_print(t, c->out);
         return 0;
-}
-
-static char *id_list(const json_t *array) {
-        struct strbuf sb = { 0 };
-        size_t i;
-        const json_t *x;
-        json_array_foreach(array, i, x) {
-                const char *id = json_is_string(x) ? json_string_value(x) : str_field(x, "id");
-                strbuf_printf(&sb, "%s%s", sb.len ? ", " : "", id ? id : "?");
-        }
-        if (sb.len == 0) {
-                strbuf_release(&sb);
-                return NULL;
-        }
-        return strbuf_steal(&sb);
 }
 
 static int group_show(struct cli *c, const struct cli_args *a, struct err *err) {
