@@ -33,8 +33,8 @@ struct sse_parser {
         bool failed;         /* an error was returned: the parser refuses more input */
 };
 
-/* Called for each complete event: its type and data (NUL-terminated, len bytes, without the last
- * "\n"). Both are borrowed for the call. A negative return stops the feed and is returned by it. */
+/* Called for each complete event: its type and data (len bytes without the last "\n", then a NUL;
+ * bytes from the network may hold NULs before len, so use len). Both are borrowed for the call. A negative return stops the feed and is returned by it. */
 typedef int (*sse_event_cb)(const char *event, const char *data, size_t len, void *userdata);
 
 /* An empty parser accepting lines and event data of at most max bytes. */
