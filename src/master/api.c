@@ -58,7 +58,9 @@ static const struct route routes[] = {
         { "PUT", "/v2/apps/", MATCH_APP, NULL, api_app_put, ROUTE_LEADER | ROUTE_BODY },
         { "PATCH", "/v2/apps/", MATCH_APP, NULL, api_app_patch, ROUTE_LEADER | ROUTE_BODY },
         { "DELETE", "/v2/apps/", MATCH_APP, NULL, api_app_delete, ROUTE_LEADER },
+        { "POST", "/v2/apps/", MATCH_APP_SUB, "restart", api_app_restart, ROUTE_LEADER },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
+        { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER },
         { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ },
         { "POST", "/v2/tasks/delete", MATCH_EXACT, NULL, api_tasks_delete, ROUTE_LEADER | ROUTE_BODY },
         /* The launch queue lives in the leader's memory: always answered by the leader. */
@@ -113,8 +115,9 @@ void api_reply_json(struct api_call *call, int status, json_t *body) {
 
 void api_reply_err(struct api_call *call, struct err *err) {
         json_t *body = json_pack("{s:s}", "message", err_msg(err));
+        /* A locked app's 409 names the deployments that hold it (api.md §1.3). */
         if (err->details)
-                json_object_set(body, "details", err->details);
+                json_object_set(body, err->code == -ERR_CONFLICT ? "deployments" : "details", err->details);
         api_reply_json(call, err_http_status(err), body);
 }
 

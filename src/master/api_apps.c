@@ -14,6 +14,7 @@
 #include "master/master_internal.h"
 #include "model/app.h"
 #include "store/cluster_state.h"
+#include "store/deployments.h"
 
 /* Which optional parts of AppInfo a GET embeds (api.md §1.2 `embed`). */
 enum embed {
@@ -83,8 +84,8 @@ static int count_instance(const struct instance *i, void *data) {
         return 0;
 }
 
-/* The status fields AppInfo adds to the canonical definition (counts, deployments, embeds).
- * Deployments complete within their request until rolling upgrades land, so none is listed. */
+/* The status fields AppInfo adds to the canonical definition (counts, deployments, embeds). A
+ * write's reply names the deployment it opened (deployment_id); otherwise the app's lock. */
 static json_t *app_status(const struct state *st, const json_t *app, unsigned embed, const char *deployment_id) {
         json_t *info = json_object();
         const char *id = json_string_value(json_object_get(app, "id"));
@@ -96,6 +97,8 @@ static json_t *app_status(const struct state *st, const json_t *app, unsigned em
         json_object_set_new(info, "tasksHealthy", json_integer(c.healthy));
         json_object_set_new(info, "tasksUnhealthy", json_integer(c.unhealthy));
         json_t *deps = json_array();
+        if (!deployment_id)
+                deployment_id = state_app_deployment(st, id);
         if (deployment_id)
                 json_array_append_new(deps, json_pack("{s:s}", "id", deployment_id));
         json_object_set_new(info, "deployments", deps);
@@ -321,10 +324,17 @@ static void write_done(void *data, int status, json_t *result, struct err *err) 
         free(w);
 }
 
+/* ?force=true: the change overrides (cancels) deployments that hold the app (api.md §1.3). */
+static json_t *with_force(struct api_call *call, json_t *cmd) {
+        if (api_arg_bool(call, "force", false))
+                json_object_set_new(cmd, "force", json_true());
+        return cmd;
+}
+
 static void submit(struct api_call *call, int kind, json_t *cmd, struct write_ctx *w) {
         w->call = call;
         w->kind = kind;
-        store_submit(call->m->store, cmd, write_done, w);
+        store_submit(call->m->store, with_force(call, cmd), write_done, w);
 }
 
 static struct write_ctx *write_new(void) {
@@ -390,8 +400,9 @@ static void app_update(struct api_call *call, const char *id, json_t *body, bool
                         return;
                 }
                 store_submit(call->m->store,
-                             json_pack("{s:s,s:i,s:s,s:s,s:s,s:s}", "type", "app_rollback", "v", 1, "id", id, "to",
-                                       norm, "ts", w->ts, "deploymentId", w->deployment),
+                             with_force(call, json_pack("{s:s,s:i,s:s,s:s,s:s,s:s}", "type", "app_rollback", "v", 1,
+                                                        "id", id, "to", norm, "ts", w->ts, "deploymentId",
+                                                        w->deployment)),
                              write_done, w);
                 return;
         }
@@ -419,9 +430,9 @@ static void app_update(struct api_call *call, const char *id, json_t *body, bool
                 return;
         json_decref(checked);
         store_submit(call->m->store,
-                     json_pack("{s:s,s:i,s:s,s:O,s:b,s:b,s:s,s:s}", "type", "app_update", "v", 1, "id", id, "update",
-                               body, "partial", partial, "create", create, "ts", w->ts, "deploymentId",
-                               w->deployment),
+                     with_force(call, json_pack("{s:s,s:i,s:s,s:O,s:b,s:b,s:s,s:s}", "type", "app_update", "v", 1, "id",
+                                                id, "update", body, "partial", partial, "create", create, "ts",
+                                                w->ts, "deploymentId", w->deployment)),
                      write_done, w);
 }
 
@@ -466,8 +477,21 @@ void api_app_delete(struct api_call *call) {
         }
         struct write_ctx *w = write_new();
         submit(call, WRITE_DELETE,
-               json_pack("{s:s,s:i,s:s,s:s}", "type", "app_delete", "v", 1, "id", call->id, "deploymentId",
-                         w->deployment),
+               json_pack("{s:s,s:i,s:s,s:s,s:s}", "type", "app_delete", "v", 1, "id", call->id, "deploymentId",
+                         w->deployment, "ts", w->ts),
+               w);
+}
+
+/* POST /v2/apps/{id}/restart: the same definition as a new version, rolled out like any change. */
+void api_app_restart(struct api_call *call) {
+        if (!state_app_get(store_state(call->m->store), call->id)) {
+                api_reply_error(call, 404, "App '%s' does not exist", call->id);
+                return;
+        }
+        struct write_ctx *w = write_new();
+        submit(call, WRITE_UPDATE,
+               json_pack("{s:s,s:i,s:s,s:s,s:s}", "type", "app_restart", "v", 1, "id", call->id, "deploymentId",
+                         w->deployment, "ts", w->ts),
                w);
 }
 
@@ -585,14 +609,6 @@ void api_apps_bulk_update(struct api_call *call) {
                 return;
         }
         json_array_foreach(cmds, i, el)
-                store_submit(call->m->store, json_incref(el), bulk_done, b);
+                store_submit(call->m->store, with_force(call, json_incref(el)), bulk_done, b);
         json_decref(cmds);
-}
-
-/* --- deployments ---------------------------------------------------------------------------- */
-
-void api_deployments_list(struct api_call *call) {
-        /* Deployments (rolling upgrades with plans) are the next layer: until then every
-         * deployment is applied within its request and none is ever in progress. */
-        api_reply_json(call, 200, json_array());
 }

@@ -13,7 +13,9 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "master/master_internal.h"
+#include "master/deployer.h"
 #include "master/placement.h"
+#include "model/deployment.h"
 #include "store/cluster_state.h"
 
 /* Launch backoff and queue bookkeeping of one app (leader memory only). */
@@ -182,10 +184,28 @@ struct scan {
         int64_t now;
         const char *config_version;
         double inactive_after_s;
-        const struct instance **active;
+        bool health, readiness;   /* the app has health / readiness checks */
+        const struct instance **active; /* goal running, current version (scale-down candidates) */
         size_t n_active, cap;
-        json_t *expunge, *outdated;
+        const struct instance **old;    /* goal running, older configuration (rolling restart) */
+        size_t n_old, cap_old;
+        size_t dying;             /* not terminal, goal not running: being killed */
+        size_t good;              /* active, running, healthy and ready */
+        json_t *expunge;
 };
+
+static void push(const struct instance ***arr, size_t *n, size_t *cap, const struct instance *i) {
+        if (*n == *cap) {
+                *cap = *cap ? 2 * *cap : 16;
+                *arr = xrealloc(*arr, *cap * sizeof **arr);
+        }
+        (*arr)[(*n)++] = i;
+}
+
+/* Marathon: "healthy" = running with goal Running and (no health checks or healthy). */
+static bool is_healthy(const struct scan *s, const struct instance *i) {
+        return i->state == TASK_RUNNING && (!s->health || (i->has_health && i->healthy));
+}
 
 static int scan_instance(const struct instance *i, void *data) {
         struct scan *s = data;
@@ -193,19 +213,19 @@ static int scan_instance(const struct instance *i, void *data) {
                 json_array_append_new(s->expunge, json_string(i->id));
                 return 0;
         }
-        if (i->goal != GOAL_RUNNING)
-                return 0; /* being killed */
-        if (s->config_version && strcmp(i->version, s->config_version) < 0) {
-                json_array_append_new(s->outdated, json_string(i->id));
+        if (i->goal != GOAL_RUNNING) {
+                s->dying++;
                 return 0;
         }
         if (i->state == TASK_UNREACHABLE && s->now - i->updated_at >= (int64_t)(s->inactive_after_s * 1000))
                 return 0; /* replaced per unreachableStrategy, kept until it returns or is expunged */
-        if (s->n_active == s->cap) {
-                s->cap = s->cap ? 2 * s->cap : 16;
-                s->active = xrealloc(s->active, s->cap * sizeof *s->active);
+        if (s->config_version && strcmp(i->version, s->config_version) < 0) {
+                push(&s->old, &s->n_old, &s->cap_old, i);
+                return 0;
         }
-        s->active[s->n_active++] = i;
+        push(&s->active, &s->n_active, &s->cap, i);
+        if (is_healthy(s, i) && (!s->readiness || i->ready))
+                s->good++;
         return 0;
 }
 
@@ -229,16 +249,61 @@ static void arm_backoff(struct launcher *l, int64_t at_ms) {
                 uv_timer_start(&l->backoff, (uv_timer_cb)pass_cb, due + 1, 0);
 }
 
+/* Rolling restart: old instances go as new ones become healthy, within Marathon's bounds
+ * (model/deployment.h rolling_decide). Returns how many new instances to launch. */
+static unsigned roll(struct launcher *l, const json_t *app, struct scan *s, long target, unsigned in_flight,
+                     unsigned grace) {
+        const json_t *us = json_object_get(app, "upgradeStrategy");
+        size_t old_healthy = 0;
+        for (size_t i = 0; i < s->n_old; i++)
+                old_healthy += is_healthy(s, s->old[i]);
+        struct rolling_input in = {
+                .n = (unsigned)target,
+                .min_health = json_is_object(us) ? json_number_value(json_object_get(us, "minimumHealthCapacity")) : 1.0,
+                .max_over = json_is_object(us) ? json_number_value(json_object_get(us, "maximumOverCapacity")) : 1.0,
+                .healthy = (unsigned)(old_healthy + s->good),
+                .old_active = (unsigned)(s->n_old + s->dying),
+                .new_started = (unsigned)(s->n_active + in_flight),
+                .resident = json_array_size(json_object_get(json_object_get(app, "container"), "volumes")) > 0 &&
+                            json_object_get(app, "residency") != NULL,
+        };
+        struct rolling_decision d;
+        rolling_decide(&in, &d);
+        json_t *victims = json_array();
+        /* "unhealthy old instances killed first": they hold no capacity the bound counts on. */
+        size_t kept_old = 0;
+        for (size_t i = 0; i < s->n_old; i++) {
+                if (!is_healthy(s, s->old[i]))
+                        json_array_append_new(victims, json_string(s->old[i]->id));
+                else
+                        s->old[kept_old++] = s->old[i];
+        }
+        /* Then healthy ones within the budget, oldest first; and any old surplus beyond n. */
+        size_t budget = d.kill_healthy_old;
+        if (kept_old > (size_t)target && kept_old - (size_t)target > budget)
+                budget = kept_old - (size_t)target;
+        youngest_first = false;
+        qsort(s->old, kept_old, sizeof *s->old, victim_order);
+        for (size_t i = 0; i < kept_old && i < budget; i++)
+                json_array_append_new(victims, json_string(s->old[i]->id));
+        kill_instances(l, victims, "stopped", grace);
+        json_decref(victims);
+        return d.launch;
+}
+
 static void app_pass(struct launcher *l, const char *app_id) {
         struct state *st = store_state(l->m->store);
         const json_t *app = state_app_get(st, app_id);
-        struct scan s = { .now = time_now_ms(), .expunge = json_array(), .outdated = json_array() };
+        struct scan s = { .now = time_now_ms(), .expunge = json_array() };
+        bool converged = false;
         if (app) {
                 s.config_version =
                         json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
                 const json_t *us = json_object_get(app, "unreachableStrategy");
                 s.inactive_after_s = json_is_object(us) ? json_number_value(json_object_get(us, "inactiveAfterSeconds"))
                                                         : 1e12; /* "disabled": never replaced */
+                s.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
+                s.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
         }
         state_app_instances_foreach(st, app_id, scan_instance, &s);
         if (json_array_size(s.expunge) > 0)
@@ -249,7 +314,8 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 json_t *all = json_array();
                 for (size_t i = 0; i < s.n_active; i++)
                         json_array_append_new(all, json_string(s.active[i]->id));
-                json_array_extend(all, s.outdated);
+                for (size_t i = 0; i < s.n_old; i++)
+                        json_array_append_new(all, json_string(s.old[i]->id));
                 kill_instances(l, all, "decommissioned", 3);
                 json_decref(all);
                 struct app_queue *q = hashmap_remove(&l->queues, app_id);
@@ -257,11 +323,14 @@ static void app_pass(struct launcher *l, const char *app_id) {
                         queue_free(q);
                 goto out;
         }
+        long target = (long)json_integer_value(json_object_get(app, "instances"));
+        converged = s.n_old == 0 && s.dying == 0 && (long)s.n_active == target && (long)s.good == target;
+        /* A later step of a deployment: its instances wait for the earlier steps (api.md §3.2). */
+        if (deployer_gated(l, app_id))
+                goto out;
         unsigned grace = (unsigned)json_integer_value(json_object_get(app, "taskKillGracePeriodSeconds"));
         if (!grace)
                 grace = 3;
-        /* Until deployments (rolling upgrades) land, a config change replaces instances at once. */
-        kill_instances(l, s.outdated, "stopped", grace);
         struct app_queue *q = queue_get(l, app_id);
         if (!q->config_version || !s.config_version || !streq(q->config_version, s.config_version)) {
                 /* A new configuration starts without backoff (Marathon resets it per version). */
@@ -270,19 +339,25 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 q->delay_s = 0;
                 q->next_launch_ms = 0;
         }
-        long target = (long)json_integer_value(json_object_get(app, "instances"));
         long have = (long)s.n_active + (long)q->in_flight;
-        if (have > target && (long)s.n_active > 0) {
-                size_t surplus = (size_t)MIN((long)s.n_active, have - target);
-                youngest_first = !streq(json_string_value(json_object_get(app, "killSelection")) ?: "", "OLDEST_FIRST");
-                qsort(s.active, s.n_active, sizeof *s.active, victim_order);
-                json_t *victims = json_array();
-                for (size_t i = 0; i < surplus; i++)
-                        json_array_append_new(victims, json_string(s.active[i]->id));
-                kill_instances(l, victims, "stopped", grace);
-                json_decref(victims);
+        unsigned need;
+        if (s.n_old > 0) {
+                need = roll(l, app, &s, target, q->in_flight, grace);
+        } else {
+                if (have > target && (long)s.n_active > 0) {
+                        size_t surplus = (size_t)MIN((long)s.n_active, have - target);
+                        youngest_first =
+                                !streq(json_string_value(json_object_get(app, "killSelection")) ?: "", "OLDEST_FIRST");
+                        qsort(s.active, s.n_active, sizeof *s.active, victim_order);
+                        json_t *victims = json_array();
+                        for (size_t i = 0; i < surplus; i++)
+                                json_array_append_new(victims, json_string(s.active[i]->id));
+                        kill_instances(l, victims, "stopped", grace);
+                        json_decref(victims);
+                }
+                need = have < target ? (unsigned)(target - have) : 0;
         }
-        if (have >= target) {
+        if (need == 0) {
                 q->waiting = 0;
                 json_decref(q->reasons);
                 q->reasons = NULL;
@@ -290,7 +365,6 @@ static void app_pass(struct launcher *l, const char *app_id) {
                         q->since_ms = s.now;
                 goto out;
         }
-        unsigned need = (unsigned)(target - have);
         q->waiting = need;
         if (s.now < q->next_launch_ms) {
                 arm_backoff(l, q->next_launch_ms);
@@ -316,9 +390,10 @@ static void app_pass(struct launcher *l, const char *app_id) {
                      json_pack("{s:s,s:i,s:o}", "type", "instances_place", "v", 1, "instances", placements),
                      placed_cb, p);
 out:
+        deployer_check(l, app_id, app ? converged : s.n_active + s.n_old + s.dying == 0);
         free(s.active);
+        free(s.old);
         json_decref(s.expunge);
-        json_decref(s.outdated);
 }
 
 static void pass_cb(uv_timer_t *t) {
@@ -425,6 +500,7 @@ void launcher_init(struct launcher *l, struct master *m) {
         *l = (struct launcher){ .m = m };
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
+        hashmap_init(&l->deploy_pending);
         uv_timer_init(m->loop, &l->pass);
         uv_timer_init(m->loop, &l->backoff);
         l->pass.data = l->backoff.data = l;
@@ -442,6 +518,7 @@ static void clear(struct launcher *l) {
         hashmap_release(&l->dirty);
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
+        deployer_release(l);
 }
 
 void launcher_leadership(struct launcher *l, bool leading) {

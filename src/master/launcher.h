@@ -21,6 +21,7 @@ struct launcher {
         struct master *m;
         struct hashmap queues;  /* app id → struct app_queue */
         struct hashmap dirty;   /* app id → app id copy: apps that need a pass */
+        struct hashmap deploy_pending; /* deployment id → step whose completion was submitted (deployer.c) */
         uv_timer_t pass;        /* zero-delay: one pass over dirty apps per loop turn */
         uv_timer_t backoff;     /* next backoff expiry */
         struct sched_cluster *cluster; /* scheduler's incremental view; leader only */

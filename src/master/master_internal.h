@@ -88,6 +88,8 @@ void api_app_versions(struct api_call *call);
 void api_app_version(struct api_call *call);
 void api_app_tasks(struct api_call *call);
 void api_deployments_list(struct api_call *call);
+void api_deployment_delete(struct api_call *call);
+void api_app_restart(struct api_call *call);
 void api_tasks_list(struct api_call *call);
 void api_tasks_delete(struct api_call *call);
 void api_app_tasks_kill(struct api_call *call);

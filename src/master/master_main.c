@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/master.h"
+#include "master/deployer.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
 
@@ -261,6 +262,10 @@ static void obs_instance_removed(const char *instance_id, const char *app_id, vo
         launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
 }
 
+static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
+        deployer_deployment_changed(&((struct master *)data)->launcher, record, what);
+}
+
 static void obs_restored(void *data) {
         launcher_state_restored(&((struct master *)data)->launcher);
 }
@@ -343,6 +348,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                 .instance_changed = obs_instance_changed,
                 .instance_removed = obs_instance_removed,
                 .restored = obs_restored,
+                .deployment_changed = obs_deployment_changed,
                 .data = &m,
         };
         state_set_observer(store_state(m.store), &obs);

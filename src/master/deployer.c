@@ -1,0 +1,189 @@
+/* deployer.c — the leader walks deployment plans: it holds apps of later steps back, notices
+ * when every action of the current step has converged, commits the step (or the end of the
+ * plan), and turns plan changes into Marathon's deployment events. */
+#include "master/deployer.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "master/events.h"
+#include "master/master_internal.h"
+#include "store/cluster_state.h"
+#include "store/deployments.h"
+
+bool deployer_gated(struct launcher *l, const char *app_id) {
+        const struct state *st = store_state(l->m->store);
+        const json_t *rec = state_deployment_get(st, state_app_deployment(st, app_id));
+        if (!rec)
+                return false;
+        unsigned step = deployment_app_step(rec, app_id, NULL);
+        return step > (unsigned)json_integer_value(json_object_get(rec, "currentStep"));
+}
+
+/* --- convergence ----------------------------------------------------------------------------- */
+
+struct conv {
+        const char *version;  /* the app's configuration version */
+        bool health, readiness;
+        size_t alive, good;   /* non-terminal; new, goal running, running, healthy and ready */
+        bool stray;           /* a non-terminal instance that is old or not meant to run */
+};
+
+static int conv_instance(const struct instance *i, void *data) {
+        struct conv *c = data;
+        if (task_state_is_terminal((enum task_state)i->state))
+                return 0;
+        c->alive++;
+        if (!c->version || strcmp(i->version, c->version) < 0 || i->goal != GOAL_RUNNING) {
+                c->stray = true;
+                return 0;
+        }
+        if (i->state == TASK_RUNNING && (!c->health || (i->has_health && i->healthy)) && (!c->readiness || i->ready))
+                c->good++;
+        return 0;
+}
+
+/* Marathon: a scale or restart is done "when n new instances are healthy+ready and no old
+ * instance with goal Running remains"; a stop when nothing of the app runs any more. */
+static bool action_done(const struct state *st, const char *app_id, enum deploy_action action) {
+        if (action == DEPLOY_START)
+                return true;
+        const json_t *app = state_app_get(st, app_id);
+        struct conv c = { 0 };
+        if (app) {
+                c.version = json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
+                c.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
+                c.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
+        }
+        state_app_instances_foreach(st, app_id, conv_instance, &c);
+        if (action == DEPLOY_STOP)
+                return !app && c.alive == 0;
+        if (!app)
+                return false;
+        size_t n = (size_t)json_integer_value(json_object_get(app, "instances"));
+        return !c.stray && c.alive == n && c.good == n;
+}
+
+static void step_submitted(void *data, int status, json_t *result, struct err *err) {
+        char *what = data;
+        if (status < 0)
+                log_warn("%s: %s", what, err_msg(err));
+        free(what);
+}
+
+void deployer_check(struct launcher *l, const char *app_id, bool app_converged) {
+        if (!l->leading)
+                return;
+        const struct state *st = store_state(l->m->store);
+        const char *id = state_app_deployment(st, app_id);
+        const json_t *rec = state_deployment_get(st, id);
+        if (!rec)
+                return;
+        json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
+        json_int_t total = json_integer_value(json_object_get(rec, "totalSteps"));
+        /* The app's own action in this step is not done: nothing to look at (passes are hot). */
+        if (deployment_app_step(rec, app_id, NULL) == (unsigned)cur && !app_converged)
+                return;
+        /* One submission per step: the pending mark goes when the record changes. */
+        uintptr_t pending = (uintptr_t)hashmap_get(&l->deploy_pending, id);
+        if (pending == (uintptr_t)cur)
+                return;
+        const json_t *step = json_array_get(json_object_get(rec, "steps"), (size_t)(cur - 1));
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(step, "actions"), i, a) {
+                int act = deploy_action_from_string(json_string_value(json_object_get(a, "action")));
+                const char *app = json_string_value(json_object_get(a, "app"));
+                if (act < 0 || !app)
+                        return;
+                if (streq(app, app_id) ? !app_converged && act != DEPLOY_START
+                                       : !action_done(st, app, (enum deploy_action)act))
+                        return;
+        }
+        if (!hashmap_get(&l->deploy_pending, id))
+                hashmap_put(&l->deploy_pending, xstrdup(id), (void *)(uintptr_t)cur);
+        else
+                hashmap_put(&l->deploy_pending, id, (void *)(uintptr_t)cur);
+        json_t *cmd = cur >= total ? json_pack("{s:s,s:i,s:s,s:s}", "type", "deployment_finish", "v", 1, "id", id,
+                                               "result", "success")
+                                   : json_pack("{s:s,s:i,s:s,s:I}", "type", "deployment_step", "v", 1, "id", id,
+                                               "step", (json_int_t)cur);
+        store_submit(l->m->store, cmd, step_submitted, xasprintf("deployment %s step %lld", id, (long long)cur));
+}
+
+static void forget_pending(struct launcher *l, const char *id) {
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        while (hashmap_next(&l->deploy_pending, &pos, &k, &v)) {
+                if (streq(k, id)) {
+                        char *key = (char *)k;
+                        hashmap_remove(&l->deploy_pending, id);
+                        free(key);
+                        return;
+                }
+        }
+}
+
+void deployer_release(struct launcher *l) {
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        while (hashmap_next(&l->deploy_pending, &pos, &k, &v))
+                free((char *)k);
+        hashmap_release(&l->deploy_pending);
+        hashmap_init(&l->deploy_pending);
+}
+
+/* --- events ---------------------------------------------------------------------------------- */
+
+static json_t *plan_json(const json_t *rec) {
+        return json_pack("{s:O,s:O,s:O}", "id", json_object_get(rec, "id"), "steps", json_object_get(rec, "steps"),
+                         "version", json_object_get(rec, "version"));
+}
+
+static void emit_step(struct launcher *l, const char *type, const json_t *rec, json_int_t step) {
+        const json_t *s = json_array_get(json_object_get(rec, "steps"), (size_t)(step - 1));
+        json_t *ev = json_pack("{s:o,s:o}", "plan", plan_json(rec), "currentStep",
+                               s ? json_deep_copy(s) : json_pack("{s:[]}", "actions"));
+        events_emit(l->m->events, type, ev);
+}
+
+/* Marks the apps of the record's current step dirty: they may have been held back. */
+static void wake_step(struct launcher *l, const json_t *rec) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(rec, "affectedApps"), i, a)
+                launcher_app_changed(l, json_string_value(a));
+}
+
+void deployer_deployment_changed(struct launcher *l, const json_t *rec, const char *what) {
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        if (!id || !l->leading)
+                return;
+        json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
+        json_int_t total = json_integer_value(json_object_get(rec, "totalSteps"));
+        if (streq(what, "created")) {
+                log_info("deployment %s: %lld step(s)", id, (long long)total);
+                emit_step(l, "deployment_info", rec, cur);
+        } else if (streq(what, "step")) {
+                forget_pending(l, id);
+                log_info("deployment %s: step %lld of %lld", id, (long long)cur, (long long)total);
+                emit_step(l, "deployment_step_success", rec, cur - 1);
+                emit_step(l, "deployment_info", rec, cur);
+        } else if (streq(what, "success")) {
+                forget_pending(l, id);
+                log_info("deployment %s: success", id);
+                emit_step(l, "deployment_step_success", rec, cur);
+                events_emit(l->m->events, "deployment_success", json_pack("{s:s,s:o}", "id", id, "plan", plan_json(rec)));
+        } else if (streq(what, "failed") || streq(what, "canceled")) {
+                forget_pending(l, id);
+                log_info("deployment %s: %s", id, what);
+                events_emit(l->m->events, "deployment_failed",
+                            json_pack("{s:s,s:o,s:s}", "id", id, "plan", plan_json(rec), "reason",
+                                      streq(what, "canceled") ? "canceled" : "failed"));
+        }
+        wake_step(l, rec);
+}
