@@ -5,6 +5,9 @@ The CLI follows the deployment through /v2/events when the master serves it, els
 import json
 import os
 import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -87,3 +90,75 @@ def test_wait_usage_errors_exit_2_before_anything_is_sent(master):
     assert r.returncode == 2
     assert r.stderr == "strata: --timeout goes with --wait\n"
     assert master.get("/v2/apps/nope").status_code == 404
+
+
+class _FakeMarathon(BaseHTTPRequestHandler):
+    """Marathon's side of one restart: the event stream (SSE), the deployment list, the app."""
+    protocol_version = "HTTP/1.0"  # Marathon's stream: no chunking, the body runs until close
+    outcome = "deployment_success"
+    deployed = None
+
+    def log_message(self, *args):
+        pass
+
+    def _json(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.startswith("/v2/events"):
+            if self.headers.get("Accept") != "text/event-stream":
+                return self._json(405, {"message": "Accept must be text/event-stream"})
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b"event: event_stream_attached\r\ndata: {\"remoteAddress\":\"127.0.0.1\"}\r\n\r\n")
+            self.wfile.flush()
+            self.deployed.wait(30)
+            time.sleep(1)  # the deployment runs a while: the CLI polls meanwhile
+            self.wfile.write(b"\r\n")  # a heartbeat
+            self.wfile.write(("event: %s\r\ndata: {\"id\":\"d-42\",\"reason\":\"task failed\"}\r\n\r\n"
+                              % self.outcome).encode())
+            self.wfile.flush()
+            time.sleep(2)
+            return None
+        if self.path == "/v2/deployments":
+            return self._json(200, [{"id": "d-42", "affectedApps": ["/web"], "currentStep": 1, "totalSteps": 1,
+                                     "currentActions": [{"action": "RestartApplication", "app": "/web"}]}]
+                              if self.deployed.is_set() else [])
+        if self.path == "/v2/apps/web":
+            return self._json(200, {"app": {"id": "/web", "instances": 1, "tasksRunning": 1, "version": "v1",
+                                            "tasks": [{"version": "v1"}]}})
+        return self._json(404, {"message": "URI not found"})
+
+    def do_POST(self):
+        self.deployed.set()
+        return self._json(200, {"deploymentId": "d-42", "version": "v2"})
+
+
+@pytest.mark.parametrize("outcome,code", [("deployment_success", 0), ("deployment_failed", 3)])
+def test_the_event_stream_decides_the_exit_status(outcome, code):
+    """The CLI's libcurl event stream against a scripted Marathon: the event is the verdict
+    (the deployment stays listed, so polling alone could never end the wait)."""
+    handler = type("Handler", (_FakeMarathon,), {"outcome": outcome, "deployed": threading.Event()})
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        r = subprocess.run([STRATA, "--master", url, "app", "restart", "web", "--wait", "--timeout", "30"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == code, r.stdout + r.stderr
+        assert "deployment d-42: step 1/1 RestartApplication /web" in r.stdout
+        if code == 0:
+            assert r.stdout.splitlines()[-1].startswith("Deployment d-42 succeeded")
+        else:
+            assert r.stderr == "strata: deployment d-42 failed: task failed\n"
+        assert "note:" not in r.stdout  # the stream was used, no fallback
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -112,8 +112,10 @@ static void the_progress_line_says_step_actions_and_counts(void **state) {
                                "\"totalSteps\":1,\"currentActions\":\"RestartApplication /web\",\"apps\":[{\"id\":"
                                "\"/web\",\"exists\":true,\"instances\":3,\"new\":1,\"old\":2,\"running\":3,\"healthy\":1}]}");
         json_decref(j);
-        assert_null(cli_progress_find(&p, json_array(), D1)); /* a leaked empty array is freed below */
+        json_t *empty = json_array();
+        assert_null(cli_progress_find(&p, empty, D1));
         assert_false(p.listed);
+        json_decref(empty);
         cli_progress_release(&p);
         json_decref(list);
         json_decref(app);
