@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_internal.h"
 #include "cli/cli_output.h"
+#include "cli/cli_wait.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
@@ -15,6 +17,8 @@
 /* Every noun the CLI knows, in the order `strata --help` lists them. */
 static const struct cli_noun *const nouns[] = {
         &cli_noun_app,
+        &cli_noun_group,
+        &cli_noun_deployment,
         &cli_noun_task,
         &cli_noun_node,
         &cli_noun_cluster,
@@ -87,7 +91,8 @@ static void print_top_help(FILE *f) {
         fputs("\n"
               "Run 'strata NOUN --help' or 'strata NOUN VERB --help' for details, 'strata master --help'\n"
               "for the daemon's options.\n"
-              "Exit status: 0 success, 1 error from the master or the network, 2 usage error.\n",
+              "Exit status: 0 success, 1 error from the master or the network, 2 usage error;\n"
+              "with --wait: 3 the deployment failed, 4 --timeout passed first.\n",
               f);
 }
 
@@ -129,7 +134,16 @@ static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct c
 }
 
 int cli_exit_code(int code) {
-        return code == -ERR_USAGE ? 2 : 1;
+        switch (code) {
+        case -ERR_USAGE:
+                return 2;
+        case -ERR_DEPLOYMENT_FAILED:
+                return 3;
+        case -ERR_WAIT_TIMEOUT:
+                return 4;
+        default:
+                return 1;
+        }
 }
 
 /* Checks the positional count against the verb's row. */
@@ -243,7 +257,7 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
 }
 
 int cli_main(int argc, char **argv) {
-        struct cli c = { .out = stdout, .in = stdin };
+        struct cli c = { .out = stdout, .in = stdin, .tty = isatty(STDOUT_FILENO) == 1 };
         struct err err = { 0 };
 
         int code = cli_run(&c, argc, argv, getenv("STRATA_MASTER"), &err);

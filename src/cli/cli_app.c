@@ -1,10 +1,12 @@
 /* cli_app.c — noun `app`: Marathon apps over /v2/apps (add, list, show, update, remove, versions). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_internal.h"
 #include "cli/cli_output.h"
+#include "cli/cli_wait.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
@@ -30,22 +32,11 @@ static const char *str_field(const json_t *obj, const char *key) {
         return json_string_value(json_object_get(obj, key));
 }
 
-/* The deployment a write started: the Marathon-Deployment-Id header, else the body's
- * "deploymentId" (PUT, DELETE) or "deployments"[0].id (POST). */
-static const char *deployment_of(const struct http_reply *reply) {
-        if (reply->deployment_id && *reply->deployment_id)
-                return reply->deployment_id;
-        const char *d = str_field(reply->json, "deploymentId");
-        if (d)
-                return d;
-        return str_field(json_array_get(json_object_get(reply->json, "deployments"), 0), "id");
-}
-
 /* --- add ------------------------------------------------------------------------------------- */
 
 static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
         _cleanup_(json_decrefp) json_t *def = NULL;
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        _cleanup_free_ char *id = NULL, *done = NULL;
         int r;
 
         r = cli_read_json(a->pos[0], c->in, &def, err);
@@ -54,21 +45,15 @@ static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
         if (!json_is_object(def))
                 return err_set(err, -ERR_BAD_JSON, "%s: an app definition is a JSON object",
                                streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
+        const char *raw_id = str_field(def, "id");
+        if (raw_id && cli_id_absolute(raw_id, &id, err) < 0)
+                return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
 
-        r = cli_http_call(&c->http, "POST", "/v2/apps", def, &reply, err);
-        if (r < 0)
-                return r;
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
-                return 0;
-        }
-        const char *id = str_field(reply.json, "id");
-        const char *deployment = deployment_of(&reply);
-        fprintf(c->out, "Created app %s", id ? id : str_field(def, "id") ? str_field(def, "id") : "?");
-        if (deployment)
-                fprintf(c->out, " (deployment %s)", deployment);
-        fputc('\n', c->out);
-        return 0;
+        done = xasprintf("Created app %s", id ? id : "?");
+        return cli_change_submit(c, a,
+                                 &(struct cli_change){ .method = "POST", .path = "/v2/apps", .body = def,
+                                                       .done = done, .app_id = id },
+                                 err);
 }
 
 /* --- list ------------------------------------------------------------------------------------ */
@@ -386,59 +371,111 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
 }
 
 static int app_update(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_(json_decrefp) json_t *body = NULL;
         _cleanup_free_ char *get_path = NULL, *put_path = NULL, *id = NULL;
-        bool force = cli_args_get(a, "force") != NULL;
         int r;
 
         r = app_path(a->pos[0], NULL, false, &get_path, &id, err);
         if (r < 0)
                 return r;
-        r = app_path(a->pos[0], NULL, force, &put_path, NULL, err);
+        r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &put_path, NULL, err);
         if (r < 0)
                 return r;
         r = update_body(c, get_path, a->pos + 1, a->n_pos - 1, &body, err);
         if (r < 0)
                 return r;
 
-        r = cli_http_call(&c->http, "PUT", put_path, body, &reply, err);
+        _cleanup_free_ char *done = xasprintf("Updated app %s", id);
+        _cleanup_free_ char *created = xasprintf("Created app %s", id);
+        return cli_change_submit(c, a,
+                                 &(struct cli_change){ .method = "PUT", .path = put_path, .body = body,
+                                                       .done = done, .done_created = created, .app_id = id },
+                                 err);
+}
+
+/* --- remove, restart, scale, rollback: one request each, then the shared wait --------------------- */
+
+static int app_remove(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        int r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &path, &id, err);
         if (r < 0)
                 return r;
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
-                return 0;
-        }
-        const char *deployment = deployment_of(&reply);
-        const char *version = str_field(reply.json, "version");
-        fprintf(c->out, "%s app %s (deployment %s, version %s)\n", r == 201 ? "Created" : "Updated", id,
-                deployment ? deployment : "-", version ? version : "-");
+        _cleanup_free_ char *done = xasprintf("Removed app %s", id);
+        return cli_change_submit(
+                c, a, &(struct cli_change){ .method = "DELETE", .path = path, .done = done, .app_id = id }, err);
+}
+
+static int app_restart(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        int r = app_path(a->pos[0], "restart", cli_args_get(a, "force") != NULL, &path, &id, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *done = xasprintf("Restarting app %s", id);
+        return cli_change_submit(
+                c, a, &(struct cli_change){ .method = "POST", .path = path, .done = done, .app_id = id }, err);
+}
+
+static int app_scale(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        const char *text = a->pos[1];
+        char *end;
+        errno = 0;
+        long long n = strtoll(text, &end, 10);
+        if (errno || end == text || *end || n < 0 || n > INT32_MAX)
+                return err_set(err, -ERR_USAGE, "instances must be a whole number from 0, not '%s'", text);
+
+        int r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &path, &id, err);
+        if (r < 0)
+                return r;
+        _cleanup_(json_decrefp) json_t *body = json_pack("{s:I}", "instances", (json_int_t)n);
+        _cleanup_free_ char *done = xasprintf("Scaling app %s to %lld instance%s", id, n, n == 1 ? "" : "s");
+        return cli_change_submit(
+                c, a,
+                &(struct cli_change){ .method = "PUT", .path = path, .body = body, .done = done, .app_id = id },
+                err);
+}
+
+/* The version before the current one: GET /v2/apps/{id}/versions lists them newest first. */
+static int previous_version(struct cli *c, const char *raw_id, const char *id, char **ret, struct err *err) {
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        _cleanup_free_ char *path = NULL;
+        int r = app_path(raw_id, "versions", false, &path, NULL, err);
+        if (r < 0)
+                return r;
+        r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *versions = json_object_get(reply.json, "versions");
+        if (!json_is_array(versions))
+                return err_set(err, -EBADMSG, "master sent no \"versions\" array for GET %s", path);
+        const char *previous = json_string_value(json_array_get(versions, 1));
+        if (!previous)
+                return err_set(err, -ERR_NOT_FOUND, "app %s has no earlier version to roll back to", id);
+        *ret = xstrdup(previous);
         return 0;
 }
 
-/* --- remove ---------------------------------------------------------------------------------- */
-
-static int app_remove(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
-        _cleanup_free_ char *path = NULL, *id = NULL;
-        int r;
-
-        r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &path, &id, err);
+static int app_rollback(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *path = NULL, *id = NULL, *version = NULL;
+        int r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &path, &id, err);
         if (r < 0)
                 return r;
-        r = cli_http_call(&c->http, "DELETE", path, NULL, &reply, err);
-        if (r < 0)
-                return r;
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
-                return 0;
+        if (a->n_pos > 1)
+                version = xstrdup(a->pos[1]);
+        else {
+                r = previous_version(c, a->pos[0], id, &version, err);
+                if (r < 0)
+                        return r;
         }
-        const char *deployment = deployment_of(&reply);
-        fprintf(c->out, "Removed app %s", id);
-        if (deployment)
-                fprintf(c->out, " (deployment %s)", deployment);
-        fputc('\n', c->out);
-        return 0;
+        /* "body containing only version = rollback to that version" (api.md §1.2) */
+        _cleanup_(json_decrefp) json_t *body = json_pack("{s:s}", "version", version);
+        if (!body)
+                return err_set(err, -ERR_USAGE, "the version is not valid UTF-8");
+        _cleanup_free_ char *done = xasprintf("Rolling back app %s to version %s", id, version);
+        return cli_change_submit(
+                c, a,
+                &(struct cli_change){ .method = "PUT", .path = path, .body = body, .done = done, .app_id = id },
+                err);
 }
 
 /* --- versions -------------------------------------------------------------------------------- */
@@ -480,8 +517,14 @@ static const struct cli_flag list_flags[] = {
         { NULL },
 };
 
-static const struct cli_flag force_flags[] = {
+static const struct cli_flag wait_flags[] = {
+        CLI_WAIT_FLAGS,
+        { NULL },
+};
+
+static const struct cli_flag force_wait_flags[] = {
         { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" },
+        CLI_WAIT_FLAGS,
         { NULL },
 };
 
@@ -494,6 +537,7 @@ static const struct cli_verb app_verbs[] = {
                                "\"/web\").\n",
                 .min_args = 1,
                 .max_args = 1,
+                .flags = wait_flags,
                 .run = app_add,
         },
         {
@@ -535,7 +579,7 @@ static const struct cli_verb app_verbs[] = {
                         "  version=TIMESTAMP  alone: roll back to that version (see 'strata app versions')\n",
                 .min_args = 2,
                 .max_args = -1,
-                .flags = force_flags,
+                .flags = force_wait_flags,
                 .run = app_update,
         },
         {
@@ -544,8 +588,40 @@ static const struct cli_verb app_verbs[] = {
                 .summary = "Remove an app and kill its tasks",
                 .min_args = 1,
                 .max_args = 1,
-                .flags = force_flags,
+                .flags = force_wait_flags,
                 .run = app_remove,
+        },
+        {
+                .name = "restart",
+                .synopsis = "ID",
+                .summary = "Replace every task of an app, rolling, by its upgradeStrategy",
+                .description = "POSTs to /v2/apps/ID/restart: a new version of the same definition, deployed like an\n"
+                               "update (minimumHealthCapacity and maximumOverCapacity decide the pace).\n",
+                .min_args = 1,
+                .max_args = 1,
+                .flags = force_wait_flags,
+                .run = app_restart,
+        },
+        {
+                .name = "scale",
+                .synopsis = "ID INSTANCES",
+                .summary = "Set how many instances an app runs",
+                .description = "PUTs {\"instances\": INSTANCES} to /v2/apps/ID (Marathon's scale call).\n",
+                .min_args = 2,
+                .max_args = 2,
+                .flags = force_wait_flags,
+                .run = app_scale,
+        },
+        {
+                .name = "rollback",
+                .synopsis = "ID [VERSION]",
+                .summary = "Go back to an earlier version of an app (default: the one before the current)",
+                .description = "PUTs {\"version\": VERSION} to /v2/apps/ID. Without VERSION, the second entry of\n"
+                               "GET /v2/apps/ID/versions (newest first) is used. See 'strata app versions ID'.\n",
+                .min_args = 1,
+                .max_args = 2,
+                .flags = force_wait_flags,
+                .run = app_rollback,
         },
         {
                 .name = "versions",

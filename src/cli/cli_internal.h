@@ -5,10 +5,12 @@
  * positional arguments it takes, its one-line help — so no verb repeats argument checks. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cli/cli_args.h"
 #include "cli/cli_http.h"
+#include "cli/cli_stream.h"
 #include "common/err.h"
 
 /* One invocation of the CLI. */
@@ -17,6 +19,10 @@ struct cli {
         enum cli_output output;
         FILE *out; /* standard output (a memory stream in tests) */
         FILE *in;  /* read for the file name "-" */
+        bool tty;  /* out is a terminal: --wait redraws its progress block in place */
+        /* The event stream and clock --wait uses; NULL: cli_stream_ops_curl (tests script them). */
+        const struct cli_stream_ops *stream_ops;
+        void *stream_data;
 };
 
 struct cli_verb {
@@ -38,9 +44,15 @@ struct cli_noun {
 
 extern const struct cli_noun cli_noun_app;
 extern const struct cli_noun cli_noun_cluster;
+extern const struct cli_noun cli_noun_deployment;
+extern const struct cli_noun cli_noun_group;
 extern const struct cli_noun cli_noun_node;
 extern const struct cli_noun cli_noun_task;
 
+/* `deployment list`: one row per GET /v2/deployments entry (caller frees). */
+struct cli_table *cli_deployment_list_table(const json_t *deployments);
+/* `group list`: the group and its subgroups, depth first, one row each (caller frees). */
+struct cli_table *cli_group_list_table(const json_t *root);
 /* `node list` and `task list` tables (caller frees). */
 struct cli_table *cli_node_list_table(const json_t *nodes);
 struct cli_table *cli_task_list_table(const json_t *tasks);
@@ -59,5 +71,6 @@ struct cli_table *cli_cluster_table(const json_t *cluster);
  * Returns the exit code; on failure err holds the one line to print after "strata: ". */
 int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct err *err);
 
-/* The exit code for a failure code: 2 for -ERR_USAGE, 1 for everything else. */
+/* The exit code for a failure code: 2 for -ERR_USAGE, 3 for -ERR_DEPLOYMENT_FAILED, 4 for
+ * -ERR_WAIT_TIMEOUT, 1 for everything else. */
 int cli_exit_code(int code);

@@ -304,7 +304,7 @@ static void remove_deletes_and_names_the_deployment(void **state) {
         struct run r = run_cli(x, "app", "remove", "/web");
         assert_int_equal(r.code, 0);
         assert_null(x[0].sent);
-        assert_string_equal(r.out, "Removed app /web (deployment d-7)\n");
+        assert_string_equal(r.out, "Removed app /web (deployment d-7, version v4)\n");
         run_release(&r);
         exchanges_release(x, 1);
 }
@@ -329,7 +329,7 @@ static void remove_of_a_locked_app_explains_and_force_overrides(void **state) {
         };
         r = run_cli(y, "app", "remove", "-f", "web");
         assert_int_equal(r.code, 0);
-        assert_string_equal(r.out, "Removed app /web (deployment d-8)\n");
+        assert_string_equal(r.out, "Removed app /web (deployment d-8, version v5)\n");
         run_release(&r);
         exchanges_release(y, 1);
 }
@@ -369,6 +369,78 @@ static void master_option_beats_the_environment(void **state) {
         exchanges_release(x, 1);
 }
 
+/* --- restart, scale, rollback ------------------------------------------------------------- */
+
+static void restart_posts_to_the_restart_route(void **state) {
+        struct exchange x[] = {
+                { "POST", M "/v2/apps/prod/web/restart?force=true", 200, "{\"deploymentId\":\"d-r\",\"version\":\"v9\"}" },
+        };
+        struct run r = run_cli(x, "app", "restart", "--force", "prod/web");
+        assert_int_equal(r.code, 0);
+        assert_null(x[0].sent);
+        assert_string_equal(r.out, "Restarting app /prod/web (deployment d-r, version v9)\n");
+        run_release(&r);
+
+        struct exchange y[] = {
+                { "POST", M "/v2/apps/web/restart", 409,
+                  "{\"message\":\"App is locked by one or more deployments.\",\"deployments\":[{\"id\":\"d-0\"}]}" },
+        };
+        r = run_cli(y, "app", "restart", "web");
+        assert_int_equal(r.code, 1);
+        assert_string_equal(r.error, "App is locked by one or more deployments. (deployments: d-0)");
+        run_release(&r);
+}
+
+static void scale_puts_instances_and_rejects_a_bad_count(void **state) {
+        struct exchange x[] = {
+                { "PUT", M "/v2/apps/web", 200, "{\"deploymentId\":\"d-s\",\"version\":\"v2\"}" },
+        };
+        struct run r = run_cli(x, "app", "scale", "web", "1");
+        assert_int_equal(r.code, 0);
+        assert_string_equal(x[0].sent, "{\"instances\":1}");
+        assert_string_equal(r.out, "Scaling app /web to 1 instance (deployment d-s, version v2)\n");
+        run_release(&r);
+        exchanges_release(x, 1);
+
+        const char *bad[] = { "-1", "two", "1.5", "", "99999999999" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                r = run_cli_none("app", "scale", "web", (char *)bad[i]);
+                assert_int_equal(r.code, 2);
+                run_release(&r);
+        }
+        r = run_cli_none("app", "scale", "web");
+        assert_int_equal(r.code, 2);
+        run_release(&r);
+}
+
+static void rollback_takes_the_previous_version_by_default(void **state) {
+        struct exchange x[] = {
+                { "GET", M "/v2/apps/web/versions", 200, "{\"versions\":[\"v3\",\"v2\",\"v1\"]}" },
+                { "PUT", M "/v2/apps/web", 200, "{\"deploymentId\":\"d-b\",\"version\":\"v4\"}" },
+        };
+        struct run r = run_cli(x, "app", "rollback", "web");
+        assert_int_equal(r.code, 0);
+        assert_string_equal(x[1].sent, "{\"version\":\"v2\"}");
+        assert_string_equal(r.out, "Rolling back app /web to version v2 (deployment d-b, version v4)\n");
+        run_release(&r);
+        exchanges_release(x, 2);
+
+        struct exchange y[] = {
+                { "PUT", M "/v2/apps/web?force=true", 200, "{\"deploymentId\":\"d-c\",\"version\":\"v5\"}" },
+        };
+        r = run_cli(y, "app", "rollback", "web", "v1", "-f");
+        assert_int_equal(r.code, 0);
+        assert_string_equal(y[0].sent, "{\"version\":\"v1\"}");
+        run_release(&r);
+        exchanges_release(y, 1);
+
+        struct exchange z[] = { { "GET", M "/v2/apps/web/versions", 200, "{\"versions\":[\"v1\"]}" } };
+        r = run_cli(z, "app", "rollback", "web");
+        assert_int_equal(r.code, 1);
+        assert_string_equal(r.error, "app /web has no earlier version to roll back to");
+        run_release(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(add_posts_the_file_and_names_the_deployment),
@@ -391,6 +463,9 @@ int main(void) {
                 cmocka_unit_test(remove_deletes_and_names_the_deployment),
                 cmocka_unit_test(remove_of_a_locked_app_explains_and_force_overrides),
                 cmocka_unit_test(versions_one_per_line_or_the_array),
+                cmocka_unit_test(restart_posts_to_the_restart_route),
+                cmocka_unit_test(scale_puts_instances_and_rejects_a_bad_count),
+                cmocka_unit_test(rollback_takes_the_previous_version_by_default),
                 cmocka_unit_test(unreachable_master_exits_1),
                 cmocka_unit_test(master_option_beats_the_environment),
         };

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +52,74 @@ static int fake_send(struct cli_http *h, const char *method, const char *url, co
         return 0;
 }
 
+/* --- a scripted event stream and clock (for --wait) ------------------------------------------ */
+
+/* One piece of the stream: bytes the master sends once the fake clock reaches at_ms. */
+struct chunk {
+        int64_t at_ms;
+        const char *bytes;
+};
+
+struct fake_stream {
+        long open_status;   /* 0: the stream opens; else open fails with this HTTP status */
+        struct chunk *chunks;
+        size_t n, next;
+        bool close_at_end;  /* after the last chunk the master closes the stream */
+        int64_t now_ms;     /* the fake monotonic clock; reads and sleeps advance it */
+        bool opened, closed;
+        char *path;         /* what open() asked for */
+};
+
+/* The stream the next run_cli uses; NULL: every open fails with 404 (no test reaches curl). */
+static struct fake_stream *next_stream;
+/* The next run_cli's standard output counts as a terminal. */
+static bool next_tty;
+
+static int64_t fake_now(void *data) {
+        return ((struct fake_stream *)data)->now_ms;
+}
+
+static void fake_sleep(void *data, int ms) {
+        ((struct fake_stream *)data)->now_ms += ms;
+}
+
+static int fake_open(void *data, struct cli_http *h, const char *path, struct cli_stream **ret, struct err *err) {
+        struct fake_stream *f = data;
+        free(f->path);
+        f->path = xstrdup(path);
+        static const char not_found[] = "{\"message\":\"URI not found: /v2/events\"}";
+        if (f->open_status)
+                return cli_http_error(f->open_status, not_found, strlen(not_found), err);
+        f->opened = true;
+        *ret = (struct cli_stream *)f;
+        return 0;
+}
+
+static int fake_read(struct cli_stream *s, int timeout_ms, cli_stream_bytes_cb cb, void *userdata,
+                     struct err *err) {
+        struct fake_stream *f = (struct fake_stream *)s;
+        assert_true(timeout_ms > 0);
+        /* bytes due within the timeout arrive then (the clock moves to them) */
+        if (f->next < f->n && f->chunks[f->next].at_ms <= f->now_ms + timeout_ms) {
+                f->now_ms = MAX(f->now_ms, f->chunks[f->next].at_ms);
+                const char *b = f->chunks[f->next++].bytes;
+                return cb(b, strlen(b), userdata);
+        }
+        if (f->next == f->n && f->close_at_end)
+                return 1;
+        f->now_ms += timeout_ms; /* nothing came */
+        return 0;
+}
+
+static void fake_close(struct cli_stream *s) {
+        if (s)
+                ((struct fake_stream *)s)->closed = true;
+}
+
+static const struct cli_stream_ops fake_stream_ops = {
+        .now_ms = fake_now, .sleep_ms = fake_sleep, .open = fake_open, .read = fake_read, .close = fake_close,
+};
+
 /* What one command line did. */
 struct run {
         int code;
@@ -84,11 +153,18 @@ _unused_ static struct run run_cli_in(struct exchange *script, size_t n, const c
         c.in = stdin_text ? fmemopen((void *)stdin_text, strlen(stdin_text), "r") : NULL;
         c.http.send = fake_send;
         c.http.data = &f;
+        struct fake_stream no_stream = { .open_status = 404 };
+        c.stream_ops = &fake_stream_ops;
+        c.stream_data = next_stream ? next_stream : &no_stream;
+        c.tty = next_tty;
+        next_stream = NULL;
+        next_tty = false;
         struct err e = { 0 };
         r.code = cli_run(&c, argc, full, "http://master.test:8080", &e);
         fclose(c.out);
         if (c.in)
                 fclose(c.in);
+        free(no_stream.path);
         if (r.code != 0)
                 r.error = xstrdup(err_msg(&e));
         err_release(&e);
