@@ -53,13 +53,28 @@ int layer_entry_path(const char *name, char **ret, struct err *err) {
         return 0;
 }
 
-static int make_parent(const char *path, struct err *err) {
-        _cleanup_free_ char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (!slash)
-                return 0;
-        *slash = 0;
-        return mkdir_p(dir, err);
+/* Creates dest/rel (a directory) component by component, refusing to go through a symlink
+ * or anything else that is not a directory: a layer must not make us write outside of it. */
+static int mkdir_inside(const char *dest, const char *rel, struct err *err) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dest, rel);
+        size_t start = strlen(dest) + 1;
+        for (char *p = path + start;; p++) {
+                if (*p != '/' && *p != 0)
+                        continue;
+                char c = *p;
+                *p = 0;
+                struct stat st;
+                if (lstat(path, &st) == 0) {
+                        if (!S_ISDIR(st.st_mode))
+                                return err_set(err, -ENOTDIR, "layer entry under '%.200s' would leave the layer: not a directory",
+                                               path + start);
+                } else if (mkdir(path, 0755) < 0) {
+                        return err_set(err, -errno, "cannot create '%.200s': %m", path + start);
+                }
+                if (!c)
+                        return 0;
+                *p = c;
+        }
 }
 
 /* dir/.wh.<name> → dir/<name> as char device 0/0; dir/.wh..wh..opq → opaque xattr on dir. */
@@ -68,9 +83,12 @@ static int whiteout(const char *dest, const char *rel, struct err *err) {
         base = base ? base + 1 : rel;
         size_t dirlen = (size_t)(base - rel);
         _cleanup_free_ char *dir = dirlen ? xasprintf("%s/%.*s", dest, (int)(dirlen - 1), rel) : xstrdup(dest);
-        int r = mkdir_p(dir, err);
-        if (r < 0)
-                return r;
+        if (dirlen) {
+                _cleanup_free_ char *reldir = xstrndup(rel, dirlen - 1);
+                int r = mkdir_inside(dest, reldir, err);
+                if (r < 0)
+                        return r;
+        }
         if (streq(base, WH_OPAQUE)) {
                 if (lsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) < 0)
                         return err_set(err, -errno, "cannot mark '%s' opaque (needs CAP_SYS_ADMIN): %m", rel);
@@ -142,7 +160,7 @@ int layer_unpack(const char *blob, const char *dest, struct err *err) {
         archive_read_support_filter_zstd(in);
         archive_read_support_filter_none(in);
         archive_read_support_format_tar(in);
-        int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK |
+        int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR |
                     ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
         if (geteuid() == 0)
                 flags |= ARCHIVE_EXTRACT_OWNER;
@@ -185,9 +203,6 @@ int layer_unpack(const char *blob, const char *dest, struct err *err) {
                         archive_entry_set_hardlink(e, lfull);
                 }
                 drop_overlay_xattrs(e);
-                r = make_parent(full, err);
-                if (r < 0)
-                        return r;
                 r = archive_write_header(out, e);
                 if (r < ARCHIVE_WARN)
                         return err_set(err, -EIO, "cannot unpack '%.200s': %s", rel, archive_error_string(out));
