@@ -347,3 +347,20 @@ def test_gc_removes_unused_layers(registry, tmpdir_path):
     stats = json.loads(strata_image(data, "gc").stdout)
     assert stats["refsRemoved"] == 1 and stats["layersRemoved"] == 2
     assert os.listdir(layers) == []
+
+
+def test_agent_refuses_a_bad_registry_config(tmpdir_path):
+    bad = os.path.join(tmpdir_path, "cfg.json")
+    with open(bad, "w") as f:
+        f.write('{"auth": {}}')
+    p = subprocess.run([STRATA, "agent", "--master", "127.0.0.1:1", "--registry-config", bad],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 2 and "is not a Docker config.json" in p.stderr
+
+
+def test_image_command_usage_errors(tmpdir_path):
+    data = os.path.join(tmpdir_path, "agent")
+    p = strata_image(data, "pull", "NOT A REF", check=False)
+    assert p.returncode == 1 and "not a valid image reference" in p.stderr
+    p = strata_image(data, "frobnicate", check=False)
+    assert p.returncode == 2 and "unknown image command" in p.stderr
