@@ -201,7 +201,11 @@ def test_concurrent_pulls_download_once_and_force_re_resolves(registry, tmpdir_p
     digest, _ = registry.push_image("demo/app", "v1", [(layer, mt)])
     data = os.path.join(tmpdir_path, "agent")
     ref = "%s/demo/app:v1" % registry.host
-    imgs = pulled(data, ref, ref, ref)
+    p = subprocess.run([STRATA, "image", "pull", "--data-dir", data, ref, ref, ref], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "pulling layer 1/1" in p.stderr and "unpacking layer 1/1" in p.stderr  # progress for the status message
+    imgs = json.loads(p.stdout)
     assert len(imgs) == 3 and all(i["digest"] == digest for i in imgs)
     assert registry.blob_gets(sha(layer)) == 1
     # the tag moves: a plain pull keeps the old image, --force re-resolves it
