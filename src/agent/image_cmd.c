@@ -51,8 +51,9 @@ static void pull_done(void *data, struct image *img, const struct err *err) {
                 json_t *layers = json_array();
                 for (size_t i = 0; i < img->n_layers; i++)
                         json_array_append_new(layers, json_string(img->layers[i]));
-                json_array_append_new(c->results, json_pack("{s:s,s:s,s:o,s:O}", "ref", img->ref, "digest", img->digest,
-                                                             "layers", layers, "config", img->config));
+                json_array_append_new(c->results,
+                                      json_pack("{s:s,s:s,s:o,s:O}", "ref", img->ref, "digest", img->digest,
+                                                "layers", layers, "config", img->config));
                 image_store_unref(c->store, img);
         } else {
                 fprintf(stderr, "strata: %s\n", err_msg(err));
@@ -70,18 +71,27 @@ static void print_json(json_t *j) {
 }
 
 int image_main(int argc, char **argv) {
-        enum { OPT_DATA = 256, OPT_REGCFG, OPT_INSECURE, OPT_USER, OPT_PASS, OPT_FORCE, OPT_MAXAGE, OPT_QUIET };
+        enum {
+                OPT_DATA = 256,
+                OPT_REGCFG,
+                OPT_INSECURE,
+                OPT_USER,
+                OPT_PASS,
+                OPT_FORCE,
+                OPT_MAXAGE,
+                OPT_QUIET
+        };
         static const struct option opts[] = {
-                { "data-dir", required_argument, NULL, OPT_DATA },
-                { "registry-config", required_argument, NULL, OPT_REGCFG },
-                { "insecure-registry", required_argument, NULL, OPT_INSECURE },
-                { "username", required_argument, NULL, OPT_USER },
-                { "password", required_argument, NULL, OPT_PASS },
-                { "force", no_argument, NULL, OPT_FORCE },
-                { "max-age", required_argument, NULL, OPT_MAXAGE },
-                { "quiet", no_argument, NULL, OPT_QUIET },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"data-dir", required_argument, NULL, OPT_DATA},
+                {"registry-config", required_argument, NULL, OPT_REGCFG},
+                {"insecure-registry", required_argument, NULL, OPT_INSECURE},
+                {"username", required_argument, NULL, OPT_USER},
+                {"password", required_argument, NULL, OPT_PASS},
+                {"force", no_argument, NULL, OPT_FORCE},
+                {"max-age", required_argument, NULL, OPT_MAXAGE},
+                {"quiet", no_argument, NULL, OPT_QUIET},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help")) {
                 fputs(usage, argc < 2 ? stderr : stdout);
@@ -97,13 +107,27 @@ int image_main(int argc, char **argv) {
         optind = 2;
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case OPT_DATA: data_dir = optarg; break;
-                case OPT_REGCFG: regcfg = optarg; break;
-                case OPT_INSECURE: insecure[n_insecure++] = optarg; break;
-                case OPT_USER: user = optarg; break;
-                case OPT_PASS: pass = optarg; break;
-                case OPT_FORCE: force = true; break;
-                case OPT_QUIET: quiet = true; break;
+                case OPT_DATA:
+                        data_dir = optarg;
+                        break;
+                case OPT_REGCFG:
+                        regcfg = optarg;
+                        break;
+                case OPT_INSECURE:
+                        insecure[n_insecure++] = optarg;
+                        break;
+                case OPT_USER:
+                        user = optarg;
+                        break;
+                case OPT_PASS:
+                        pass = optarg;
+                        break;
+                case OPT_FORCE:
+                        force = true;
+                        break;
+                case OPT_QUIET:
+                        quiet = true;
+                        break;
                 case OPT_MAXAGE: {
                         char *end;
                         unsigned long v = strtoul(optarg, &end, 10);
@@ -114,8 +138,12 @@ int image_main(int argc, char **argv) {
                         max_age = (unsigned)v;
                         break;
                 }
-                case 'h': fputs(usage, stdout); return 0;
-                default: fputs(usage, stderr); return 2;
+                case 'h':
+                        fputs(usage, stdout);
+                        return 0;
+                default:
+                        fputs(usage, stderr);
+                        return 2;
                 }
         }
         bool takes_refs = streq(verb, "pull") || streq(verb, "rm");
@@ -124,8 +152,8 @@ int image_main(int argc, char **argv) {
                 return 2;
         }
         if (takes_refs != (optind < argc)) {
-                fprintf(stderr, "strata: image %s %s\n%s", verb, takes_refs ? "needs at least one REF" : "takes no REF",
-                        usage);
+                fprintf(stderr, "strata: image %s %s\n%s", verb,
+                        takes_refs ? "needs at least one REF" : "takes no REF", usage);
                 return 2;
         }
         if ((user != NULL) != (pass != NULL)) {
@@ -136,9 +164,9 @@ int image_main(int argc, char **argv) {
         uv_loop_t loop;
         uv_loop_init(&loop);
         struct http_client *client = http_client_new(&loop);
-        struct err e = { 0 };
+        struct err e = {0};
         _cleanup_free_ char *dir = xasprintf("%s/images", data_dir);
-        struct cmd c = { .quiet = quiet, .results = json_array() };
+        struct cmd c = {.quiet = quiet, .results = json_array()};
         int rc = 0;
         if (image_store_new(&loop, client, dir, &c.store, &e) < 0)
                 goto fail;
@@ -148,12 +176,13 @@ int image_main(int argc, char **argv) {
                 goto fail;
 
         if (streq(verb, "pull")) {
-                struct image_auth auth = { user, pass };
+                struct image_auth auth = {user, pass};
                 for (int i = optind; i < argc; i++) {
                         struct one_pull *op = xcalloc(1, sizeof *op);
                         op->cmd = &c;
                         op->ref = xstrdup(argv[i]);
-                        if (image_store_pull(c.store, argv[i], user ? &auth : NULL, force, pull_progress, pull_done, op) < 0) {
+                        if (image_store_pull(c.store, argv[i], user ? &auth : NULL, force, pull_progress,
+                                             pull_done, op) < 0) {
                                 fprintf(stderr, "strata: '%s' is not a valid image reference\n", argv[i]);
                                 c.failures++;
                                 free(op->ref);
@@ -181,9 +210,9 @@ int image_main(int argc, char **argv) {
                 struct image_gc_stats st;
                 if (image_store_gc(c.store, max_age, &st, &e) < 0)
                         goto fail;
-                json_t *j = json_pack("{s:I,s:I,s:I,s:I}", "refsRemoved", (json_int_t)st.refs_removed, "layersRemoved",
-                                      (json_int_t)st.layers_removed, "blobsRemoved", (json_int_t)st.blobs_removed,
-                                      "bytesFreed", (json_int_t)st.bytes_freed);
+                json_t *j = json_pack("{s:I,s:I,s:I,s:I}", "refsRemoved", (json_int_t)st.refs_removed,
+                                      "layersRemoved", (json_int_t)st.layers_removed, "blobsRemoved",
+                                      (json_int_t)st.blobs_removed, "bytesFreed", (json_int_t)st.bytes_freed);
                 print_json(j);
                 json_decref(j);
         }

@@ -25,7 +25,7 @@ struct image_store {
         char *registry_config; /* Docker config.json text, or NULL */
         char **insecure;       /* hosts spoken to over HTTP */
         size_t n_insecure;
-        struct hashmap pulls;  /* canonical ref → struct pull in flight */
+        struct hashmap pulls; /* canonical ref → struct pull in flight */
         struct image_obj *images;
         unsigned pulls_working; /* unpacks on the thread pool */
         uint64_t tmp_seq;

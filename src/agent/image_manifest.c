@@ -28,7 +28,7 @@ static const char *const layer_types[] = {
 static void desc_release(struct blob_desc *d) {
         free(d->media_type);
         free(d->digest);
-        *d = (struct blob_desc){ 0 };
+        *d = (struct blob_desc){0};
 }
 
 void manifest_release(struct manifest *m) {
@@ -37,7 +37,7 @@ void manifest_release(struct manifest *m) {
         for (size_t i = 0; i < m->n_layers; i++)
                 desc_release(&m->layers[i]);
         free(m->layers);
-        *m = (struct manifest){ 0 };
+        *m = (struct manifest){0};
 }
 
 static int desc_parse(json_t *j, const char *what, struct blob_desc *ret, struct err *err) {
@@ -88,10 +88,12 @@ static int parse_image(json_t *doc, struct manifest *m, struct err *err) {
                 if (!mt)
                         return err_set(err, -EINVAL, "manifest: layer %zu has no mediaType", i + 1);
                 if (strstr(mt, "foreign") && json_object_get(l, "urls"))
-                        return err_set(err, -EINVAL, "manifest: layer %zu is a foreign layer (%s), not supported", i + 1,
+                        return err_set(err, -EINVAL,
+                                       "manifest: layer %zu is a foreign layer (%s), not supported", i + 1,
                                        mt);
                 if (!layer_type_ok(mt))
-                        return err_set(err, -EINVAL, "manifest: layer %zu has unsupported media type '%.100s'", i + 1, mt);
+                        return err_set(err, -EINVAL,
+                                       "manifest: layer %zu has unsupported media type '%.100s'", i + 1, mt);
         }
         return 0;
 }
@@ -122,11 +124,13 @@ int manifest_parse(const char *body, size_t len, const char *content_type, const
         json_error_t jerr;
         _cleanup_(json_decrefp) json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(doc))
-                return err_set(err, -EINVAL, "manifest is not a JSON object (%s)", doc ? "wrong type" : jerr.text);
+                return err_set(err, -EINVAL, "manifest is not a JSON object (%s)",
+                               doc ? "wrong type" : jerr.text);
         json_t *sv = json_object_get(doc, "schemaVersion");
         if (json_is_integer(sv) && json_integer_value(sv) == 1)
-                return err_set(err, -EINVAL, "manifest schema version 1 is not supported (push the image again with a "
-                                             "current Docker or use an OCI manifest)");
+                return err_set(err, -EINVAL,
+                               "manifest schema version 1 is not supported (push the image again with a "
+                               "current Docker or use an OCI manifest)");
         if (!json_is_integer(sv) || json_integer_value(sv) != 2)
                 return err_set(err, -EINVAL, "manifest has no schemaVersion 2");
         const char *mt = json_string_value(json_object_get(doc, "mediaType"));
@@ -136,7 +140,7 @@ int manifest_parse(const char *body, size_t len, const char *content_type, const
                 if (!mt && strcmp(ct, "application/json") != 0 && strcmp(ct, "application/octet-stream") != 0)
                         mt = ct;
         }
-        struct manifest m = { 0 };
+        struct manifest m = {0};
         int r;
         if (!mt) /* OCI allows mediaType to be absent: decide by shape */
                 mt = json_object_get(doc, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST;

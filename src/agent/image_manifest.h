@@ -19,9 +19,10 @@
 
 #include "common/err.h"
 
-#define MANIFEST_ACCEPT                                                                                     \
-        "Accept: application/vnd.docker.distribution.manifest.v2+json, "                                    \
-        "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, " \
+#define MANIFEST_ACCEPT                                                                                      \
+        "Accept: application/vnd.docker.distribution.manifest.v2+json, "                                     \
+        "application/vnd.docker.distribution.manifest.list.v2+json, "                                        \
+        "application/vnd.oci.image.manifest.v1+json, "                                                       \
         "application/vnd.oci.image.index.v1+json"
 #define MANIFEST_MAX_BYTES (4u * 1024 * 1024)
 #define MANIFEST_MAX_LAYERS 256

@@ -42,15 +42,15 @@ struct pull {
         struct waiter *w;
         size_t n_w;
 
-        char *base;            /* "https://host/v2/<name>" */
-        char *token_url;       /* the token request to make (STEP_TOKEN) */
-        char *authz;           /* "Authorization: …" once we have one */
-        bool auth_tried;       /* the current request already answered a challenge */
+        char *base;      /* "https://host/v2/<name>" */
+        char *token_url; /* the token request to make (STEP_TOKEN) */
+        char *authz;     /* "Authorization: …" once we have one */
+        bool auth_tried; /* the current request already answered a challenge */
         enum step step, after_token;
         struct transfer *xfer;
 
-        char *want_digest;     /* manifest digest to expect, if known */
-        char *digest;          /* the platform manifest's digest */
+        char *want_digest; /* manifest digest to expect, if known */
+        char *digest;      /* the platform manifest's digest */
         struct manifest m;
 
         /* layer download */
@@ -64,11 +64,11 @@ struct pull {
 
         /* unpack on the thread pool */
         uv_work_t work;
-        bool unpacking;        /* work is queued */
+        bool unpacking; /* work is queued */
         char *blob_path, *layer_path, *unpack_tmp;
         struct err work_err;
 
-        uv_timer_t timer;      /* answers found-locally pulls on a later loop turn */
+        uv_timer_t timer; /* answers found-locally pulls on a later loop turn */
         struct image *result;
         struct err err;
 };
@@ -244,7 +244,7 @@ static void start_unpack(struct pull *p) {
 }
 
 static void finish_image(struct pull *p) {
-        struct err e = { 0 };
+        struct err e = {0};
         if (store_index_set(p->s, p->key, p->digest, &e) < 0 ||
             store_image_open(p->s, p->key, p->digest, &p->result, &e) < 0) {
                 fail_err(p, &e);
@@ -265,7 +265,8 @@ static void start_layers(struct pull *p) {
         /* a blob verified earlier (a pull whose unpack failed or was interrupted) is reused */
         _cleanup_free_ char *blob = store_blob_path(p->s, p->m.layers[p->layer].digest);
         struct stat st;
-        if (lstat(blob, &st) == 0 && S_ISREG(st.st_mode) && (int64_t)st.st_size == p->m.layers[p->layer].size) {
+        if (lstat(blob, &st) == 0 && S_ISREG(st.st_mode) &&
+            (int64_t)st.st_size == p->m.layers[p->layer].size) {
                 start_unpack(p);
                 return;
         }
@@ -288,8 +289,8 @@ static int layer_data(void *data, const char *chunk, size_t len) {
                 p->got = 0;
         }
         if (p->got + len > (uint64_t)d->size) {
-                p->stream_err = xasprintf("blob %s is larger than the %lld bytes the manifest says", d->digest,
-                                          (long long)d->size);
+                p->stream_err = xasprintf("blob %s is larger than the %lld bytes the manifest says",
+                                          d->digest, (long long)d->size);
                 return 1;
         }
         EVP_DigestUpdate(p->md, chunk, len);
@@ -364,7 +365,7 @@ static void got_config(struct pull *p, const struct http_client_response *resp) 
                 fail(p, -EBADMSG, "blob %s digest mismatch (got %s)", p->m.config.digest, got);
                 return;
         }
-        struct err e = { 0 };
+        struct err e = {0};
         json_t *cfg = NULL;
         if (image_config_parse(resp->body, resp->len, &cfg, &e) < 0 ||
             store_blob_put(p->s, p->m.config.digest, resp->body, resp->len, &e) < 0) {
@@ -390,8 +391,8 @@ static void got_manifest(struct pull *p, const struct http_client_response *resp
                 return;
         }
         _cleanup_free_ char *ct = http_client_response_header(resp, "Content-Type");
-        struct manifest m = { 0 };
-        struct err e = { 0 };
+        struct manifest m = {0};
+        struct err e = {0};
         if (manifest_parse(resp->body, resp->len, ct, "linux", "amd64", &m, &e) < 0) {
                 fail_err(p, &e);
                 err_release(&e);
@@ -417,7 +418,7 @@ static void got_manifest(struct pull *p, const struct http_client_response *resp
         p->m = m;
         /* forcePull of a tag that did not move, or another ref of an image we have: no blob traffic */
         if (store_image_open(p->s, p->key, p->digest, &p->result, &e) == 0) {
-                struct err e2 = { 0 };
+                struct err e2 = {0};
                 if (store_index_set(p->s, p->key, p->digest, &e2) < 0) {
                         image_store_unref(p->s, p->result);
                         p->result = NULL;
@@ -445,7 +446,7 @@ static void got_manifest(struct pull *p, const struct http_client_response *resp
 
 static void got_token(struct pull *p, const struct http_client_response *resp) {
         _cleanup_free_ char *token = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         if (auth_token_from_json(resp->body, resp->len, &token, &e) < 0) {
                 fail_err(p, &e);
                 err_release(&e);
@@ -462,25 +463,27 @@ static void challenge(struct pull *p, const struct http_client_response *resp) {
         if (p->auth_tried) {
                 _cleanup_free_ char *why = registry_error(resp);
                 if (p->user)
-                        fail(p, -EACCES, "registry %s refused the credentials for user '%s' (%s)", p->ref.host, p->user,
-                             why);
+                        fail(p, -EACCES, "registry %s refused the credentials for user '%s' (%s)",
+                             p->ref.host, p->user, why);
                 else
                         fail(p, -EACCES, "registry %s requires credentials (unauthorized)", p->ref.host);
                 return;
         }
         p->auth_tried = true;
         _cleanup_free_ char *h = http_client_response_header(resp, "WWW-Authenticate");
-        struct auth_challenge c = { 0 };
-        struct err e = { 0 };
+        struct auth_challenge c = {0};
+        struct err e = {0};
         if (!h || auth_challenge_parse(h, &c, &e) < 0) {
                 err_release(&e);
-                fail(p, -EACCES, "registry %s answered 401 without a usable WWW-Authenticate challenge", p->ref.host);
+                fail(p, -EACCES, "registry %s answered 401 without a usable WWW-Authenticate challenge",
+                     p->ref.host);
                 return;
         }
         if (!strcasecmp(c.scheme, "Basic")) {
                 auth_challenge_release(&c);
                 if (!p->user) {
-                        fail(p, -EACCES, "registry %s requires credentials (basic auth) and none are configured",
+                        fail(p, -EACCES,
+                             "registry %s requires credentials (basic auth) and none are configured",
                              p->ref.host);
                         return;
                 }
@@ -491,15 +494,17 @@ static void challenge(struct pull *p, const struct http_client_response *resp) {
         }
         if (strcasecmp(c.scheme, "Bearer") != 0 || !c.realm ||
             (strncmp(c.realm, "https://", 8) != 0 && strncmp(c.realm, "http://", 7) != 0)) {
-                fail(p, -EACCES, "registry %s asks for unsupported authentication '%.40s'", p->ref.host, c.scheme);
+                fail(p, -EACCES, "registry %s asks for unsupported authentication '%.40s'", p->ref.host,
+                     c.scheme);
                 auth_challenge_release(&c);
                 return;
         }
         /* GET realm?service=…&scope=repository:<name>:pull, with basic credentials if we have some */
-        struct strbuf url = { 0 };
+        struct strbuf url = {0};
         strbuf_puts(&url, c.realm);
         char sep = strchr(c.realm, '?') ? '&' : '?';
-        _cleanup_free_ char *scope = c.scope ? xstrdup(c.scope) : xasprintf("repository:%s:pull", p->ref.name);
+        _cleanup_free_ char *scope =
+                c.scope ? xstrdup(c.scope) : xasprintf("repository:%s:pull", p->ref.name);
         if (c.service) {
                 _cleanup_free_ char *svc = url_escape(c.service);
                 strbuf_printf(&url, "%cservice=%s", sep, svc);
@@ -550,10 +555,11 @@ static void on_response(void *data, int status, const struct http_client_respons
                                  : p->step == STEP_CONFIG ? p->m.config.digest
                                                           : p->m.layers[p->layer].digest;
                 if (resp->status == 403)
-                        fail(p, -EACCES, "registry %s denied access to %s %s: %s", p->ref.host, what, id, why);
+                        fail(p, -EACCES, "registry %s denied access to %s %s: %s", p->ref.host, what, id,
+                             why);
                 else
-                        fail(p, resp->status == 404 ? -ERR_NOT_FOUND : -EIO, "registry %s: %s %s: %s", p->ref.host,
-                             what, id, why);
+                        fail(p, resp->status == 404 ? -ERR_NOT_FOUND : -EIO, "registry %s: %s %s: %s",
+                             p->ref.host, what, id, why);
                 return;
         }
         p->auth_tried = false; /* the next request may answer a challenge again (expired token) */
@@ -578,7 +584,7 @@ static void on_response(void *data, int status, const struct http_client_respons
 
 static void request(struct pull *p) {
         _cleanup_free_ char *url = NULL;
-        const char *headers[3] = { 0 };
+        const char *headers[3] = {0};
         size_t nh = 0;
         bool stream = false;
         switch (p->step) {
@@ -611,8 +617,9 @@ static void request(struct pull *p) {
         } else if (p->authz) {
                 headers[nh++] = p->authz;
         }
-        p->xfer = http_client_stream(p->s->client, "GET", url, headers, NULL, 0, stream ? -1 : REQUEST_TIMEOUT_MS,
-                                     stream ? layer_data : NULL, on_response, p);
+        p->xfer = http_client_stream(p->s->client, "GET", url, headers, NULL, 0,
+                                     stream ? -1 : REQUEST_TIMEOUT_MS, stream ? layer_data : NULL,
+                                     on_response, p);
         http_client_transfer_tune(p->xfer, true, BLOB_STALL_S);
 }
 
@@ -622,8 +629,8 @@ static void found_cb(uv_timer_t *t) {
 
 int pull_start(struct image_store *s, const char *ref_text, const struct image_auth *auth, bool force,
                image_progress_cb progress_cb, image_done_cb done_cb, void *data) {
-        struct image_ref ref = { 0 };
-        struct err e = { 0 };
+        struct image_ref ref = {0};
+        struct err e = {0};
         int r = image_ref_parse(ref_text, &ref, &e);
         if (r < 0) {
                 err_release(&e);
@@ -634,7 +641,7 @@ int pull_start(struct image_store *s, const char *ref_text, const struct image_a
         if (p) { /* join the download in flight */
                 image_ref_release(&ref);
                 p->w = xrealloc(p->w, (p->n_w + 1) * sizeof *p->w);
-                p->w[p->n_w++] = (struct waiter){ progress_cb, done_cb, data };
+                p->w[p->n_w++] = (struct waiter){progress_cb, done_cb, data};
                 return 0;
         }
         p = xcalloc(1, sizeof *p);
@@ -643,7 +650,7 @@ int pull_start(struct image_store *s, const char *ref_text, const struct image_a
         p->key = TAKE_PTR(key);
         p->ref = ref;
         p->w = xcalloc(1, sizeof *p->w);
-        p->w[0] = (struct waiter){ progress_cb, done_cb, data };
+        p->w[0] = (struct waiter){progress_cb, done_cb, data};
         p->n_w = 1;
         uv_timer_init(s->loop, &p->timer);
         p->timer.data = p;
@@ -663,11 +670,13 @@ int pull_start(struct image_store *s, const char *ref_text, const struct image_a
                 p->user = xstrdup(auth->username);
                 p->password = xstrdup(auth->password ? auth->password : "");
         } else if (s->registry_config) {
-                r = image_auth_from_docker_config(s->registry_config, p->ref.host, &p->user, &p->password, &e);
+                r = image_auth_from_docker_config(s->registry_config, p->ref.host, &p->user, &p->password,
+                                                  &e);
                 err_release(&e);
         }
         const char *host = image_ref_api_host(&p->ref);
-        p->base = xasprintf("%s://%s/v2/%s", store_host_insecure(s, p->ref.host) ? "http" : "https", host, p->ref.name);
+        p->base = xasprintf("%s://%s/v2/%s", store_host_insecure(s, p->ref.host) ? "http" : "https", host,
+                            p->ref.name);
         if (p->ref.digest)
                 p->want_digest = xstrdup(p->ref.digest);
         p->step = STEP_MANIFEST;

@@ -15,7 +15,7 @@ void image_ref_release(struct image_ref *r) {
         free(r->name);
         free(r->tag);
         free(r->digest);
-        *r = (struct image_ref){ 0 };
+        *r = (struct image_ref){0};
 }
 
 bool image_digest_valid(const char *d) {
@@ -72,8 +72,8 @@ static bool tag_valid(const char *t) {
                 return false;
         for (size_t i = 0; i < len; i++) {
                 char c = t[i];
-                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                          (i > 0 && (c == '.' || c == '-'));
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '_' || (i > 0 && (c == '.' || c == '-'));
                 if (!ok)
                         return false;
         }
@@ -117,27 +117,29 @@ int image_ref_parse(const char *s, struct image_ref *ret, struct err *err) {
         if (strlen(s) > IMAGE_REF_MAX)
                 return err_set(err, -EINVAL, "image reference longer than %d characters", IMAGE_REF_MAX);
         _cleanup_free_ char *copy = xstrdup(s);
-        struct image_ref r = { 0 };
+        struct image_ref r = {0};
         char *at = strchr(copy, '@');
         if (at) {
                 *at = 0;
                 if (!image_digest_valid(at + 1))
-                        return err_set(err, -EINVAL, "invalid image reference '%s': digest must be sha256:<64 hex>", s);
+                        return err_set(err, -EINVAL,
+                                       "invalid image reference '%s': digest must be sha256:<64 hex>", s);
                 r.digest = xstrdup(at + 1);
         }
         char *rest = copy;
         char *slash = strchr(copy, '/');
         if (slash) {
                 size_t hl = (size_t)(slash - copy);
-                bool is_host = memchr(copy, '.', hl) || memchr(copy, ':', hl) || (hl == 9 && !strncmp(copy, "localhost", 9)) ||
-                               copy[0] == '[';
+                bool is_host = memchr(copy, '.', hl) || memchr(copy, ':', hl) ||
+                               (hl == 9 && !strncmp(copy, "localhost", 9)) || copy[0] == '[';
                 for (size_t i = 0; i < hl && !is_host; i++)
                         is_host = copy[i] >= 'A' && copy[i] <= 'Z';
                 if (is_host) {
                         *slash = 0;
                         if (!host_valid(copy)) {
                                 free(r.digest);
-                                return err_set(err, -EINVAL, "invalid image reference '%s': bad registry host", s);
+                                return err_set(err, -EINVAL,
+                                               "invalid image reference '%s': bad registry host", s);
                         }
                         r.host = xstrdup(copy);
                         rest = slash + 1;
@@ -155,7 +157,8 @@ int image_ref_parse(const char *s, struct image_ref *ret, struct err *err) {
         if (!name_valid(rest)) {
                 image_ref_release(&r);
                 return err_set(err, -EINVAL,
-                               "invalid image reference '%s': repository name must be lowercase letters, digits and separators",
+                               "invalid image reference '%s': repository name must be lowercase letters, "
+                               "digits and separators",
                                s);
         }
         if (!r.host) {

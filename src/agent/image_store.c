@@ -136,7 +136,7 @@ int store_image_open(struct image_store *s, const char *ref, const char *digest,
         int r = blob_read(s, digest, MANIFEST_MAX_BYTES, &body, &len, err);
         if (r < 0)
                 return -ENOENT;
-        struct manifest m = { 0 };
+        struct manifest m = {0};
         r = manifest_parse(body, len, NULL, "linux", "amd64", &m, err);
         if (r < 0 || m.kind != MANIFEST_IMAGE) {
                 manifest_release(&m);
@@ -210,8 +210,8 @@ int image_store_load_registry_config(struct image_store *s, const char *path, st
         json_error_t jerr;
         _cleanup_(json_decrefp) json_t *doc = json_loads(text, 0, &jerr);
         if (!json_is_object(doc))
-                return err_set(err, -ERR_BAD_JSON, "registry config '%s': not a JSON object (line %d: %s)", path,
-                               jerr.line, jerr.text);
+                return err_set(err, -ERR_BAD_JSON, "registry config '%s': not a JSON object (line %d: %s)",
+                               path, jerr.line, jerr.text);
         json_t *auths = json_object_get(doc, "auths");
         if (!json_is_object(auths))
                 return err_set(err, -ERR_BAD_JSON, "registry config '%s': no \"auths\" object", path);
@@ -221,7 +221,7 @@ int image_store_load_registry_config(struct image_store *s, const char *path, st
 }
 
 static int make_dirs(const char *dir, struct err *err) {
-        static const char *const subs[] = { "blobs/sha256", "layers/sha256", "tmp" };
+        static const char *const subs[] = {"blobs/sha256", "layers/sha256", "tmp"};
         for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", dir, subs[i]);
                 int r = mkdir_p(p, err);
@@ -313,20 +313,21 @@ int image_store_pull(struct image_store *s, const char *ref, const struct image_
 }
 
 int image_store_get(struct image_store *s, const char *ref, struct image **ret, struct err *err) {
-        struct image_ref r = { 0 };
+        struct image_ref r = {0};
         int rc = image_ref_parse(ref, &r, err);
         if (rc < 0)
                 return rc;
         _cleanup_free_ char *key = image_ref_canonical(&r);
         image_ref_release(&r);
-        const char *digest = json_string_value(json_object_get(json_object_get(json_object_get(s->index, "refs"), key), "digest"));
+        const char *digest = json_string_value(
+                json_object_get(json_object_get(json_object_get(s->index, "refs"), key), "digest"));
         if (!digest || store_image_open(s, key, digest, ret, err) < 0)
                 return err_set(err, -ERR_NOT_FOUND, "image '%s' is not in the store", key);
         return 0;
 }
 
 int image_store_remove(struct image_store *s, const char *ref, struct err *err) {
-        struct image_ref r = { 0 };
+        struct image_ref r = {0};
         int rc = image_ref_parse(ref, &r, err);
         if (rc < 0)
                 return rc;
@@ -348,10 +349,11 @@ json_t *image_store_list(struct image_store *s) {
                 for (struct image_obj *o = s->images; o; o = o->next)
                         if (streq(o->img.ref, key))
                                 in_use += o->refs;
-                json_t *line = json_pack("{s:s,s:O,s:O,s:i}", "ref", key, "digest", json_object_get(v, "digest"), "used",
-                                         json_object_get(v, "used"), "in_use", (int)in_use);
+                json_t *line =
+                        json_pack("{s:s,s:O,s:O,s:i}", "ref", key, "digest", json_object_get(v, "digest"),
+                                  "used", json_object_get(v, "used"), "in_use", (int)in_use);
                 struct image *img = NULL;
-                struct err e = { 0 };
+                struct err e = {0};
                 const char *digest = json_string_value(json_object_get(v, "digest"));
                 if (digest && store_image_open(s, key, digest, &img, &e) == 0) {
                         json_object_set_new(line, "layers", json_integer((json_int_t)img->n_layers));
@@ -371,8 +373,8 @@ static void mark_needed(struct image_store *s, const char *digest, json_t *keep)
         json_object_set_new(keep, digest + 7, json_true());
         _cleanup_free_ char *body = NULL;
         size_t len;
-        struct err e = { 0 };
-        struct manifest m = { 0 };
+        struct err e = {0};
+        struct manifest m = {0};
         if (blob_read(s, digest, MANIFEST_MAX_BYTES, &body, &len, &e) == 0 &&
             manifest_parse(body, len, NULL, "linux", "amd64", &m, &e) == 0 && m.kind == MANIFEST_IMAGE) {
                 json_object_set_new(keep, m.config.digest + 7, json_true());
@@ -402,7 +404,7 @@ static void sweep(const char *dir, json_t *keep, size_t *count, uint64_t *bytes)
 }
 
 int image_store_gc(struct image_store *s, unsigned max_age_s, struct image_gc_stats *stats, struct err *err) {
-        struct image_gc_stats st = { 0 };
+        struct image_gc_stats st = {0};
         if (hashmap_size(&s->pulls) > 0 || s->pulls_working > 0)
                 return err_set(err, -EBUSY, "image gc: pulls are in progress, try again later");
         json_t *refs = json_object_get(s->index, "refs");

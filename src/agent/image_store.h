@@ -32,12 +32,12 @@ struct image_store;
 /* A pulled image. Owned by the store and refcounted: every image_store_pull success hands the
  * caller one reference, released with image_store_unref. Fields are read-only for callers. */
 struct image {
-        char *ref;         /* canonical ref as asked ("localhost:5000/web:1") */
-        char *digest;      /* manifest digest "sha256:…" (of the platform manifest) */
-        char **layers;     /* absolute paths of unpacked layer dirs, bottom first */
+        char *ref;     /* canonical ref as asked ("localhost:5000/web:1") */
+        char *digest;  /* manifest digest "sha256:…" (of the platform manifest) */
+        char **layers; /* absolute paths of unpacked layer dirs, bottom first */
         size_t n_layers;
-        json_t *config;    /* the image config's "config" object (Entrypoint, Cmd, Env, User,
-                              WorkingDir, ExposedPorts…); an empty object when the image has none */
+        json_t *config; /* the image config's "config" object (Entrypoint, Cmd, Env, User,
+                           WorkingDir, ExposedPorts…); an empty object when the image has none */
 };
 
 /* Registry credentials for one pull (basic auth; also used to get a bearer token). NULL fields

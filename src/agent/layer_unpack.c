@@ -28,7 +28,7 @@ int layer_entry_path(const char *name, char **ret, struct err *err) {
                 return err_set(err, -EINVAL, "layer entry name longer than %d bytes", PATH_MAX);
         if (name[0] == '/')
                 return err_set(err, -EINVAL, "layer entry '%.200s' is an absolute path", name);
-        struct strbuf out = { 0 };
+        struct strbuf out = {0};
         const char *p = name;
         while (*p) {
                 while (*p == '/')
@@ -66,8 +66,10 @@ static int mkdir_inside(const char *dest, const char *rel, struct err *err) {
                 struct stat st;
                 if (lstat(path, &st) == 0) {
                         if (!S_ISDIR(st.st_mode))
-                                return err_set(err, -ENOTDIR, "layer entry under '%.200s' would leave the layer: not a directory",
-                                               path + start);
+                                return err_set(
+                                        err, -ENOTDIR,
+                                        "layer entry under '%.200s' would leave the layer: not a directory",
+                                        path + start);
                 } else if (mkdir(path, 0755) < 0) {
                         return err_set(err, -errno, "cannot create '%.200s': %m", path + start);
                 }
@@ -82,7 +84,8 @@ static int whiteout(const char *dest, const char *rel, struct err *err) {
         const char *base = strrchr(rel, '/');
         base = base ? base + 1 : rel;
         size_t dirlen = (size_t)(base - rel);
-        _cleanup_free_ char *dir = dirlen ? xasprintf("%s/%.*s", dest, (int)(dirlen - 1), rel) : xstrdup(dest);
+        _cleanup_free_ char *dir =
+                dirlen ? xasprintf("%s/%.*s", dest, (int)(dirlen - 1), rel) : xstrdup(dest);
         if (dirlen) {
                 _cleanup_free_ char *reldir = xstrndup(rel, dirlen - 1);
                 int r = mkdir_inside(dest, reldir, err);
@@ -100,7 +103,8 @@ static int whiteout(const char *dest, const char *rel, struct err *err) {
         _cleanup_free_ char *target = xasprintf("%s/%s", dir, name);
         struct stat st;
         if (lstat(target, &st) == 0) /* a layer should not both add and delete a name; the deletion wins */
-                return err_set(err, -EINVAL, "layer has both '%.200s' and its whiteout", target + strlen(dest) + 1);
+                return err_set(err, -EINVAL, "layer has both '%.200s' and its whiteout",
+                               target + strlen(dest) + 1);
         if (mknod(target, S_IFCHR | 0, makedev(0, 0)) < 0)
                 return err_set(err, -errno, "cannot create whiteout for '%s' (needs CAP_MKNOD): %m", rel);
         return 0;
@@ -198,14 +202,16 @@ int layer_unpack(const char *blob, const char *dest, struct err *err) {
                         if (r < 0)
                                 return err_wrap(err, "hard link '%.200s'", rel);
                         if (!*lrel)
-                                return err_set(err, -EINVAL, "hard link '%.200s' points at the layer's root", rel);
+                                return err_set(err, -EINVAL, "hard link '%.200s' points at the layer's root",
+                                               rel);
                         _cleanup_free_ char *lfull = xasprintf("%s/%s", dest, lrel);
                         archive_entry_set_hardlink(e, lfull);
                 }
                 drop_overlay_xattrs(e);
                 r = archive_write_header(out, e);
                 if (r < ARCHIVE_WARN)
-                        return err_set(err, -EIO, "cannot unpack '%.200s': %s", rel, archive_error_string(out));
+                        return err_set(err, -EIO, "cannot unpack '%.200s': %s", rel,
+                                       archive_error_string(out));
                 if (archive_entry_size(e) > 0 && r >= ARCHIVE_WARN) {
                         const void *buf;
                         size_t size;
@@ -215,11 +221,12 @@ int layer_unpack(const char *blob, const char *dest, struct err *err) {
                                         return err_set(err, -EIO, "cannot write '%.200s': %s", rel,
                                                        archive_error_string(out));
                         if (r != ARCHIVE_EOF)
-                                return err_set(err, -EIO, "layer is truncated or corrupt at '%.200s': %s", rel,
-                                               archive_error_string(in));
+                                return err_set(err, -EIO, "layer is truncated or corrupt at '%.200s': %s",
+                                               rel, archive_error_string(in));
                 }
                 if (archive_write_finish_entry(out) < ARCHIVE_WARN)
-                        return err_set(err, -EIO, "cannot finish '%.200s': %s", rel, archive_error_string(out));
+                        return err_set(err, -EIO, "cannot finish '%.200s': %s", rel,
+                                       archive_error_string(out));
         }
         if (archive_write_close(out) != ARCHIVE_OK)
                 return err_set(err, -EIO, "cannot finish layer: %s", archive_error_string(out));

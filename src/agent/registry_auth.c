@@ -22,7 +22,7 @@ void auth_challenge_release(struct auth_challenge *c) {
         free(c->service);
         free(c->scope);
         free(c->error);
-        *c = (struct auth_challenge){ 0 };
+        *c = (struct auth_challenge){0};
 }
 
 static bool is_token_char(char c) {
@@ -39,7 +39,7 @@ static const char *skip_ws(const char *p) {
 int auth_challenge_parse(const char *header, struct auth_challenge *ret, struct err *err) {
         if (!header || strlen(header) > HEADER_MAX)
                 return err_set(err, -EINVAL, "WWW-Authenticate header missing or too long");
-        struct auth_challenge c = { 0 };
+        struct auth_challenge c = {0};
         const char *p = skip_ws(header);
         const char *s = p;
         while (is_token_char(*p))
@@ -64,7 +64,7 @@ int auth_challenge_parse(const char *header, struct auth_challenge *ret, struct 
                         break;
                 }
                 p = skip_ws(p + 1);
-                struct strbuf v = { 0 };
+                struct strbuf v = {0};
                 if (*p == '"') {
                         p++;
                         while (*p && *p != '"') {
@@ -104,7 +104,8 @@ int auth_challenge_parse(const char *header, struct auth_challenge *ret, struct 
                 p = skip_ws(p);
                 if (*p && *p != ',') {
                         auth_challenge_release(&c);
-                        return err_set(err, -EINVAL, "WWW-Authenticate: unexpected '%c' after a parameter", *p);
+                        return err_set(err, -EINVAL, "WWW-Authenticate: unexpected '%c' after a parameter",
+                                       *p);
                 }
         }
         *ret = c;
@@ -164,7 +165,8 @@ int auth_token_from_json(const char *body, size_t len, char **ret, struct err *e
  * sometimes as a URL ("https://reg.example:5000"). */
 static bool auths_key_matches(const char *key, const char *host) {
         if (streq(host, "docker.io") || streq(host, "registry-1.docker.io"))
-                if (strstr(key, "index.docker.io") || streq(key, "docker.io") || streq(key, "registry-1.docker.io"))
+                if (strstr(key, "index.docker.io") || streq(key, "docker.io") ||
+                    streq(key, "registry-1.docker.io"))
                         return true;
         const char *k = key;
         if (!strncmp(k, "https://", 8))
@@ -180,8 +182,8 @@ int image_auth_from_docker_config(const char *json_text, const char *host, char 
         json_error_t jerr;
         _cleanup_(json_decrefp) json_t *doc = json_loads(json_text, 0, &jerr);
         if (!json_is_object(doc))
-                return err_set(err, -ERR_BAD_JSON, "registry credentials: not a JSON object (line %d: %s)", jerr.line,
-                               jerr.text);
+                return err_set(err, -ERR_BAD_JSON, "registry credentials: not a JSON object (line %d: %s)",
+                               jerr.line, jerr.text);
         json_t *auths = json_object_get(doc, "auths");
         if (auths && !json_is_object(auths))
                 return err_set(err, -ERR_BAD_JSON, "registry credentials: \"auths\" must be an object");
@@ -191,7 +193,8 @@ int image_auth_from_docker_config(const char *json_text, const char *host, char 
                 if (!auths_key_matches(key, host))
                         continue;
                 if (!json_is_object(v))
-                        return err_set(err, -ERR_BAD_JSON, "registry credentials for '%s' must be an object", key);
+                        return err_set(err, -ERR_BAD_JSON, "registry credentials for '%s' must be an object",
+                                       key);
                 const char *u = json_string_value(json_object_get(v, "username"));
                 const char *pw = json_string_value(json_object_get(v, "password"));
                 if (u && pw) {
@@ -201,12 +204,15 @@ int image_auth_from_docker_config(const char *json_text, const char *host, char 
                 }
                 const char *a = json_string_value(json_object_get(v, "auth"));
                 if (!a)
-                        return err_set(err, -ERR_BAD_JSON, "registry credentials for '%s' have no \"auth\"", key);
+                        return err_set(err, -ERR_BAD_JSON, "registry credentials for '%s' have no \"auth\"",
+                                       key);
                 _cleanup_free_ char *dec = NULL;
                 size_t n;
                 if (base64_decode(a, &dec, &n) < 0 || strlen(dec) != n || !strchr(dec, ':'))
-                        return err_set(err, -ERR_BAD_JSON,
-                                       "registry credentials for '%s': \"auth\" is not base64 of user:password", key);
+                        return err_set(
+                                err, -ERR_BAD_JSON,
+                                "registry credentials for '%s': \"auth\" is not base64 of user:password",
+                                key);
                 char *colon = strchr(dec, ':');
                 *user = xstrndup(dec, (size_t)(colon - dec));
                 *password = xstrdup(colon + 1);

@@ -8,13 +8,13 @@
 #include "agent/image_manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        struct manifest m = { 0 };
-        struct err e = { 0 };
+        struct manifest m = {0};
+        struct err e = {0};
         if (manifest_parse((const char *)data, size, NULL, "linux", "amd64", &m, &e) == 0)
                 manifest_release(&m);
         err_release(&e);
-        if (manifest_parse((const char *)data, size, "application/vnd.oci.image.index.v1+json", "linux", "amd64", &m,
-                           &e) == 0)
+        if (manifest_parse((const char *)data, size, "application/vnd.oci.image.index.v1+json", "linux",
+                           "amd64", &m, &e) == 0)
                 manifest_release(&m);
         err_release(&e);
         json_t *cfg = NULL;

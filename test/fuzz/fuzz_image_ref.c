@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *text = malloc(size + 1);
         memcpy(text, data, size);
         text[size] = 0;
-        struct err e = { 0 };
+        struct err e = {0};
 
-        struct image_ref r = { 0 };
+        struct image_ref r = {0};
         if (image_ref_parse(text, &r, &e) == 0) {
                 free(image_ref_canonical(&r));
                 (void)image_ref_api_host(&r);
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         err_release(&e);
 
-        struct auth_challenge c = { 0 };
+        struct auth_challenge c = {0};
         if (auth_challenge_parse(text, &c, &e) == 0)
                 auth_challenge_release(&c);
         err_release(&e);

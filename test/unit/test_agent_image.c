@@ -27,8 +27,8 @@
 
 static void ref_ok(const char *in, const char *host, const char *name, const char *tag, const char *digest,
                    const char *canonical) {
-        struct image_ref r = { 0 };
-        struct err e = { 0 };
+        struct image_ref r = {0};
+        struct err e = {0};
         if (image_ref_parse(in, &r, &e) < 0)
                 fail_msg("'%s': %s", in, err_msg(&e));
         assert_string_equal(r.host, host);
@@ -48,8 +48,8 @@ static void ref_ok(const char *in, const char *host, const char *name, const cha
 }
 
 static void ref_bad(const char *in) {
-        struct image_ref r = { 0 };
-        struct err e = { 0 };
+        struct image_ref r = {0};
+        struct err e = {0};
         if (image_ref_parse(in, &r, &e) == 0)
                 fail_msg("'%s' was accepted", in);
         assert_non_null(e.msg);
@@ -70,7 +70,8 @@ static void test_refs(void **state) {
         ref_ok("[::1]:5000/x:1", "[::1]:5000", "x", "1", NULL, "[::1]:5000/x:1");
         ref_ok("index.docker.io/busybox", "docker.io", "library/busybox", "latest", NULL,
                "docker.io/library/busybox:latest");
-        ref_ok("my__app/a-b.c", "docker.io", "my__app/a-b.c", "latest", NULL, "docker.io/my__app/a-b.c:latest");
+        ref_ok("my__app/a-b.c", "docker.io", "my__app/a-b.c", "latest", NULL,
+               "docker.io/my__app/a-b.c:latest");
         ref_bad("");
         ref_bad("reg.io/UPPER/case");
         ref_bad("Upper");
@@ -93,12 +94,14 @@ static void test_refs(void **state) {
 }
 
 static void test_challenges(void **state) {
-        struct auth_challenge c = { 0 };
-        struct err e = { 0 };
-        assert_int_equal(auth_challenge_parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-                                              "scope=\"repository:library/busybox:pull\"",
-                                              &c, &e),
-                         0);
+        struct auth_challenge c = {0};
+        struct err e = {0};
+        assert_int_equal(
+                auth_challenge_parse(
+                        "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                        "scope=\"repository:library/busybox:pull\"",
+                        &c, &e),
+                0);
         assert_string_equal(c.scheme, "Bearer");
         assert_string_equal(c.realm, "https://auth.docker.io/token");
         assert_string_equal(c.service, "registry.docker.io");
@@ -111,7 +114,8 @@ static void test_challenges(void **state) {
         assert_string_equal(c.realm, "Registry \"Realm\"");
         auth_challenge_release(&c);
 
-        assert_int_equal(auth_challenge_parse("Bearer realm=x , error=invalid_token, Basic realm=y", &c, &e), 0);
+        assert_int_equal(auth_challenge_parse("Bearer realm=x , error=invalid_token, Basic realm=y", &c, &e),
+                         0);
         assert_string_equal(c.realm, "x");
         assert_string_equal(c.error, "invalid_token");
         auth_challenge_release(&c);
@@ -126,7 +130,7 @@ static void test_challenges(void **state) {
 
 static void test_credentials(void **state) {
         char *u = NULL, *p = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         /* "alice:s3:cret" in base64 */
         const char *cfg = "{\"auths\":{\"reg.example:5000\":{\"auth\":\"YWxpY2U6czM6Y3JldA==\"},"
                           "\"https://index.docker.io/v1/\":{\"username\":\"hub\",\"password\":\"pw\"}}}";
@@ -141,8 +145,9 @@ static void test_credentials(void **state) {
         free(p);
         assert_int_equal(image_auth_from_docker_config(cfg, "reg.example", &u, &p, &e), -ERR_NOT_FOUND);
         err_release(&e);
-        assert_int_equal(image_auth_from_docker_config("{\"auths\":{\"r\":{\"auth\":\"!!!\"}}}", "r", &u, &p, &e),
-                         -ERR_BAD_JSON);
+        assert_int_equal(
+                image_auth_from_docker_config("{\"auths\":{\"r\":{\"auth\":\"!!!\"}}}", "r", &u, &p, &e),
+                -ERR_BAD_JSON);
         err_release(&e);
         assert_int_equal(image_auth_from_docker_config("[", "r", &u, &p, &e), -ERR_BAD_JSON);
         err_release(&e);
@@ -159,14 +164,18 @@ static void test_credentials(void **state) {
 }
 
 #define LAYER(mt, d) "{\"mediaType\":\"" mt "\",\"digest\":\"sha256:" d "\",\"size\":10}"
-#define CONFIG "{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":7,\"digest\":\"sha256:" D64 "\"}"
+#define CONFIG                                                                                               \
+        "{\"mediaType\":\"application/"                                                                      \
+        "vnd.docker.container.image.v1+json\",\"size\":7,\"digest\":\"sha256:" D64 "\"}"
 
 static void test_manifests(void **state) {
-        struct manifest m = { 0 };
-        struct err e = { 0 };
-        const char *docker = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-                             "\"config\":" CONFIG ",\"layers\":[" LAYER("application/vnd.docker.image.rootfs.diff.tar.gzip", D64) ","
-                             LAYER("application/vnd.oci.image.layer.v1.tar+zstd", D64) "]}";
+        struct manifest m = {0};
+        struct err e = {0};
+        const char *docker =
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+                "\"config\":" CONFIG
+                ",\"layers\":[" LAYER("application/vnd.docker.image.rootfs.diff.tar.gzip",
+                                      D64) "," LAYER("application/vnd.oci.image.layer.v1.tar+zstd", D64) "]}";
         assert_int_equal(manifest_parse(docker, strlen(docker), NULL, "linux", "amd64", &m, &e), 0);
         assert_int_equal(m.kind, MANIFEST_IMAGE);
         assert_int_equal(m.n_layers, 2);
@@ -174,16 +183,20 @@ static void test_manifests(void **state) {
         manifest_release(&m);
 
         const char *index = "{\"schemaVersion\":2,\"manifests\":["
-                            "{\"digest\":\"sha256:" D64 "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
-                            "{\"digest\":\"sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\",\"size\":2,"
+                            "{\"digest\":\"sha256:" D64
+                            "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+                            "{\"digest\":\"sha256:"
+                            "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\",\"size\":2,"
                             "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}";
-        assert_int_equal(manifest_parse(index, strlen(index), "application/vnd.oci.image.index.v1+json", "linux", "amd64",
-                                        &m, &e),
+        assert_int_equal(manifest_parse(index, strlen(index), "application/vnd.oci.image.index.v1+json",
+                                        "linux", "amd64", &m, &e),
                          0);
         assert_int_equal(m.kind, MANIFEST_INDEX);
-        assert_string_equal(m.platform.digest, "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
+        assert_string_equal(m.platform.digest,
+                            "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
         manifest_release(&m);
-        assert_int_equal(manifest_parse(index, strlen(index), NULL, "linux", "s390x", &m, &e), -ERR_NOT_FOUND);
+        assert_int_equal(manifest_parse(index, strlen(index), NULL, "linux", "s390x", &m, &e),
+                         -ERR_NOT_FOUND);
         assert_non_null(strstr(err_msg(&e), "linux/s390x"));
         err_release(&e);
 
@@ -192,7 +205,8 @@ static void test_manifests(void **state) {
                 "[]",
                 "{\"schemaVersion\":2,\"config\":" CONFIG ",\"layers\":{}}",
                 "{\"schemaVersion\":2,\"config\":" CONFIG ",\"layers\":[" LAYER("text/plain", D64) "]}",
-                "{\"schemaVersion\":2,\"config\":" CONFIG ",\"layers\":[" LAYER("application/vnd.oci.image.layer.v1.tar", "00") "]}",
+                "{\"schemaVersion\":2,\"config\":" CONFIG
+                ",\"layers\":[" LAYER("application/vnd.oci.image.layer.v1.tar", "00") "]}",
                 "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:" D64 "\",\"size\":-1},\"layers\":[]}",
                 "{\"schemaVersion\":2,\"mediaType\":\"application/x-nope\"}",
                 "{\"schemaVersion\":2,\"schemaVersion\":2}",
@@ -217,7 +231,7 @@ static void test_manifests(void **state) {
 
 static void path_ok(const char *in, const char *out) {
         char *r = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         if (layer_entry_path(in, &r, &e) < 0)
                 fail_msg("'%s': %s", in, err_msg(&e));
         assert_string_equal(r, out);
@@ -226,7 +240,7 @@ static void path_ok(const char *in, const char *out) {
 
 static void path_bad(const char *in) {
         char *r = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         if (layer_entry_path(in, &r, &e) == 0)
                 fail_msg("'%s' accepted as '%s'", in, r);
         err_release(&e);
@@ -304,11 +318,11 @@ static int unpack(const char *const *entries, size_t n, char **dir_out, struct e
 }
 
 static void test_unpack(void **state) {
-        static const char *const ok[] = { "./etc/", "./etc/motd", "bin/", "bin/busybox", "bin/sh->busybox",
-                                          "bin/ln=>bin/busybox", "abs->/etc/motd", "etc/.wh.passwd",
-                                          "var/.wh..wh..opq" };
+        static const char *const ok[] = {"./etc/",         "./etc/motd",      "bin/",
+                                         "bin/busybox",    "bin/sh->busybox", "bin/ln=>bin/busybox",
+                                         "abs->/etc/motd", "etc/.wh.passwd",  "var/.wh..wh..opq"};
         char *dir = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         int r = unpack(ok, ELEMENTSOF(ok), &dir, &e);
         if (r < 0)
                 fail_msg("%s", err_msg(&e));
@@ -335,15 +349,13 @@ static void test_unpack(void **state) {
 
         /* escapes: each layer must fail and write nothing outside out/ */
         static const char *const escapes[][2] = {
-                { "../evil", NULL },
-                { "/abs", NULL },
-                { "link->/tmp", "link/evil" },    /* writing through a symlink */
-                { "up->..", "up/evil" },
-                { "x=>../../etc/passwd", NULL },  /* hard link out of the layer */
-                { "wl->/tmp", "wl/.wh.evil" },    /* a whiteout through a symlink */
+                {"../evil", NULL},           {"/abs", NULL},
+                {"link->/tmp", "link/evil"},                                /* writing through a symlink */
+                {"up->..", "up/evil"},       {"x=>../../etc/passwd", NULL}, /* hard link out of the layer */
+                {"wl->/tmp", "wl/.wh.evil"},                                /* a whiteout through a symlink */
         };
         for (size_t i = 0; i < ELEMENTSOF(escapes); i++) {
-                const char *entries[2] = { escapes[i][0], escapes[i][1] };
+                const char *entries[2] = {escapes[i][0], escapes[i][1]};
                 r = unpack(entries, escapes[i][1] ? 2 : 1, &dir, &e);
                 if (r == 0)
                         fail_msg("escape %zu (%s) was unpacked", i, escapes[i][0]);
@@ -361,7 +373,7 @@ static void test_store_index(void **state) {
         struct http_client *client = http_client_new(&loop);
         char *dir = tmpdir();
         struct image_store *s = NULL, *s2 = NULL;
-        struct err e = { 0 };
+        struct err e = {0};
         assert_int_equal(image_store_new(&loop, client, dir, &s, &e), 0);
         /* one process per store */
         assert_int_equal(image_store_new(&loop, client, dir, &s2, &e), -EBUSY);
@@ -371,10 +383,11 @@ static void test_store_index(void **state) {
         const char *cfg = "{\"config\":{\"User\":\"1\"}}";
         char cd[72], md[72];
         image_sha256(cfg, strlen(cfg), cd);
-        char *manifest = xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                                   "\"config\":{\"digest\":\"%s\",\"size\":%zu},\"layers\":[" LAYER(
-                                           "application/vnd.oci.image.layer.v1.tar", D64) "]}",
-                                   cd, strlen(cfg));
+        char *manifest =
+                xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                          "\"config\":{\"digest\":\"%s\",\"size\":%zu},\"layers\":[" LAYER(
+                                  "application/vnd.oci.image.layer.v1.tar", D64) "]}",
+                          cd, strlen(cfg));
         image_sha256(manifest, strlen(manifest), md);
         assert_int_equal(store_blob_put(s, cd, cfg, strlen(cfg), &e), 0);
         assert_int_equal(store_blob_put(s, md, manifest, strlen(manifest), &e), 0);
@@ -436,8 +449,9 @@ static void test_store_index(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_refs),          cmocka_unit_test(test_challenges), cmocka_unit_test(test_credentials),
-                cmocka_unit_test(test_manifests),     cmocka_unit_test(test_entry_paths), cmocka_unit_test(test_unpack),
+                cmocka_unit_test(test_refs),        cmocka_unit_test(test_challenges),
+                cmocka_unit_test(test_credentials), cmocka_unit_test(test_manifests),
+                cmocka_unit_test(test_entry_paths), cmocka_unit_test(test_unpack),
                 cmocka_unit_test(test_store_index),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
