@@ -259,6 +259,7 @@ class TokenRegistry(http.server.BaseHTTPRequestHandler):
     """A registry that wants bearer tokens, and the token server, in one python server."""
     blobs = {}
     manifests = {}
+    redirect = set()
     user = ("bob", "pw")
     token = "tok-123"
     log = []
@@ -269,6 +270,9 @@ class TokenRegistry(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         import base64
         TokenRegistry.log.append(self.path)
+        if self.path.startswith("/direct/"):  # where blobs are redirected to (an object store, say)
+            body, ct = self.blobs[self.path[len("/direct/"):]]
+            return self._send(200, body, ct)
         if self.path.startswith("/token?"):
             want = "Basic " + base64.b64encode(("%s:%s" % self.user).encode()).decode()
             if self.headers.get("Authorization") != want or "scope=repository%3Atok%2Fapp%3Apull" not in self.path:
@@ -285,6 +289,12 @@ class TokenRegistry(http.server.BaseHTTPRequestHandler):
         store = self.manifests if kind == "manifests" else self.blobs
         if ref not in store:
             return self._send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"unknown"}]}')
+        if kind == "blobs" and ref in self.redirect:
+            self.send_response(307)
+            self.send_header("Location", "/direct/" + ref)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body, ct = store[ref]
         self._send(200, body, ct)
 
@@ -300,6 +310,7 @@ def test_bearer_token_flow_zstd_layer_and_oci_index(tmpdir_path):
     layer, mt = tar_layer([("z", "file", b"zstd layer\n")], compress="zstd")
     cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Entrypoint": ["/z"]}}).encode()
     TokenRegistry.blobs = {sha(layer): (layer, "application/octet-stream"), sha(cfg): (cfg, "application/json")}
+    TokenRegistry.redirect = {sha(layer)}
     man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(cfg),
                                  "size": len(cfg)},
@@ -326,6 +337,7 @@ def test_bearer_token_flow_zstd_layer_and_oci_index(tmpdir_path):
         with open(os.path.join(img["layers"][0], "z")) as f:
             assert f.read() == "zstd layer\n"
         assert not any(sha(other) in path for path in TokenRegistry.log)
+        assert "/direct/" + sha(layer) in TokenRegistry.log  # the blob's redirect was followed
     finally:
         srv.shutdown()
 
