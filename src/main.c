@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/image_cmd.h"
 #include "agent/shim.h"
 #include "cli/cli.h"
 #include "common/alloc.h"
@@ -54,6 +55,7 @@ static const struct {
         { "dev", dev_main },
         { "agent", agent_main },
         { SHIM_ARG, shim_main },
+        { "image", image_main },
 };
 
 int main(int argc, char **argv) {

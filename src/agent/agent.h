@@ -26,6 +26,8 @@ struct agent_config {
         json_t *attributes;   /* {"k":"v"} */
         char *cgroup_parent;  /* NULL: "strata" */
         bool fake_runtime;    /* tests only: no processes */
+        char *registry_config; /* Docker config.json with registry credentials, absolute, or NULL */
+        char **insecure_registries; /* host[:port] spoken to over HTTP, NULL-terminated (may be NULL) */
 };
 
 struct agent {

@@ -29,6 +29,9 @@ static const char usage[] =
         "  --attributes SPEC     e.g. 'rack:r1;zone:a'\n"
         "  --cgroup-parent NAME  cgroup under which tasks get theirs (default strata); agents\n"
         "                        sharing a machine need different ones\n"
+        "  --registry-config FILE  Docker config.json (\"auths\") with image registry credentials\n"
+        "  --insecure-registry HOST[:PORT][,…]  registries spoken to over plain HTTP (loopback\n"
+        "                        always is)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -41,6 +44,10 @@ static void config_release(struct agent_config *c) {
         free(c->advertise);
         free(c->hostname);
         free(c->cgroup_parent);
+        free(c->registry_config);
+        for (char **h = c->insecure_registries; h && *h; h++)
+                free(*h);
+        free(c->insecure_registries);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -56,7 +63,7 @@ static void add_master(struct agent_config *c, const char *url) {
 
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
-               OPT_LOG, OPT_FAKE, OPT_CGROUP };
+               OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -68,6 +75,8 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "log-level", required_argument, NULL, OPT_LOG },
                 { "fake-runtime", no_argument, NULL, OPT_FAKE },
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP },
+                { "registry-config", required_argument, NULL, OPT_REGCFG },
+                { "insecure-registry", required_argument, NULL, OPT_INSECURE },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -116,6 +125,35 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 case OPT_FAKE:
                         c->fake_runtime = true;
                         break;
+                case OPT_REGCFG: {
+                        /* checked now: a typo should stop the agent, not fail every pull later */
+                        json_error_t jerr;
+                        json_t *doc = json_load_file(optarg, 0, &jerr);
+                        bool ok = json_is_object(json_object_get(doc, "auths"));
+                        json_decref(doc);
+                        char *abs = ok ? realpath(optarg, NULL) : NULL;
+                        if (!abs) {
+                                fprintf(stderr, "strata: --registry-config '%s' is not a Docker config.json with \"auths\"\n",
+                                        optarg);
+                                return 2;
+                        }
+                        free(c->registry_config);
+                        c->registry_config = abs;
+                        break;
+                }
+                case OPT_INSECURE: {
+                        _cleanup_free_ char *copy = xstrdup(optarg);
+                        char *save = NULL;
+                        size_t n = 0;
+                        while (c->insecure_registries && c->insecure_registries[n])
+                                n++;
+                        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                                c->insecure_registries = xrealloc(c->insecure_registries, (n + 2) * sizeof(char *));
+                                c->insecure_registries[n++] = xstrdup(t);
+                                c->insecure_registries[n] = NULL;
+                        }
+                        break;
+                }
                 case OPT_LOG: {
                         int l = log_level_from_string(optarg);
                         if (l < 0) {

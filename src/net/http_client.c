@@ -294,6 +294,17 @@ struct transfer *http_client_stream(struct http_client *c, const char *method, c
         return t;
 }
 
+void http_client_transfer_tune(struct transfer *t, bool follow_redirects, long stall_s) {
+        if (follow_redirects) {
+                curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
+                curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 5L);
+        }
+        if (stall_s > 0) {
+                curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+                curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, stall_s);
+        }
+}
+
 void http_client_cancel(struct http_client *c, struct transfer *t) {
         for (struct transfer *x = c->transfers; x; x = x->next)
                 if (x == t) {

@@ -40,6 +40,11 @@ typedef int (*http_client_data_cb)(void *data, const char *chunk, size_t len);
 struct transfer *http_client_stream(struct http_client *c, const char *method, const char *url,
                                     const char *const *headers, const char *body, size_t len, long timeout_ms,
                                     http_client_data_cb on_data, http_client_cb cb, void *data);
+/* Tunes a transfer just started (before the loop runs again): follow up to 5 redirects (blob
+ * downloads from registries backed by object stores), and abort when fewer than 1 byte/s
+ * arrive for stall_s seconds (0: no such limit). curl drops our Authorization header when a
+ * redirect leads to another host. */
+void http_client_transfer_tune(struct transfer *t, bool follow_redirects, long stall_s);
 /* Abandons a transfer started by this client; its callback is not called. */
 void http_client_cancel(struct http_client *c, struct transfer *t);
 
