@@ -25,6 +25,10 @@ struct agent_config {
         json_t *attributes;   /* {"k":"v"} */
         char *cgroup_parent;  /* NULL: "strata" */
         bool fake_runtime;    /* tests only: no processes */
+        char *oci_runtime;    /* "runc" (default) or "crun": runs container tasks */
+        char *cni_bridge;     /* container/bridge: the bridge (NULL: strata0) */
+        char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
+        int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
 };
 
 struct agent {
@@ -75,6 +79,9 @@ void agent_updates_load(struct agent *a);
 /* Records a status (checkpoint first) and schedules sending. */
 void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
                         const char *reason, int exit_code);
+/* The same, with the task's container IP (NULL: none) carried as "ipAddress". */
+void agent_updates_push_ip(struct agent *a, const char *task_id, enum task_state state, const char *message,
+                           const char *reason, int exit_code, const char *ip_address);
 /* Sends what is pending now (also the heartbeat when nothing is). */
 void agent_updates_flush(struct agent *a);
 

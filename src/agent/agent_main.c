@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_resources.h"
+#include "agent/runtime_oci.h"
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -29,6 +30,10 @@ static const char usage[] =
         "  --attributes SPEC     e.g. 'rack:r1;zone:a'\n"
         "  --cgroup-parent NAME  cgroup under which tasks get theirs (default strata); agents\n"
         "                        sharing a machine need different ones\n"
+        "  --oci-runtime NAME    runc (default) or crun (or a path to either): runs containers\n"
+        "  --cni-bridge NAME     bridge of container/bridge tasks (default strata0)\n"
+        "  --cni-subnet CIDR     this agent's subnet for container/bridge (default 172.31.0.0/16)\n"
+        "  --container-pids-max N  default pids limit of a container (default 4096)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -41,6 +46,9 @@ static void config_release(struct agent_config *c) {
         free(c->advertise);
         free(c->hostname);
         free(c->cgroup_parent);
+        free(c->oci_runtime);
+        free(c->cni_bridge);
+        free(c->cni_subnet);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -56,7 +64,7 @@ static void add_master(struct agent_config *c, const char *url) {
 
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
-               OPT_LOG, OPT_FAKE, OPT_CGROUP };
+               OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET, OPT_PIDS };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -68,6 +76,10 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "log-level", required_argument, NULL, OPT_LOG },
                 { "fake-runtime", no_argument, NULL, OPT_FAKE },
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP },
+                { "oci-runtime", required_argument, NULL, OPT_OCI },
+                { "cni-bridge", required_argument, NULL, OPT_CNI_BRIDGE },
+                { "cni-subnet", required_argument, NULL, OPT_CNI_SUBNET },
+                { "container-pids-max", required_argument, NULL, OPT_PIDS },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -116,6 +128,42 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 case OPT_FAKE:
                         c->fake_runtime = true;
                         break;
+                case OPT_OCI: {
+                        const char *base = strrchr(optarg, '/') ? strrchr(optarg, '/') + 1 : optarg;
+                        if (strcmp(base, "runc") != 0 && strcmp(base, "crun") != 0) {
+                                fprintf(stderr, "strata: --oci-runtime must be runc or crun (or a path to one)\n");
+                                return 2;
+                        }
+                        free(c->oci_runtime);
+                        c->oci_runtime = xstrdup(optarg);
+                        break;
+                }
+                case OPT_CNI_BRIDGE:
+                        if (!*optarg || strlen(optarg) > 15) {
+                                fprintf(stderr, "strata: --cni-bridge must be an interface name (1-15 chars)\n");
+                                return 2;
+                        }
+                        free(c->cni_bridge);
+                        c->cni_bridge = xstrdup(optarg);
+                        break;
+                case OPT_CNI_SUBNET:
+                        if (!strchr(optarg, '/')) {
+                                fprintf(stderr, "strata: --cni-subnet must be a CIDR (e.g. 172.31.0.0/16)\n");
+                                return 2;
+                        }
+                        free(c->cni_subnet);
+                        c->cni_subnet = xstrdup(optarg);
+                        break;
+                case OPT_PIDS: {
+                        char *end;
+                        long long v = strtoll(optarg, &end, 10);
+                        if (*end || v < 1) {
+                                fprintf(stderr, "strata: --container-pids-max must be a positive number\n");
+                                return 2;
+                        }
+                        c->container_pids_max = v;
+                        break;
+                }
                 case OPT_LOG: {
                         int l = log_level_from_string(optarg);
                         if (l < 0) {
@@ -184,7 +232,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
 
 static void status_cb(struct runtime *rt, const struct task_status *st, void *userdata) {
         struct agent *a = userdata;
-        agent_updates_push(a, st->task_id, st->state, st->message, st->reason, st->exit_code);
+        agent_updates_push_ip(a, st->task_id, st->state, st->message, st->reason, st->exit_code, st->ip_address);
 }
 
 static void heartbeat_cb(uv_timer_t *t) {
@@ -222,7 +270,9 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         agent_updates_init(a);
         struct runtime_config rc = { .loop = loop, .work_dir = a->cfg.data_dir, .status_cb = status_cb,
                                      .userdata = a, .cgroup_parent = a->cfg.cgroup_parent };
-        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_native_new(&rc, &a->rt, e);
+        struct runtime_oci_config oc = { .oci_runtime = a->cfg.oci_runtime, .pids_max = a->cfg.container_pids_max,
+                                         .cni_bridge = a->cfg.cni_bridge, .cni_subnet = a->cfg.cni_subnet };
+        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_oci_new(&rc, &oc, &a->rt, e);
         if (r < 0)
                 return err_wrap(e, "cannot start the task runtime");
         struct http_server_config hc = { .loop = loop, .addr = a->cfg.http_addr, .max_body = 64 * 1024,

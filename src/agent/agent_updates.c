@@ -66,6 +66,11 @@ static void flush_cb(uv_timer_t *t) {
 
 void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
                         const char *reason, int exit_code) {
+        agent_updates_push_ip(a, task_id, state, message, reason, exit_code, NULL);
+}
+
+void agent_updates_push_ip(struct agent *a, const char *task_id, enum task_state state, const char *message,
+                           const char *reason, int exit_code, const char *ip_address) {
         char uuid[37];
         uuid_random(uuid);
         char name[64];
@@ -75,6 +80,8 @@ void agent_updates_push(struct agent *a, const char *task_id, enum task_state st
                               reason ? reason : "", "timestamp", (json_int_t)time_now_ms());
         if (exit_code >= 0)
                 json_object_set_new(u, "exitCode", json_integer(exit_code));
+        if (ip_address)
+                json_object_set_new(u, "ipAddress", json_string(ip_address));
         _cleanup_free_ char *text = json_compact(u);
         _cleanup_free_ char *path = update_path(a, name);
         struct err e = { 0 };
