@@ -249,12 +249,16 @@ static json_t *build_process(const struct oci_spec_input *in, json_t *args, uid_
 
         const char *cwd = json_string_value(json_object_get(in->image_config, "WorkingDir"));
         json_t *caps = strv_json(oci_default_caps);
-        return json_pack("{s:b,s:{s:i,s:i},s:o,s:o,s:s,s:{s:o,s:o,s:o},s:b,s:[{s:s,s:I,s:I}]}", "terminal",
-                         in->tty, "user", "uid", (int)uid, "gid", (int)gid, "args", args, "env", env, "cwd",
-                         cwd && cwd[0] == '/' ? cwd : "/", "capabilities", "bounding", json_deep_copy(caps),
-                         "effective", json_deep_copy(caps), "permitted", caps, "noNewPrivileges", true,
-                         "rlimits", "type", "RLIMIT_NOFILE", "hard", (json_int_t)65536, "soft",
-                         (json_int_t)65536);
+        json_t *p = json_pack("{s:b,s:{s:i,s:i},s:o,s:o,s:s,s:{s:o,s:o,s:o},s:b}", "terminal", in->tty, "user",
+                              "uid", (int)uid, "gid", (int)gid, "args", args, "env", env, "cwd",
+                              cwd && cwd[0] == '/' ? cwd : "/", "capabilities", "bounding", json_deep_copy(caps),
+                              "effective", json_deep_copy(caps), "permitted", caps, "noNewPrivileges", true);
+        if (in->nofile_hard)
+                json_object_set_new(p, "rlimits",
+                                    json_pack("[{s:s,s:I,s:I}]", "type", "RLIMIT_NOFILE", "hard",
+                                              (json_int_t)in->nofile_hard, "soft",
+                                              (json_int_t)MIN(in->nofile_soft, in->nofile_hard)));
+        return p;
 }
 
 /* --- mounts --- */

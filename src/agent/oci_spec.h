@@ -15,7 +15,7 @@
  * | process.terminal            | app container tty                                                |
  * | process.capabilities        | Docker's default set (bounding, effective, permitted)            |
  * | process.noNewPrivileges     | always true                                                       |
- * | process.rlimits             | RLIMIT_NOFILE 65536                                               |
+ * | process.rlimits             | RLIMIT_NOFILE as given (the agent's own: a container cannot raise it) |
  * | root                        | the overlay mount; readonly when asked                           |
  * | mounts                      | /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup,     |
  * |                             | the sandbox at /mnt/mesos/sandbox, volumes, /etc/resolv.conf      |
@@ -56,6 +56,7 @@ struct oci_spec_input {
         const struct oci_volume *volumes;
         size_t n_volumes;
         bool tty;
+        uint64_t nofile_soft, nofile_hard; /* RLIMIT_NOFILE; 0: inherit the runtime's */
         double cpus;
         uint64_t mem_bytes; /* 0: unlimited */
         int64_t pids_max;   /* 0: unlimited */

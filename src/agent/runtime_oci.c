@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -380,6 +381,11 @@ static int prepare(struct otask *t, struct err *err) {
                 .netns_path = netns,
                 .resolv_conf = resolv,
         };
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max != RLIM_INFINITY) {
+                in.nofile_soft = nofile.rlim_cur;
+                in.nofile_hard = nofile.rlim_max;
+        }
         json_t *config = NULL;
         r = oci_spec_build(&in, &config, err);
         free(vols);
@@ -452,8 +458,10 @@ static void native_spec(const struct otask *t, struct task_spec *ret) {
         *ret = (struct task_spec){0};
         ret->task_id = xstrdup(t->spec.task_id);
         ret->sandbox = t->spec.sandbox ? xstrdup(t->spec.sandbox) : NULL;
-        ret->argv = xcalloc(8, sizeof *ret->argv);
-        const char *argv[] = {rt->oci_bin, "--root", rt->runc_root, "run", "--bundle", t->dir, t->spec.task_id};
+        ret->argv = xcalloc(9, sizeof *ret->argv);
+        /* runc's own diagnostics go to the bundle, not into the task's stderr. */
+        _cleanup_free_ char *log = xasprintf("--log=%s/runtime.log", t->dir);
+        const char *argv[] = {rt->oci_bin, "--root", rt->runc_root, log, "run", "--bundle", t->dir, t->spec.task_id};
         for (size_t i = 0; i < ELEMENTSOF(argv); i++)
                 ret->argv[i] = xstrdup(argv[i]);
         ret->cpus = t->spec.cpus;
@@ -538,6 +546,24 @@ static int oci_launch(struct runtime *base, const struct task_spec *spec, struct
 
 /* --- statuses from the native runtime --- */
 
+/* The last error runc/crun logged ("runc run failed: …" is the useful line), malloc'd, or NULL. */
+static char *runtime_log_error(const char *dir) {
+        _cleanup_free_ char *path = xasprintf("%s/runtime.log", dir);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (file_read_all(path, 1 << 20, &text, &len, NULL) < 0)
+                return NULL;
+        char *found = NULL;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                if (!strstr(line, "level=error") && !strstr(line, "\"level\":\"error\""))
+                        continue;
+                char *msg = strstr(line, "msg=");
+                free(found);
+                found = xstrdup(msg ? msg + 4 : line);
+        }
+        return found;
+}
+
 static void native_status_cb(struct runtime *native, const struct task_status *st, void *userdata) {
         struct runtime_oci *rt = userdata;
         struct otask *t = find_task(rt, st->task_id);
@@ -548,6 +574,12 @@ static void native_status_cb(struct runtime *native, const struct task_status *s
                         return;
                 t->state = st->state;
                 copy.ip_address = t->ip;
+        }
+        _cleanup_free_ char *why = NULL;
+        _cleanup_free_ char *msg = NULL;
+        if (t && st->state == TASK_FAILED && (why = runtime_log_error(t->dir))) {
+                msg = xasprintf("%s; %s", st->message ? st->message : "the container failed", why);
+                copy.message = msg;
         }
         runtime_emit(&rt->base, &copy);
 }
