@@ -160,6 +160,7 @@ def cgroup_pids_dir(task_id):
 def test_fork_bomb_is_stopped_by_the_pids_limit_and_the_agent_stays_responsive(ctr):
     m, a, image = ctr
     app = container_app("/bomb", image, "echo bombing; b() { b | b & }; b; sleep 1000")
+    app["container"]["type"] = "DOCKER"  # docker.parameters are for the DOCKER type
     app["container"]["docker"]["parameters"] = [{"key": "pids-limit", "value": "64"}]
     assert m.post("/v2/apps", json=app).status_code == 201
     t = one_running(m, "/bomb")
