@@ -89,5 +89,8 @@ void agent_updates_flush(struct agent *a);
 void agent_subscribe(struct agent *a);
 void agent_resubscribe_later(struct agent *a);
 
+/* agent_exec.c: POST /v1/tasks/{id}/exec (format in the file) */
+void agent_exec_handle(struct agent *a, struct http_request *req, const char *task_id);
+
 /* agent_api.c */
 void agent_api_dispatch(struct http_request *req, void *data);

@@ -17,6 +17,7 @@ struct cli {
         enum cli_output output;
         FILE *out; /* standard output (a memory stream in tests) */
         FILE *in;  /* read for the file name "-" */
+        int exit_status; /* set by a verb whose exit code is not just success (task exec) */
 };
 
 struct cli_verb {

@@ -215,3 +215,34 @@ def test_image_that_cannot_be_resolved_fails_the_task_with_the_reason(ctr):
     msg = wait_for(lambda: [u for u in open(a.log_path).read().splitlines() if "nonexistent" in u],
                    timeout=20, what="launch failure logged")
     assert "is not a directory" in msg[0]
+
+
+def strata_exec(m, task_id, *cmd):
+    return subprocess.run([STRATA, "--master", m.url, "task", "exec", task_id, "--", *cmd], capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_task_exec_runs_inside_the_container_and_a_native_task_with_their_exit_codes(ctr):
+    m, a, image = ctr
+    assert m.post("/v2/apps", json=container_app("/box", image, "echo hi > /tmp/inside; exec sleep 1000")).status_code == 201
+    assert m.post("/v2/apps", json={"id": "/nat", "cmd": "echo native > marker; exec sleep 1000",
+                                    "cpus": 0.1, "mem": 16, "env": {"GREETING": "hello"}}).status_code == 201
+    box = one_running(m, "/box")
+    nat = one_running(m, "/nat")
+    # inside the container: its filesystem and its pid namespace
+    r = wait_for(lambda: (lambda p: p.returncode == 0 and "hi" in p.stdout and p)(
+        strata_exec(m, box["id"], "sh", "-c", "cat /tmp/inside; cat /proc/1/comm")), timeout=15, what="exec output")
+    assert r.stdout.split() == ["hi", "sleep"], r  # pid 1 is the task: its pid namespace
+    r = strata_exec(m, box["id"], "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert r.returncode == 7 and r.stdout == "out\n" and "err" in r.stderr, r
+    # a native task: its sandbox as cwd, its env, its cgroup
+    r = strata_exec(m, nat["id"], "sh", "-c", "cat marker; echo $GREETING; cat /proc/self/cgroup | grep pids")
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[0] == "native" and lines[1] == "hello" and nat["id"] in lines[2], r
+    assert strata_exec(m, nat["id"], "false").returncode == 1
+    # bad requests are clear
+    r = requests.post(a.url + f"/v1/tasks/{box['id']}/exec", json={"cmd": []}, timeout=5)
+    assert r.status_code == 400
+    r = requests.post(a.url + "/v1/tasks/nope/exec", json={"cmd": ["true"]}, timeout=5)
+    assert r.status_code == 404
