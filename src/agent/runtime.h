@@ -131,6 +131,9 @@ struct task_spec {
         int64_t kill_grace_ms; /* SIGTERM → SIGKILL delay; < 0: 3000 (Mesos' default) */
         struct task_fetch *fetch;
         size_t n_fetch;
+        bool runtime_joins_cgroup; /* the command (runc) puts the task into its cgroup itself: the
+                                    * shim leaves it outside, so the runtime's own setup is not
+                                    * charged to the task's CPU quota. Not checkpointed. */
         struct task_container *container; /* NULL: a native task. With a container, cmd and
                                            * argv may both be NULL (the image's command). */
 };

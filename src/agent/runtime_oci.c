@@ -470,6 +470,7 @@ static void native_spec(const struct otask *t, struct task_spec *ret) {
         ret->gpus = t->spec.gpus;
         ret->pids_max = t->spec.pids_max ? t->spec.pids_max : rt->pids_max;
         ret->kill_grace_ms = t->spec.kill_grace_ms;
+        ret->runtime_joins_cgroup = true;
         struct task_spec fetch_only = t->spec;
         fetch_only.container = NULL;
         struct task_spec copy;
