@@ -25,10 +25,10 @@ const char *const oci_default_caps[] = {
 static const char *const masked_paths[] = {
         "/proc/asound",        "/proc/acpi",     "/proc/kcore",       "/proc/keys",
         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-        "/proc/scsi",          "/sys/firmware",  "/sys/devices/virtual/powercap",
+        "/proc/scsi",          "/sys/firmware",  "/sys/devices/virtual/powercap", NULL,
 };
 static const char *const readonly_paths[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
 /* Docker's default seccomp profile allows ~350 named syscalls and answers EPERM to the rest.
@@ -294,11 +294,15 @@ static int build_mounts(const struct oci_spec_input *in, json_t **ret, struct er
                           (const char *const[]){"bind", "ro", NULL});
         for (size_t i = 0; i < in->n_volumes; i++) {
                 const struct oci_volume *v = &in->volumes[i];
-                if (!v->container_path || v->container_path[0] != '/' || strstr(v->container_path, ".."))
+                if (!v->container_path || v->container_path[0] != '/' || strstr(v->container_path, "..")) {
+                        json_decref(m);
                         return err_set(err, -EINVAL, "volume %zu: containerPath '%s' is not an absolute path", i,
                                        v->container_path ? v->container_path : "");
-                if (!v->host_path || !*v->host_path || strstr(v->host_path, ".."))
+                }
+                if (!v->host_path || !*v->host_path || strstr(v->host_path, "..")) {
+                        json_decref(m);
                         return err_set(err, -EINVAL, "volume %zu: bad hostPath", i);
+                }
                 /* A relative host path is a directory of the sandbox (Mesos' sandbox volumes). */
                 _cleanup_free_ char *src = v->host_path[0] == '/' ? xstrdup(v->host_path)
                                                                   : xasprintf("%s/%s", in->sandbox, v->host_path);
