@@ -28,6 +28,10 @@ struct agent_config {
         bool fake_runtime;    /* tests only: no processes */
         char *registry_config; /* Docker config.json with registry credentials, absolute, or NULL */
         char **insecure_registries; /* host[:port] spoken to over HTTP, NULL-terminated (may be NULL) */
+        char *oci_runtime;    /* "runc" (default) or "crun": runs container tasks */
+        char *cni_bridge;     /* container/bridge: the bridge (NULL: strata0) */
+        char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
+        int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
 };
 
 struct agent {
@@ -79,17 +83,21 @@ void agent_updates_load(struct agent *a);
 /* Records a status (checkpoint first) and schedules sending. */
 void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
                         const char *reason, int exit_code);
-/* The same with health: healthy (-1 unknown, 0, 1), ready (readiness passed) and the per-check
- * results (n of them; NULL leaves the master's as they are). */
+/* The same with health: healthy (-1 unknown, 0, 1), ready (readiness passed), the per-check
+ * results (n of them; NULL leaves the master's as they are) and the task's container IP (NULL:
+ * none) carried as "ipAddress". */
 void agent_updates_push_health(struct agent *a, const char *task_id, enum task_state state, const char *message,
                                const char *reason, int exit_code, int healthy, bool ready,
-                               const struct health_result *checks, size_t n);
+                               const struct health_result *checks, size_t n, const char *ip_address);
 /* Sends what is pending now (also the heartbeat when nothing is). */
 void agent_updates_flush(struct agent *a);
 
 /* agent_link.c */
 void agent_subscribe(struct agent *a);
 void agent_resubscribe_later(struct agent *a);
+
+/* agent_exec.c: POST /v1/tasks/{id}/exec (format in the file) */
+void agent_exec_handle(struct agent *a, struct http_request *req, const char *task_id);
 
 /* agent_api.c */
 void agent_api_dispatch(struct http_request *req, void *data);

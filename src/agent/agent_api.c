@@ -1,5 +1,6 @@
 /* agent_api.c — the agent's HTTP API: sandbox files (Mesos /files/read and /files/browse
- * compatible, plus ?task=&file= for the CLI), its task table, health. */
+ * compatible, plus ?task=&file= for the CLI), its task table, health, task exec
+ * (agent_exec.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -132,7 +133,15 @@ static void add_task(const struct runtime_task_info *info, void *data) {
 void agent_api_dispatch(struct http_request *req, void *data) {
         struct agent *a = data;
         const char *path = http_request_path(req);
-        if (!streq(http_request_method(req), "GET")) {
+        size_t plen = strlen(path);
+        if (streq(http_request_method(req), "POST") && strncmp(path, "/v1/tasks/", 10) == 0 && plen > 15 &&
+            streq(path + plen - 5, "/exec")) {
+                _cleanup_free_ char *id = xstrndup(path + 10, plen - 15);
+                if (strchr(id, '/'))
+                        reply_error(req, 404, "URI not found");
+                else
+                        agent_exec_handle(a, req, id);
+        } else if (!streq(http_request_method(req), "GET")) {
                 reply_error(req, 405, "Only GET is served here");
         } else if (streq(path, "/files/read") || streq(path, "/files/read.json")) {
                 files_read(a, req);

@@ -55,6 +55,89 @@ static char **json_strv(const json_t *arr) {
         return v;
 }
 
+static bool docker_param_true(const json_t *params, const char *key) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(params, i, p) {
+                const char *k = json_string_value(json_object_get(p, "key"));
+                const char *v = json_string_value(json_object_get(p, "value"));
+                if (k && streq(k, key) && (!v || streq(v, "true") || streq(v, "")))
+                        return true;
+        }
+        return false;
+}
+
+static int64_t docker_param_int(const json_t *params, const char *key) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(params, i, p) {
+                const char *k = json_string_value(json_object_get(p, "key"));
+                const char *v = json_string_value(json_object_get(p, "value"));
+                if (k && v && streq(k, key))
+                        return strtoll(v, NULL, 10);
+        }
+        return 0;
+}
+
+/* Marathon's container with docker.image (type MESOS or DOCKER) → the OCI runtime's part of
+ * the spec. Host ports come after the portDefinitions' ones, one per mapping with a hostPort
+ * (the master's order). docker.parameters: "read-only" (rootfs) and "pids-limit". */
+static int build_container(const json_t *app, const json_t *ports, struct task_spec *spec, struct err *err) {
+        const json_t *c = json_object_get(app, "container");
+        const json_t *docker = json_object_get(c, "docker");
+        const char *image = json_string_value(json_object_get(docker, "image"));
+        if (!image)
+                return 0;
+        struct task_container *tc = xcalloc(1, sizeof *tc);
+        spec->container = tc;
+        tc->image = xstrdup(image);
+        const json_t *params = json_object_get(docker, "parameters");
+        tc->read_only = docker_param_true(params, "read-only");
+        int64_t pids = docker_param_int(params, "pids-limit");
+        if (pids > 0)
+                spec->pids_max = pids;
+        tc->tty = json_is_true(json_object_get(app, "tty"));
+        const json_t *net = json_array_get(json_object_get(app, "networks"), 0);
+        const char *mode = json_string_value(json_object_get(net, "mode"));
+        if (!mode || streq(mode, "host")) {
+                tc->network = TASK_NET_HOST;
+        } else if (streq(mode, "container/bridge")) {
+                tc->network = TASK_NET_BRIDGE;
+        } else {
+                tc->network = TASK_NET_CONTAINER;
+                const char *name = json_string_value(json_object_get(net, "name"));
+                tc->network_name = name ? xstrdup(name) : NULL;
+        }
+        size_t off = json_array_size(json_object_get(app, "portDefinitions"));
+        const json_t *maps = json_object_get(c, "portMappings");
+        tc->ports = xcalloc(json_array_size(maps) + 1, sizeof *tc->ports);
+        size_t i;
+        const json_t *m;
+        json_array_foreach(maps, i, m) {
+                struct task_port_mapping *pm = &tc->ports[tc->n_ports++];
+                pm->container_port = (int)json_integer_value(json_object_get(m, "containerPort"));
+                const char *proto = json_string_value(json_object_get(m, "protocol"));
+                pm->protocol = xstrdup(proto ? proto : "tcp");
+                if (json_is_integer(json_object_get(m, "hostPort")))
+                        pm->host_port = (int)json_integer_value(json_array_get(ports, off++));
+        }
+        const json_t *vols = json_object_get(c, "volumes");
+        tc->volumes = xcalloc(json_array_size(vols) + 1, sizeof *tc->volumes);
+        const json_t *v;
+        json_array_foreach(vols, i, v) {
+                const char *host = json_string_value(json_object_get(v, "hostPath"));
+                const char *cpath = json_string_value(json_object_get(v, "containerPath"));
+                if (!host || !cpath)
+                        return err_set(err, -EINVAL, "container volume %zu: only hostPath volumes are supported", i);
+                struct task_volume *tv = &tc->volumes[tc->n_volumes++];
+                tv->host_path = xstrdup(host);
+                tv->container_path = xstrdup(cpath);
+                const char *vmode = json_string_value(json_object_get(v, "mode"));
+                tv->readonly = vmode && streq(vmode, "RO");
+        }
+        return 0;
+}
+
 static int build_spec(struct agent *a, const char *task_id, const json_t *app, const json_t *ports,
                       struct task_spec *spec, struct err *err) {
         size_t n = json_array_size(ports);
@@ -72,12 +155,15 @@ static int build_spec(struct agent *a, const char *task_id, const json_t *app, c
         spec->task_id = xstrdup(task_id);
         const char *cmd = json_string_value(json_object_get(app, "cmd"));
         const json_t *args = json_object_get(app, "args");
+        r = build_container(app, ports, spec, err);
+        if (r < 0)
+                return r;
         if (cmd)
                 spec->cmd = xstrdup(cmd);
         else if (json_array_size(args) > 0)
                 spec->argv = json_strv(args);
-        else
-                return err_set(err, -EINVAL, "the app has neither cmd nor args (containers run on the OCI runtime)");
+        else if (!spec->container)
+                return err_set(err, -EINVAL, "the app has neither cmd nor args nor a container image");
         const char *user = json_string_value(json_object_get(app, "user"));
         if (user)
                 spec->user = xstrdup(user);

@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_resources.h"
+#include "agent/runtime_oci.h"
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -32,6 +33,10 @@ static const char usage[] =
         "  --registry-config FILE  Docker config.json (\"auths\") with image registry credentials\n"
         "  --insecure-registry HOST[:PORT][,…]  registries spoken to over plain HTTP (loopback\n"
         "                        always is)\n"
+        "  --oci-runtime NAME    runc (default) or crun (or a path to either): runs containers\n"
+        "  --cni-bridge NAME     bridge of container/bridge tasks (default strata0)\n"
+        "  --cni-subnet CIDR     this agent's subnet for container/bridge (default 172.31.0.0/16)\n"
+        "  --container-pids-max N  default pids limit of a container (default 4096)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -48,6 +53,9 @@ static void config_release(struct agent_config *c) {
         for (char **h = c->insecure_registries; h && *h; h++)
                 free(*h);
         free(c->insecure_registries);
+        free(c->oci_runtime);
+        free(c->cni_bridge);
+        free(c->cni_subnet);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -63,7 +71,8 @@ static void add_master(struct agent_config *c, const char *url) {
 
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
-               OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE };
+               OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
+               OPT_PIDS };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -77,6 +86,10 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP },
                 { "registry-config", required_argument, NULL, OPT_REGCFG },
                 { "insecure-registry", required_argument, NULL, OPT_INSECURE },
+                { "oci-runtime", required_argument, NULL, OPT_OCI },
+                { "cni-bridge", required_argument, NULL, OPT_CNI_BRIDGE },
+                { "cni-subnet", required_argument, NULL, OPT_CNI_SUBNET },
+                { "container-pids-max", required_argument, NULL, OPT_PIDS },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -152,6 +165,42 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                                 c->insecure_registries[n++] = xstrdup(t);
                                 c->insecure_registries[n] = NULL;
                         }
+                        break;
+                }
+                case OPT_OCI: {
+                        const char *base = strrchr(optarg, '/') ? strrchr(optarg, '/') + 1 : optarg;
+                        if (strcmp(base, "runc") != 0 && strcmp(base, "crun") != 0) {
+                                fprintf(stderr, "strata: --oci-runtime must be runc or crun (or a path to one)\n");
+                                return 2;
+                        }
+                        free(c->oci_runtime);
+                        c->oci_runtime = xstrdup(optarg);
+                        break;
+                }
+                case OPT_CNI_BRIDGE:
+                        if (!*optarg || strlen(optarg) > 15) {
+                                fprintf(stderr, "strata: --cni-bridge must be an interface name (1-15 chars)\n");
+                                return 2;
+                        }
+                        free(c->cni_bridge);
+                        c->cni_bridge = xstrdup(optarg);
+                        break;
+                case OPT_CNI_SUBNET:
+                        if (!strchr(optarg, '/')) {
+                                fprintf(stderr, "strata: --cni-subnet must be a CIDR (e.g. 172.31.0.0/16)\n");
+                                return 2;
+                        }
+                        free(c->cni_subnet);
+                        c->cni_subnet = xstrdup(optarg);
+                        break;
+                case OPT_PIDS: {
+                        char *end;
+                        long long v = strtoll(optarg, &end, 10);
+                        if (*end || v < 1) {
+                                fprintf(stderr, "strata: --container-pids-max must be a positive number\n");
+                                return 2;
+                        }
+                        c->container_pids_max = v;
                         break;
                 }
                 case OPT_LOG: {
@@ -236,7 +285,7 @@ static void status_cb(struct runtime *rt, const struct task_status *st, void *us
                         message = why;
         }
         agent_updates_push_health(a, st->task_id, st->state, message, st->reason, st->exit_code, healthy, ready,
-                                  NULL, 0);
+                                  NULL, 0, st->ip_address);
 }
 
 /* A health check's result changed: a TASK_RUNNING update carries it (DESIGN §7). */
@@ -246,7 +295,7 @@ static void health_cb(void *data, const char *task_id, int healthy, bool ready, 
         struct runtime_task_info info;
         if (runtime_get(a->rt, task_id, &info) < 0 || info.state != TASK_RUNNING)
                 return;
-        agent_updates_push_health(a, task_id, TASK_RUNNING, NULL, NULL, -1, healthy, ready, results, n);
+        agent_updates_push_health(a, task_id, TASK_RUNNING, NULL, NULL, -1, healthy, ready, results, n, NULL);
 }
 
 static void heartbeat_cb(uv_timer_t *t) {
@@ -286,7 +335,9 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         agent_updates_init(a);
         struct runtime_config rc = { .loop = loop, .work_dir = a->cfg.data_dir, .status_cb = status_cb,
                                      .userdata = a, .cgroup_parent = a->cfg.cgroup_parent };
-        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_native_new(&rc, &a->rt, e);
+        struct runtime_oci_config oc = { .oci_runtime = a->cfg.oci_runtime, .pids_max = a->cfg.container_pids_max,
+                                         .cni_bridge = a->cfg.cni_bridge, .cni_subnet = a->cfg.cni_subnet };
+        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_oci_new(&rc, &oc, &a->rt, e);
         if (r < 0)
                 return err_wrap(e, "cannot start the task runtime");
         _cleanup_free_ char *health_dir = xasprintf("%s/health", a->cfg.data_dir);

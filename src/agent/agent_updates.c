@@ -66,12 +66,12 @@ static void flush_cb(uv_timer_t *t) {
 
 void agent_updates_push(struct agent *a, const char *task_id, enum task_state state, const char *message,
                         const char *reason, int exit_code) {
-        agent_updates_push_health(a, task_id, state, message, reason, exit_code, -1, false, NULL, 0);
+        agent_updates_push_health(a, task_id, state, message, reason, exit_code, -1, false, NULL, 0, NULL);
 }
 
 void agent_updates_push_health(struct agent *a, const char *task_id, enum task_state state, const char *message,
                                const char *reason, int exit_code, int healthy, bool ready,
-                               const struct health_result *checks, size_t n) {
+                               const struct health_result *checks, size_t n, const char *ip_address) {
         char uuid[37];
         uuid_random(uuid);
         char name[64];
@@ -91,6 +91,8 @@ void agent_updates_push_health(struct agent *a, const char *task_id, enum task_s
                         json_array_append_new(arr, health_result_to_json(&checks[i]));
                 json_object_set_new(u, "health", arr);
         }
+        if (ip_address)
+                json_object_set_new(u, "ipAddress", json_string(ip_address));
         _cleanup_free_ char *text = json_compact(u);
         _cleanup_free_ char *path = update_path(a, name);
         struct err e = { 0 };

@@ -47,6 +47,20 @@ void task_spec_release(struct task_spec *spec) {
                 free(spec->fetch[i].dest_path);
         }
         free(spec->fetch);
+        if (spec->container) {
+                struct task_container *c = spec->container;
+                free(c->image);
+                free(c->network_name);
+                for (size_t i = 0; i < c->n_ports; i++)
+                        free(c->ports[i].protocol);
+                free(c->ports);
+                for (size_t i = 0; i < c->n_volumes; i++) {
+                        free(c->volumes[i].host_path);
+                        free(c->volumes[i].container_path);
+                }
+                free(c->volumes);
+                free(c);
+        }
         memset(spec, 0, sizeof *spec);
 }
 
@@ -67,6 +81,25 @@ void task_spec_copy(struct task_spec *dst, const struct task_spec *src) {
                         dst->fetch[i].dest_path = strdup_or_null(src->fetch[i].dest_path);
                 }
         }
+        if (src->container) {
+                const struct task_container *s = src->container;
+                struct task_container *c = xmalloc(sizeof *c);
+                *c = *s;
+                c->image = strdup_or_null(s->image);
+                c->network_name = strdup_or_null(s->network_name);
+                c->ports = s->n_ports ? xcalloc(s->n_ports, sizeof *c->ports) : NULL;
+                for (size_t i = 0; i < s->n_ports; i++) {
+                        c->ports[i] = s->ports[i];
+                        c->ports[i].protocol = strdup_or_null(s->ports[i].protocol);
+                }
+                c->volumes = s->n_volumes ? xcalloc(s->n_volumes, sizeof *c->volumes) : NULL;
+                for (size_t i = 0; i < s->n_volumes; i++) {
+                        c->volumes[i] = s->volumes[i];
+                        c->volumes[i].host_path = strdup_or_null(s->volumes[i].host_path);
+                        c->volumes[i].container_path = strdup_or_null(s->volumes[i].container_path);
+                }
+                dst->container = c;
+        }
 }
 
 static bool task_id_valid(const char *id) {
@@ -84,7 +117,9 @@ int task_spec_validate(const struct task_spec *spec, struct err *err) {
         if (!spec->task_id || !task_id_valid(spec->task_id))
                 return err_set(err, -EINVAL, "invalid task id '%s': 1-200 characters of [A-Za-z0-9._-]",
                                spec->task_id ? spec->task_id : "");
-        if (!spec->cmd && !(spec->argv && spec->argv[0]))
+        if (spec->container && (!spec->container->image || !*spec->container->image))
+                return err_set(err, -EINVAL, "task '%s': the container has no image", spec->task_id);
+        if (!spec->container && !spec->cmd && !(spec->argv && spec->argv[0]))
                 return err_set(err, -EINVAL, "task '%s' has neither a command nor arguments", spec->task_id);
         if (spec->cmd && !*spec->cmd)
                 return err_set(err, -EINVAL, "task '%s' has an empty command", spec->task_id);
@@ -110,13 +145,14 @@ int task_spec_validate(const struct task_spec *spec, struct err *err) {
 struct runtime_pending {
         struct runtime_pending *next;
         struct task_status st;
-        char *task_id, *message, *reason;
+        char *task_id, *message, *reason, *ip_address;
 };
 
 static void pending_free(struct runtime_pending *p) {
         free(p->task_id);
         free(p->message);
         free(p->reason);
+        free(p->ip_address);
         free(p);
 }
 
@@ -151,6 +187,7 @@ void runtime_emit(struct runtime *rt, const struct task_status *status) {
         p->st.task_id = p->task_id = xstrdup(status->task_id);
         p->st.message = p->message = strdup_or_null(status->message);
         p->st.reason = p->reason = strdup_or_null(status->reason);
+        p->st.ip_address = p->ip_address = strdup_or_null(status->ip_address);
         if (!p->st.timestamp_ms)
                 p->st.timestamp_ms = time_now_ms();
         if (rt->pending_tail)

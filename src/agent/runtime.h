@@ -82,6 +82,34 @@ struct task_fetch {
         char *dest_path; /* file name inside the sandbox; NULL: the URI's last segment */
 };
 
+/* Container networking (Marathon `networks`). */
+enum task_network { TASK_NET_HOST = 0, TASK_NET_BRIDGE, TASK_NET_CONTAINER };
+
+struct task_port_mapping {
+        int container_port;
+        int host_port; /* assigned by the master (0 only when the app has none) */
+        char *protocol; /* "tcp", "udp" or "tcp,udp"; NULL: tcp */
+};
+
+struct task_volume {
+        char *host_path;      /* absolute, or relative to the sandbox */
+        char *container_path; /* absolute */
+        bool readonly;
+};
+
+/* A Marathon `container` with docker.image: run by the OCI runtime (runtime_oci.c). */
+struct task_container {
+        char *image;            /* image reference (see runtime_oci_new for what resolves) */
+        enum task_network network;
+        char *network_name;     /* TASK_NET_CONTAINER: the named network */
+        struct task_port_mapping *ports;
+        size_t n_ports;
+        struct task_volume *volumes;
+        size_t n_volumes;
+        bool tty;
+        bool read_only;         /* read-only rootfs */
+};
+
 /* What to run. The runtime copies everything it needs in runtime_launch(); the caller keeps
  * ownership of its spec. Strings are NUL-terminated and owned by whoever owns the spec;
  * task_spec_release() frees a spec built on the heap (every pointer NULL or malloc'd). */
@@ -103,6 +131,11 @@ struct task_spec {
         int64_t kill_grace_ms; /* SIGTERM → SIGKILL delay; < 0: 3000 (Mesos' default) */
         struct task_fetch *fetch;
         size_t n_fetch;
+        bool runtime_joins_cgroup; /* the command (runc) puts the task into its cgroup itself: the
+                                    * shim leaves it outside, so the runtime's own setup is not
+                                    * charged to the task's CPU quota. Not checkpointed. */
+        struct task_container *container; /* NULL: a native task. With a container, cmd and
+                                           * argv may both be NULL (the image's command). */
 };
 
 /* Frees every member of a heap-built spec and zeroes it; the struct itself is not freed. */
@@ -123,6 +156,7 @@ struct task_status {
         int signal;           /* terminal: the signal that ended it, or 0 */
         pid_t pid;            /* the task's process (its process group), 0 when unknown */
         int64_t timestamp_ms; /* when it happened (wall clock, ms since the epoch) */
+        const char *ip_address; /* the container's IP on its network, or NULL */
 };
 
 struct runtime;

@@ -197,7 +197,9 @@ static pid_t start_task(const struct sandbox_checkpoint *c, struct sandbox_exit 
         char *sh_argv[] = {"/bin/sh", "-c", c->spec.cmd, NULL};
         char **task_argv = c->spec.cmd ? sh_argv : c->spec.argv;
         char *procs[3] = {0};
-        size_t n_procs = c->cgroup.version != CGROUP_NONE ? cgroup_procs_files(&c->cgroup, procs) : 0;
+        size_t n_procs = c->cgroup.version != CGROUP_NONE && !c->spec.runtime_joins_cgroup
+                                 ? cgroup_procs_files(&c->cgroup, procs)
+                                 : 0;
         pid_t pid = -1;
         int errpipe[2];
         if (pipe2(errpipe, O_CLOEXEC) < 0) {

@@ -253,7 +253,7 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
         const char *master = g.master ? g.master : env_master && *env_master ? env_master : DEFAULT_MASTER;
         r = run_verb(c, noun, verb, n - 2, args + 2, master, err);
         cli_http_release(&c->http);
-        return r < 0 ? cli_exit_code(r) : 0;
+        return r < 0 ? cli_exit_code(r) : c->exit_status;
 }
 
 int cli_main(int argc, char **argv) {

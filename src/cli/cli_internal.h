@@ -23,6 +23,7 @@ struct cli {
         /* The event stream and clock --wait uses; NULL: cli_stream_ops_curl (tests script them). */
         const struct cli_stream_ops *stream_ops;
         void *stream_data;
+        int exit_status; /* set by a verb whose exit code is not just success (task exec) */
 };
 
 struct cli_verb {

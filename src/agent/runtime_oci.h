@@ -1,0 +1,26 @@
+/* runtime_oci.h — the OCI runtime (runc or crun): container tasks from images, native tasks
+ * passed through to the native runtime it wraps. Layout and design in runtime_oci.c. */
+#pragma once
+
+#include "agent/runtime.h"
+
+#define RUNTIME_OCI_DEFAULT_PIDS_MAX 4096
+
+struct runtime_oci_config {
+        const char *oci_runtime;    /* "runc" (default), "crun" or a path to either */
+        int64_t pids_max;           /* default pids limit of a container; 0: 4096 */
+        const char *cni_bridge;     /* NULL: "strata0" */
+        const char *cni_subnet;     /* NULL: "172.31.0.0/16" */
+        const char *cni_plugin_dir; /* NULL: /usr/lib/cni */
+};
+
+/* Creates the OCI runtime over a new native runtime (same cfg: work dir, cgroups). Container
+ * tasks (spec->container) run as `<oci runtime> run` under the native shim; images resolve to
+ * local directories ("/path" or "file:///path": layers/ subdirectories bottom first in name
+ * order, or the directory itself, and image.json as the image config). *ret is freed by
+ * runtime_close(). */
+int runtime_oci_new(const struct runtime_config *cfg, const struct runtime_oci_config *ocfg, struct runtime **ret,
+                    struct err *err);
+
+/* The state directory the OCI runtime binary uses (--root) for work_dir; malloc'd. */
+char *runtime_oci_state_root(const char *work_dir, const char *oci_runtime);
