@@ -193,7 +193,7 @@ void deployer_close(struct launcher *l) {
 
 void deployer_deployment_changed(struct launcher *l, const json_t *rec, const char *what) {
         const char *id = json_string_value(json_object_get(rec, "id"));
-        if (!id || !l->leading)
+        if (!id || !what || !l->leading)
                 return;
         if (streq(what, "updated"))
                 return; /* an app joined: the app itself is dirty already */
