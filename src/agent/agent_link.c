@@ -278,8 +278,17 @@ static int on_record(const char *data, size_t len, void *userdata) {
                 json_array_foreach(json_object_get(ev, "taskIds"), i, t) {
                         const char *id = json_string_value(t);
                         struct err e = { 0 };
-                        if (id && runtime_kill(a->rt, id, grace > 0 ? grace * 1000 : -1, &e) == -ENOENT)
-                                agent_updates_push(a, id, TASK_KILLED, "Unknown task: nothing to kill", NULL, -1);
+                        struct runtime_task_info info;
+                        bool running = id && runtime_get(a->rt, id, &info) == 0 && info.state == TASK_RUNNING;
+                        int r = id ? runtime_kill(a->rt, id, grace > 0 ? grace * 1000 : -1, &e) : -EINVAL;
+                        if (r == -ENOENT)
+                                agent_updates_push(a, id, TASK_KILLED,
+                                                   "Unknown task: nothing to kill", NULL, -1);
+                        else if (r >= 0 && running)
+                                /* Mesos' TASK_KILLING: the task is still up for its grace period, but
+                                 * clients (load balancers, service discovery) must stop sending it
+                                 * work now. */
+                                agent_updates_push(a, id, TASK_KILLING, "Killing the task", NULL, -1);
                         err_release(&e);
                 }
         }

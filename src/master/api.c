@@ -104,6 +104,10 @@ static void call_free(struct api_call *call) {
 }
 
 static void add_leader_header(struct api_call *call) {
+        /* Writes that fail because the store is closing are answered after master_stop
+         * dropped it. */
+        if (!call->m->store)
+                return;
         struct store_status st;
         store_status(call->m->store, &st);
         const char *leader = st.is_leader ? call->m->http_advertised : st.leader_http;
@@ -114,6 +118,12 @@ static void add_leader_header(struct api_call *call) {
 }
 
 void api_reply_text(struct api_call *call, int status, const char *ct, const char *text) {
+        /* Stopping: the HTTP server and its requests are gone already (writes still in the
+         * store fail while it closes, and their callbacks end up here). */
+        if (call->m->stopping) {
+                call_free(call);
+                return;
+        }
         add_leader_header(call);
         http_respond(call->req, status, ct, text, strlen(text));
         call_free(call);

@@ -389,6 +389,8 @@ void cluster_instance_set_state(struct cluster *c, struct inst_node *n, enum tas
         if (n->pub.state == st)
                 return;
         counts_add(&n->group->counts, &n->pub, SIZE_MAX);
+        if (n->pub.state == TASK_RUNNING && n->pub.has_health && !n->pub.healthy)
+                n->pub.left_unhealthy = true;
         n->pub.state = (uint8_t)st;
         if (st != TASK_RUNNING) {
                 n->pub.has_health = n->pub.healthy = false;

@@ -133,6 +133,7 @@ struct instance {
         uint8_t state; /* enum task_state */
         uint8_t goal;  /* enum instance_goal */
         bool healthy, has_health;
+        bool left_unhealthy; /* left TASK_RUNNING (e.g. to TASK_KILLING) with a failing health result */
         bool ready; /* its readiness check passed (apps with readinessChecks; set by the agent's reports) */
         float cpus, mem, disk, gpus;               /* reserved at placement */
         int64_t staged_at, started_at, updated_at; /* ms; started_at 0 until the first TASK_RUNNING */

@@ -319,7 +319,7 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                 bool ready_changes = si->ready && !node->pub.ready && !task_state_is_terminal(st);
                 /* Remembered before the state change clears it: a task killed while unhealthy
                  * (killed for failing its health checks, normally) is a failure of its app. */
-                bool was_unhealthy = node->pub.has_health && !node->pub.healthy;
+                bool was_unhealthy = (node->pub.has_health && !node->pub.healthy) || node->pub.left_unhealthy;
                 if (state_changes || health_changes || checks_change || ready_changes) {
                         cluster_note_instance(c, node, old);
                         changed++;

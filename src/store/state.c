@@ -102,7 +102,6 @@ struct state *state_new(void) {
         s->n_buckets = 64;
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
-        deployments_init(&s->deployments); /* was only ever done by state_clear: no locks in a fresh state */
         group_records_init(&s->group_records);
         return s;
 }
