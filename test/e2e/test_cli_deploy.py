@@ -33,6 +33,16 @@ def agent(master, tmpdir_path):
     a.stop()
 
 
+@pytest.fixture
+def native_agent(master, tmpdir_path):
+    """A real agent: the fake runtime reports every task healthy, real checks need real processes."""
+    a = Agent(os.path.join(tmpdir_path, "a1"), [master]).start()
+    wait_for(lambda: master.get("/v1/nodes").json().get("nodes"), timeout=20, what="agent registered")
+    yield a
+    a.stop()
+    a.kill_tasks()
+
+
 def strata(master, *args, timeout=90):
     return subprocess.run([STRATA, "--master", master.url, *args], capture_output=True, text=True,
                           timeout=timeout)
@@ -72,7 +82,7 @@ def test_add_wait_exits_0_once_the_app_runs(master, agent, tmpdir_path):
     assert r.stdout.startswith("ID")
 
 
-def test_an_app_that_never_gets_healthy_fails_the_wait(master, agent, tmpdir_path):
+def test_an_app_that_never_gets_healthy_fails_the_wait(master, native_agent, tmpdir_path):
     path = write_app(tmpdir_path, {
         "id": "/ci/sick", "cmd": "sleep 1000", "instances": 1, "cpus": 0.1, "mem": 32,
         "healthChecks": [{"protocol": "COMMAND", "command": {"value": "exit 1"},
