@@ -216,7 +216,8 @@ class Agent:
     """One `strata agent` process (native runtime: real processes in cgroups; needs root)."""
 
     def __init__(self, data_dir, masters, resources="cpus:2;mem:2000;disk:1000;ports:[31000-31100]",
-                 attributes=None, hostname=None):
+                 attributes=None, hostname=None, extra=None):
+        self.extra = extra or []  # e.g. ["--fake-runtime"]: tasks that only pretend to run
         self.data_dir = data_dir
         self.http_port = free_port()
         self.masters = masters
@@ -239,6 +240,7 @@ class Agent:
             cmd += ["--attributes", self.attributes]
         if self.hostname:
             cmd += ["--hostname", self.hostname]
+        cmd += self.extra
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         return self
