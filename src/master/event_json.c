@@ -138,7 +138,7 @@ json_t *event_status_update(const struct state *st, const struct instance *i) {
         json_t *ports = json_array();
         for (size_t p = 0; p < i->n_ports; p++)
                 json_array_append_new(ports, json_integer(i->ports[p]));
-        return json_pack("{s:s?,s:s,s:s,s:s,s:s,s:s?,s:o,s:o,s:s}", "slaveId", i->agent_id, "taskId", i->id,
+        return json_pack("{s:s*,s:s,s:s,s:s,s:s,s:s*,s:o,s:o,s:s}", "slaveId", i->agent_id, "taskId", i->id,
                          "taskStatus", task_state_to_string((enum task_state)i->state), "message",
                          i->message ? i->message : "", "appId", i->app_id, "host", a ? a->hostname : NULL,
                          "ipAddresses", ip_addresses(a), "ports", ports, "version", i->version);
@@ -147,7 +147,7 @@ json_t *event_status_update(const struct state *st, const struct instance *i) {
 json_t *event_instance_changed(const struct state *st, const struct instance *i) {
         const struct agent *a = i->agent_id ? state_agent_get(st, i->agent_id) : NULL;
         _cleanup_free_ char *iid = event_instance_id(i->id);
-        return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s}", "instanceId", iid, "condition",
+        return json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:s}", "instanceId", iid, "condition",
                          event_condition((enum task_state)i->state), "runSpecId", i->app_id, "agentId", i->agent_id,
                          "host", a ? a->hostname : NULL, "runSpecVersion", i->version);
 }
@@ -179,7 +179,7 @@ json_t *event_instance_health_changed(const char *instance_id, const char *run_s
 json_t *event_unhealthy_instance_kill(const char *app_id, const char *task_id, const char *version,
                                       const char *reason, const char *host, const char *slave_id) {
         _cleanup_free_ char *iid = event_instance_id(task_id);
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s?}", "appId", app_id, "taskId", task_id, "instanceId", iid,
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:s*}", "appId", app_id, "taskId", task_id, "instanceId", iid,
                          "version", version, "reason", reason ? reason : "", "host", host, "slaveId", slave_id);
 }
 
@@ -188,7 +188,7 @@ json_t *event_deployment_step(json_t *plan, json_t *current_step) {
 }
 
 json_t *event_deployment_result(const char *id, json_t *plan, const char *reason) {
-        return json_pack("{s:s,s:O,s:s?}", "id", id, "plan", plan, "reason", reason);
+        return json_pack("{s:s,s:O,s:s*}", "id", id, "plan", plan, "reason", reason);
 }
 
 json_t *event_stream_peer(const char *remote_address) {
