@@ -110,21 +110,21 @@ static void drop(struct subscriber *s, const char *why, bool abort_conn) {
         sub_free(s);
 }
 
-static void deliver(struct subscriber *s, struct http_chunk *c) {
+/* Queues c to s, or drops s; returns whether it was queued. */
+static bool deliver(struct subscriber *s, struct http_chunk *c) {
         struct events *ev = s->ev;
         if (http_stream_queued(s->req) >= ev->max_outstanding) {
                 char why[96];
                 snprintf(why, sizeof why, "more than %zu events outstanding", ev->max_outstanding);
                 drop(s, why, true);
-                return;
+                return false;
         }
         int r = http_stream_write_chunk(s->req, c);
         if (r == -ENOBUFS)
                 drop(s, "too much data outstanding", false); /* http_server closed it already */
         else if (r < 0)
                 drop(s, "stream already ended", false);
-        else
-                ev->stats.delivered++;
+        return r >= 0;
 }
 
 static void stream_closed(struct http_request *r, void *data) {
@@ -214,8 +214,8 @@ void events_emit(struct events *ev, const char *event_type, json_t *fields) {
         ev->emitting++;
         for (struct subscriber *s = ev->subs, *next; s; s = next) {
                 next = s->next;
-                if (event_filter_accepts(&s->filter, event_type))
-                        deliver(s, c);
+                if (event_filter_accepts(&s->filter, event_type) && deliver(s, c))
+                        ev->stats.delivered++;
         }
         ev->emitting--;
         http_chunk_unref(c);
@@ -266,7 +266,8 @@ void events_subscribe(struct events *ev, struct http_request *req, struct event_
                 json_decref(fields);
                 struct http_chunk *c = http_chunk_new(frame, len);
                 ev->stats.emitted++;
-                deliver(s, c);
+                if (deliver(s, c))
+                        ev->stats.delivered++;
                 http_chunk_unref(c);
         }
 }

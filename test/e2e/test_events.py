@@ -247,7 +247,7 @@ def test_status_update_event_for_a_running_task(master, tmpdir_path):
     s = SSE(master.http_port, query="event_type=status_update_event&event_type=instance_changed_event")
     try:
         assert s.wait_headers() == 200
-        wait_for(lambda: master.get("/v1/nodes").json(), timeout=15, what="agent registered")
+        wait_for(lambda: master.get("/v1/nodes").json()["nodes"], timeout=15, what="agent registered")
         r = master.post("/v2/apps", json={"id": "/ev/run", "cmd": "sleep 100", "instances": 1,
                                           "portDefinitions": [{"port": 0}]})
         assert r.status_code == 201, r.text
