@@ -143,10 +143,12 @@ static void small_bodies_have_marathon_field_names(void **st) {
         assert_string_equal(json_string_value(json_object_get(ev, "instanceId")), "a.instance-1");
         assert_null(json_object_get(ev, "slaveId"));
         json_decref(ev);
-        ev = event_deployment_result("d1", json_object(), NULL);
+        json_t *plan = json_object();
+        ev = event_deployment_result("d1", plan, NULL);
         assert_null(json_object_get(ev, "reason"));
-        assert_non_null(json_object_get(ev, "plan"));
+        assert_ptr_equal(json_object_get(ev, "plan"), plan);
         json_decref(ev);
+        json_decref(plan);
 }
 
 int main(void) {
