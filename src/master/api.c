@@ -17,6 +17,8 @@ enum route_flags {
         ROUTE_BODY = 1 << 2,   /* parse the body as JSON first (400 "Invalid JSON" otherwise) */
         ROUTE_NO_FORWARD = 1 << 3, /* with ROUTE_LEADER: a follower answers 503 + X-Marathon-Leader
                                     * instead of forwarding (agent streams must reach the leader) */
+        ROUTE_REDIRECT = 1 << 4,   /* with ROUTE_LEADER: a follower answers 307 to the leader's same
+                                    * URL (streams are not proxied: Marathon ≥ 1.8) */
 };
 
 /* How the path after the prefix is matched. */
@@ -71,6 +73,7 @@ static const struct route routes[] = {
         { "POST", "/v2/groups/", MATCH_APP, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY },
         { "PUT", "/v2/groups/", MATCH_APP, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY },
         { "DELETE", "/v2/groups/", MATCH_APP, NULL, api_groups_delete, ROUTE_LEADER },
+        { "GET", "/v2/events", MATCH_EXACT, NULL, api_events, ROUTE_LEADER | ROUTE_REDIRECT },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
         { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER },
         { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ },
@@ -214,6 +217,10 @@ static void run_handler(struct api_call *call, const struct route *rt) {
         store_status(call->m->store, &st);
         bool stale = api_arg_bool(call, "stale", false);
         if ((rt->flags & ROUTE_LEADER) || ((rt->flags & ROUTE_READ) && !stale)) {
+                if (!st.is_leader && (rt->flags & ROUTE_REDIRECT)) {
+                        redirect_to_leader(call);
+                        return;
+                }
                 if (!st.is_leader && (rt->flags & ROUTE_NO_FORWARD)) {
                         api_reply_error(call, 503, "Not the leader");
                         return;

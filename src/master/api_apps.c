@@ -326,6 +326,29 @@ static void set_deployment_headers(struct api_call *call, const char *deployment
         }
 }
 
+/* The group an app belongs to: "/prod/web" → "/prod", "/web" → "/". */
+static char *parent_group(const char *app_id) {
+        const char *slash = strrchr(app_id, '/');
+        return slash && slash != app_id ? xstrndup(app_id, (size_t)(slash - app_id)) : xstrdup("/");
+}
+
+/* What Marathon publishes for a committed app create/update (api.md §4.2): api_post_event with
+ * the app as stored, then group_change_success for its group. */
+static void emit_app_written(struct api_call *call, json_t *app) {
+        struct events *ev = call->m->events;
+        const char *id = json_string_value(json_object_get(app, "id"));
+        const char *version = json_string_value(json_object_get(app, "version"));
+        if (!id || !version)
+                return;
+        if (events_wanted(ev, "api_post_event"))
+                events_emit(ev, "api_post_event",
+                            event_api_post(http_request_peer(call->req), http_request_path(call->req), app));
+        if (events_wanted(ev, "group_change_success")) {
+                _cleanup_free_ char *group = parent_group(id);
+                events_emit(ev, "group_change_success", event_group_change_success(group, version));
+        }
+}
+
 static void write_done(void *data, int status, json_t *result, struct err *err) {
         struct write_ctx *w = data;
         struct api_call *call = w->call;
@@ -337,12 +360,23 @@ static void write_done(void *data, int status, json_t *result, struct err *err) 
                 return;
         }
         if (w->kind == WRITE_CREATE) {
+                emit_app_written(call, result);
                 const char *id = json_string_value(json_object_get(result, "id"));
                 set_deployment_headers(call, w->deployment, id, true);
                 api_reply_json(call, 201, app_info(store_state(call->m->store), result, 0, w->deployment));
+        } else if (w->kind == WRITE_DELETE) {
+                struct events *ev = call->m->events;
+                _cleanup_free_ char *group = parent_group(call->id);
+                events_emit(ev, "app_terminated_event", event_app_terminated(call->id));
+                if (events_wanted(ev, "group_change_success"))
+                        events_emit(ev, "group_change_success", event_group_change_success(group, w->ts));
+                set_deployment_headers(call, w->deployment, call->id, false);
+                api_reply_json(call, 200, json_pack("{s:s,s:s}", "deploymentId", w->deployment, "version", w->ts));
         } else {
                 bool created = json_is_true(json_object_get(result, "created"));
-                const json_t *app = json_object_get(result, "app");
+                json_t *app = json_object_get(result, "app");
+                if (app)
+                        emit_app_written(call, app);
                 const char *version = app ? json_string_value(json_object_get(app, "version")) : NULL;
                 set_deployment_headers(call, w->deployment, call->id, created);
                 api_reply_json(call, created ? 201 : 200,
@@ -544,6 +578,9 @@ static void bulk_done(void *data, int status, json_t *result, struct err *err) {
                 if (err->details)
                         b->first.details = json_incref(err->details);
         }
+        json_t *app = status >= 0 ? json_object_get(result, "app") : NULL;
+        if (app)
+                emit_app_written(b->call, app);
         if (--b->pending > 0)
                 return;
         struct api_call *call = b->call;

@@ -109,6 +109,21 @@ void api_metrics(struct api_call *call) {
                       "# TYPE strata_apps gauge\nstrata_apps %zu\n",
                       st.term, st.commit_index, st.last_applied, st.is_leader ? 1 : 0,
                       state_app_count(store_state(m->store)));
+        if (m->events) {
+                struct events_stats es;
+                events_get_stats(m->events, &es);
+                strbuf_printf(&sb,
+                              "# HELP strata_event_subscribers Open GET /v2/events streams.\n"
+                              "# TYPE strata_event_subscribers gauge\nstrata_event_subscribers %zu\n"
+                              "# HELP strata_events_emitted_total Events framed for at least one subscriber.\n"
+                              "# TYPE strata_events_emitted_total counter\nstrata_events_emitted_total %" PRIu64 "\n"
+                              "# HELP strata_events_delivered_total Event copies queued to subscribers.\n"
+                              "# TYPE strata_events_delivered_total counter\nstrata_events_delivered_total %" PRIu64 "\n"
+                              "# HELP strata_event_subscribers_dropped_total Subscribers dropped for falling behind.\n"
+                              "# TYPE strata_event_subscribers_dropped_total counter\n"
+                              "strata_event_subscribers_dropped_total %" PRIu64 "\n",
+                              es.subscribers, es.emitted, es.delivered, es.dropped);
+        }
         _cleanup_free_ char *text = strbuf_steal(&sb);
         api_reply_text(call, 200, "text/plain; version=0.0.4", text);
 }

@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/event_json.h"
 #include "master/events.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
@@ -147,10 +148,23 @@ static json_t *plan_json(const json_t *rec) {
 }
 
 static void emit_step(struct launcher *l, const char *type, const json_t *rec, json_int_t step) {
+        if (!events_wanted(l->m->events, type))
+                return;
         const json_t *s = json_array_get(deployment_steps(rec), (size_t)(step - 1));
-        json_t *ev = json_pack("{s:o,s:o}", "plan", plan_json(rec), "currentStep",
-                               s ? json_deep_copy(s) : json_pack("{s:[]}", "actions"));
-        events_emit(l->m->events, type, ev);
+        json_t *plan = plan_json(rec);
+        json_t *cur = s ? json_incref((json_t *)s) : json_pack("{s:[]}", "actions");
+        events_emit(l->m->events, type, event_deployment_step(plan, cur));
+        json_decref(plan);
+        json_decref(cur);
+}
+
+static void emit_result(struct launcher *l, const char *type, const json_t *rec, const char *reason) {
+        if (!events_wanted(l->m->events, type))
+                return;
+        json_t *plan = plan_json(rec);
+        events_emit(l->m->events, type,
+                    event_deployment_result(json_string_value(json_object_get(rec, "id")), plan, reason));
+        json_decref(plan);
 }
 
 /* Marks the apps of the record's current step dirty: they may have been held back. */
@@ -217,13 +231,11 @@ void deployer_deployment_changed(struct launcher *l, const json_t *rec, const ch
                 forget_pending(l, id);
                 log_info("deployment %s: success", id);
                 emit_step(l, "deployment_step_success", rec, cur);
-                events_emit(l->m->events, "deployment_success", json_pack("{s:s,s:o}", "id", id, "plan", plan_json(rec)));
+                emit_result(l, "deployment_success", rec, NULL);
         } else if (streq(what, "failed") || streq(what, "canceled")) {
                 forget_pending(l, id);
                 log_info("deployment %s: %s", id, what);
-                events_emit(l->m->events, "deployment_failed",
-                            json_pack("{s:s,s:o,s:s}", "id", id, "plan", plan_json(rec), "reason",
-                                      streq(what, "canceled") ? "canceled" : "failed"));
+                emit_result(l, "deployment_failed", rec, streq(what, "canceled") ? "canceled" : "failed");
         }
         wake_step(l, rec);
 }

@@ -52,3 +52,18 @@ void forward_to_leader(struct api_call *call) {
         for (size_t i = 0; i < n; i++)
                 free(hdrs[i]);
 }
+
+void redirect_to_leader(struct api_call *call) {
+        struct store_status st;
+        store_status(call->m->store, &st);
+        if (!st.leader_http || st.is_leader) {
+                api_reply_error(call, 503, "Could not determine the current leader: there is no leader");
+                return;
+        }
+        /* The path as received (with any DC/OS prefix: the leader serves the same ones). */
+        const char *q = http_request_query(call->req);
+        _cleanup_free_ char *url = xasprintf("http://%s%s%s%s", st.leader_http, http_request_path(call->req),
+                                             *q ? "?" : "", q);
+        http_request_add_header(call->req, "Location", url);
+        api_reply_error(call, 307, "Only the leader serves this: see %s", url);
+}

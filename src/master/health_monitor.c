@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/event_json.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
 
@@ -42,14 +43,6 @@ void health_monitor_leadership(struct health_monitor *hm, bool leading) {
         clear(hm);
 }
 
-char *health_monitor_instance_id(const char *task_id) {
-        size_t n = strlen(task_id);
-        static const char suffix[] = "._app";
-        if (n > sizeof suffix - 1 && streq(task_id + n - (sizeof suffix - 1), suffix))
-                n -= sizeof suffix - 1;
-        return xstrndup(task_id, n);
-}
-
 void health_monitor_update_item(json_t *item, const json_t *u) {
         json_t *ready = json_object_get(u, "ready");
         if (json_is_true(ready))
@@ -65,7 +58,7 @@ json_t *health_monitor_results_json(const struct instance *i) {
         json_t *arr = json_array();
         struct health_result r[HEALTH_MAX_CHECKS];
         size_t n = instance_health_results(i, r);
-        _cleanup_free_ char *iid = health_monitor_instance_id(i->id);
+        _cleanup_free_ char *iid = event_instance_id(i->id);
         for (size_t k = 0; k < n; k++)
                 if (r[k].known)
                         json_array_append_new(arr, health_result_marathon_json(&r[k], iid));
@@ -80,16 +73,16 @@ static void kill_unhealthy(struct health_monitor *hm, const struct instance *i, 
                            const struct health_result *r) {
         struct master *m = hm->m;
         const struct agent *a = i->agent_id ? state_agent_get(store_state(m->store), i->agent_id) : NULL;
-        _cleanup_free_ char *iid = health_monitor_instance_id(i->id);
+        _cleanup_free_ char *iid = event_instance_id(i->id);
         _cleanup_free_ char *reason =
                 xasprintf("%u consecutive health check failures (maxConsecutiveFailures %lld): %s",
                           r->consecutive_failures, (long long)json_integer_value(json_object_get(check, "maxConsecutiveFailures")),
                           r->cause[0] ? r->cause : "unknown");
         log_info("%s: killing %s: %s", i->app_id, i->id, reason);
-        events_emit(m->events, "unhealthy_instance_kill_event",
-                    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s?}", "appId", i->app_id, "taskId", i->id, "instanceId", iid,
-                              "version", i->version, "reason", reason, "host", a ? a->hostname : NULL, "slaveId",
-                              i->agent_id));
+        if (events_wanted(m->events, "unhealthy_instance_kill_event"))
+                events_emit(m->events, "unhealthy_instance_kill_event",
+                            event_unhealthy_instance_kill(i->app_id, i->id, i->version, reason,
+                                                          a ? a->hostname : NULL, i->agent_id));
         json_t *ids = json_pack("[s]", i->id);
         launcher_kill(&m->launcher, ids, false);
         json_decref(ids);
@@ -113,15 +106,15 @@ void health_monitor_instance_changed(struct health_monitor *hm, const struct ins
                 hashmap_put(&hm->seen, s->id, s);
         }
         struct master *m = hm->m;
-        _cleanup_free_ char *iid = health_monitor_instance_id(i->id);
+        _cleanup_free_ char *iid = event_instance_id(i->id);
         int healthy = i->has_health ? (int)i->healthy : -1;
         if (healthy >= 0 && healthy != s->healthy) {
-                events_emit(m->events, "health_status_changed_event",
-                            json_pack("{s:s,s:s,s:s,s:b}", "appId", i->app_id, "instanceId", iid, "version",
-                                      i->version, "alive", healthy));
-                events_emit(m->events, "instance_health_changed_event",
-                            json_pack("{s:s,s:s,s:s,s:b}", "instanceId", iid, "runSpecId", i->app_id, "runSpecVersion",
-                                      i->version, "healthy", healthy));
+                if (events_wanted(m->events, "health_status_changed_event"))
+                        events_emit(m->events, "health_status_changed_event",
+                                    event_health_status_changed(i->app_id, iid, i->version, healthy));
+                if (events_wanted(m->events, "instance_health_changed_event"))
+                        events_emit(m->events, "instance_health_changed_event",
+                                    event_instance_health_changed(iid, i->app_id, i->version, healthy));
         }
         s->healthy = (int8_t)healthy;
         struct health_result r[HEALTH_MAX_CHECKS];

@@ -34,6 +34,3 @@ void health_monitor_instance_removed(struct health_monitor *hm, const char *inst
 void health_monitor_update_item(json_t *item, const json_t *u);
 /* Marathon's healthCheckResults of a task ([] when it has none); new reference. */
 json_t *health_monitor_results_json(const struct instance *i);
-/* Marathon's instance id of a task id ("<app>.instance-<uuid>._app" → "<app>.instance-<uuid>");
- * new string. */
-char *health_monitor_instance_id(const char *task_id);

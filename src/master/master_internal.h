@@ -28,6 +28,7 @@ struct master_config {
         unsigned agent_timeout_s; /* 0 = default */
         char *agent_http;         /* dev: the built-in agent's API address */
         unsigned snapshot_threshold; /* 0 = the store's default */
+        unsigned event_max_outstanding; /* per /v2/events subscriber; 0 = the bus's default */
         bool dev;
 };
 
@@ -119,9 +120,12 @@ void api_ping(struct api_call *call);
 void api_cluster(struct api_call *call);
 void api_metrics(struct api_call *call);
 void api_cluster_register(struct api_call *call);
+void api_events(struct api_call *call);
 
 /* Makes sure this master's HTTP address is in the replicated masters registry (registry.c). */
 void registry_check(struct master *m);
 
 /* Forwards the call unchanged to the leader's API and relays the answer (forward.c). */
 void forward_to_leader(struct api_call *call);
+/* Answers 307 with Location: the same path and query on the leader; 503 without a leader. */
+void redirect_to_leader(struct api_call *call);

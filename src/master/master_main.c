@@ -30,6 +30,8 @@ static const char usage_master[] =
         "                        (default: the --http host, or this machine's hostname)\n"
         "  --agent-timeout SECS  silence after which an agent is unreachable (default 15)\n"
         "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
+        "  --event-stream-max-outstanding N  events queued per /v2/events subscriber before it is\n"
+        "                        dropped as too slow (default 1024)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -83,7 +85,7 @@ static const char *addr_port(const char *addr) {
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
-               OPT_SNAPSHOT };
+               OPT_SNAPSHOT, OPT_EVENT_MAX };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -94,6 +96,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
                 { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
+                { "event-stream-max-outstanding", required_argument, NULL, OPT_EVENT_MAX },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -155,6 +158,17 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                                 return 2;
                         }
                         c->snapshot_threshold = (unsigned)v;
+                        break;
+                }
+                case OPT_EVENT_MAX: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 1 || v > 1000000) {
+                                fprintf(stderr, "strata: --event-stream-max-outstanding must be 1..1000000\n");
+                                free(raft);
+                                return 2;
+                        }
+                        c->event_max_outstanding = (unsigned)v;
                         break;
                 }
                 case OPT_LOG: {
@@ -219,14 +233,15 @@ static void on_signal(uv_signal_t *h, int signum) {
         log_info("signal %d: stopping", signum);
         if (m->hooks && m->hooks->stopping)
                 m->hooks->stopping(m->hooks->data);
+        /* The bus first: it lets go of its streams before the server closes them. */
+        events_free(m->events);
+        m->events = NULL;
         http_server_free(m->http);
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
         launcher_release(&m->launcher);
         health_monitor_release(&m->health);
-        events_free(m->events);
-        m->events = NULL;
         agent_link_release(&m->agents);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
@@ -245,6 +260,7 @@ static void on_store_change(struct store *s, void *data) {
                 agent_link_leadership(&m->agents, st.is_leader);
                 launcher_leadership(&m->launcher, st.is_leader);
                 health_monitor_leadership(&m->health, st.is_leader);
+                events_leadership(m->events, st.is_leader);
                 registry_check(m);
         }
 }
@@ -258,8 +274,18 @@ static void obs_agent_changed(const char *agent_id, void *data) {
         launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
 }
 static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
-        launcher_instance_changed(&((struct master *)data)->launcher, i, (int)old);
-        health_monitor_instance_changed(&((struct master *)data)->health, i);
+        struct master *m = data;
+        launcher_instance_changed(&m->launcher, i, (int)old);
+        health_monitor_instance_changed(&m->health, i);
+        /* Only the leader has subscribers (events_wanted is false elsewhere). A change of health
+         * or readiness alone is not a status update. */
+        if (i->state == old)
+                return;
+        const struct state *st = store_state(m->store);
+        if (events_wanted(m->events, "status_update_event"))
+                events_emit(m->events, "status_update_event", event_status_update(st, i));
+        if (events_wanted(m->events, "instance_changed_event"))
+                events_emit(m->events, "instance_changed_event", event_instance_changed(st, i));
 }
 static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
         launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);

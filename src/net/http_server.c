@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -31,10 +32,12 @@ struct http_request {
         char *content_type;
         char *resp_body;
         size_t resp_len;
-        /* streaming responses */
-        bool streaming, stream_ended;
-        struct strbuf out;
-        size_t out_off;
+        /* streaming responses: a FIFO of shared chunks not yet handed to MHD */
+        bool streaming, stream_ended, stream_aborted;
+        struct http_chunk **q; /* ring buffer of q_cap slots */
+        size_t q_head, q_len, q_cap;
+        size_t q_off;   /* bytes of the head chunk already handed to MHD */
+        size_t q_bytes; /* unsent bytes in the queue */
         http_stream_closed_cb closed_cb;
         void *closed_data;
 };
@@ -53,7 +56,59 @@ struct http_server {
         struct http_request *requests; /* live requests, for shutdown */
 };
 
+struct http_chunk {
+        unsigned refs;
+        size_t len;
+        char data[];
+};
+
 static void server_run(struct http_server *s);
+
+struct http_chunk *http_chunk_new(const void *data, size_t len) {
+        struct http_chunk *c = xmalloc(sizeof *c + len);
+        c->refs = 1;
+        c->len = len;
+        memcpy(c->data, data, len);
+        return c;
+}
+
+struct http_chunk *http_chunk_ref(struct http_chunk *c) {
+        c->refs++;
+        return c;
+}
+
+void http_chunk_unref(struct http_chunk *c) {
+        if (c && --c->refs == 0)
+                free(c);
+}
+
+size_t http_chunk_len(const struct http_chunk *c) {
+        return c->len;
+}
+
+static void queue_clear(struct http_request *r) {
+        for (size_t i = 0; i < r->q_len; i++)
+                http_chunk_unref(r->q[(r->q_head + i) % r->q_cap]);
+        free(r->q);
+        r->q = NULL;
+        r->q_head = r->q_len = r->q_cap = r->q_off = r->q_bytes = 0;
+}
+
+static void queue_push(struct http_request *r, struct http_chunk *c) {
+        if (r->q_len == r->q_cap) {
+                size_t cap = r->q_cap ? r->q_cap * 2 : 16;
+                struct http_chunk **q = xmalloc(cap * sizeof *q);
+                for (size_t i = 0; i < r->q_len; i++)
+                        q[i] = r->q[(r->q_head + i) % r->q_cap];
+                free(r->q);
+                r->q = q;
+                r->q_cap = cap;
+                r->q_head = 0;
+        }
+        r->q[(r->q_head + r->q_len) % r->q_cap] = c;
+        r->q_len++;
+        r->q_bytes += c->len;
+}
 
 static void request_free(struct http_request *r) {
         if (!r)
@@ -66,7 +121,7 @@ static void request_free(struct http_request *r) {
                 r->next->prev = r->prev;
         if (r->closed_cb)
                 r->closed_cb(r, r->closed_data);
-        strbuf_release(&r->out);
+        queue_clear(r);
         free(r->method);
         free(r->path);
         free(r->query);
@@ -81,17 +136,28 @@ static void request_free(struct http_request *r) {
         free(r);
 }
 
-/* Streaming bodies: hand MHD what is buffered; with nothing buffered, suspend the connection
- * until http_stream_write resumes it (returning 0 without suspending would busy-loop). */
+/* Streaming bodies: hand MHD as much of the queue as fits; with nothing queued, suspend the
+ * connection until http_stream_write resumes it (returning 0 without suspending would busy-loop). */
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
         struct http_request *r = cls;
-        size_t avail = r->out.len - r->out_off;
-        if (avail > 0) {
-                size_t n = MIN(avail, max);
-                memcpy(buf, r->out.buf + r->out_off, n);
-                r->out_off += n;
-                if (r->out_off == r->out.len)
-                        r->out.len = r->out_off = 0;
+        if (r->stream_aborted)
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (r->q_len > 0) {
+                size_t n = 0;
+                while (r->q_len > 0 && n < max) {
+                        struct http_chunk *c = r->q[r->q_head];
+                        size_t k = MIN(c->len - r->q_off, max - n);
+                        memcpy(buf + n, c->data + r->q_off, k);
+                        n += k;
+                        r->q_off += k;
+                        r->q_bytes -= k;
+                        if (r->q_off == c->len) {
+                                http_chunk_unref(c);
+                                r->q_head = (r->q_head + 1) % r->q_cap;
+                                r->q_len--;
+                                r->q_off = 0;
+                        }
+                }
                 return (ssize_t)n;
         }
         if (r->stream_ended)
@@ -270,17 +336,48 @@ static void wake(struct http_request *r) {
         }
 }
 
-int http_stream_write(struct http_request *r, const void *data, size_t len) {
+int http_stream_write_chunk(struct http_request *r, struct http_chunk *c) {
         if (r->stream_ended)
                 return -EPIPE;
-        if (r->out.len - r->out_off + len > HTTP_STREAM_MAX_BUFFER) {
-                /* A consumer this slow is gone or broken: end the stream rather than grow. */
-                http_stream_end(r);
+        if (r->q_bytes + c->len > HTTP_STREAM_MAX_BUFFER) {
+                /* A consumer this slow is gone or broken: close rather than grow. */
+                http_stream_abort(r);
                 return -ENOBUFS;
         }
-        strbuf_append(&r->out, data, len);
+        queue_push(r, http_chunk_ref(c));
         wake(r);
         return 0;
+}
+
+int http_stream_write(struct http_request *r, const void *data, size_t len) {
+        struct http_chunk *c = http_chunk_new(data, len);
+        int ret = http_stream_write_chunk(r, c);
+        http_chunk_unref(c);
+        return ret;
+}
+
+size_t http_stream_queued(const struct http_request *r) {
+        return r->q_len;
+}
+
+void http_stream_abort(struct http_request *r) {
+        if (r->stream_aborted)
+                return;
+        r->stream_ended = r->stream_aborted = true;
+        queue_clear(r);
+        /* MHD has no call to close a connection it is not reading or writing: shut the socket
+         * down so its next send fails (or the reader is asked again and says error), and MHD
+         * closes it and calls closed_cb. */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+                shutdown(ci->connect_fd, SHUT_RDWR);
+        wake(r);
+}
+
+void http_request_set_send_buffer(struct http_request *r, int bytes) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+                setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
 void http_stream_end(struct http_request *r) {
@@ -385,6 +482,7 @@ void http_server_free(struct http_server *s) {
                         continue;
                 if (r->streaming) {
                         r->stream_ended = true;
+                        queue_clear(r); /* shutting down: nobody waits for the rest */
                 } else if (!r->answered) {
                         static const char body[] = "{\"message\":\"Shutting down\"}";
                         set_response(r, 503, "application/json", body, sizeof body - 1);

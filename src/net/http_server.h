@@ -63,8 +63,8 @@ void http_respond(struct http_request *r, int status, const char *content_type, 
 
 /* Streaming responses (agent event streams, /v2/events): chunked, unbounded length.
  * http_respond_stream sends the status line and headers; http_stream_write appends to the
- * body (buffered; at most HTTP_STREAM_MAX_BUFFER unsent bytes, beyond which the stream is
- * ended: returns -ENOBUFS); http_stream_end finishes the body. closed_cb fires exactly once
+ * body (queued; at most HTTP_STREAM_MAX_BUFFER unsent bytes, beyond which the connection is
+ * aborted: returns -ENOBUFS); http_stream_end finishes the body. closed_cb fires exactly once
  * when the connection is gone (client closed it, or after http_stream_end), after which the
  * request must not be touched. A dead peer is noticed on the next write, so streams should
  * carry periodic heartbeats. */
@@ -74,5 +74,26 @@ void http_respond_stream(struct http_request *r, int status, const char *content
                          http_stream_closed_cb closed_cb, void *data);
 int http_stream_write(struct http_request *r, const void *data, size_t len);
 void http_stream_end(struct http_request *r);
+/* Closes the connection now, dropping whatever is still queued (a consumer too slow to keep).
+ * closed_cb (unless forgotten) fires later, from the loop. */
+void http_stream_abort(struct http_request *r);
+/* Writes not yet handed to the connection (each http_stream_write* call counts one). */
+size_t http_stream_queued(const struct http_request *r);
+/* Caps the kernel's send buffer of the request's socket (SO_SNDBUF): a stream to many
+ * subscribers bounds what each may hold in the kernel, not only in the queue. */
+void http_request_set_send_buffer(struct http_request *r, int bytes);
+
+/* Shared stream data: one immutable, refcounted buffer queued to many streams without a copy
+ * per stream (the event bus serializes each event once). */
+struct http_chunk;
+/* A chunk holding a copy of data, with one reference (the caller's). */
+struct http_chunk *http_chunk_new(const void *data, size_t len);
+struct http_chunk *http_chunk_ref(struct http_chunk *c);
+/* Drops one reference; NULL is a no-op. */
+void http_chunk_unref(struct http_chunk *c);
+size_t http_chunk_len(const struct http_chunk *c);
+/* Queues c on the stream (the stream takes its own reference). Same bounds and results as
+ * http_stream_write. */
+int http_stream_write_chunk(struct http_request *r, struct http_chunk *c);
 /* Stops closed_cb from firing (the owner is going away first). */
 void http_stream_forget(struct http_request *r);

@@ -218,7 +218,7 @@ class Agent:
     def __init__(self, data_dir, masters, resources="cpus:2;mem:2000;disk:1000;ports:[31000-31100]",
                  attributes=None, hostname=None, extra=None):
         self.data_dir = data_dir
-        self.extra = list(extra or [])
+        self.extra = list(extra or [])  # e.g. ["--fake-runtime"]: tasks that only pretend to run
         self.http_port = free_port()
         self.masters = masters
         self.resources = resources
