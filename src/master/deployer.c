@@ -224,7 +224,7 @@ void deployer_deployment_changed(struct launcher *l, const json_t *rec, const ch
         json_int_t total = deployment_total_steps(rec);
         if (streq(what, "step")) {
                 forget_pending(l, id);
-                log_info("deployment %s: step %lld of %lld", id, (long long)cur, (long long)total);
+                log_debug("deployment %s: step %lld of %lld", id, (long long)cur, (long long)total);
                 emit_step(l, "deployment_step_success", rec, cur - 1);
                 emit_step(l, "deployment_info", rec, cur);
         } else if (streq(what, "success")) {

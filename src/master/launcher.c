@@ -17,6 +17,7 @@
 #include "master/placement.h"
 #include "model/deployment.h"
 #include "store/cluster_state.h"
+#include "store/deployments.h"
 
 /* Launch backoff and queue bookkeeping of one app (leader memory only). */
 struct app_queue {
@@ -203,6 +204,7 @@ struct scan {
         const struct instance **old;    /* goal running, older configuration (rolling restart) */
         size_t n_old, cap_old;
         size_t dying;             /* not terminal, goal not running: being killed */
+        size_t dying_old;         /* of which run an older configuration */
         size_t good;              /* active, running, healthy and ready */
         json_t *expunge;
 };
@@ -228,6 +230,8 @@ static int scan_instance(const struct instance *i, void *data) {
         }
         if (i->goal != GOAL_RUNNING) {
                 s->dying++;
+                if (s->config_version && strcmp(i->version, s->config_version) < 0)
+                        s->dying_old++;
                 return 0;
         }
         if (i->state == TASK_UNREACHABLE && s->now - i->updated_at >= (int64_t)(s->inactive_after_s * 1000))
@@ -354,7 +358,9 @@ static void app_pass(struct launcher *l, const char *app_id) {
         }
         long have = (long)s.n_active + (long)q->in_flight;
         unsigned need;
-        if (s.n_old > 0) {
+        /* A restart is rolling until the last old instance has ended (while killed ones finish
+         * their grace period they still count against maximumOverCapacity). */
+        if (s.n_old > 0 || s.dying_old > 0) {
                 need = roll(l, app, &s, target, q->in_flight, grace);
         } else {
                 if (have > target && (long)s.n_active > 0) {
@@ -479,7 +485,9 @@ void launcher_instance_changed(struct launcher *l, const struct instance *i, int
                 log_info("%s: task %s %s; next launch in %.2f s", i->app_id, i->id, task_state_to_string(now),
                          q->delay_s);
         }
-        if (old_state != i->state)
+        /* During a deployment health and readiness drive the rolling restart and the step's end,
+         * so any change counts; otherwise only a new state does. */
+        if (old_state != i->state || state_app_deployment(store_state(l->m->store), i->app_id))
                 mark_dirty(l, i->app_id);
 }
 

@@ -39,8 +39,8 @@ def native_agent(master, tmpdir_path):
     a = Agent(os.path.join(tmpdir_path, "a1"), [master]).start()
     wait_for(lambda: master.get("/v1/nodes").json().get("nodes"), timeout=20, what="agent registered")
     yield a
+    a.kill_tasks()  # asks the agent: before stopping it
     a.stop()
-    a.kill_tasks()
 
 
 def strata(master, *args, timeout=90):

@@ -22,8 +22,8 @@ def one(tmpdir_path):
         wait_for(lambda: not m.get("/v2/tasks").json()["tasks"], timeout=15, what="tasks gone")
     except TimeoutError:
         pass
+    a.kill_tasks()  # asks the agent: before stopping it
     a.stop()
-    a.kill_tasks()
     m.stop()
 
 

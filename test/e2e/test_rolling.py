@@ -40,7 +40,7 @@ TERMINAL = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_L
 
 
 def app_def(app_id, version, n=3, min_health=0.5, max_over=0.5, health_path="/health", startup="touch healthy"):
-    return {"id": app_id, "cmd": f"{startup} && {SERVER}", "instances": n, "cpus": 0.05, "mem": 48,
+    return {"id": app_id, "cmd": f"{startup} && {SERVER}", "instances": n, "cpus": 0.25, "mem": 64,
             "env": {"VERSION": version}, "portDefinitions": [{"port": 0}], "taskKillGracePeriodSeconds": 3,
             "upgradeStrategy": {"minimumHealthCapacity": min_health, "maximumOverCapacity": max_over},
             "healthChecks": [{"protocol": "HTTP", "path": health_path, "portIndex": 0, "gracePeriodSeconds": 30,
@@ -206,8 +206,8 @@ def one(tmpdir_path):
     a = Agent(os.path.join(tmpdir_path, "a"), [m], resources="cpus:8;mem:8000;disk:1000;ports:[31000-31300]").start()
     wait_for(lambda: len(m.get("/v1/nodes").json()["nodes"]) == 1, what="agent registered")
     yield m, a
+    a.kill_tasks()  # asks the agent: before stopping it
     a.stop()
-    a.kill_tasks()
     m.stop()
 
 
@@ -328,6 +328,6 @@ def test_leader_killed_mid_upgrade_resumes_and_finishes_within_bounds(tmpdir_pat
         assert not bounds_hold(sampler.samples, 3, 2, 4, since), bounds_hold(sampler.samples, 3, 2, 4, since)
     finally:
         if a:
+            a.kill_tasks()  # asks the agent: before stopping it
             a.stop()
-            a.kill_tasks()
         c.stop()
