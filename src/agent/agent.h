@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "agent/health.h"
+#include "agent/image_store.h"
 #include "agent/runtime.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
@@ -41,6 +42,8 @@ struct agent {
         char *agent_id;       /* from the master, persisted; NULL before the first subscribe */
         uint64_t max_term;    /* highest leader term seen, persisted */
         struct runtime *rt;
+        struct image_store *images; /* the OCI runtime's (borrowed; NULL with the fake runtime and
+                                     * once stopping) */
         struct health *health; /* health and readiness checks of the tasks */
         struct http_client *client;
         struct http_server *http;

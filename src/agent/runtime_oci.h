@@ -2,6 +2,7 @@
  * passed through to the native runtime it wraps. Layout and design in runtime_oci.c. */
 #pragma once
 
+#include "agent/image_store.h"
 #include "agent/runtime.h"
 
 #define RUNTIME_OCI_DEFAULT_PIDS_MAX 4096
@@ -12,12 +13,15 @@ struct runtime_oci_config {
         const char *cni_bridge;     /* NULL: "strata0" */
         const char *cni_subnet;     /* NULL: "172.31.0.0/16" */
         const char *cni_plugin_dir; /* NULL: /usr/lib/cni */
+        struct image_store *images; /* registry images; owned by the runtime from then on (freed
+                                     * when it closes); NULL: local images only */
 };
 
 /* Creates the OCI runtime over a new native runtime (same cfg: work dir, cgroups). Container
- * tasks (spec->container) run as `<oci runtime> run` under the native shim; images resolve to
- * local directories ("/path" or "file:///path": layers/ subdirectories bottom first in name
- * order, or the directory itself, and image.json as the image config). *ret is freed by
+ * tasks (spec->container) run as `<oci runtime> run` under the native shim; images come from
+ * the image store (pulled with the app's forcePullImage and pullConfig), or are local
+ * directories ("/path" or "file:///path": layers/ subdirectories bottom first in name order, or
+ * the directory itself, and image.json as the image config). *ret is freed by
  * runtime_close(). */
 int runtime_oci_new(const struct runtime_config *cfg, const struct runtime_oci_config *ocfg, struct runtime **ret,
                     struct err *err);
