@@ -1,6 +1,7 @@
 /* agent_link.c — subscriptions, status updates, liveness and reconciliation for agents. */
 #include "master/agent_link.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -471,6 +472,12 @@ void api_agents_updates(struct api_call *call) {
                 json_t *healthy = json_object_get(u, "healthy");
                 if (json_is_boolean(healthy))
                         json_object_set(item, "healthy", healthy);
+                /* A container's own IP; anything but an IPv4 address is dropped here, so one bad
+                 * field never fails the whole batch in the state machine. */
+                struct in_addr addr;
+                const char *ip = json_string_value(json_object_get(u, "ipAddress"));
+                if (ip && inet_pton(AF_INET, ip, &addr) == 1 && addr.s_addr != 0)
+                        json_object_set_new(item, "ip", json_string(ip));
                 health_monitor_update_item(item, u);
                 json_array_append_new(items, item);
         }

@@ -28,8 +28,9 @@ def cluster(tmpdir_path):
     n = random.randint(10, 250)
     bridge = f"str{os.getpid() % 10000}{n}"[:15]
     lo = random.randrange(42000, 48000, 100)
+    prefix = f"10.{n}.{random.randint(0, 255)}."
     a = Agent(os.path.join(tmpdir_path, "a1"), [m], resources=f"cpus:2;mem:2000;disk:1000;ports:[{lo}-{lo + 99}]",
-              extra=["--cni-bridge", bridge, "--cni-subnet", f"10.{n}.{random.randint(0, 255)}.0/24"])
+              extra=["--cni-bridge", bridge, "--cni-subnet", prefix + "0/24"])
     started = []
 
     def start(*flags):
@@ -39,6 +40,7 @@ def cluster(tmpdir_path):
         wait_for(lambda: a.state()["subscribed"], what="agent subscribed")
         return a
 
+    start.subnet_prefix = prefix
     yield m, start, tmpdir_path
     for app in m.get("/v2/apps").json().get("apps", []):
         m.delete(f"/v2/apps{app['id']}", params={"force": "true"})
@@ -94,6 +96,12 @@ def test_registry_image_serves_http_logs_and_is_released(cluster):
                         what="HTTP through the port mapping")
         assert body == "hello from a strata container\n"
         wait_output(a, t["id"], r"response:200", name="stderr")  # the image's Cmd: httpd -v
+        # the container's own IP (its bridge subnet), in Marathon's task and in Mesos' state
+        [ip] = t["ipAddresses"]
+        assert ip["protocol"] == "IPv4" and ip["ipAddress"].startswith(start.subnet_prefix), t
+        [mt] = [x for x in m.get("/master/state").json()["frameworks"][0]["tasks"] if x["id"] == t["id"]]
+        infos = mt["statuses"][0]["container_status"]["network_infos"]
+        assert infos == [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip["ipAddress"]}]}], mt
         assert reg.blob_gets(sha(layer)) == 1
         img = images(a)[ref]
         assert img["digest"] == digest and img["in_use"] == 1
