@@ -67,6 +67,10 @@ struct agent {
         uint64_t update_seq;
         bool stopping;
         uv_signal_t sigint, sigterm;
+
+        /* named networks (agent_net.c) */
+        json_t *net_pending;  /* the latest NETWORKS event not yet programmed */
+        bool net_working;     /* a programming work is in flight */
 };
 
 int agent_main(int argc, char **argv);
@@ -94,6 +98,10 @@ void agent_updates_push_health(struct agent *a, const char *task_id, enum task_s
                                const struct health_result *checks, size_t n, const char *ip_address);
 /* Sends what is pending now (also the heartbeat when nothing is). */
 void agent_updates_flush(struct agent *a);
+
+/* agent_net.c: a NETWORKS event (named cluster networks): subnets to the runtime, routes to
+ * the other agents' subnets and the isolation rules programmed (thread pool). */
+void agent_net_update(struct agent *a, const json_t *ev);
 
 /* agent_link.c */
 void agent_subscribe(struct agent *a);

@@ -282,6 +282,8 @@ static int on_record(const char *data, size_t len, void *userdata) {
                 size_t i;
                 json_t *t;
                 json_array_foreach(json_object_get(ev, "tasks"), i, t) launch_one(a, apps, t);
+        } else if (streq(type, "NETWORKS")) {
+                agent_net_update(a, ev);
         } else if (streq(type, "KILL")) {
                 json_int_t grace = json_integer_value(json_object_get(ev, "gracePeriodSeconds"));
                 size_t i;

@@ -63,6 +63,8 @@ struct otask {
         bool preparing, killing;
         struct pull_ctx *pull; /* an image pull in flight */
         struct image *image;   /* from the image store (a reference), or NULL: a local image */
+        char *net_name, *net_bridge, *net_subnet; /* a named network: its CNI name, bridge, and
+                                                   * this agent's subnet of it (set on the loop) */
         char **layers;         /* copies of the pulled image's layers and config: the prepare */
         size_t n_layers;       /* work reads these, never the store's objects */
         json_t *image_config;
@@ -81,6 +83,7 @@ struct runtime_oci {
         int64_t pids_max;
         char *cni_bridge, *cni_subnet, *cni_ipam_dir, *cni_plugin_dir;
         struct image_store *images; /* owned; NULL: local images only */
+        json_t *networks;           /* {"<name>": "<this agent's subnet>"}: named networks */
         struct otask *tasks;
         unsigned works; /* thread-pool work in flight (prepare, cleanup) */
         bool native_closed;
@@ -143,6 +146,9 @@ static void otask_free(struct otask *t) {
                 free(t->layers[i]);
         free(t->layers);
         json_decref(t->image_config);
+        free(t->net_name);
+        free(t->net_bridge);
+        free(t->net_subnet);
         free(t->dir);
         free(t->ip);
         err_release(&t->prep_err);
@@ -313,10 +319,6 @@ static int prepare(struct otask *t, struct err *err) {
         struct runtime_oci *rt = t->rt;
         const struct task_container *c = t->spec.container;
         const char *id = t->spec.task_id;
-        if (c->network == TASK_NET_CONTAINER)
-                return err_set(err, -ENOTSUP, "named container networks ('%s') are not supported by this agent; "
-                                              "use host or container/bridge",
-                               c->network_name ? c->network_name : "");
         _cleanup_free_ char *containers = xasprintf("%s/containers", rt->work_dir);
         int r = mkdir_p(containers, err);
         if (r < 0)
@@ -349,20 +351,27 @@ static int prepare(struct otask *t, struct err *err) {
         if (r < 0)
                 return r;
 
-        _cleanup_(json_decrefp) json_t *ck = json_pack("{s:s}", "network",
-                                                       c->network == TASK_NET_BRIDGE ? "container/bridge" : "host");
+        _cleanup_(json_decrefp) json_t *ck = json_pack(
+                "{s:s}", "network",
+                c->network == TASK_NET_BRIDGE ? "container/bridge" : c->network == TASK_NET_HOST ? "host" : t->net_name);
         /* Recovery takes a reference on the image again, so gc keeps its layers. */
         if (t->layers)
                 json_object_set_new(ck, "image", json_string(c->image));
         _cleanup_free_ char *netns = NULL;
         _cleanup_free_ char *resolv = NULL;
         _cleanup_free_ char *ck_path = xasprintf("%s/container.json", t->dir);
-        if (c->network == TASK_NET_BRIDGE) {
+        if (c->network != TASK_NET_HOST) {
                 netns = xasprintf("%s/netns", t->dir);
                 r = netns_create(netns, err);
                 if (r < 0)
                         return r;
                 struct cni_config cni = cni_cfg(rt);
+                if (c->network == TASK_NET_CONTAINER) {
+                        /* the same plugins on the named network's bridge and this agent's subnet */
+                        cni.name = t->net_name;
+                        cni.bridge = t->net_bridge;
+                        cni.subnet = t->net_subnet;
+                }
                 json_t *conflist = cni_conflist(&cni, c->ports, c->n_ports);
                 json_object_set_new(ck, "conflist", conflist);
                 /* Written before ADD: an agent dying mid-ADD still finds what to DEL. */
@@ -557,8 +566,26 @@ static void prepare_done_cb(uv_work_t *w, int status) {
         err_release(&err);
 }
 
+/* A named network's bridge: "stn-" and the name, cut to an interface name's 15 characters. */
+char *runtime_oci_network_bridge(const char *name) {
+        return xasprintf("stn-%.11s", name);
+}
+
 static int start_prepare(struct otask *t, struct err *err) {
         struct runtime_oci *rt = t->rt;
+        const struct task_container *c = t->spec.container;
+        if (c->network == TASK_NET_CONTAINER && !t->net_subnet) {
+                const char *name = c->network_name ? c->network_name : "";
+                const char *subnet = json_string_value(json_object_get(rt->networks, name));
+                if (!subnet)
+                        return err_set(err, -ENOENT,
+                                       "network '%s' is not a cluster network this agent has a subnet of "
+                                       "(master --network NAME=CIDR)",
+                                       name);
+                t->net_name = xasprintf("strata-%s", name);
+                t->net_bridge = runtime_oci_network_bridge(name);
+                t->net_subnet = xstrdup(subnet);
+        }
         t->preparing = true;
         t->work.data = t;
         int r = uv_queue_work(rt->base.loop, &t->work, prepare_work_cb, prepare_done_cb);
@@ -856,6 +883,7 @@ static void oci_close(struct runtime *base) {
 
 static void oci_free(struct runtime *base) {
         struct runtime_oci *rt = oci(base);
+        json_decref(rt->networks);
         free(rt->work_dir);
         free(rt->oci_bin);
         free(rt->runc_root);
@@ -878,6 +906,14 @@ static const struct runtime_ops oci_ops = {
         .close = oci_close,
         .free = oci_free,
 };
+
+void runtime_oci_set_networks(struct runtime *base, const json_t *networks) {
+        struct runtime_oci *rt = oci(base);
+        if (base->ops != &oci_ops)
+                return;
+        json_decref(rt->networks);
+        rt->networks = json_deep_copy(networks);
+}
 
 char *runtime_oci_state_root(const char *work_dir, const char *oci_runtime) {
         const char *base = oci_runtime ? strrchr(oci_runtime, '/') : NULL;

@@ -26,5 +26,11 @@ struct runtime_oci_config {
 int runtime_oci_new(const struct runtime_config *cfg, const struct runtime_oci_config *ocfg, struct runtime **ret,
                     struct err *err);
 
+/* Named cluster networks this agent has a subnet of: {"<name>": "10.200.3.0/24"} (copied).
+ * Tasks on a network not in the map fail. No-op on another kind of runtime. */
+void runtime_oci_set_networks(struct runtime *rt, const json_t *networks);
+/* The Linux bridge of a named network on every agent ("stn-<name>", ≤ 15 chars); malloc'd. */
+char *runtime_oci_network_bridge(const char *name);
+
 /* The state directory the OCI runtime binary uses (--root) for work_dir; malloc'd. */
 char *runtime_oci_state_root(const char *work_dir, const char *oci_runtime);

@@ -12,6 +12,7 @@
 #include "master/health_monitor.h"
 #include "master/launcher.h"
 #include "net/http_client.h"
+#include "master/cluster_net.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
@@ -28,6 +29,8 @@ struct master_config {
         unsigned agent_timeout_s; /* 0 = default */
         char *agent_http;         /* dev: the built-in agent's API address */
         unsigned snapshot_threshold; /* 0 = the store's default */
+        struct cluster_net networks[CLUSTER_NET_MAX]; /* --network NAME=CIDR */
+        size_t n_networks;
         bool dev;
 };
 
