@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "agent/health.h"
+#include "agent/image_store.h"
 #include "agent/runtime.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
@@ -41,6 +42,8 @@ struct agent {
         char *agent_id;       /* from the master, persisted; NULL before the first subscribe */
         uint64_t max_term;    /* highest leader term seen, persisted */
         struct runtime *rt;
+        struct image_store *images; /* the OCI runtime's (borrowed; NULL with the fake runtime and
+                                     * once stopping) */
         struct health *health; /* health and readiness checks of the tasks */
         struct http_client *client;
         struct http_server *http;
@@ -64,6 +67,10 @@ struct agent {
         uint64_t update_seq;
         bool stopping;
         uv_signal_t sigint, sigterm;
+
+        /* named networks (agent_net.c) */
+        json_t *net_pending;  /* the latest NETWORKS event not yet programmed */
+        bool net_working;     /* a programming work is in flight */
 };
 
 int agent_main(int argc, char **argv);
@@ -91,6 +98,10 @@ void agent_updates_push_health(struct agent *a, const char *task_id, enum task_s
                                const struct health_result *checks, size_t n, const char *ip_address);
 /* Sends what is pending now (also the heartbeat when nothing is). */
 void agent_updates_flush(struct agent *a);
+
+/* agent_net.c: a NETWORKS event (named cluster networks): subnets to the runtime, routes to
+ * the other agents' subnets and the isolation rules programmed (thread pool). */
+void agent_net_update(struct agent *a, const json_t *ev);
 
 /* agent_link.c */
 void agent_subscribe(struct agent *a);

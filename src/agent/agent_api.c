@@ -130,6 +130,40 @@ static void add_task(const struct runtime_task_info *info, void *data) {
                                               info->sandbox));
 }
 
+/* GET /v1/images: the image store's refs with their use counts; POST /v1/images/gc?maxAge=S:
+ * what `strata image gc` does, for a store a running agent holds locked. */
+static void images_list(struct agent *a, struct http_request *req) {
+        if (!a->images) {
+                reply_error(req, 404, "This agent has no image store");
+                return;
+        }
+        reply_json(req, 200, json_pack("{s:o}", "images", image_store_list(a->images)));
+}
+
+static void images_gc(struct agent *a, struct http_request *req) {
+        if (!a->images) {
+                reply_error(req, 404, "This agent has no image store");
+                return;
+        }
+        const char *age = http_request_arg(req, "maxAge");
+        char *end = NULL;
+        long long max_age = age ? strtoll(age, &end, 10) : 0;
+        if (age && (*end || max_age < 0 || max_age > UINT32_MAX)) {
+                reply_error(req, 400, "maxAge must be a number of seconds");
+                return;
+        }
+        struct image_gc_stats st = {0};
+        struct err e = {0};
+        if (image_store_gc(a->images, (unsigned)max_age, &st, &e) < 0) {
+                reply_error(req, 500, err_msg(&e));
+                err_release(&e);
+                return;
+        }
+        reply_json(req, 200, json_pack("{s:I,s:I,s:I,s:I}", "refsRemoved", (json_int_t)st.refs_removed,
+                                       "layersRemoved", (json_int_t)st.layers_removed, "blobsRemoved",
+                                       (json_int_t)st.blobs_removed, "bytesFreed", (json_int_t)st.bytes_freed));
+}
+
 void agent_api_dispatch(struct http_request *req, void *data) {
         struct agent *a = data;
         const char *path = http_request_path(req);
@@ -141,6 +175,10 @@ void agent_api_dispatch(struct http_request *req, void *data) {
                         reply_error(req, 404, "URI not found");
                 else
                         agent_exec_handle(a, req, id);
+        } else if (streq(http_request_method(req), "POST") && streq(path, "/v1/images/gc")) {
+                images_gc(a, req);
+        } else if (streq(http_request_method(req), "GET") && streq(path, "/v1/images")) {
+                images_list(a, req);
         } else if (!streq(http_request_method(req), "GET")) {
                 reply_error(req, 405, "Only GET is served here");
         } else if (streq(path, "/files/read") || streq(path, "/files/read.json")) {

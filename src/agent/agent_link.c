@@ -91,6 +91,17 @@ static int build_container(const json_t *app, const json_t *ports, struct task_s
         struct task_container *tc = xcalloc(1, sizeof *tc);
         spec->container = tc;
         tc->image = xstrdup(image);
+        tc->force_pull = json_is_true(json_object_get(docker, "forcePullImage"));
+        /* pullConfig names an app secret; without a secret store on the agent, the value the app
+         * carries (the secret's "source") is what there is: the runtime uses it when it is a
+         * Docker config.json and fails the task clearly when it is not (docs/OPERATIONS.md). */
+        const char *secret = json_string_value(json_object_get(json_object_get(docker, "pullConfig"), "secret"));
+        if (secret) {
+                const json_t *sv = json_object_get(json_object_get(app, "secrets"), secret);
+                const char *source = json_string_value(json_object_get(sv, "source"));
+                tc->pull_secret = xstrdup(secret);
+                tc->pull_config = source ? xstrdup(source) : NULL;
+        }
         const json_t *params = json_object_get(docker, "parameters");
         tc->read_only = docker_param_true(params, "read-only");
         int64_t pids = docker_param_int(params, "pids-limit");
@@ -271,6 +282,8 @@ static int on_record(const char *data, size_t len, void *userdata) {
                 size_t i;
                 json_t *t;
                 json_array_foreach(json_object_get(ev, "tasks"), i, t) launch_one(a, apps, t);
+        } else if (streq(type, "NETWORKS")) {
+                agent_net_update(a, ev);
         } else if (streq(type, "KILL")) {
                 json_int_t grace = json_integer_value(json_object_get(ev, "gracePeriodSeconds"));
                 size_t i;

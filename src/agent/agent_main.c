@@ -312,17 +312,36 @@ static void heartbeat_cb(uv_timer_t *t) {
 
 void agent_link_load_identity(struct agent *a);
 
+/* DATA/images with the agent's registry flags; handed to the OCI runtime, which owns it. */
+static int open_image_store(struct agent *a, struct image_store **ret, struct err *e) {
+        _cleanup_free_ char *dir = xasprintf("%s/images", a->cfg.data_dir);
+        struct image_store *s = NULL;
+        int r = image_store_new(a->loop, a->client, dir, &s, e);
+        if (r < 0)
+                return err_wrap(e, "cannot open the image store");
+        if (a->cfg.registry_config && image_store_load_registry_config(s, a->cfg.registry_config, e) < 0) {
+                image_store_free(s);
+                return err_wrap(e, "--registry-config");
+        }
+        for (size_t i = 0; a->cfg.insecure_registries && a->cfg.insecure_registries[i]; i++)
+                image_store_add_insecure_registry(s, a->cfg.insecure_registries[i]);
+        *ret = s;
+        return 0;
+}
+
 void agent_stop(struct agent *a) {
         if (a->stopping)
                 return;
         a->stopping = true;
         log_info("agent stopping (tasks keep running)");
+        /* First: the OCI runtime frees its image store, whose pulls use the HTTP client. */
+        a->images = NULL;
+        runtime_close(a->rt, NULL, NULL);
         http_client_free(a->client);
         http_server_free(a->http);
         uv_close((uv_handle_t *)&a->reconnect_timer, NULL);
         uv_close((uv_handle_t *)&a->heartbeat_timer, NULL);
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
-        runtime_close(a->rt, NULL, NULL);
         health_free(a->health);
         a->health = NULL;
 }
@@ -337,15 +356,29 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
                                      .userdata = a, .cgroup_parent = a->cfg.cgroup_parent };
         struct runtime_oci_config oc = { .oci_runtime = a->cfg.oci_runtime, .pids_max = a->cfg.container_pids_max,
                                          .cni_bridge = a->cfg.cni_bridge, .cni_subnet = a->cfg.cni_subnet };
-        int r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_oci_new(&rc, &oc, &a->rt, e);
-        if (r < 0)
+        a->client = http_client_new(loop);
+        int r = 0;
+        if (!a->cfg.fake_runtime) {
+                r = open_image_store(a, &oc.images, e);
+                if (r < 0) {
+                        http_client_free(a->client);
+                        return r;
+                }
+        }
+        r = a->cfg.fake_runtime ? runtime_fake_new(&rc, &a->rt) : runtime_oci_new(&rc, &oc, &a->rt, e);
+        if (r < 0) {
+                image_store_free(oc.images);
+                http_client_free(a->client);
                 return err_wrap(e, "cannot start the task runtime");
+        }
+        a->images = oc.images;
         _cleanup_free_ char *health_dir = xasprintf("%s/health", a->cfg.data_dir);
         struct health_config hcfg = { .loop = loop, .dir = health_dir, .simulate = a->cfg.fake_runtime,
                                       .cb = health_cb, .data = a };
         r = health_new(&hcfg, &a->health, e);
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
+                http_client_free(a->client);
                 return err_wrap(e, "cannot start health checks");
         }
         struct http_server_config hc = { .loop = loop, .addr = a->cfg.http_addr, .max_body = 64 * 1024,
@@ -353,11 +386,11 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         r = http_server_new(&hc, &a->http, e);
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
+                http_client_free(a->client);
                 health_free(a->health);
                 a->health = NULL;
                 return r;
         }
-        a->client = http_client_new(loop);
         uv_timer_init(loop, &a->reconnect_timer);
         uv_timer_init(loop, &a->heartbeat_timer);
         uv_timer_init(loop, &a->flush_timer);
@@ -382,6 +415,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
 void agent_release(struct agent *a) {
         recordio_release(&a->rio);
         json_decref(a->pending);
+        json_decref(a->net_pending);
         free(a->address);
         free(a->agent_id);
         free(a->leader_url);

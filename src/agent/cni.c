@@ -80,7 +80,8 @@ json_t *cni_conflist(const struct cni_config *c, const struct task_port_mapping 
                 "routes", "dst", "0.0.0.0/0");
         json_t *portmap = json_pack("{s:s,s:{s:b},s:b,s:{s:o}}", "type", "portmap", "capabilities", "portMappings",
                                     true, "snat", true, "runtimeConfig", "portMappings", maps);
-        return json_pack("{s:s,s:s,s:[o,o]}", "cniVersion", CNI_VERSION, "name", "strata-bridge", "plugins", bridge,
+        return json_pack("{s:s,s:s,s:[o,o]}", "cniVersion", CNI_VERSION, "name", c->name ? c->name : "strata-bridge",
+                         "plugins", bridge,
                          portmap);
 }
 

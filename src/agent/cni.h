@@ -24,6 +24,7 @@ struct cni_config {
         const char *bridge;     /* NULL: "strata0" */
         const char *subnet;     /* NULL: "172.31.0.0/16" */
         const char *ipam_dir;   /* required: host-local's lease directory */
+        const char *name;       /* the conflist's network name; NULL: "strata-bridge" */
 };
 
 /* Creates a new network namespace and pins it by bind-mounting it on path (created). */

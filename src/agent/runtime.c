@@ -51,6 +51,8 @@ void task_spec_release(struct task_spec *spec) {
                 struct task_container *c = spec->container;
                 free(c->image);
                 free(c->network_name);
+                free(c->pull_secret);
+                free(c->pull_config);
                 for (size_t i = 0; i < c->n_ports; i++)
                         free(c->ports[i].protocol);
                 free(c->ports);
@@ -87,6 +89,8 @@ void task_spec_copy(struct task_spec *dst, const struct task_spec *src) {
                 *c = *s;
                 c->image = strdup_or_null(s->image);
                 c->network_name = strdup_or_null(s->network_name);
+                c->pull_secret = strdup_or_null(s->pull_secret);
+                c->pull_config = strdup_or_null(s->pull_config);
                 c->ports = s->n_ports ? xcalloc(s->n_ports, sizeof *c->ports) : NULL;
                 for (size_t i = 0; i < s->n_ports; i++) {
                         c->ports[i] = s->ports[i];

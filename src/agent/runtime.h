@@ -108,6 +108,10 @@ struct task_container {
         size_t n_volumes;
         bool tty;
         bool read_only;         /* read-only rootfs */
+        bool force_pull;        /* docker.forcePullImage: ask the registry again for the tag */
+        char *pull_secret;      /* docker.pullConfig.secret: the secret's name (messages), or NULL */
+        char *pull_config;      /* that secret's value as carried in the app (its "source"): used
+                                 * when it is a Docker config.json text; NULL: none */
 };
 
 /* What to run. The runtime copies everything it needs in runtime_launch(); the caller keeps

@@ -39,6 +39,8 @@
 #include <unistd.h>
 
 #include "agent/cni.h"
+#include "agent/image_ref.h"
+#include "agent/image_store.h"
 #include "agent/oci_spec.h"
 #include "agent/runtime.h"
 #include "agent/runtime_oci.h"
@@ -49,6 +51,7 @@
 #include "common/util.h"
 
 struct runtime_oci;
+struct pull_ctx;
 
 struct otask {
         struct otask *next, *prev;
@@ -58,6 +61,13 @@ struct otask {
         enum task_state state; /* while not handed to native */
         bool handed;           /* the native runtime owns its lifecycle */
         bool preparing, killing;
+        struct pull_ctx *pull; /* an image pull in flight */
+        struct image *image;   /* from the image store (a reference), or NULL: a local image */
+        char *net_name, *net_bridge, *net_subnet; /* a named network: its CNI name, bridge, and
+                                                   * this agent's subnet of it (set on the loop) */
+        char **layers;         /* copies of the pulled image's layers and config: the prepare */
+        size_t n_layers;       /* work reads these, never the store's objects */
+        json_t *image_config;
         char *ip;
         /* prepare work (thread pool) */
         uv_work_t work;
@@ -72,6 +82,8 @@ struct runtime_oci {
         bool cfs_quota;
         int64_t pids_max;
         char *cni_bridge, *cni_subnet, *cni_ipam_dir, *cni_plugin_dir;
+        struct image_store *images; /* owned; NULL: local images only */
+        json_t *networks;           /* {"<name>": "<this agent's subnet>"}: named networks */
         struct otask *tasks;
         unsigned works; /* thread-pool work in flight (prepare, cleanup) */
         bool native_closed;
@@ -117,8 +129,26 @@ static void otask_unlink(struct otask *t) {
         t->next = t->prev = NULL;
 }
 
+/* One pull in flight for a task; it outlives the task when the task goes first (killed or
+ * removed while pulling): the image it brings is then released at once. */
+struct pull_ctx {
+        struct runtime_oci *rt;
+        struct otask *t; /* NULL once the task is gone */
+};
+
 static void otask_free(struct otask *t) {
+        if (t->pull)
+                t->pull->t = NULL;
+        if (t->image && t->rt->images)
+                image_store_unref(t->rt->images, t->image);
         task_spec_release(&t->spec);
+        for (size_t i = 0; i < t->n_layers; i++)
+                free(t->layers[i]);
+        free(t->layers);
+        json_decref(t->image_config);
+        free(t->net_name);
+        free(t->net_bridge);
+        free(t->net_subnet);
         free(t->dir);
         free(t->ip);
         err_release(&t->prep_err);
@@ -195,21 +225,20 @@ static void cleanup_container(const char *oci_bin, const char *runc_root, const 
         rm_rf(dir);
 }
 
-/* Resolves an image reference to its layer directories (bottom first) and config. Local images
- * are a directory ("/path" or "file:///path"): its layers/ subdirectories in name order, or the
- * directory itself as the only layer, and image.json (an image config) if present. */
-static int resolve_image(const char *ref, char ***ret_layers, size_t *ret_n, json_t **ret_config,
-                         struct err *err) {
-        const char *path = NULL;
+/* A local image ("/path" or "file:///path") is a directory; anything else comes from a
+ * registry through the image store. Returns the directory or NULL. */
+static const char *local_image_path(const char *ref) {
         if (strncmp(ref, "file://", 7) == 0)
-                path = ref + 7;
-        else if (ref[0] == '/')
-                path = ref;
-        if (!path)
-                return err_set(err, -ENOTSUP,
-                               "image '%s': registry pulls need the image store, which this agent lacks; "
-                               "use a local image directory (file:///path)",
-                               ref);
+                return ref + 7;
+        return ref[0] == '/' ? ref : NULL;
+}
+
+/* Resolves a local image to its layer directories (bottom first) and config: its layers/
+ * subdirectories in name order, or the directory itself as the only layer, and image.json (an
+ * image config) if present. */
+static int resolve_local_image(const char *ref, char ***ret_layers, size_t *ret_n, json_t **ret_config,
+                               struct err *err) {
+        const char *path = local_image_path(ref);
         struct stat st;
         if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
                 return err_set(err, -ENOENT, "image '%s': '%s' is not a directory", ref, path);
@@ -290,10 +319,6 @@ static int prepare(struct otask *t, struct err *err) {
         struct runtime_oci *rt = t->rt;
         const struct task_container *c = t->spec.container;
         const char *id = t->spec.task_id;
-        if (c->network == TASK_NET_CONTAINER)
-                return err_set(err, -ENOTSUP, "named container networks ('%s') are not supported by this agent; "
-                                              "use host or container/bridge",
-                               c->network_name ? c->network_name : "");
         _cleanup_free_ char *containers = xasprintf("%s/containers", rt->work_dir);
         int r = mkdir_p(containers, err);
         if (r < 0)
@@ -301,16 +326,22 @@ static int prepare(struct otask *t, struct err *err) {
         if (mkdir(t->dir, 0700) < 0)
                 return err_set(err, -errno, "cannot create '%s': %m", t->dir);
 
-        char **layers = NULL;
-        size_t n_layers = 0;
         _cleanup_(json_decrefp) json_t *image_config = NULL;
-        r = resolve_image(c->image, &layers, &n_layers, &image_config, err);
-        if (r < 0)
-                return r;
-        r = mount_rootfs(t->dir, layers, n_layers, err);
-        for (size_t i = 0; i < n_layers; i++)
-                free(layers[i]);
-        free(layers);
+        if (t->layers) {
+                /* Pulled on the loop before this work was queued. */
+                image_config = json_incref(t->image_config);
+                r = mount_rootfs(t->dir, t->layers, t->n_layers, err);
+        } else {
+                char **layers = NULL;
+                size_t n_layers = 0;
+                r = resolve_local_image(c->image, &layers, &n_layers, &image_config, err);
+                if (r < 0)
+                        return r;
+                r = mount_rootfs(t->dir, layers, n_layers, err);
+                for (size_t i = 0; i < n_layers; i++)
+                        free(layers[i]);
+                free(layers);
+        }
         if (r < 0)
                 return r;
 
@@ -320,17 +351,27 @@ static int prepare(struct otask *t, struct err *err) {
         if (r < 0)
                 return r;
 
-        _cleanup_(json_decrefp) json_t *ck = json_pack("{s:s}", "network",
-                                                       c->network == TASK_NET_BRIDGE ? "container/bridge" : "host");
+        _cleanup_(json_decrefp) json_t *ck = json_pack(
+                "{s:s}", "network",
+                c->network == TASK_NET_BRIDGE ? "container/bridge" : c->network == TASK_NET_HOST ? "host" : t->net_name);
+        /* Recovery takes a reference on the image again, so gc keeps its layers. */
+        if (t->layers)
+                json_object_set_new(ck, "image", json_string(c->image));
         _cleanup_free_ char *netns = NULL;
         _cleanup_free_ char *resolv = NULL;
         _cleanup_free_ char *ck_path = xasprintf("%s/container.json", t->dir);
-        if (c->network == TASK_NET_BRIDGE) {
+        if (c->network != TASK_NET_HOST) {
                 netns = xasprintf("%s/netns", t->dir);
                 r = netns_create(netns, err);
                 if (r < 0)
                         return r;
                 struct cni_config cni = cni_cfg(rt);
+                if (c->network == TASK_NET_CONTAINER) {
+                        /* the same plugins on the named network's bridge and this agent's subnet */
+                        cni.name = t->net_name;
+                        cni.bridge = t->net_bridge;
+                        cni.subnet = t->net_subnet;
+                }
                 json_t *conflist = cni_conflist(&cni, c->ports, c->n_ports);
                 json_object_set_new(ck, "conflist", conflist);
                 /* Written before ADD: an agent dying mid-ADD still finds what to DEL. */
@@ -416,6 +457,7 @@ struct cleanup_work {
         uv_work_t work;
         struct runtime_oci *rt;
         char *dir, *id;
+        struct image *image; /* released once the overlay is gone */
 };
 
 static void cleanup_work_cb(uv_work_t *w) {
@@ -427,6 +469,8 @@ static void cleanup_work_cb(uv_work_t *w) {
 static void cleanup_done_cb(uv_work_t *w, int status) {
         struct cleanup_work *c = w->data;
         struct runtime_oci *rt = c->rt;
+        if (c->image && rt->images)
+                image_store_unref(rt->images, c->image);
         free(c->dir);
         free(c->id);
         free(c);
@@ -434,14 +478,19 @@ static void cleanup_done_cb(uv_work_t *w, int status) {
         maybe_closed(rt);
 }
 
-static void queue_cleanup(struct runtime_oci *rt, const char *dir, const char *id) {
+/* Removes the bundle of task t off the loop; the task's image reference moves to the work. */
+static void queue_cleanup(struct runtime_oci *rt, struct otask *t) {
         struct cleanup_work *c = xcalloc(1, sizeof *c);
         c->rt = rt;
-        c->dir = xstrdup(dir);
-        c->id = xstrdup(id);
+        c->dir = xstrdup(t->dir);
+        c->id = xstrdup(t->spec.task_id);
+        c->image = t->image;
+        t->image = NULL;
         c->work.data = c;
         if (uv_queue_work(rt->base.loop, &c->work, cleanup_work_cb, cleanup_done_cb) < 0) {
                 cleanup_work_cb(&c->work); /* the loop is going away: clean up inline */
+                if (c->image && rt->images)
+                        image_store_unref(rt->images, c->image);
                 free(c->dir);
                 free(c->id);
                 free(c);
@@ -499,7 +548,7 @@ static void prepare_done_cb(uv_work_t *w, int status) {
                 return;
         }
         if (t->killing) {
-                queue_cleanup(rt, t->dir, t->spec.task_id);
+                queue_cleanup(rt, t);
                 emit(t, TASK_KILLED, "Killed before the container started", TASK_REASON_KILLED);
                 return;
         }
@@ -509,12 +558,134 @@ static void prepare_done_cb(uv_work_t *w, int status) {
         int r = runtime_launch(rt->native, &ns, &err);
         task_spec_release(&ns);
         if (r < 0) {
-                queue_cleanup(rt, t->dir, t->spec.task_id);
+                queue_cleanup(rt, t);
                 emit(t, TASK_FAILED, err_msg(&err), TASK_REASON_LAUNCH_FAILED);
         } else {
                 t->handed = true;
         }
         err_release(&err);
+}
+
+/* A named network's bridge: "stn-" and the name, cut to an interface name's 15 characters. */
+char *runtime_oci_network_bridge(const char *name) {
+        return xasprintf("stn-%.11s", name);
+}
+
+static int start_prepare(struct otask *t, struct err *err) {
+        struct runtime_oci *rt = t->rt;
+        const struct task_container *c = t->spec.container;
+        if (c->network == TASK_NET_CONTAINER && !t->net_subnet) {
+                const char *name = c->network_name ? c->network_name : "";
+                const char *subnet = json_string_value(json_object_get(rt->networks, name));
+                if (!subnet)
+                        return err_set(err, -ENOENT,
+                                       "network '%s' is not a cluster network this agent has a subnet of "
+                                       "(master --network NAME=CIDR)",
+                                       name);
+                t->net_name = xasprintf("strata-%s", name);
+                t->net_bridge = runtime_oci_network_bridge(name);
+                t->net_subnet = xstrdup(subnet);
+        }
+        t->preparing = true;
+        t->work.data = t;
+        int r = uv_queue_work(rt->base.loop, &t->work, prepare_work_cb, prepare_done_cb);
+        if (r < 0) {
+                t->preparing = false;
+                return err_set(err, r, "cannot queue the container's preparation: %s", uv_strerror(r));
+        }
+        rt->works++;
+        emit(t, TASK_STARTING, "Preparing the container", NULL);
+        return 0;
+}
+
+static void pull_progress_cb(void *data, const char *message) {
+        struct pull_ctx *p = data;
+        if (!p->t || task_state_is_terminal(p->t->state))
+                return;
+        /* "Pulling image 'r': layer 2/5: 12.3 MiB of 40.0 MiB" — at most about once a second. */
+        _cleanup_free_ char *msg = xasprintf("Pulling image '%s': %s", p->t->spec.container->image, message);
+        emit(p->t, TASK_STARTING, msg, NULL);
+}
+
+static void pull_done_cb(void *data, struct image *img, const struct err *e) {
+        struct pull_ctx *p = data;
+        struct runtime_oci *rt = p->rt;
+        struct otask *t = p->t;
+        free(p);
+        if (t)
+                t->pull = NULL;
+        if (!t || task_state_is_terminal(t->state) || rt->base.closing) {
+                /* killed or removed while pulling: the pull still filled the store */
+                image_store_unref(rt->images, img);
+                return;
+        }
+        if (!img) {
+                log_warn("cannot pull the image of task '%s': %s", t->spec.task_id, err_msg(e));
+                emit(t, TASK_FAILED, err_msg(e), TASK_REASON_LAUNCH_FAILED);
+                return;
+        }
+        t->image = img;
+        t->layers = xcalloc(img->n_layers + 1, sizeof *t->layers);
+        for (size_t i = 0; i < img->n_layers; i++)
+                t->layers[t->n_layers++] = xstrdup(img->layers[i]);
+        t->image_config = json_deep_copy(img->config);
+        struct err err = {0};
+        if (start_prepare(t, &err) < 0)
+                emit(t, TASK_FAILED, err_msg(&err), TASK_REASON_LAUNCH_FAILED);
+        err_release(&err);
+}
+
+/* Registry credentials from the app's pullConfig: its secret's value when that is a Docker
+ * config.json naming the image's registry. 0 with the user and password set (or left NULL: the
+ * agent's --registry-config then applies), or < 0 with the reason. */
+static int pull_config_auth(const struct task_container *c, char **user, char **password, struct err *err) {
+        if (!c->pull_secret)
+                return 0;
+        if (!c->pull_config || c->pull_config[0] != '{')
+                return err_set(err, -ENOTSUP,
+                               "pullConfig secret '%s': this agent has no secret store; the secret's source must be "
+                               "a Docker config.json ({\"auths\": …}) given inline",
+                               c->pull_secret);
+        struct image_ref ref = {0};
+        int r = image_ref_parse(c->image, &ref, err);
+        if (r < 0)
+                return r;
+        r = image_auth_from_docker_config(c->pull_config, ref.host, user, password, err);
+        image_ref_release(&ref);
+        if (r == -ERR_NOT_FOUND) {
+                err_release(err);
+                return 0;
+        }
+        return r < 0 ? err_wrap(err, "pullConfig secret '%s'", c->pull_secret) : 0;
+}
+
+static int start_pull(struct otask *t, struct err *err) {
+        struct runtime_oci *rt = t->rt;
+        const struct task_container *c = t->spec.container;
+        struct image_ref ref = {0};
+        int r = image_ref_parse(c->image, &ref, err);
+        if (r < 0)
+                return err_wrap(err, "image '%s'", c->image);
+        image_ref_release(&ref);
+        _cleanup_free_ char *user = NULL;
+        _cleanup_free_ char *password = NULL;
+        r = pull_config_auth(c, &user, &password, err);
+        if (r < 0)
+                return r;
+        struct image_auth auth = {.username = user, .password = password};
+        struct pull_ctx *p = xcalloc(1, sizeof *p);
+        p->rt = rt;
+        p->t = t;
+        r = image_store_pull(rt->images, c->image, user ? &auth : NULL, c->force_pull, pull_progress_cb,
+                             pull_done_cb, p);
+        if (r < 0) {
+                free(p);
+                return err_set(err, r, "image '%s': invalid reference", c->image);
+        }
+        t->pull = p;
+        _cleanup_free_ char *msg = xasprintf("Pulling image '%s'", c->image);
+        emit(t, TASK_STARTING, msg, NULL);
+        return 0;
 }
 
 static int oci_launch(struct runtime *base, const struct task_spec *spec, struct err *err) {
@@ -531,17 +702,16 @@ static int oci_launch(struct runtime *base, const struct task_spec *spec, struct
         _cleanup_free_ char *dir = xasprintf("%s/containers/%s", rt->work_dir, spec->task_id);
         if (access(dir, F_OK) == 0)
                 return err_set(err, -EEXIST, "task '%s' already has a bundle in '%s'", spec->task_id, dir);
+        if (!local_image_path(spec->container->image) && !rt->images)
+                return err_set(err, -ENOTSUP, "image '%s': this agent has no image store (local images only)",
+                               spec->container->image);
         struct otask *t = otask_new(rt, spec);
-        t->preparing = true;
-        t->work.data = t;
-        int r = uv_queue_work(rt->base.loop, &t->work, prepare_work_cb, prepare_done_cb);
+        int r = local_image_path(spec->container->image) ? start_prepare(t, err) : start_pull(t, err);
         if (r < 0) {
                 otask_unlink(t);
                 otask_free(t);
-                return err_set(err, r, "cannot queue the container's preparation: %s", uv_strerror(r));
+                return r;
         }
-        rt->works++;
-        emit(t, TASK_STARTING, "Preparing the container", NULL);
         return 0;
 }
 
@@ -592,6 +762,11 @@ static int oci_kill(struct runtime *base, const char *id, int64_t grace_ms, stru
         struct otask *t = find_task(rt, id);
         if (!t || t->handed)
                 return runtime_kill(rt->native, id, grace_ms, err);
+        if (t->pull && !task_state_is_terminal(t->state)) {
+                /* Nothing runs yet; the pull goes on and fills the store (pull_done_cb). */
+                emit(t, TASK_KILLED, "Killed while pulling the image", TASK_REASON_KILLED);
+                return 0;
+        }
         if (!task_state_is_terminal(t->state))
                 t->killing = true; /* prepare_done_cb reports KILLED */
         return 0;
@@ -614,6 +789,11 @@ static int oci_recover(struct runtime *base, struct err *err) {
                         _cleanup_(json_decrefp) json_t *ck = json_load_file(ck_path, 0, NULL);
                         const char *ip = json_string_value(json_object_get(ck, "ip"));
                         t->ip = ip ? xstrdup(ip) : NULL;
+                        const char *image = json_string_value(json_object_get(ck, "image"));
+                        struct err e = {0};
+                        if (image && rt->images && image_store_get(rt->images, image, &t->image, &e) < 0)
+                                log_warn("recovery: task '%s': %s", de->d_name, err_msg(&e));
+                        err_release(&e);
                 }
                 closedir(d);
         }
@@ -628,7 +808,7 @@ static int oci_recover(struct runtime *base, struct err *err) {
                 if (runtime_get(rt->native, t->spec.task_id, &info) == 0)
                         continue;
                 log_info("recovery: removing the bundle of task '%s', which never started", t->spec.task_id);
-                queue_cleanup(rt, t->dir, t->spec.task_id);
+                queue_cleanup(rt, t);
                 otask_unlink(t);
                 otask_free(t);
         }
@@ -650,7 +830,7 @@ static int oci_remove(struct runtime *base, const char *id, struct err *err) {
         int r = runtime_remove(rt->native, id, err);
         if (r == -EBUSY)
                 return r;
-        queue_cleanup(rt, t->dir, id);
+        queue_cleanup(rt, t);
         otask_unlink(t);
         otask_free(t);
         return r;
@@ -685,11 +865,25 @@ static void native_closed_cb(void *userdata) {
 
 static void oci_close(struct runtime *base) {
         struct runtime_oci *rt = oci(base);
+        /* The store goes now, while the HTTP client it borrows is alive: pulls in flight are
+         * abandoned (no callbacks) and every reference dropped. Work still queued finds
+         * rt->images NULL. */
+        for (struct otask *t = rt->tasks; t; t = t->next) {
+                if (t->image && rt->images)
+                        image_store_unref(rt->images, t->image);
+                t->image = NULL;
+                if (t->pull)
+                        free(t->pull);
+                t->pull = NULL;
+        }
+        image_store_free(rt->images);
+        rt->images = NULL;
         runtime_close(rt->native, native_closed_cb, rt);
 }
 
 static void oci_free(struct runtime *base) {
         struct runtime_oci *rt = oci(base);
+        json_decref(rt->networks);
         free(rt->work_dir);
         free(rt->oci_bin);
         free(rt->runc_root);
@@ -712,6 +906,14 @@ static const struct runtime_ops oci_ops = {
         .close = oci_close,
         .free = oci_free,
 };
+
+void runtime_oci_set_networks(struct runtime *base, const json_t *networks) {
+        struct runtime_oci *rt = oci(base);
+        if (base->ops != &oci_ops)
+                return;
+        json_decref(rt->networks);
+        rt->networks = json_deep_copy(networks);
+}
 
 char *runtime_oci_state_root(const char *work_dir, const char *oci_runtime) {
         const char *base = oci_runtime ? strrchr(oci_runtime, '/') : NULL;
@@ -746,6 +948,7 @@ int runtime_oci_new(const struct runtime_config *cfg, const struct runtime_oci_c
         rt->cni_subnet = strdup_or_null(ocfg ? ocfg->cni_subnet : NULL);
         rt->cni_plugin_dir = strdup_or_null(ocfg ? ocfg->cni_plugin_dir : NULL);
         rt->cni_ipam_dir = xasprintf("%s/cni", cfg->work_dir);
+        rt->images = ocfg ? ocfg->images : NULL;
         *ret = &rt->base;
         return 0;
 }

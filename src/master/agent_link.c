@@ -1,6 +1,7 @@
 /* agent_link.c — subscriptions, status updates, liveness and reconciliation for agents. */
 #include "master/agent_link.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -205,6 +206,8 @@ void agent_link_init(struct agent_link *l, struct master *m, const struct agent_
         *l = (struct agent_link){ .m = m };
         l->cfg.heartbeat_interval_s = cfg && cfg->heartbeat_interval_s ? cfg->heartbeat_interval_s : 2;
         l->cfg.agent_timeout_s = cfg && cfg->agent_timeout_s ? cfg->agent_timeout_s : 15;
+        l->cfg.networks = cfg ? cfg->networks : NULL;
+        l->cfg.n_networks = cfg ? cfg->n_networks : 0;
         hashmap_init(&l->conns);
         uv_timer_init(m->loop, &l->sweep);
         l->sweep.data = l;
@@ -224,6 +227,22 @@ struct subscribe_ctx {
 
 /* Reconciliation (DESIGN §5): what the agent runs vs what the state placed there. */
 static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *reported);
+
+/* Every connected agent learns its subnets and every other agent's (routes to them): on each
+ * subscription, since that is when an agent (or its address) may be new. */
+static void broadcast_networks(struct agent_link *l) {
+        if (l->cfg.n_networks == 0)
+                return;
+        const struct state *st = store_state(l->m->store);
+        size_t pos = 0;
+        const char *key;
+        void *v;
+        while (hashmap_next(&l->conns, &pos, &key, &v)) {
+                struct agent_conn *c = v;
+                if (c->stream)
+                        send_event(c, cluster_net_event(st, l->cfg.networks, l->cfg.n_networks, c->agent_id));
+        }
+}
 
 static void subscribe_done(void *data, int status, json_t *result, struct err *err) {
         struct subscribe_ctx *s = data;
@@ -251,6 +270,7 @@ static void subscribe_done(void *data, int status, json_t *result, struct err *e
         log_info("agent %s subscribed", id);
         send_event(c, json_pack("{s:s,s:s,s:i}", "type", "SUBSCRIBED", "agentId", id, "heartbeatIntervalSeconds",
                                 l->cfg.heartbeat_interval_s));
+        broadcast_networks(l); /* before reconcile's launches: they may need a subnet */
         reconcile(l, c, s->reported);
         json_decref(s->reported);
         free(s);
@@ -471,6 +491,12 @@ void api_agents_updates(struct api_call *call) {
                 json_t *healthy = json_object_get(u, "healthy");
                 if (json_is_boolean(healthy))
                         json_object_set(item, "healthy", healthy);
+                /* A container's own IP; anything but an IPv4 address is dropped here, so one bad
+                 * field never fails the whole batch in the state machine. */
+                struct in_addr addr;
+                const char *ip = json_string_value(json_object_get(u, "ipAddress"));
+                if (ip && inet_pton(AF_INET, ip, &addr) == 1 && addr.s_addr != 0)
+                        json_object_set_new(item, "ip", json_string(ip));
                 health_monitor_update_item(item, u);
                 json_array_append_new(items, item);
         }

@@ -6,6 +6,7 @@
  * stops being the leader it ends every stream so agents find the new one. */
 #pragma once
 
+#include "master/cluster_net.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@ struct api_call;
 struct agent_link_config {
         unsigned heartbeat_interval_s; /* HEARTBEAT events and expected update cadence (default 2) */
         unsigned agent_timeout_s;      /* silence after which an agent is unreachable (default 15) */
+        const struct cluster_net *networks; /* named cluster networks (borrowed), n_networks of them */
+        size_t n_networks;
 };
 
 struct agent_link {

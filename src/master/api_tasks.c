@@ -41,7 +41,9 @@ json_t *task_to_json(const struct state *st, const struct instance *i, bool serv
                               task_state_to_string((enum task_state)i->state), "ports", ports, "stagedAt",
                               ts_or_null(i->staged_at), "startedAt", ts_or_null(i->started_at), "version", i->version,
                               "role", "*");
-        _cleanup_free_ char *ip = agent_ip(a);
+        /* The task's own IP on a container network, else the agent's (Marathon's host IP). */
+        char own[16];
+        _cleanup_free_ char *ip = instance_ip(i, own) ? xstrdup(own) : agent_ip(a);
         json_object_set_new(t, "ipAddresses",
                             ip ? json_pack("[{s:s,s:s}]", "ipAddress", ip, "protocol", "IPv4") : json_array());
         json_object_set_new(t, "localVolumes", json_array());
@@ -265,6 +267,14 @@ static int add_mesos_task(const struct instance *i, void *data) {
                               task_state_to_string((enum task_state)i->state), "timestamp",
                               (double)i->updated_at / 1000.0, "discovery", "visibility", "FRAMEWORK", "name", name,
                               "ports", "ports", dports);
+        /* Mesos: statuses[].container_status.network_infos[].ip_addresses[].ip_address */
+        char own[16];
+        _cleanup_free_ char *ip = instance_ip(i, own) ? xstrdup(own) : agent_ip(
+                i->agent_id ? state_agent_get(c->st, i->agent_id) : NULL);
+        if (ip)
+                json_object_set_new(json_array_get(json_object_get(t, "statuses"), 0), "container_status",
+                                    json_pack("{s:[{s:[{s:s,s:s}]}]}", "network_infos", "ip_addresses", "protocol",
+                                              "IPv4", "ip_address", ip));
         bool done = task_state_is_terminal((enum task_state)i->state);
         json_array_append_new(done ? c->completed : c->tasks, t);
         return 0;

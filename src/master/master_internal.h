@@ -12,6 +12,7 @@
 #include "master/health_monitor.h"
 #include "master/launcher.h"
 #include "net/http_client.h"
+#include "master/cluster_net.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
@@ -29,6 +30,8 @@ struct master_config {
         char *agent_http;         /* dev: the built-in agent's API address */
         unsigned snapshot_threshold; /* 0 = the store's default */
         unsigned event_max_outstanding; /* per /v2/events subscriber; 0 = the bus's default */
+        struct cluster_net networks[CLUSTER_NET_MAX]; /* --network NAME=CIDR */
+        size_t n_networks;
         bool dev;
 };
 

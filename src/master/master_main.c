@@ -29,6 +29,7 @@ static const char usage_master[] =
         "  --advertise ADDR      host or IP other masters and clients use to reach this one\n"
         "                        (default: the --http host, or this machine's hostname)\n"
         "  --agent-timeout SECS  silence after which an agent is unreachable (default 15)\n"
+        "  --network NAME=CIDR   a named cluster network, a /24 of it per agent (repeatable)\n"
         "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --event-stream-max-outstanding N  events queued per /v2/events subscriber before it is\n"
         "                        dropped as too slow (default 1024)\n"
@@ -85,7 +86,7 @@ static const char *addr_port(const char *addr) {
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
-               OPT_SNAPSHOT, OPT_EVENT_MAX };
+               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -97,6 +98,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "event-stream-max-outstanding", required_argument, NULL, OPT_EVENT_MAX },
+                { "network", required_argument, NULL, OPT_NETWORK },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -138,6 +140,22 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         free(c->agent_http);
                         c->agent_http = xstrdup(optarg);
                         break;
+                case OPT_NETWORK: {
+                        struct err e = { 0 };
+                        if (c->n_networks == CLUSTER_NET_MAX) {
+                                fprintf(stderr, "strata: at most %d --network flags\n", CLUSTER_NET_MAX);
+                                free(raft);
+                                return 2;
+                        }
+                        if (cluster_net_parse(optarg, &c->networks[c->n_networks], &e) < 0) {
+                                fprintf(stderr, "strata: --network: %s\n", err_msg(&e));
+                                err_release(&e);
+                                free(raft);
+                                return 2;
+                        }
+                        c->n_networks++;
+                        break;
+                }
                 case OPT_AGENT_TIMEOUT: {
                         char *end;
                         long v = strtol(optarg, &end, 10);
@@ -368,7 +386,8 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                 goto fail;
         }
         m.client = http_client_new(m.loop);
-        struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s };
+        struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s, .networks = m.cfg.networks,
+                                         .n_networks = m.cfg.n_networks };
         agent_link_init(&m.agents, &m, &alc);
         launcher_init(&m.launcher, &m);
         health_monitor_init(&m.health, &m);

@@ -157,5 +157,7 @@ int cluster_load_instance_apps(struct cluster *c, struct jscan *sc, struct err *
 /* Command parsing helpers shared by the handlers. */
 /* A string member of at most max bytes: 0 and *ret (NULL when absent and optional), or -EINVAL. */
 int cluster_get_str(const json_t *v, size_t max, bool optional, const char **ret);
+/* A dotted-quad IPv4 address (not 0.0.0.0) → *ret in network byte order; -EINVAL otherwise. */
+int cluster_parse_ipv4(const char *s, uint32_t *ret);
 /* The command's ISO "ts" in ms, or -EINVAL. */
 int cluster_cmd_ts(const json_t *cmd, int64_t *ret);

@@ -53,12 +53,17 @@ static json_t *instance_to_json(const struct instance *i) {
         json_t *ports = json_array();
         for (size_t k = 0; k < i->n_ports; k++)
                 json_array_append_new(ports, json_integer(i->ports[k]));
-        return json_pack("[s,s,s,o,s,s,i,[f,f,f,f],I,I,I,s?,b,o]", i->id, i->version, i->agent_id, ports,
-                         task_state_to_string(i->state), instance_goal_to_string(i->goal),
-                         i->has_health ? (int)i->healthy : -1, (double)i->cpus, (double)i->mem,
-                         (double)i->disk, (double)i->gpus, (json_int_t)i->staged_at,
-                         (json_int_t)i->started_at, (json_int_t)i->updated_at, i->message, i->ready,
-                         checks_to_json(i));
+        char ip[16];
+        json_t *row = json_pack("[s,s,s,o,s,s,i,[f,f,f,f],I,I,I,s?,b,o]", i->id, i->version, i->agent_id, ports,
+                                task_state_to_string(i->state), instance_goal_to_string(i->goal),
+                                i->has_health ? (int)i->healthy : -1, (double)i->cpus, (double)i->mem,
+                                (double)i->disk, (double)i->gpus, (json_int_t)i->staged_at,
+                                (json_int_t)i->started_at, (json_int_t)i->updated_at, i->message, i->ready,
+                                checks_to_json(i));
+        /* The task's own IP: a 15th element, only when there is one (older readers take 14). */
+        if (i->ip)
+                json_array_append_new(row, json_string(instance_ip(i, ip)));
+        return row;
 }
 
 void cluster_to_json(const struct cluster *c, json_t *doc, bool with_instances) {
@@ -151,6 +156,7 @@ struct inst_row {
         int64_t times[3];
         bool ready;
         const json_t *checks; /* borrowed; NULL or null: none */
+        uint32_t ip;
 };
 
 static int row_restore(struct cluster *c, struct app_group *g, const struct inst_row *row, struct err *err) {
@@ -179,6 +185,7 @@ static int row_restore(struct cluster *c, struct app_group *g, const struct inst
                         cluster_instance_set_checks(c, n, r, k);
         }
         n->pub.ready = row->ready;
+        n->pub.ip = row->ip;
         n->pub.goal = (uint8_t)row->goal;
         n->pub.staged_at = row->times[0];
         n->pub.started_at = row->times[1];
@@ -192,8 +199,9 @@ static int instance_from_json(struct cluster *c, struct app_group *g, const json
         json_t *health = json_array_get(a, 6);
         size_t i;
 
-        if (!json_is_array(a) || (json_array_size(a) != 12 && json_array_size(a) != 14) ||
-            (json_array_size(a) == 14 && !json_is_boolean(json_array_get(a, 12))) ||
+        size_t na = json_array_size(a);
+        if (!json_is_array(a) || (na != 12 && na != 14 && na != 15) || (na >= 14 && !json_is_boolean(json_array_get(a, 12))) ||
+            (na == 15 && cluster_parse_ipv4(json_string_value(json_array_get(a, 14)), &row.ip) < 0) ||
             cluster_get_str(json_array_get(a, 0), CLUSTER_MAX_ID_LEN, false, &row.id) < 0 ||
             cluster_get_str(json_array_get(a, 1), CLUSTER_MAX_VERSION_LEN, false, &row.version) < 0 ||
             cluster_get_str(json_array_get(a, 2), CLUSTER_MAX_ID_LEN, false, &row.agent_id) < 0 ||
@@ -389,6 +397,11 @@ static void out_instance(struct out *o, const struct instance *i) {
         } else {
                 out_put(o, "null", 4);
         }
+        char ip[16];
+        if (instance_ip(i, ip)) {
+                out_put(o, ",", 1);
+                out_str(o, ip);
+        }
         out_put(o, "]", 1);
 }
 
@@ -508,7 +521,16 @@ static int scan_row(struct jscan *sc, struct row_bufs *b, struct inst_row *row) 
                 b->checks = NULL;
                 json_t *ready = NULL;
                 if (jscan_value(sc, &ready) < 0 || !json_is_boolean(ready) || jscan_expect(sc, ',') < 0 ||
-                    jscan_value(sc, &b->checks) < 0 || jscan_expect(sc, ']') < 0) {
+                    jscan_value(sc, &b->checks) < 0) {
+                        json_decref(ready);
+                        return -EINVAL;
+                }
+                int more_ip = jscan_next(sc, ']');
+                char ip[16];
+                const char *ips = NULL;
+                if (more_ip < 0 ||
+                    (more_ip == 1 && (scan_str(sc, ip, sizeof ip, false, &ips) < 0 || jscan_expect(sc, ']') < 0 ||
+                                      cluster_parse_ipv4(ips, &row->ip) < 0))) {
                         json_decref(ready);
                         return -EINVAL;
                 }

@@ -3,6 +3,7 @@
  * notes delivered to the observer after each command. */
 #include "store/cluster_state.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -700,6 +701,21 @@ int cluster_get_str(const json_t *v, size_t max, bool optional, const char **ret
                 return -EINVAL;
         *ret = json_string_value(v);
         return 0;
+}
+
+int cluster_parse_ipv4(const char *s, uint32_t *ret) {
+        struct in_addr a;
+        if (!s || inet_pton(AF_INET, s, &a) != 1 || a.s_addr == 0)
+                return -EINVAL;
+        *ret = a.s_addr;
+        return 0;
+}
+
+const char *instance_ip(const struct instance *i, char buf[static 16]) {
+        if (!i->ip)
+                return NULL;
+        struct in_addr a = {.s_addr = i->ip};
+        return inet_ntop(AF_INET, &a, buf, 16);
 }
 
 int cluster_cmd_ts(const json_t *cmd, int64_t *ret) {

@@ -135,11 +135,15 @@ struct instance {
         bool healthy, has_health;
         bool left_unhealthy; /* left TASK_RUNNING (e.g. to TASK_KILLING) with a failing health result */
         bool ready; /* its readiness check passed (apps with readinessChecks; set by the agent's reports) */
+        uint32_t ip; /* its own IPv4 address (container networks; network byte order), 0: the agent's */
         float cpus, mem, disk, gpus;               /* reserved at placement */
         int64_t staged_at, started_at, updated_at; /* ms; started_at 0 until the first TASK_RUNNING */
         const char *message;                       /* last status message (interned, may be NULL) */
         const struct instance_health *checks;      /* per-check results while running, or NULL */
 };
+
+/* The instance's own IP (instance.ip) as text in buf, or NULL when it has none. */
+const char *instance_ip(const struct instance *i, char buf[static 16]);
 
 /* The per-check results of an instance as health_result values; returns how many (0 if none). */
 size_t instance_health_results(const struct instance *i, struct health_result ret[static HEALTH_MAX_CHECKS]);

@@ -187,12 +187,13 @@ struct status_item {
         int8_t healthy; /* -1: no health result */
         bool ready;
         bool has_checks;
+        uint32_t ip; /* the task's IPv4 (network order), 0: not reported */
         size_t n_checks;
         struct health_result *checks; /* has_checks: n_checks results (owned by the caller) */
 };
 
 static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_item *si) {
-        const json_t *id, *state, *ts, *msg, *healthy, *ready, *checks;
+        const json_t *id, *state, *ts, *msg, *healthy, *ready, *checks, *ip;
         if (json_is_object(item)) {
                 id = json_object_get(item, "id");
                 state = json_object_get(item, "state");
@@ -201,7 +202,8 @@ static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_i
                 healthy = json_object_get(item, "healthy");
                 ready = json_object_get(item, "ready");
                 checks = json_object_get(item, "checks");
-        } else if (json_is_array(item) && json_array_size(item) >= 2 && json_array_size(item) <= 7) {
+                ip = json_object_get(item, "ip");
+        } else if (json_is_array(item) && json_array_size(item) >= 2 && json_array_size(item) <= 8) {
                 /* Items of older masters have 5 elements or fewer: the rest is absent. */
                 id = json_array_get(item, 0);
                 state = json_array_get(item, 1);
@@ -210,6 +212,7 @@ static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_i
                 healthy = json_array_get(item, 4);
                 ready = json_array_get(item, 5);
                 checks = json_array_get(item, 6);
+                ip = json_array_get(item, 7);
         } else {
                 return -EINVAL;
         }
@@ -239,6 +242,8 @@ static int parse_status_item(const json_t *item, int64_t cmd_ts, struct status_i
         if (ready && !json_is_null(ready) && !json_is_boolean(ready))
                 return -EINVAL;
         si->ready = json_is_true(ready);
+        if (ip && !json_is_null(ip) && cluster_parse_ipv4(json_string_value(ip), &si->ip) < 0)
+                return -EINVAL;
         si->has_checks = checks && !json_is_null(checks);
         if (si->has_checks) {
                 struct health_result tmp[HEALTH_MAX_CHECKS];
@@ -294,7 +299,7 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                         status_items_free(sis, n);
                         return err_set(err, -EINVAL,
                                        "instances_status: updates[%zu] must be {id, state, ts, message (at "
-                                       "most %d bytes), healthy, ready, checks} with a valid TASK_ state and a "
+                                       "most %d bytes), healthy, ready, checks, ip} with a valid TASK_ state and a "
                                        "time",
                                        i, CLUSTER_MAX_MESSAGE_LEN);
                 }
@@ -317,10 +322,11 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                 bool checks_change = st == TASK_RUNNING && si->has_checks &&
                                      !cluster_instance_checks_equal(node, si->checks, si->n_checks);
                 bool ready_changes = si->ready && !node->pub.ready && !task_state_is_terminal(st);
+                bool ip_changes = si->ip && si->ip != node->pub.ip;
                 /* Remembered before the state change clears it: a task killed while unhealthy
                  * (killed for failing its health checks, normally) is a failure of its app. */
                 bool was_unhealthy = (node->pub.has_health && !node->pub.healthy) || node->pub.left_unhealthy;
-                if (state_changes || health_changes || checks_change || ready_changes) {
+                if (state_changes || health_changes || checks_change || ready_changes || ip_changes) {
                         cluster_note_instance(c, node, old);
                         changed++;
                 }
@@ -334,6 +340,8 @@ int fsm_instances_status(struct state *s, const json_t *cmd, json_t **ret_result
                         cluster_instance_set_checks(c, node, si->checks, si->n_checks);
                 if (ready_changes)
                         node->pub.ready = true;
+                if (ip_changes)
+                        node->pub.ip = si->ip;
                 if (st == TASK_RUNNING && node->pub.started_at == 0)
                         node->pub.started_at = si->ts;
                 node->pub.updated_at = si->ts;

@@ -20,6 +20,22 @@ static void snapshot_round_trip_keeps_agents_and_instances(void **unused) {
         place(s, "/db.i1", "/db", a, 0);
         status(s, "/web.i1", TASK_RUNNING, T0 + 40, "up", 1);
         status(s, "/web.i2", TASK_FAILED, T0 + 50, "exit 3", -1);
+        /* A container's own IP, as the agent reports it (object form), and a bad one refused. */
+        assert_int_equal(apply(s,
+                               json_pack("{s:s,s:[{s:s,s:s,s:s}],s:s}", "type", "instances_status", "updates", "id",
+                                         "/web.i1", "state", "TASK_RUNNING", "ip", "10.200.3.7", "ts",
+                                         ts_iso(T0 + 45)),
+                               NULL),
+                         0);
+        assert_int_equal(apply(s,
+                               json_pack("{s:s,s:[{s:s,s:s,s:s}],s:s}", "type", "instances_status", "updates", "id",
+                                         "/web.i1", "state", "TASK_RUNNING", "ip", "10.200.3", "ts",
+                                         ts_iso(T0 + 46)),
+                               NULL),
+                         -EINVAL);
+        char ipbuf[16];
+        assert_string_equal(instance_ip(state_instance_get(s, "/web.i1"), ipbuf), "10.200.3.7");
+        assert_null(instance_ip(state_instance_get(s, "/web.i2"), ipbuf));
         apply(s, json_pack("{s:s,s:[s],s:s}", "type", "instances_goal", "ids", "/db.i1", "goal", "stopped"),
               NULL);
 
@@ -46,6 +62,7 @@ static void snapshot_round_trip_keeps_agents_and_instances(void **unused) {
         assert_int_equal(i->state, TASK_RUNNING);
         assert_true(i->has_health && i->healthy);
         assert_string_equal(i->message, "up");
+        assert_string_equal(instance_ip(i, ipbuf), "10.200.3.7");
         assert_int_equal(i->started_at, T0 + 40);
         assert_int_equal(i->ports[0], 31000);
         assert_int_equal(state_instance_get(t, "/db.i1")->goal, GOAL_STOPPED);
