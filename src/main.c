@@ -4,6 +4,7 @@
 
 #include "agent/agent.h"
 #include "agent/shim.h"
+#include "agent/sim.h"
 #include "cli/cli.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -53,6 +54,7 @@ static const struct {
         { "master", master_main },
         { "dev", dev_main },
         { "agent", agent_main },
+        { "agent-sim", sim_main },
         { SHIM_ARG, shim_main },
 };
 
