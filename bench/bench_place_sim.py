@@ -6,14 +6,14 @@ port).
 
 1. fill: every app created (PUT /v2/apps in bulk), time until the simulated agents run every
    instance and the master has acknowledged every update; master RSS after.
-2. churn: one more app scaled up by one instance at a time: submit (PUT) → the instance is in the
-   master's state (GET /v2/apps/{id}/tasks lists it), p50/p99; and the PUT's own latency.
+2. churn: one new one-instance app at a time: submit (POST /v2/apps) → the instance is in the
+   master's state (GET /v2/apps/{id}/tasks lists it), p50/p99; and the POST's own latency.
 
     python3 bench/bench_place_sim.py [--agents 500] [--apps 100] [--instances 1000] [--churn 200]
                                      [--build build] [--perf perf.data]
 
-Prints one line per figure; writes nothing. --perf records the master with `perf record -g`
-during the fill.
+Prints one line per figure; writes nothing. --perf FILE records the master with `perf record
+--call-graph dwarf` during --perf-phase (fill or churn).
 """
 import argparse
 import json
@@ -79,13 +79,16 @@ def main():
     ap.add_argument("--churn", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--perf")
+    ap.add_argument("--master-arg", action="append", default=[], help="extra flag for strata master")
+    ap.add_argument("--perf-phase", choices=["fill", "churn"], default="fill")
     a = ap.parse_args()
     strata = os.path.join(ROOT, a.build, "strata")
     base = tempfile.mkdtemp(prefix="strata-bench-place-")
     http, raft, sim_http = free_port(), free_port(), free_port()
     log = open(os.path.join(base, "log"), "ab")
-    master = subprocess.Popen([strata, "master", "--data-dir", os.path.join(base, "m"), "--http",
-                               f"127.0.0.1:{http}", "--raft", f"127.0.0.1:{raft}", "--log-level", "warn"],
+    wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "valgrind --tool=massif" (diagnostics)
+    master = subprocess.Popen([*wrap, strata, "master", "--data-dir", os.path.join(base, "m"), "--http",
+                               f"127.0.0.1:{http}", "--raft", f"127.0.0.1:{raft}", "--log-level", "warn", *a.master_arg],
                               stdout=log, stderr=subprocess.STDOUT)
     procs = [master]
     try:
@@ -97,10 +100,13 @@ def main():
         procs.append(sim)
         wait(lambda: len(call(http, "GET", "/v1/nodes")[1]["nodes"]) == a.agents, 60, "agents registered")
         total = a.apps * a.instances
+        rss0 = rss_kib(master.pid)
         perf = None
-        if a.perf:
-            perf = subprocess.Popen(["perf", "record", "-g", "-o", a.perf, "-p", str(master.pid)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def perf_start():
+            return subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-o", a.perf,
+                                     "-p", str(master.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if a.perf and a.perf_phase == "fill":
+            perf = perf_start()
         t0 = time.time()
         batch = 100
         for k in range(0, a.apps, batch):
@@ -116,27 +122,36 @@ def main():
             return s if s["tasksByState"].get("TASK_RUNNING", 0) >= total and s["updatesPending"] == 0 else None
         s = wait(all_running, a.timeout, "all running")
         t_fill = time.time() - t0
-        if perf:
+        if perf and a.perf_phase == "fill":
             perf.send_signal(2)
             perf.wait(60)
         rss = rss_kib(master.pid)
+        if os.environ.get("BENCH_DU"):
+            subprocess.run(["du", "-sh", os.path.join(base, "m")])
+        if os.environ.get("BENCH_TRIM") and shutil.which("gdb"):
+            # Diagnostic: how much of the RSS is free heap glibc keeps (fragmentation, peaks).
+            subprocess.run(["gdb", "-p", str(master.pid), "-batch", "-ex", "call (int)malloc_trim(0)"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            print(f"after malloc_trim: RSS {rss_kib(master.pid) / 1024:.0f} MiB", flush=True)
         print(f"fill {total} instances ({a.apps} apps x {a.instances}) on {a.agents} agents: created in "
               f"{t_created:.2f} s, all TASK_RUNNING in {t_fill:.2f} s ({total / t_fill:.0f}/s)", flush=True)
-        print(f"master RSS {rss / 1024:.0f} MiB ({rss * 1024 / total:.0f} bytes/instance); "
+        print(f"master RSS {rss / 1024:.0f} MiB, {rss0 / 1024:.0f} MiB before the fill "
+              f"({(rss - rss0) * 1024 / total:.0f} bytes/instance); "
               f"sim launches {s['launches']}", flush=True)
 
-        st, _ = call(http, "POST", "/v2/apps", {"id": "/churn", "cmd": "sleep 1000", "cpus": 0.01, "mem": 16,
-                                                "instances": 0, "constraints": [["class", "IS", "c0"]],
-                                                "portDefinitions": [{"port": 0}]})
-        assert st == 201, st
+        if a.perf and a.perf_phase == "churn":
+            perf = perf_start()
         placed, puts = [], []
-        for n in range(1, a.churn + 1):
+        for n in range(a.churn):
+            # A new one-instance app each time, so that the poll below reads one task, not n.
             t1 = time.perf_counter()
-            st, _ = call(http, "PUT", "/v2/apps/churn", {"instances": n})
+            st, _ = call(http, "POST", "/v2/apps", {"id": f"/churn/c{n}", "cmd": "sleep 1000", "cpus": 0.01,
+                                                    "mem": 16, "constraints": [["class", "IS", f"c{n % 5}"]],
+                                                    "portDefinitions": [{"port": 0}]})
             t2 = time.perf_counter()
-            assert st == 200, st
+            assert st == 201, st
             deadline = time.time() + 30
-            while len(call(http, "GET", "/v2/apps/churn/tasks")[1]["tasks"]) < n:
+            while not call(http, "GET", f"/v2/apps/churn/c{n}/tasks")[1]["tasks"]:
                 assert time.time() < deadline, "churn instance not placed"
                 time.sleep(0.0005)
             t3 = time.perf_counter()
@@ -146,8 +161,11 @@ def main():
         def pct(v, p):
             v = sorted(v)
             return v[min(len(v) - 1, int(len(v) * p))]
+        if perf and a.perf_phase == "churn":
+            perf.send_signal(2)
+            perf.wait(60)
         print(f"churn over {a.churn}: submit -> placed p50 {pct(placed, .5):.2f} ms p99 {pct(placed, .99):.2f} ms; "
-              f"PUT p50 {pct(puts, .5):.2f} ms p99 {pct(puts, .99):.2f} ms", flush=True)
+              f"POST p50 {pct(puts, .5):.2f} ms p99 {pct(puts, .99):.2f} ms", flush=True)
     finally:
         for p in reversed(procs):
             p.terminate()

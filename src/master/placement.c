@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "common/alloc.h"
 #include "common/hashmap.h"
@@ -48,12 +49,30 @@ struct app_constraints {
         bool bad;
 };
 
+/* Placements per loop turn (strictly: per millisecond of the loop's clock), all apps together.
+ * A pass that would place a million instances at once builds one giant Raft entry and
+ * launch messages (hundreds of MiB of transient JSON that fragment the heap for good) and holds
+ * the loop for seconds; in slices, API calls and status updates interleave and each entry
+ * stays small. */
+#define PLACEMENT_TURN_BUDGET 2048
+
+/* The timer that retries apps deferred by the budget; separate from struct placement because a
+ * libuv handle is freed only in its close callback. */
+struct deferral {
+        uv_timer_t timer;
+        struct launcher *l;
+};
+
 struct placement {
         struct sched_cluster *cluster;
         struct hashmap pending;     /* instance id → struct pending */
         struct hashmap constraints; /* app id → struct app_constraints */
         struct sched_plan plan;     /* reused across calls */
         uint64_t calls;             /* mixed into the seed: two plans at one Raft index differ */
+        uint64_t budget_ms;         /* loop time the budget below belongs to */
+        unsigned budget_used;
+        struct hashmap deferred;    /* app id → copy: to plan again once the budget refills */
+        struct deferral *deferral;  /* NULL until first needed */
 };
 
 static struct state *st(struct launcher *l) {
@@ -177,12 +196,49 @@ static struct placement *get(struct launcher *l) {
         struct placement *p = xcalloc(1, sizeof *p);
         hashmap_init(&p->pending);
         hashmap_init(&p->constraints);
+        hashmap_init(&p->deferred);
         sched_plan_init(&p->plan);
         p->cluster = sched_cluster_new();
         state_agents_foreach(st(l), add_agent, p->cluster);
         state_instances_foreach(st(l), add_instance, p->cluster);
         l->placement = p;
         return p;
+}
+
+static void deferral_closed(uv_handle_t *h) {
+        free(h->data);
+}
+
+/* The budget refilled: the deferred apps get their pass (the launcher asks placement_plan again). */
+static void deferral_cb(uv_timer_t *t) {
+        struct deferral *d = t->data;
+        struct placement *p = d->l->placement;
+        if (!p)
+                return;
+        struct hashmap apps = p->deferred;
+        hashmap_init(&p->deferred);
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&apps, &pos, NULL, &v)) {
+                launcher_app_changed(d->l, v);
+                free(v);
+        }
+        hashmap_release(&apps);
+}
+
+static void defer(struct launcher *l, struct placement *p, const char *app_id) {
+        if (!p->deferral) {
+                p->deferral = xcalloc(1, sizeof *p->deferral);
+                p->deferral->l = l;
+                p->deferral->timer.data = p->deferral;
+                uv_timer_init(l->m->loop, &p->deferral->timer);
+        }
+        if (!hashmap_get(&p->deferred, app_id)) {
+                char *copy = xstrdup(app_id);
+                hashmap_put(&p->deferred, copy, copy);
+        }
+        if (!uv_is_active((uv_handle_t *)&p->deferral->timer))
+                uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
 }
 
 void placement_release(struct launcher *l) {
@@ -198,6 +254,12 @@ void placement_release(struct launcher *l) {
         while (hashmap_next(&p->constraints, &pos, NULL, &v))
                 app_constraints_free(v);
         hashmap_release(&p->constraints);
+        pos = 0;
+        while (hashmap_next(&p->deferred, &pos, NULL, &v))
+                free(v);
+        hashmap_release(&p->deferred);
+        if (p->deferral)
+                uv_close((uv_handle_t *)&p->deferral->timer, deferral_closed);
         sched_plan_release(&p->plan);
         sched_cluster_free(p->cluster);
         free(p);
@@ -353,9 +415,20 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
                 set_reason(reasons, "NoAgents", 1);
                 return 0;
         }
+        uint64_t now = uv_now(l->m->loop);
+        if (now != p->budget_ms) {
+                p->budget_ms = now;
+                p->budget_used = 0;
+        }
+        if (p->budget_used >= PLACEMENT_TURN_BUDGET) {
+                /* No reasons: nothing was declined, the app waits for its turn. When placed > 0
+                 * the launcher comes back by itself (after the commit); at 0 it needs a nudge. */
+                defer(l, p, app_id);
+                return 0;
+        }
         struct sched_request req = {
                 .app_id = app_id,
-                .count = need,
+                .count = MIN(need, PLACEMENT_TURN_BUDGET - p->budget_used),
                 .res = {
                         json_number_value(json_object_get(app, "cpus")),
                         json_number_value(json_object_get(app, "mem")),
@@ -397,6 +470,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
                 set_reason(reasons, sched_reason_to_string(SCHED_REASON_UNFULFILLED_CONSTRAINT), 1);
                 return 0;
         }
+        p->budget_used += (unsigned)placed;
         for (size_t k = 0; k < p->plan.n; k++) {
                 const struct sched_placement *pl = &p->plan.placements[k];
                 struct pending *x = xcalloc(1, sizeof *x);
@@ -415,7 +489,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
                                                 "version", version, "agentId", x->agent_id, "ports", jports));
                 hashmap_put(&p->pending, x->instance_id, x);
         }
-        if ((unsigned)placed < need)
+        if ((unsigned)placed < req.count)
                 for (int k = 0; k < _SCHED_REASON_MAX; k++)
                         if (p->plan.declined[k] > 0)
                                 set_reason(reasons, sched_reason_to_string((enum sched_reason)k),
