@@ -104,6 +104,18 @@ def test_host_ports_fixed_dynamic_and_freed_when_a_task_ends(one):
     assert c["ports"] == [31050]
 
 
+def test_app_for_another_role_waits_with_unfulfilled_role(one):
+    """Agents offer unreserved resources (role "*"): an app that accepts only slave_public waits."""
+    m, a = one
+    r = m.post("/v2/apps", json={"id": "/public", "cmd": "sleep 1000", "cpus": 0.01, "mem": 8,
+                                 "acceptedResourceRoles": ["slave_public"]})
+    assert r.status_code == 201, r.text
+    q = wait_for(lambda: [x for x in m.get("/v2/queue").json()["queue"] if x["app"]["id"] == "/public"],
+                 what="queued")
+    assert "UnfulfilledRole" in {x["reason"] for x in q[0]["processedOffersSummary"]["rejectSummaryLastOffers"]}
+    assert not running_tasks(m, "/public")
+
+
 def test_memory_hog_is_killed_alone(one):
     m, a = one
     m.post("/v2/apps", json={"id": "/calm", "cmd": "sleep 1000", "cpus": 0.1, "mem": 32})
