@@ -117,8 +117,14 @@ def main():
             assert st == 200, (st, body)
         t_created = time.time() - t0
 
+        progress = {"at": time.time()}
+
         def all_running():
             s = call(sim_http, "GET", "/v1/sim/stats")[1]
+            if time.time() - progress["at"] >= 10:
+                progress["at"] = time.time()
+                print(f"  {time.time() - t0:.0f} s: {s['tasksByState']}, updates pending {s['updatesPending']}, "
+                      f"master RSS {rss_kib(master.pid) // 1024} MiB", flush=True)
             return s if s["tasksByState"].get("TASK_RUNNING", 0) >= total and s["updatesPending"] == 0 else None
         s = wait(all_running, a.timeout, "all running")
         t_fill = time.time() - t0
@@ -175,6 +181,7 @@ def main():
                 p.kill()
                 p.wait()
         log.close()
+        shutil.copy(os.path.join(base, "log"), os.path.join(tempfile.gettempdir(), "bench_place_sim.log"))
         shutil.rmtree(base, ignore_errors=True)
     return 0
 

@@ -63,6 +63,12 @@ struct deferral {
         struct launcher *l;
 };
 
+struct deferred_app {
+        char *app_id; /* the key in placement.deferred */
+        unsigned need;
+        struct deferred_app *next;
+};
+
 struct placement {
         struct sched_cluster *cluster;
         struct hashmap pending;     /* instance id → struct pending */
@@ -71,7 +77,10 @@ struct placement {
         uint64_t calls;             /* mixed into the seed: two plans at one Raft index differ */
         uint64_t budget_ms;         /* loop time the budget below belongs to */
         unsigned budget_used;
-        struct hashmap deferred;    /* app id → copy: to plan again once the budget refills */
+        /* Apps the budget turned away, first come first served: app id → struct deferred_app
+         * (the queue's entry), and the queue itself. */
+        struct hashmap deferred;
+        struct deferred_app *deferred_head, *deferred_tail;
         struct deferral *deferral;  /* NULL until first needed */
 };
 
@@ -209,33 +218,50 @@ static void deferral_closed(uv_handle_t *h) {
         free(h->data);
 }
 
-/* The budget refilled: the deferred apps get their pass (the launcher asks placement_plan again). */
+/* The budget refilled: as many deferred apps as it can serve, oldest first, get their pass (the
+ * launcher asks placement_plan again); the rest wait for the next turn. Waking every deferred
+ * app at once would have each of them scan its instances only to be turned away again. */
 static void deferral_cb(uv_timer_t *t) {
         struct deferral *d = t->data;
         struct placement *p = d->l->placement;
         if (!p)
                 return;
-        struct hashmap apps = p->deferred;
-        hashmap_init(&p->deferred);
-        size_t pos = 0;
-        void *v;
-        while (hashmap_next(&apps, &pos, NULL, &v)) {
-                launcher_app_changed(d->l, v);
-                free(v);
+        unsigned budget = PLACEMENT_TURN_BUDGET;
+        while (p->deferred_head && budget > 0) {
+                struct deferred_app *x = p->deferred_head;
+                p->deferred_head = x->next;
+                if (!p->deferred_head)
+                        p->deferred_tail = NULL;
+                hashmap_remove(&p->deferred, x->app_id);
+                budget -= MIN(budget, x->need);
+                launcher_app_changed(d->l, x->app_id);
+                free(x->app_id);
+                free(x);
         }
-        hashmap_release(&apps);
+        if (p->deferred_head)
+                uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
 }
 
-static void defer(struct launcher *l, struct placement *p, const char *app_id) {
+static void defer(struct launcher *l, struct placement *p, const char *app_id, unsigned need) {
         if (!p->deferral) {
                 p->deferral = xcalloc(1, sizeof *p->deferral);
                 p->deferral->l = l;
                 p->deferral->timer.data = p->deferral;
                 uv_timer_init(l->m->loop, &p->deferral->timer);
         }
-        if (!hashmap_get(&p->deferred, app_id)) {
-                char *copy = xstrdup(app_id);
-                hashmap_put(&p->deferred, copy, copy);
+        struct deferred_app *x = hashmap_get(&p->deferred, app_id);
+        if (x) {
+                x->need = need;
+        } else {
+                x = xcalloc(1, sizeof *x);
+                x->app_id = xstrdup(app_id);
+                x->need = need;
+                hashmap_put(&p->deferred, x->app_id, x);
+                if (p->deferred_tail)
+                        p->deferred_tail->next = x;
+                else
+                        p->deferred_head = x;
+                p->deferred_tail = x;
         }
         if (!uv_is_active((uv_handle_t *)&p->deferral->timer))
                 uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
@@ -254,9 +280,11 @@ void placement_release(struct launcher *l) {
         while (hashmap_next(&p->constraints, &pos, NULL, &v))
                 app_constraints_free(v);
         hashmap_release(&p->constraints);
-        pos = 0;
-        while (hashmap_next(&p->deferred, &pos, NULL, &v))
-                free(v);
+        for (struct deferred_app *x = p->deferred_head, *next; x; x = next) {
+                next = x->next;
+                free(x->app_id);
+                free(x);
+        }
         hashmap_release(&p->deferred);
         if (p->deferral)
                 uv_close((uv_handle_t *)&p->deferral->timer, deferral_closed);
@@ -423,7 +451,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
         if (p->budget_used >= PLACEMENT_TURN_BUDGET) {
                 /* No reasons: nothing was declined, the app waits for its turn. When placed > 0
                  * the launcher comes back by itself (after the commit); at 0 it needs a nudge. */
-                defer(l, p, app_id);
+                defer(l, p, app_id, need);
                 return 0;
         }
         struct sched_request req = {
