@@ -58,6 +58,8 @@ def main():
     a = ap.parse_args()
     runs, scale = (10, 50) if a.smoke else (a.runs, a.scale)
     base = tempfile.mkdtemp(prefix="strata-bench-launch-")
+    # A task command no other process on the machine runs, so the cleanup below kills only ours.
+    sleep_cmd = f"sleep 1000.{os.getpid()}"
     http_port, raft_port, agent_port = free_port(), free_port(), free_port()
     strata = os.path.join(ROOT, a.build, "strata")
     proc = subprocess.Popen([strata, "dev", "--data-dir", base, "--http", f"127.0.0.1:{http_port}", "--raft",
@@ -78,7 +80,7 @@ def main():
         lat = []
         for i in range(runs):
             t0 = time.perf_counter()
-            st, _ = api.call("POST", "/v2/apps", {"id": f"/lat/a{i}", "cmd": "sleep 1000", "cpus": 0.01, "mem": 8,
+            st, _ = api.call("POST", "/v2/apps", {"id": f"/lat/a{i}", "cmd": sleep_cmd, "cpus": 0.01, "mem": 8,
                                                   "portDefinitions": []})
             assert st == 201, st
             t1 = wait_running(api, f"/lat/a{i}", 1)
@@ -89,7 +91,7 @@ def main():
         print(f"POST /v2/apps -> TASK_RUNNING over {runs} runs: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
               f"min {lat[0]:.1f} ms, max {lat[-1]:.1f} ms", flush=True)
         time.sleep(2)  # let the deletions settle
-        st, _ = api.call("POST", "/v2/apps", {"id": "/scale", "cmd": "sleep 1000", "cpus": 0.001, "mem": 1,
+        st, _ = api.call("POST", "/v2/apps", {"id": "/scale", "cmd": sleep_cmd, "cpus": 0.001, "mem": 1,
                                               "instances": 0, "portDefinitions": []})
         assert st == 201
         t0 = time.perf_counter()
@@ -105,7 +107,7 @@ def main():
         proc.wait(20)
         # tasks outlive the agent by design: clean up what is left
         subprocess.run(["pkill", "-f", f"__shim {base}"], check=False)
-        subprocess.run(["pkill", "-9", "-f", "sleep 1000"], check=False)
+        subprocess.run(["pkill", "-9", "-f", sleep_cmd], check=False)
         shutil.rmtree(base, ignore_errors=True)
     if a.smoke:
         return 0

@@ -5,6 +5,7 @@
 #include "agent/agent.h"
 #include "agent/image_cmd.h"
 #include "agent/shim.h"
+#include "agent/sim.h"
 #include "cli/cli.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -54,6 +55,7 @@ static const struct {
         { "master", master_main },
         { "dev", dev_main },
         { "agent", agent_main },
+        { "agent-sim", sim_main },
         { SHIM_ARG, shim_main },
         { "image", image_main },
 };

@@ -452,12 +452,8 @@ static int dirty_instance_app(const struct instance *i, void *data) {
         return 0;
 }
 
-void launcher_agent_changed(struct launcher *l, const char *agent_id) {
-        if (!l->leading)
-                return;
-        placement_agent_changed(l, agent_id);
-        state_agent_instances_foreach(store_state(l->m->store), agent_id, dirty_instance_app, l);
-        /* New capacity may unblock anything that is waiting. */
+/* New capacity (an agent, or resources and ports a task released) may unblock what waits. */
+static void retry_waiting(struct launcher *l) {
         size_t pos = 0;
         void *v;
         while (hashmap_next(&l->queues, &pos, NULL, &v)) {
@@ -467,11 +463,21 @@ void launcher_agent_changed(struct launcher *l, const char *agent_id) {
         }
 }
 
+void launcher_agent_changed(struct launcher *l, const char *agent_id) {
+        if (!l->leading)
+                return;
+        placement_agent_changed(l, agent_id);
+        state_agent_instances_foreach(store_state(l->m->store), agent_id, dirty_instance_app, l);
+        retry_waiting(l);
+}
+
 void launcher_instance_changed(struct launcher *l, const struct instance *i, int old_state) {
         if (!l->leading)
                 return;
         placement_instance_changed(l, i, old_state);
         enum task_state now = (enum task_state)i->state;
+        if (task_state_is_terminal(now) && !task_state_is_terminal((enum task_state)old_state))
+                retry_waiting(l);
         if (task_state_is_terminal(now) && !task_state_is_terminal((enum task_state)old_state) &&
             task_state_is_failure(now) && i->goal == GOAL_RUNNING) {
                 /* Marathon's backoff: delay, then delay × factor, up to maxLaunchDelaySeconds. */

@@ -26,8 +26,7 @@ struct launcher {
         uv_timer_t deploy_timer;       /* zero-delay: announces new plans after their Raft entry */
         uv_timer_t pass;        /* zero-delay: one pass over dirty apps per loop turn */
         uv_timer_t backoff;     /* next backoff expiry */
-        struct sched_cluster *cluster; /* scheduler's incremental view; leader only */
-        uint64_t seed;
+        struct placement *placement; /* placement.c's scheduler view; leader only, NULL until used */
         bool leading;
 };
 

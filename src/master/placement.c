@@ -1,417 +1,526 @@
-/* placement.c — interim placement over the state's agents: Marathon constraints, resources and
- * host ports, first fit in rounds, with reservations for placements decided but not committed
- * yet. It scans every agent per placement (O(agents)); the scheduler layer (src/scheduler:
- * equivalence classes, sampling, incremental indexes) is to replace the search, and the
- * bookkeeping here stays. */
+/* placement.c — the launcher's adapter to the scheduler library (src/scheduler): keeps a
+ * struct sched_cluster in step with the replicated state, incrementally, and turns "place N
+ * instances of this app" into placements.
+ *
+ * What the scheduler's view holds, and when it changes (every step O(log agents), none scans):
+ * - agents: added, updated or removed as the state reports them (placement_agent_changed);
+ * - committed instances: one sched_alloc per non-terminal instance with an agent, from the
+ *   instance's own reservation (so the release later matches), made when the instance appears and
+ *   undone when it becomes terminal (placement_instance_changed);
+ * - pending placements: decided by this leader, not committed yet. sched_place commits its plan
+ *   into the view at once (SCHED_PLACE_COMMIT), so the next plan sees them; the reservation is
+ *   swapped for the instance's when the commit lands, or released when the commit fails or the
+ *   state machine skips it (placement_forget).
+ * The view is built from the state once, when this master becomes leader or the state is
+ * restored from a snapshot (placement_rebuild), and dropped when leadership ends. */
 #include "master/placement.h"
 
-#include <math.h>
-#include <regex.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "common/alloc.h"
 #include "common/hashmap.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "master/launcher.h"
 #include "master/master_internal.h"
+#include "scheduler/sched_constraints.h"
+#include "scheduler/sched_place.h"
 #include "store/cluster_state.h"
-
-#define MAX_PORTS 64
 
 /* A placement decided by this leader and not yet visible in the state. */
 struct pending {
-        char *instance_id;
+        char *instance_id; /* the key in placement.pending */
         char *agent_id;
-        double cpus, mem, disk, gpus;
-        uint16_t ports[MAX_PORTS];
-        size_t n_ports;
+        char *app_id;
+        struct sched_resources res;
+        uint16_t ports[SCHED_MAX_PORTS];
+        uint8_t n_ports;
 };
 
-/* All pending reservations, by instance id (the launcher's struct holds the map pointer). */
-static struct hashmap *pendings(struct launcher *l) {
-        if (!l->cluster) {
-                struct hashmap *m = xcalloc(1, sizeof *m);
-                hashmap_init(m);
-                l->cluster = (struct sched_cluster *)m;
-        }
-        return (struct hashmap *)l->cluster;
+/* One app's parsed constraints, for the version it was parsed from (parsed once per version:
+ * LIKE/UNLIKE compile regular expressions, and the object memoizes class verdicts). */
+struct app_constraints {
+        char *app_id; /* the key in placement.constraints */
+        char *version;
+        struct sched_constraints *k; /* NULL: none, or unusable (bad) */
+        bool bad;
+};
+
+/* Placements per loop turn (strictly: per millisecond of the loop's clock), all apps together.
+ * A pass that would place a million instances at once builds one giant Raft entry and
+ * launch messages (hundreds of MiB of transient JSON that fragment the heap for good) and holds
+ * the loop for seconds; in slices, API calls and status updates interleave and each entry
+ * stays small. */
+#define PLACEMENT_TURN_BUDGET 2048
+
+/* The timer that retries apps deferred by the budget; separate from struct placement because a
+ * libuv handle is freed only in its close callback. */
+struct deferral {
+        uv_timer_t timer;
+        struct launcher *l;
+};
+
+struct deferred_app {
+        char *app_id; /* the key in placement.deferred */
+        unsigned need;
+        struct deferred_app *next;
+};
+
+struct placement {
+        struct sched_cluster *cluster;
+        struct hashmap pending;     /* instance id → struct pending */
+        struct hashmap constraints; /* app id → struct app_constraints */
+        struct sched_plan plan;     /* reused across calls */
+        uint64_t calls;             /* mixed into the seed: two plans at one Raft index differ */
+        uint64_t budget_ms;         /* loop time the budget below belongs to */
+        unsigned budget_used;
+        /* Apps the budget turned away, first come first served: app id → struct deferred_app
+         * (the queue's entry), and the queue itself. */
+        struct hashmap deferred;
+        struct deferred_app *deferred_head, *deferred_tail;
+        struct deferral *deferral;  /* NULL until first needed */
+};
+
+static struct state *st(struct launcher *l) {
+        return store_state(l->m->store);
 }
 
 static void pending_free(struct pending *p) {
+        if (!p)
+                return;
         free(p->instance_id);
         free(p->agent_id);
+        free(p->app_id);
         free(p);
 }
 
-void placement_release(struct launcher *l) {
-        if (!l->cluster)
+static void app_constraints_free(struct app_constraints *a) {
+        if (!a)
                 return;
-        struct hashmap *m = pendings(l);
+        free(a->app_id);
+        free(a->version);
+        sched_constraints_free(a->k);
+        free(a);
+}
+
+/* --- agents ---------------------------------------------------------------------------------- */
+
+static enum sched_agent_state sched_state(enum agent_state s) {
+        switch (s) {
+        case AGENT_DRAINING:
+                return SCHED_AGENT_DRAINING;
+        case AGENT_UNREACHABLE:
+                return SCHED_AGENT_UNREACHABLE;
+        default:
+                return SCHED_AGENT_ACTIVE;
+        }
+}
+
+/* Describes a (not gone) agent to the scheduler: its resources, port ranges, attributes, and the
+ * attributes "region"/"zone" as its fault domain (what @region/@zone constraints read). */
+static int agent_put(struct sched_cluster *c, const struct agent *a, bool update) {
+        struct sched_attr attrs[SCHED_MAX_ATTRS];
+        struct sched_port_range ranges[SCHED_MAX_RANGES];
+        struct sched_agent_spec spec = {
+                .id = a->id,
+                .hostname = a->hostname,
+                .total = { a->cpus, a->mem, a->disk, a->gpus },
+                .state = sched_state(a->state),
+                .attrs = attrs,
+                .ranges = ranges,
+        };
+        const char *key;
+        json_t *v;
+        json_object_foreach(a->attributes, key, v) {
+                const char *s = json_string_value(v);
+                if (!s || spec.n_attrs == SCHED_MAX_ATTRS)
+                        continue;
+                attrs[spec.n_attrs++] = (struct sched_attr){ key, s };
+                if (streq(key, "region"))
+                        spec.region = s;
+                else if (streq(key, "zone"))
+                        spec.zone = s;
+        }
+        for (size_t i = 0; i < a->n_ports && spec.n_ranges < SCHED_MAX_RANGES; i++)
+                ranges[spec.n_ranges++] = (struct sched_port_range){ a->ports[i].begin, a->ports[i].end };
+        struct err err = {0};
+        int r = update ? sched_agent_update(c, &spec, &err) : sched_agent_add(c, &spec, &err);
+        if (r < 0 && r != -ENOENT && r != -EEXIST)
+                log_warn("placement: agent %s: %s", a->id, err_msg(&err));
+        err_release(&err);
+        return r;
+}
+
+/* --- instances ------------------------------------------------------------------------------- */
+
+static bool holds_resources(const struct instance *i) {
+        return i->agent_id && !task_state_is_terminal((enum task_state)i->state);
+}
+
+static struct sched_resources instance_res(const struct instance *i) {
+        return (struct sched_resources){ i->cpus, i->mem, i->disk, i->gpus };
+}
+
+static void instance_alloc(struct sched_cluster *c, const struct instance *i) {
+        struct sched_resources res = instance_res(i);
+        int r = sched_alloc(c, i->agent_id, i->app_id, &res, i->ports, i->n_ports, NULL);
+        if (r == -EADDRINUSE) {
+                /* Two committed instances on one host port (placed by an older leader, say):
+                 * account the resources at least; the port stays taken by the first. */
+                r = sched_alloc(c, i->agent_id, i->app_id, &res, NULL, 0, NULL);
+        }
+        if (r < 0 && r != -ENOENT)
+                log_warn("placement: cannot account instance %s: %s", i->id, strerror(-r));
+}
+
+static void instance_release(struct sched_cluster *c, const struct instance *i) {
+        struct sched_resources res = instance_res(i);
+        sched_release(c, i->agent_id, i->app_id, &res, i->ports, i->n_ports);
+}
+
+static void pending_release(struct sched_cluster *c, const struct pending *p) {
+        sched_release(c, p->agent_id, p->app_id, &p->res, p->ports, p->n_ports);
+}
+
+/* --- building the view ----------------------------------------------------------------------- */
+
+static int add_agent(const struct agent *a, void *data) {
+        if (a->state != AGENT_GONE)
+                agent_put(data, a, false);
+        return 0;
+}
+
+static int add_instance(const struct instance *i, void *data) {
+        if (holds_resources(i))
+                instance_alloc(data, i);
+        return 0;
+}
+
+static struct placement *get(struct launcher *l) {
+        if (l->placement)
+                return l->placement;
+        struct placement *p = xcalloc(1, sizeof *p);
+        hashmap_init(&p->pending);
+        hashmap_init(&p->constraints);
+        hashmap_init(&p->deferred);
+        sched_plan_init(&p->plan);
+        p->cluster = sched_cluster_new();
+        state_agents_foreach(st(l), add_agent, p->cluster);
+        state_instances_foreach(st(l), add_instance, p->cluster);
+        l->placement = p;
+        return p;
+}
+
+static void deferral_closed(uv_handle_t *h) {
+        free(h->data);
+}
+
+/* The budget refilled: as many deferred apps as it can serve, oldest first, get their pass (the
+ * launcher asks placement_plan again); the rest wait for the next turn. Waking every deferred
+ * app at once would have each of them scan its instances only to be turned away again. */
+static void deferral_cb(uv_timer_t *t) {
+        struct deferral *d = t->data;
+        struct placement *p = d->l->placement;
+        if (!p)
+                return;
+        unsigned budget = PLACEMENT_TURN_BUDGET;
+        while (p->deferred_head && budget > 0) {
+                struct deferred_app *x = p->deferred_head;
+                p->deferred_head = x->next;
+                if (!p->deferred_head)
+                        p->deferred_tail = NULL;
+                hashmap_remove(&p->deferred, x->app_id);
+                budget -= MIN(budget, x->need);
+                launcher_app_changed(d->l, x->app_id);
+                free(x->app_id);
+                free(x);
+        }
+        if (p->deferred_head)
+                uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
+}
+
+static void defer(struct launcher *l, struct placement *p, const char *app_id, unsigned need) {
+        if (!p->deferral) {
+                p->deferral = xcalloc(1, sizeof *p->deferral);
+                p->deferral->l = l;
+                p->deferral->timer.data = p->deferral;
+                uv_timer_init(l->m->loop, &p->deferral->timer);
+        }
+        struct deferred_app *x = hashmap_get(&p->deferred, app_id);
+        if (x) {
+                x->need = need;
+        } else {
+                x = xcalloc(1, sizeof *x);
+                x->app_id = xstrdup(app_id);
+                x->need = need;
+                hashmap_put(&p->deferred, x->app_id, x);
+                if (p->deferred_tail)
+                        p->deferred_tail->next = x;
+                else
+                        p->deferred_head = x;
+                p->deferred_tail = x;
+        }
+        if (!uv_is_active((uv_handle_t *)&p->deferral->timer))
+                uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
+}
+
+void placement_release(struct launcher *l) {
+        struct placement *p = l->placement;
+        if (!p)
+                return;
         size_t pos = 0;
         void *v;
-        while (hashmap_next(m, &pos, NULL, &v))
+        while (hashmap_next(&p->pending, &pos, NULL, &v))
                 pending_free(v);
-        hashmap_release(m);
-        free(m);
-        l->cluster = NULL;
+        hashmap_release(&p->pending);
+        pos = 0;
+        while (hashmap_next(&p->constraints, &pos, NULL, &v))
+                app_constraints_free(v);
+        hashmap_release(&p->constraints);
+        for (struct deferred_app *x = p->deferred_head, *next; x; x = next) {
+                next = x->next;
+                free(x->app_id);
+                free(x);
+        }
+        hashmap_release(&p->deferred);
+        if (p->deferral)
+                uv_close((uv_handle_t *)&p->deferral->timer, deferral_closed);
+        sched_plan_release(&p->plan);
+        sched_cluster_free(p->cluster);
+        free(p);
+        l->placement = NULL;
 }
 
 void placement_rebuild(struct launcher *l) {
+        struct placement *old = l->placement;
+        if (!old)
+                return; /* built on first use */
+        /* Placements in flight stay reserved: their commits (or failures) are still to come. */
+        struct hashmap keep = old->pending;
+        hashmap_init(&old->pending);
         placement_release(l);
+        struct placement *p = get(l);
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&keep, &pos, NULL, &v)) {
+                struct pending *x = v;
+                if (state_instance_get(st(l), x->instance_id) ||
+                    sched_alloc(p->cluster, x->agent_id, x->app_id, &x->res, x->ports, x->n_ports, NULL) < 0) {
+                        pending_free(x);
+                        continue;
+                }
+                hashmap_put(&p->pending, x->instance_id, x);
+        }
+        hashmap_release(&keep);
 }
 
 void placement_agent_changed(struct launcher *l, const char *agent_id) {
+        if (!l->placement)
+                return; /* the view is built from the state when first needed */
+        struct placement *p = l->placement;
+        const struct agent *a = state_agent_get(st(l), agent_id);
+        if (!a || a->state == AGENT_GONE) {
+                sched_agent_remove(p->cluster, agent_id);
+                return;
+        }
+        if (agent_put(p->cluster, a, true) == -ENOENT) {
+                agent_put(p->cluster, a, false);
+                /* An agent the view did not know (removed while gone, say): account what runs
+                 * there. */
+                state_agent_instances_foreach(st(l), agent_id, add_instance, p->cluster);
+        }
 }
 
 void placement_instance_changed(struct launcher *l, const struct instance *i, int old_state) {
-        struct pending *p = hashmap_remove(pendings(l), i->id);
-        if (p)
-                pending_free(p);
-}
-
-struct agent_use {
-        double cpus, mem, disk, gpus;
-        uint8_t *ports; /* bitmap of 65536 */
-};
-
-static int mark_ports(const struct instance *i, void *data) {
-        struct agent_use *u = data;
-        if (task_state_is_terminal((enum task_state)i->state))
-                return 0;
-        for (size_t p = 0; p < i->n_ports; p++)
-                u->ports[i->ports[p] / 8] |= (uint8_t)(1u << (i->ports[p] % 8));
-        return 0;
-}
-
-struct plan_ctx {
-        struct launcher *l;
-        const json_t *app;
-        const char *app_id, *version;
-        double cpus, mem, disk, gpus;
-        size_t n_ports;
-        bool require_ports;
-        int fixed_ports[MAX_PORTS];
-        unsigned need, placed;
-        json_t *placements, *reasons;
-        struct constraint *cons;
-        size_t n_cons;
-        bool progress;
-};
-
-static void count_reason(json_t *reasons, const char *r) {
-        json_object_set_new(reasons, r, json_integer(json_integer_value(json_object_get(reasons, r)) + 1));
-}
-
-/* --- Marathon constraints (api.md §2.8), evaluated per candidate agent ----------------------- */
-
-enum op { OP_UNIQUE, OP_CLUSTER, OP_GROUP_BY, OP_LIKE, OP_UNLIKE, OP_MAX_PER, OP_IS };
-
-struct constraint {
-        enum op op;
-        const char *field;   /* "hostname" or an attribute name (borrowed from the app) */
-        const char *value;   /* NULL when absent */
-        long n;              /* MAX_PER n, GROUP_BY expected groups (0: unknown) */
-        regex_t re;          /* LIKE/UNLIKE, anchored */
-        bool has_re;
-        struct hashmap counts; /* field value → live instances of the app there (+ this plan's) */
-};
-
-/* The agent's value for a constraint field, or NULL when it has none. */
-static const char *field_value(const struct agent *a, const char *field) {
-        if (streq(field, "hostname") || streq(field, "@hostname"))
-                return a->hostname;
-        if (field[0] == '@')
-                field++; /* @region, @zone: fault domains arrive as attributes */
-        return json_string_value(json_object_get(a->attributes, field));
-}
-
-static void count_value(struct constraint *k, const char *v, long delta) {
-        if (!v)
+        struct placement *p = l->placement;
+        if (!p)
                 return;
-        long n = (long)(intptr_t)hashmap_get(&k->counts, v);
-        if (!n && delta > 0)
-                hashmap_put(&k->counts, xstrdup(v), (void *)(intptr_t)delta);
-        else
-                hashmap_put(&k->counts, v, (void *)(intptr_t)(n + delta));
-}
-
-static long count_of(struct constraint *k, const char *v) {
-        return v ? (long)(intptr_t)hashmap_get(&k->counts, v) : 0;
-}
-
-struct count_ctx {
-        struct plan_ctx *c;
-};
-
-static int count_instance(const struct instance *i, void *data) {
-        struct plan_ctx *c = data;
-        if (task_state_is_terminal((enum task_state)i->state) || i->goal != GOAL_RUNNING || !i->agent_id)
-                return 0;
-        const struct agent *a = state_agent_get(store_state(c->l->m->store), i->agent_id);
-        for (size_t k = 0; a && k < c->n_cons; k++)
-                count_value(&c->cons[k], field_value(a, c->cons[k].field), 1);
-        return 0;
-}
-
-static void constraints_free(struct plan_ctx *c) {
-        for (size_t k = 0; k < c->n_cons; k++) {
-                struct constraint *x = &c->cons[k];
-                if (x->has_re)
-                        regfree(&x->re);
-                const char *key;
-                size_t pos = 0;
-                while (hashmap_next(&x->counts, &pos, &key, NULL))
-                        free((char *)key);
-                hashmap_release(&x->counts);
+        bool held = old_state != TASK_UNKNOWN && !task_state_is_terminal((enum task_state)old_state);
+        if (old_state == TASK_UNKNOWN) {
+                /* A new instance: its committed reservation replaces the pending one. */
+                struct pending *x = hashmap_remove(&p->pending, i->id);
+                if (x)
+                        pending_release(p->cluster, x);
+                pending_free(x);
         }
-        free(c->cons);
-}
-
-/* Values of the field over active agents, for GROUP_BY's balance. */
-struct values_ctx {
-        struct constraint *k;
-        long min;
-        bool any;
-};
-
-static int min_count(const struct agent *a, void *data) {
-        struct values_ctx *v = data;
-        if (a->state != AGENT_ACTIVE)
-                return 0;
-        const char *val = field_value(a, v->k->field);
-        if (!val)
-                return 0;
-        long n = count_of(v->k, val);
-        if (!v->any || n < v->min)
-                v->min = n;
-        v->any = true;
-        return 0;
-}
-
-static bool constraints_allow(struct plan_ctx *c, const struct agent *a) {
-        for (size_t i = 0; i < c->n_cons; i++) {
-                struct constraint *k = &c->cons[i];
-                const char *v = field_value(a, k->field);
-                if (!v) {
-                        /* "If the offer lacks the field, only UNLIKE matches." */
-                        if (k->op != OP_UNLIKE)
-                                return false;
-                        continue;
-                }
-                switch (k->op) {
-                case OP_UNIQUE:
-                        if (count_of(k, v) > 0)
-                                return false;
-                        break;
-                case OP_CLUSTER:
-                        if (k->value) {
-                                if (!streq(v, k->value))
-                                        return false;
-                        } else if (hashmap_size(&k->counts) > 0 && count_of(k, v) == 0) {
-                                return false; /* all on the value of the first placed instance */
-                        }
-                        break;
-                case OP_GROUP_BY: {
-                        struct values_ctx vc = { k, 0, false };
-                        state_agents_foreach(store_state(c->l->m->store), min_count, &vc);
-                        if (count_of(k, v) > vc.min)
-                                return false;
-                        break;
-                }
-                case OP_LIKE:
-                        if (regexec(&k->re, v, 0, NULL, 0) != 0)
-                                return false;
-                        break;
-                case OP_UNLIKE:
-                        if (regexec(&k->re, v, 0, NULL, 0) == 0)
-                                return false;
-                        break;
-                case OP_MAX_PER:
-                        if (count_of(k, v) >= k->n)
-                                return false;
-                        break;
-                case OP_IS:
-                        if (!k->value || !streq(v, k->value))
-                                return false;
-                        break;
-                }
-        }
-        return true;
-}
-
-/* The app's constraints (validated by the model already) with the counts of its live
- * instances. */
-static void constraints_load(struct plan_ctx *c) {
-        static const char *const names[] = { "UNIQUE", "CLUSTER", "GROUP_BY", "LIKE", "UNLIKE", "MAX_PER", "IS" };
-        const json_t *list = json_object_get(c->app, "constraints");
-        c->n_cons = 0;
-        c->cons = xcalloc(json_array_size(list) + 1, sizeof *c->cons);
-        size_t i;
-        json_t *item;
-        json_array_foreach(list, i, item) {
-                const char *field = json_string_value(json_array_get(item, 0));
-                const char *op = json_string_value(json_array_get(item, 1));
-                const char *value = json_string_value(json_array_get(item, 2));
-                if (!field || !op)
-                        continue;
-                struct constraint *k = &c->cons[c->n_cons];
-                bool known = false;
-                for (size_t n = 0; n < ELEMENTSOF(names); n++)
-                        if (strcasecmp(op, names[n]) == 0) {
-                                k->op = (enum op)n;
-                                known = true;
-                        }
-                if (!known)
-                        continue;
-                k->field = field;
-                k->value = value;
-                k->n = value ? strtol(value, NULL, 10) : 0;
-                if (k->op == OP_LIKE || k->op == OP_UNLIKE) {
-                        _cleanup_free_ char *anchored = xasprintf("^(%s)$", value ? value : "");
-                        k->has_re = regcomp(&k->re, anchored, REG_EXTENDED | REG_NOSUB) == 0;
-                        if (!k->has_re)
-                                continue;
-                }
-                hashmap_init(&k->counts);
-                c->n_cons++;
-        }
-        if (c->n_cons)
-                state_app_instances_foreach(store_state(c->l->m->store), c->app_id, count_instance, c);
-}
-
-static int try_agent(const struct agent *a, void *data) {
-        struct plan_ctx *c = data;
-        if (c->placed >= c->need)
-                return 1;
-        if (a->state != AGENT_ACTIVE)
-                return 0;
-        struct agent_use u = { a->used_cpus, a->used_mem, a->used_disk, a->used_gpus, xcalloc(8192, 1) };
-        state_agent_instances_foreach(store_state(c->l->m->store), a->id, mark_ports, &u);
-        struct hashmap *m = pendings(c->l);
-        size_t pos = 0;
-        void *v;
-        while (hashmap_next(m, &pos, NULL, &v)) {
-                struct pending *p = v;
-                if (!streq(p->agent_id, a->id))
-                        continue;
-                u.cpus += p->cpus, u.mem += p->mem, u.disk += p->disk, u.gpus += p->gpus;
-                for (size_t k = 0; k < p->n_ports; k++)
-                        u.ports[p->ports[k] / 8] |= (uint8_t)(1u << (p->ports[k] % 8));
-        }
-        const double eps = 1e-9;
-        while (c->placed < c->need) {
-                const char *why = NULL;
-                if (!constraints_allow(c, a))
-                        why = "UnfulfilledConstraint";
-                else if (u.cpus + c->cpus > a->cpus + eps)
-                        why = "InsufficientCpus";
-                else if (u.mem + c->mem > a->mem + eps)
-                        why = "InsufficientMemory";
-                else if (u.disk + c->disk > a->disk + eps)
-                        why = "InsufficientDisk";
-                else if (u.gpus + c->gpus > a->gpus + eps)
-                        why = "InsufficientGpus";
-                uint16_t chosen[MAX_PORTS];
-                size_t got = 0;
-                for (size_t k = 0; !why && k < c->n_ports; k++) {
-                        bool ok = false;
-                        for (size_t r = 0; r < a->n_ports && !ok; r++) {
-                                for (unsigned port = a->ports[r].begin; port <= a->ports[r].end; port++) {
-                                        if (c->require_ports && c->fixed_ports[k] && (int)port != c->fixed_ports[k])
-                                                continue;
-                                        if (u.ports[port / 8] & (1u << (port % 8)))
-                                                continue;
-                                        bool dup = false;
-                                        for (size_t j = 0; j < got; j++)
-                                                dup |= chosen[j] == port;
-                                        if (dup)
-                                                continue;
-                                        chosen[got++] = (uint16_t)port;
-                                        ok = true;
-                                        break;
-                                }
-                        }
-                        if (!ok)
-                                why = "InsufficientPorts";
-                }
-                if (why) {
-                        if (c->placed < c->need)
-                                count_reason(c->reasons, why);
-                        break;
-                }
-                struct pending *p = xcalloc(1, sizeof *p);
-                char uuid[37];
-                uuid_random(uuid);
-                _cleanup_free_ char *path = xstrdup(c->app_id[0] == '/' ? c->app_id + 1 : c->app_id);
-                for (char *s = path; *s; s++)
-                        if (*s == '/')
-                                *s = '_';
-                p->instance_id = xasprintf("%s.instance-%s._app", path, uuid);
-                p->agent_id = xstrdup(a->id);
-                p->cpus = c->cpus, p->mem = c->mem, p->disk = c->disk, p->gpus = c->gpus;
-                p->n_ports = got;
-                json_t *ports = json_array();
-                for (size_t k = 0; k < got; k++) {
-                        p->ports[k] = chosen[k];
-                        u.ports[chosen[k] / 8] |= (uint8_t)(1u << (chosen[k] % 8));
-                        json_array_append_new(ports, json_integer(chosen[k]));
-                }
-                u.cpus += c->cpus, u.mem += c->mem, u.disk += c->disk, u.gpus += c->gpus;
-                hashmap_put(m, p->instance_id, p);
-                json_array_append_new(c->placements, json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", p->instance_id, "appId",
-                                                               c->app_id, "version", c->version, "agentId", a->id,
-                                                               "ports", ports));
-                c->placed++;
-                c->progress = true;
-                for (size_t k = 0; k < c->n_cons; k++)
-                        count_value(&c->cons[k], field_value(a, c->cons[k].field), 1);
-        }
-        free(u.ports);
-        return c->placed >= c->need;
-}
-
-unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, json_t *placements, json_t *reasons) {
-        struct plan_ctx c = {
-                .l = l, .app = app, .need = need, .placements = placements, .reasons = reasons,
-                .app_id = json_string_value(json_object_get(app, "id")),
-                .version = json_string_value(json_object_get(app, "version")),
-                .cpus = json_number_value(json_object_get(app, "cpus")),
-                .mem = json_number_value(json_object_get(app, "mem")),
-                .disk = json_number_value(json_object_get(app, "disk")),
-                .gpus = json_number_value(json_object_get(app, "gpus")),
-                .require_ports = json_is_true(json_object_get(app, "requirePorts")),
-        };
-        const json_t *defs = json_object_get(app, "portDefinitions");
-        const json_t *maps = json_object_get(json_object_get(app, "container"), "portMappings");
-        size_t i;
-        json_t *d;
-        json_array_foreach(defs, i, d) {
-                if (c.n_ports < MAX_PORTS)
-                        c.fixed_ports[c.n_ports++] = (int)json_integer_value(json_object_get(d, "port"));
-        }
-        json_array_foreach(maps, i, d) {
-                json_t *hp = json_object_get(d, "hostPort");
-                if (json_is_integer(hp) && c.n_ports < MAX_PORTS) {
-                        c.fixed_ports[c.n_ports++] = (int)json_integer_value(hp);
-                        c.require_ports |= json_integer_value(hp) != 0;
-                }
-        }
-        constraints_load(&c);
-        /* Rounds over the agents: a spread (GROUP_BY) can make an agent eligible again. */
-        do {
-                c.progress = false;
-                json_object_clear(reasons);
-                state_agents_foreach(store_state(l->m->store), try_agent, &c);
-        } while (c.progress && c.placed < c.need);
-        constraints_free(&c);
-        if (state_agent_count(store_state(l->m->store)) == 0)
-                count_reason(reasons, "NoAgents");
-        return c.placed;
+        bool holds = holds_resources(i);
+        if (holds && !held)
+                instance_alloc(p->cluster, i);
+        else if (!holds && held && i->agent_id)
+                instance_release(p->cluster, i);
 }
 
 void placement_forget(struct launcher *l, const char *instance_id) {
-        struct pending *p = hashmap_remove(pendings(l), instance_id);
-        if (p)
-                pending_free(p);
+        struct placement *p = l->placement;
+        if (!p)
+                return;
+        struct pending *x = hashmap_remove(&p->pending, instance_id);
+        if (x)
+                pending_release(p->cluster, x);
+        pending_free(x);
+}
+
+/* --- planning -------------------------------------------------------------------------------- */
+
+/* The app's constraints as the scheduler takes them, parsed once per app version. Returns false
+ * when they cannot be parsed (the model validates Marathon's syntax; a POSIX regex it let through
+ * may still fail to compile): such an app is not placed. */
+static bool app_constraints(struct placement *p, const json_t *app, const char *app_id, const char *version,
+                            struct sched_constraints **ret) {
+        struct app_constraints *a = hashmap_get(&p->constraints, app_id);
+        if (a && !streq(a->version, version)) {
+                hashmap_remove(&p->constraints, app_id);
+                app_constraints_free(a);
+                a = NULL;
+        }
+        if (!a) {
+                a = xcalloc(1, sizeof *a);
+                a->app_id = xstrdup(app_id);
+                a->version = xstrdup(version);
+                struct err err = {0};
+                if (sched_constraints_parse(json_object_get(app, "constraints"), &a->k, &err) < 0) {
+                        log_warn("%s: constraints cannot be applied, not placing it: %s", app_id, err_msg(&err));
+                        a->bad = true;
+                }
+                err_release(&err);
+                hashmap_put(&p->constraints, a->app_id, a);
+        }
+        *ret = a->k;
+        return !a->bad;
+}
+
+/* Host ports one instance needs, in the app's order: 0 for any free port, n for exactly n
+ * (requirePorts with portDefinitions; a non-zero hostPort of a port mapping). Returns how many,
+ * or -E2BIG beyond SCHED_MAX_PORTS. */
+static int app_ports(const json_t *app, uint16_t ports[static SCHED_MAX_PORTS]) {
+        bool require = json_is_true(json_object_get(app, "requirePorts"));
+        size_t n = 0, i;
+        json_t *d;
+        json_array_foreach(json_object_get(app, "portDefinitions"), i, d) {
+                if (n == SCHED_MAX_PORTS)
+                        return -E2BIG;
+                json_int_t port = json_integer_value(json_object_get(d, "port"));
+                ports[n++] = require && port > 0 && port <= 65535 ? (uint16_t)port : 0;
+        }
+        json_array_foreach(json_object_get(json_object_get(app, "container"), "portMappings"), i, d) {
+                json_t *hp = json_object_get(d, "hostPort");
+                if (!json_is_integer(hp))
+                        continue; /* a container port without a host port */
+                if (n == SCHED_MAX_PORTS)
+                        return -E2BIG;
+                json_int_t port = json_integer_value(hp);
+                ports[n++] = port > 0 && port <= 65535 ? (uint16_t)port : 0;
+        }
+        return (int)n;
+}
+
+/* The task id of a new instance: "<app path with / as _>.instance-<uuid>._app". */
+static char *new_instance_id(const char *app_id) {
+        _cleanup_free_ char *path = xstrdup(app_id[0] == '/' ? app_id + 1 : app_id);
+        for (char *s = path; *s; s++)
+                if (*s == '/')
+                        *s = '_';
+        char uuid[37];
+        uuid_random(uuid);
+        return xasprintf("%s.instance-%s._app", path, uuid);
+}
+
+static void set_reason(json_t *reasons, const char *r, json_int_t n) {
+        json_object_set_new(reasons, r, json_integer(n));
+}
+
+unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, json_t *placements, json_t *reasons) {
+        struct placement *p = get(l);
+        const char *app_id = json_string_value(json_object_get(app, "id"));
+        const char *version = json_string_value(json_object_get(app, "version"));
+        json_object_clear(reasons);
+        if (!app_id || !version || need == 0)
+                return 0;
+        if (state_agent_count(st(l)) == 0) {
+                set_reason(reasons, "NoAgents", 1);
+                return 0;
+        }
+        uint64_t now = uv_now(l->m->loop);
+        if (now != p->budget_ms) {
+                p->budget_ms = now;
+                p->budget_used = 0;
+        }
+        if (p->budget_used >= PLACEMENT_TURN_BUDGET) {
+                /* No reasons: nothing was declined, the app waits for its turn. When placed > 0
+                 * the launcher comes back by itself (after the commit); at 0 it needs a nudge. */
+                defer(l, p, app_id, need);
+                return 0;
+        }
+        struct sched_request req = {
+                .app_id = app_id,
+                .count = MIN(need, PLACEMENT_TURN_BUDGET - p->budget_used),
+                .res = {
+                        json_number_value(json_object_get(app, "cpus")),
+                        json_number_value(json_object_get(app, "mem")),
+                        json_number_value(json_object_get(app, "disk")),
+                        json_number_value(json_object_get(app, "gpus")),
+                },
+        };
+        uint16_t ports[SCHED_MAX_PORTS];
+        int n_ports = app_ports(app, ports);
+        if (n_ports < 0) {
+                set_reason(reasons, sched_reason_to_string(SCHED_REASON_INSUFFICIENT_PORTS), 1);
+                return 0;
+        }
+        req.ports = ports;
+        req.n_ports = (size_t)n_ports;
+        if (!app_constraints(p, app, app_id, version, &req.constraints)) {
+                set_reason(reasons, sched_reason_to_string(SCHED_REASON_UNFULFILLED_CONSTRAINT), 1);
+                return 0;
+        }
+        const json_t *roles_json = json_object_get(app, "acceptedResourceRoles");
+        const char *roles[64];
+        size_t i;
+        json_t *r;
+        json_array_foreach(roles_json, i, r) {
+                if (json_is_string(r) && req.n_roles < ELEMENTSOF(roles))
+                        roles[req.n_roles++] = json_string_value(r);
+        }
+        req.roles = roles;
+        /* Deterministic per decision: the Raft index this plan is made at, and a counter. */
+        struct store_status ss;
+        store_status(l->m->store, &ss);
+        req.seed = ss.last_applied * UINT64_C(0x9e3779b97f4a7c15) ^ ++p->calls;
+
+        struct err err = {0};
+        int placed = sched_place(p->cluster, &req, SCHED_PLACE_COMMIT, &p->plan, &err);
+        if (placed < 0) {
+                log_warn("%s: cannot place: %s", app_id, err_msg(&err));
+                err_release(&err);
+                set_reason(reasons, sched_reason_to_string(SCHED_REASON_UNFULFILLED_CONSTRAINT), 1);
+                return 0;
+        }
+        p->budget_used += (unsigned)placed;
+        for (size_t k = 0; k < p->plan.n; k++) {
+                const struct sched_placement *pl = &p->plan.placements[k];
+                struct pending *x = xcalloc(1, sizeof *x);
+                x->instance_id = new_instance_id(app_id);
+                x->agent_id = xstrdup(pl->agent_id);
+                x->app_id = xstrdup(app_id);
+                x->res = req.res;
+                x->n_ports = (uint8_t)req.n_ports;
+                json_t *jports = json_array();
+                for (size_t j = 0; j < req.n_ports; j++) {
+                        x->ports[j] = pl->ports[j];
+                        json_array_append_new(jports, json_integer(pl->ports[j]));
+                }
+                json_array_append_new(placements,
+                                      json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", x->instance_id, "appId", app_id,
+                                                "version", version, "agentId", x->agent_id, "ports", jports));
+                hashmap_put(&p->pending, x->instance_id, x);
+        }
+        if ((unsigned)placed < req.count)
+                for (int k = 0; k < _SCHED_REASON_MAX; k++)
+                        if (p->plan.declined[k] > 0)
+                                set_reason(reasons, sched_reason_to_string((enum sched_reason)k),
+                                           (json_int_t)p->plan.declined[k]);
+        return (unsigned)placed;
 }

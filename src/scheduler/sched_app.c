@@ -309,6 +309,6 @@ size_t sched_app_instances(const struct sched_cluster *c, const char *app_id, co
                 return 0;
         if (!agent_id)
                 return app->n_instances;
-        const struct sched_agent *a = cluster_agent(c, agent_id);
+        const struct sched_agent *a = cluster_agent_by_id(c, agent_id);
         return a ? app_count_on(c, app, a) : 0;
 }

@@ -111,7 +111,7 @@ void sched_cluster_free(struct sched_cluster *c) {
         free(c);
 }
 
-struct sched_agent *cluster_agent(const struct sched_cluster *c, const char *id) {
+struct sched_agent *cluster_agent_by_id(const struct sched_cluster *c, const char *id) {
         return id ? hashmap_get(&c->agents_by_id, id) : NULL;
 }
 
@@ -315,7 +315,7 @@ int sched_agent_add(struct sched_cluster *c, const struct sched_agent_spec *spec
         int r = spec_check(spec, err);
         if (r < 0)
                 return r;
-        if (cluster_agent(c, spec->id))
+        if (cluster_agent_by_id(c, spec->id))
                 return err_set(err, -EEXIST, "agent '%s' exists", spec->id);
         struct sched_agent *a = xcalloc(1, sizeof *a);
         a->id = xstrdup(spec->id);
@@ -348,7 +348,7 @@ int sched_agent_update(struct sched_cluster *c, const struct sched_agent_spec *s
         int r = spec_check(spec, err);
         if (r < 0)
                 return r;
-        struct sched_agent *a = cluster_agent(c, spec->id);
+        struct sched_agent *a = cluster_agent_by_id(c, spec->id);
         if (!a)
                 return err_set(err, -ENOENT, "agent '%s' is unknown", spec->id);
 
@@ -386,7 +386,7 @@ int sched_agent_update(struct sched_cluster *c, const struct sched_agent_spec *s
 }
 
 int sched_agent_set_state(struct sched_cluster *c, const char *id, enum sched_agent_state state) {
-        struct sched_agent *a = cluster_agent(c, id);
+        struct sched_agent *a = cluster_agent_by_id(c, id);
         if (!a)
                 return -ENOENT;
         if ((unsigned)state >= _SCHED_AGENT_STATE_MAX)
@@ -402,7 +402,7 @@ int sched_agent_set_state(struct sched_cluster *c, const char *id, enum sched_ag
 }
 
 int sched_agent_remove(struct sched_cluster *c, const char *id) {
-        struct sched_agent *a = cluster_agent(c, id);
+        struct sched_agent *a = cluster_agent_by_id(c, id);
         if (!a)
                 return -ENOENT;
         cluster_forget_agent_apps(c, a);
@@ -419,7 +419,7 @@ int sched_agent_remove(struct sched_cluster *c, const char *id) {
 }
 
 int sched_agent_info(const struct sched_cluster *c, const char *id, struct sched_agent_info *ret) {
-        const struct sched_agent *a = cluster_agent(c, id);
+        const struct sched_agent *a = cluster_agent_by_id(c, id);
         if (!a)
                 return -ENOENT;
         *ret = (struct sched_agent_info){
@@ -446,7 +446,7 @@ size_t sched_class_count(const struct sched_cluster *c) {
 }
 
 bool sched_port_used(const struct sched_cluster *c, const char *agent_id, uint16_t port) {
-        const struct sched_agent *a = cluster_agent(c, agent_id);
+        const struct sched_agent *a = cluster_agent_by_id(c, agent_id);
         int32_t bit = a ? ports_bit(a, port) : -1;
         return bit >= 0 && ports_bit_used(a, (uint32_t)bit);
 }
@@ -474,7 +474,7 @@ int sched_alloc(struct sched_cluster *c, const char *agent_id, const char *app_i
         int64_t fx[R_N];
         if (!app_id || res_fixed(res, fx) < 0 || n_ports > SCHED_MAX_PORTS || (n_ports && !ports))
                 return err_set(err, -EINVAL, "bad allocation for app '%s'", app_id ? app_id : "(null)");
-        struct sched_agent *a = cluster_agent(c, agent_id);
+        struct sched_agent *a = cluster_agent_by_id(c, agent_id);
         if (!a)
                 return err_set(err, -ENOENT, "agent '%s' is unknown", agent_id ? agent_id : "(null)");
         for (size_t i = 0; i < n_ports; i++) {
@@ -494,7 +494,7 @@ int sched_release(struct sched_cluster *c, const char *agent_id, const char *app
         int64_t fx[R_N];
         if (!app_id || res_fixed(res, fx) < 0 || n_ports > SCHED_MAX_PORTS || (n_ports && !ports))
                 return -EINVAL;
-        struct sched_agent *a = cluster_agent(c, agent_id);
+        struct sched_agent *a = cluster_agent_by_id(c, agent_id);
         struct sched_app *app = cluster_app(c, app_id);
         if (!a || !app || app_count_on(c, app, a) == 0)
                 return -ENOENT;

@@ -152,7 +152,7 @@ struct sched_cluster {
 /* The agent's value for a field, or NULL when it has none. */
 const char *agent_field_value(const struct sched_agent *a, enum field_kind kind, const char *name);
 const char *class_attr(const struct sched_class *cls, const char *name);
-struct sched_agent *cluster_agent(const struct sched_cluster *c, const char *id);
+struct sched_agent *cluster_agent_by_id(const struct sched_cluster *c, const char *id);
 struct sched_app *cluster_app(const struct sched_cluster *c, const char *id);
 /* Finds or creates the app's record (an app without instances is freed by app_gc). */
 struct sched_app *cluster_app_get_or_new(struct sched_cluster *c, const char *id);

@@ -79,7 +79,7 @@ size_t sched_select_victims(const struct sched_cluster *c, const struct sched_co
         _cleanup_free_ size_t *group_of = xmalloc(n * sizeof *group_of);
         size_t n_groups = 0, done = 0;
         for (size_t r = 0; r < n; r++) {
-                const struct sched_agent *a = cluster_agent(c, inst[order[r]].agent_id);
+                const struct sched_agent *a = cluster_agent_by_id(c, inst[order[r]].agent_id);
                 const char *v = a ? agent_field_value(a, gb->kind, gb->field) : NULL;
                 if (!v) {
                         group_of[r] = SIZE_MAX;

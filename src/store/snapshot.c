@@ -2,9 +2,15 @@
 #include "store/snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <raft.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/macro.h"
 #include "store/cluster_internal.h"
@@ -57,6 +63,94 @@ int snapshot_encode(const struct state *s, void **ret, size_t *ret_len) {
         if (!ok || (b.len % 8 && rbuf_put(spaces, 8 - b.len % 8, &b) < 0)) {
                 raft_free(b.base);
                 return -ENOMEM;
+        }
+        *ret = b.base;
+        *ret_len = b.len;
+        return 0;
+}
+
+/* In the child: nothing but encoding and writing. It must not run the parent's signal handlers
+ * (libuv's write to a pipe the parent reads: a SIGTERM meant for the child's command line would
+ * stop the master), keep its listening sockets open after the parent died, or outlive it. */
+static _Noreturn void encode_child(const struct state *s, int fd) {
+        static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2 };
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                signal(sigs[i], SIG_DFL);
+        signal(SIGPIPE, SIG_DFL); /* the parent gave up reading: die quietly */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (fd != 3) {
+                if (dup2(fd, 3) < 0)
+                        _exit(2);
+                fd = 3;
+        }
+        close_range(4, ~0U, 0);
+        void *buf;
+        size_t len;
+        if (snapshot_encode(s, &buf, &len) < 0)
+                _exit(3);
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(4);
+                p += n;
+                len -= (size_t)n;
+        }
+        _exit(0);
+}
+
+int snapshot_fork(const struct state *s, struct snapshot_job *job) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(fds[0]);
+                encode_child(s, fds[1]);
+        }
+        close(fds[1]);
+        job->pid = pid;
+        job->fd = fds[0];
+        return 0;
+}
+
+int snapshot_collect(struct snapshot_job *job, void **ret, size_t *ret_len) {
+        struct rbuf b = {0};
+        bool ok = true;
+        char chunk[64 * 1024];
+        for (;;) {
+                ssize_t n = read(job->fd, chunk, sizeof chunk);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        ok = false;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                if (ok && rbuf_put(chunk, (size_t)n, &b) < 0)
+                        ok = false; /* keep draining so the child can finish */
+        }
+        close(job->fd);
+        int status = 0;
+        while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        *job = (struct snapshot_job){ .pid = 0, .fd = -1 };
+        /* A complete snapshot is a non-empty multiple of 8 bytes (snapshot_encode pads it). */
+        if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || b.len == 0 || b.len % 8) {
+                raft_free(b.base);
+                return -EIO;
         }
         *ret = b.base;
         *ret_len = b.len;

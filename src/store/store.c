@@ -127,17 +127,89 @@ static int fsm_apply_cb(struct raft_fsm *fsm, const struct raft_buffer *buf, voi
         return store_fsm_apply_entry(fsm->data, buf);
 }
 
+/* Snapshots (fsm version 3): libraft calls fsm_snapshot_cb on the loop, then
+ * fsm_snapshot_async_cb through io->async_work on the thread pool, then fsm_snapshot_finalize_cb
+ * back on the loop (whatever the async step returned). The loop only pays for a fork: the child
+ * holds the state as of this applied index, copy-on-write, and encodes it while the parent keeps
+ * applying entries. (Encoding on the loop blocked the leader for 1.1-1.3 s at 40,000 apps, longer
+ * than the election timeout.) One snapshot at a time: libraft takes no other while one is
+ * pending. */
 static int fsm_snapshot_cb(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs) {
         struct store *s = fsm->data;
-        struct raft_buffer *b = raft_malloc(sizeof *b);
+        if (s->snapshot_job.pid != 0)
+                return RAFT_BUSY;
+        struct raft_buffer *b = raft_calloc(1, sizeof *b);
         if (!b)
                 return RAFT_NOMEM;
-        if (snapshot_encode(s->state, &b->base, &b->len) < 0) {
+        int r = snapshot_fork(s->state, &s->snapshot_job);
+        if (r < 0) {
+                log_warn("store: cannot fork the snapshot encoder: %s", strerror(-r));
                 raft_free(b);
                 return RAFT_NOMEM;
         }
         *bufs = b;
         *n_bufs = 1;
+        return 0;
+}
+
+/* On a worker thread: touches only the job and the buffer, never the state. */
+static int fsm_snapshot_async_cb(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs) {
+        struct store *s = fsm->data;
+        if (*n_bufs != 1)
+                return RAFT_INVALID;
+        if (snapshot_collect(&s->snapshot_job, &(*bufs)[0].base, &(*bufs)[0].len) < 0)
+                return RAFT_IOERR;
+        return 0;
+}
+
+static int fsm_snapshot_finalize_cb(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs) {
+        struct store *s = fsm->data;
+        if (s->snapshot_job.pid != 0) {
+                /* The async step never ran (libraft failed to queue it): reap the child here. */
+                void *base = NULL;
+                size_t len = 0;
+                if (snapshot_collect(&s->snapshot_job, &base, &len) == 0)
+                        raft_free(base);
+        }
+        for (unsigned i = 0; *bufs && i < *n_bufs; i++)
+                raft_free((*bufs)[i].base);
+        raft_free(*bufs);
+        *bufs = NULL;
+        *n_bufs = 0;
+        return 0;
+}
+
+/* libraft 0.15's raft_uv has no io->async_work (io version 1); the fsm's snapshot_async needs
+ * one. This is the obvious one: the request's work on libuv's thread pool, its callback back on
+ * the loop. */
+struct async_work {
+        uv_work_t work; /* first: the uv_work_t is the struct */
+        struct raft_io_async_work *req;
+        int status;
+};
+
+static void async_work_run(uv_work_t *w) {
+        struct async_work *a = (struct async_work *)w;
+        a->status = a->req->work(a->req);
+}
+
+static void async_work_done(uv_work_t *w, int uv_status) {
+        struct async_work *a = (struct async_work *)w;
+        struct raft_io_async_work *req = a->req;
+        int status = uv_status == UV_ECANCELED ? RAFT_CANCELED : a->status;
+        free(a);
+        req->cb(req, status);
+}
+
+static int io_async_work(struct raft_io *io, struct raft_io_async_work *req, raft_io_async_work_cb cb) {
+        struct store *s = (struct store *)((char *)io - offsetof(struct store, io));
+        req->cb = cb;
+        struct async_work *a = xcalloc(1, sizeof *a);
+        a->req = req;
+        if (uv_queue_work(s->loop, &a->work, async_work_run, async_work_done) != 0) {
+                free(a);
+                return RAFT_IOERR;
+        }
         return 0;
 }
 
@@ -288,12 +360,18 @@ static int start_raft(struct store *s, const struct store_config *cfg, const cha
                 return -EIO;
         }
         raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
+        if (s->io.version < 2 || !s->io.async_work) {
+                s->io.version = 2;
+                s->io.async_work = io_async_work;
+        }
         s->fsm = (struct raft_fsm){
-                .version = 1,
+                .version = 3,
                 .data = s,
                 .apply = fsm_apply_cb,
                 .snapshot = fsm_snapshot_cb,
                 .restore = fsm_restore_cb,
+                .snapshot_finalize = fsm_snapshot_finalize_cb,
+                .snapshot_async = fsm_snapshot_async_cb,
         };
         rv = raft_init(&s->raft, &s->io, &s->fsm, s->id, s->raft_addr);
         if (rv != 0) {

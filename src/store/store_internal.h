@@ -5,6 +5,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 
+#include "store/snapshot.h"
 #include "store/store.h"
 
 /* Bounds on one Raft entry; a loop turn with more commands is split into several entries. */
@@ -63,6 +64,7 @@ struct store {
         uv_check_t check; /* runs after every loop iteration: flushes queues, notices role changes */
         uv_idle_t idle;   /* active while work waits, so the loop does not block before the check */
         struct state *state;
+        struct snapshot_job snapshot_job; /* the snapshot being encoded by a child, if any */
 
         uint64_t id;
         char nonce[17]; /* random per process: tells this run's entries from an earlier run's */

@@ -77,6 +77,45 @@ def test_app_that_cannot_fit_is_queued_with_the_reason(one):
     assert "InsufficientMemory" in reasons
 
 
+def test_host_ports_fixed_dynamic_and_freed_when_a_task_ends(one):
+    """requirePorts takes exactly the declared host port; a second app needing it waits with
+    InsufficientPorts until the first one's task ends and frees it; dynamic ports never collide."""
+    m, a = one
+    base = {"cmd": "sleep 1000", "cpus": 0.01, "mem": 8, "requirePorts": True,
+            "portDefinitions": [{"port": 31050}]}
+    assert m.post("/v2/apps", json=dict(base, id="/fixed")).status_code == 201
+    t = wait_for(lambda: running_tasks(m, "/fixed"), what="fixed running")[0]
+    assert t["ports"] == [31050]
+    assert m.post("/v2/apps", json=dict(base, id="/clash")).status_code == 201
+
+    def clash_reasons():
+        for q in m.get("/v2/queue").json()["queue"]:
+            if q["app"]["id"] == "/clash":
+                return {r["reason"] for r in q["processedOffersSummary"]["rejectSummaryLastOffers"]}
+        return set()
+    wait_for(lambda: "InsufficientPorts" in clash_reasons(), what="clash queued for its port")
+    assert m.post("/v2/apps", json={"id": "/dyn", "cmd": "sleep 1000", "cpus": 0.01, "mem": 8, "instances": 3,
+                                    "portDefinitions": [{"port": 0}, {"port": 0}]}).status_code == 201
+    dyn = wait_for(lambda: len(running_tasks(m, "/dyn")) == 3 and running_tasks(m, "/dyn"), what="dyn running")
+    ports = [p for x in dyn for p in x["ports"]]
+    assert len(ports) == 6 and len(set(ports)) == 6 and 31050 not in ports, ports
+    assert m.put("/v2/apps/fixed", json={"instances": 0}).status_code == 200
+    c = wait_for(lambda: running_tasks(m, "/clash"), what="clash placed once the port is free")[0]
+    assert c["ports"] == [31050]
+
+
+def test_app_for_another_role_waits_with_unfulfilled_role(one):
+    """Agents offer unreserved resources (role "*"): an app that accepts only slave_public waits."""
+    m, a = one
+    r = m.post("/v2/apps", json={"id": "/public", "cmd": "sleep 1000", "cpus": 0.01, "mem": 8,
+                                 "acceptedResourceRoles": ["slave_public"]})
+    assert r.status_code == 201, r.text
+    q = wait_for(lambda: [x for x in m.get("/v2/queue").json()["queue"] if x["app"]["id"] == "/public"],
+                 what="queued")
+    assert "UnfulfilledRole" in {x["reason"] for x in q[0]["processedOffersSummary"]["rejectSummaryLastOffers"]}
+    assert not running_tasks(m, "/public")
+
+
 def test_memory_hog_is_killed_alone(one):
     m, a = one
     m.post("/v2/apps", json={"id": "/calm", "cmd": "sleep 1000", "cpus": 0.1, "mem": 32})

@@ -1,5 +1,7 @@
 /* test_store_cluster_snapshot.c — the snapshot encoding of agents and instances: round trips,
  * old snapshots without them, the streamed text being the state's JSON, damaged snapshots. */
+#include <signal.h>
+
 #include "test_store_cluster.h"
 
 /* ---- snapshots ---- */
@@ -209,11 +211,59 @@ static void damaged_snapshots_fail_and_leave_the_state_alone(void **unused) {
         state_free(s);
         state_free(t);
 }
+/* The snapshot taken off the loop is the state at the fork, byte for byte, however the state
+ * changes while the child encodes it. */
+static void forked_snapshot_is_the_state_at_the_fork(void **unused) {
+        struct state *s = rich_state();
+        void *want;
+        size_t want_len;
+        assert_int_equal(snapshot_encode(s, &want, &want_len), 0);
+        struct snapshot_job job;
+        assert_int_equal(snapshot_fork(s, &job), 0);
+        assert_true(job.pid > 0);
+        /* Mutations after the fork do not reach the child's copy. */
+        status(s, "/web.i1", TASK_FINISHED, T0 + 70, "done", -1);
+        app(s, "/later", 1, 1);
+        void *got;
+        size_t got_len;
+        assert_int_equal(snapshot_collect(&job, &got, &got_len), 0);
+        assert_int_equal(job.pid, 0);
+        assert_int_equal(job.fd, -1);
+        assert_int_equal(got_len, want_len);
+        assert_memory_equal(got, want, want_len);
+        struct state *t = state_new();
+        struct err e = {0};
+        assert_int_equal(snapshot_restore(t, got, got_len, &e), 0);
+        assert_null(state_app_get(t, "/later"));
+        assert_int_equal(state_instance_get(t, "/web.i1")->state, TASK_RUNNING);
+        raft_free(got);
+        raft_free(want);
+        state_free(t);
+        state_free(s);
+}
+
+/* A child that dies before finishing yields an error, never a truncated snapshot. */
+static void killed_snapshot_child_is_an_error(void **unused) {
+        struct state *s = rich_state();
+        struct snapshot_job job;
+        assert_int_equal(snapshot_fork(s, &job), 0);
+        kill(job.pid, SIGKILL);
+        void *got = (void *)0x1;
+        size_t got_len = 7;
+        assert_int_equal(snapshot_collect(&job, &got, &got_len), -EIO);
+        assert_ptr_equal(got, (void *)0x1);
+        assert_int_equal(got_len, 7);
+        assert_int_equal(job.pid, 0);
+        state_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(snapshot_round_trip_keeps_agents_and_instances),
                 cmocka_unit_test(snapshot_text_is_the_state_as_json),
                 cmocka_unit_test(damaged_snapshots_fail_and_leave_the_state_alone),
+                cmocka_unit_test(forked_snapshot_is_the_state_at_the_fork),
+                cmocka_unit_test(killed_snapshot_child_is_an_error),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
