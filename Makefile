@@ -45,10 +45,12 @@ fuzz: deps
 bench: build
 	/usr/bin/python3 bench/bench_api.py --build $(BUILD)
 	/usr/bin/python3 bench/bench_launch.py --build $(BUILD)
+	/usr/bin/python3 bench/bench_scale.py --build $(BUILD)
 
 bench-smoke: build
 	/usr/bin/python3 bench/bench_api.py --build $(BUILD) --smoke
 	/usr/bin/python3 bench/bench_launch.py --build $(BUILD) --smoke
+	/usr/bin/python3 bench/bench_scale.py --build $(BUILD) --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
