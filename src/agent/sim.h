@@ -91,7 +91,10 @@ struct sim {
         uv_loop_t *loop;
         struct sim_config cfg;
         struct sim_agent *agents;
-        struct http_client *client;
+        /* Two curl multis: libcurl looks for a reusable connection by scanning every connection
+         * to the host, and thousands of busy event streams would make each POST pay for them. */
+        struct http_client *streams; /* one subscription per agent */
+        struct http_client *posts;   /* status updates and heartbeats, at most max_posts at once */
         struct http_server *http;
         struct agent_event ev; /* decode buffer, reused */
         unsigned started;      /* agents started so far (ramp) */

@@ -185,7 +185,7 @@ bool sim_agent_post(struct sim_agent *a) {
         a->last_post_ms = now;
         s->stats.posts++;
         s->stats.updates_sent += n;
-        http_client_request(s->client, "POST", url, headers, sb.buf ? sb.buf : "", sb.len, 10000, post_done, a);
+        http_client_request(s->posts, "POST", url, headers, sb.buf ? sb.buf : "", sb.len, 10000, post_done, a);
         strbuf_release(&sb);
         return true;
 }
@@ -286,7 +286,7 @@ static void post_done(void *data, int status, const struct http_client_response 
                         log_info("agent %s: the master does not know it: resubscribing", a->hostname);
                         a->subscribed = false;
                         if (a->sub) {
-                                http_client_cancel(s->client, a->sub);
+                                http_client_cancel(s->streams, a->sub);
                                 a->sub = NULL;
                         }
                         sim_agent_start(a);
@@ -312,7 +312,7 @@ static void reconnect_cb(uv_timer_t *t) {
 static void resubscribe_later(struct sim_agent *a) {
         struct sim *s = a->sim;
         if (a->sub) {
-                http_client_cancel(s->client, a->sub);
+                http_client_cancel(s->streams, a->sub);
                 a->sub = NULL;
         }
         a->subscribed = false;
@@ -467,7 +467,7 @@ static void subscribe(struct sim_agent *a) {
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/subscribe", base_url(a));
         static const char *const headers[] = { "Content-Type: application/json", "Accept: application/recordio", NULL };
         a->last_event_ms = time_now_ms();
-        a->sub = http_client_stream(s->client, "POST", url, headers, sb.buf, sb.len, -1, on_data, stream_done, a);
+        a->sub = http_client_stream(s->streams, "POST", url, headers, sb.buf, sb.len, -1, on_data, stream_done, a);
         strbuf_release(&sb);
 }
 
@@ -518,7 +518,7 @@ void sim_agent_stop(struct sim_agent *a) {
         a->subscribed = false;
         uv_timer_stop(&a->timer);
         if (a->sub) {
-                http_client_cancel(s->client, a->sub);
+                http_client_cancel(s->streams, a->sub);
                 a->sub = NULL;
         }
         forget_tasks(a);
