@@ -177,7 +177,8 @@ bool sim_agent_post(struct sim_agent *a) {
         }
         strbuf_puts(&sb, "]}");
         a->n_inflight = n;
-        memmove(a->pending, a->pending + n, (a->n_pending - n) * sizeof *a->pending);
+        if (a->n_pending > n)
+                memmove(a->pending, a->pending + n, (a->n_pending - n) * sizeof *a->pending);
         a->n_pending -= n;
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/%s/updates", base_url(a), a->agent_id);
         static const char *const headers[] = { "Content-Type: application/json", NULL };
@@ -267,7 +268,8 @@ static void post_done(void *data, int status, const struct http_client_response 
                         a->cap_pending = a->n_pending + back;
                         a->pending = xrealloc(a->pending, a->cap_pending * sizeof *a->pending);
                 }
-                memmove(a->pending + back, a->pending, a->n_pending * sizeof *a->pending);
+                if (a->n_pending)
+                        memmove(a->pending + back, a->pending, a->n_pending * sizeof *a->pending);
                 memcpy(a->pending, a->inflight, back * sizeof *a->pending);
                 a->n_pending += back;
         }
