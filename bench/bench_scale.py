@@ -241,10 +241,11 @@ def scenario_c1m(strata, base, smoke):
         api = Api(m.port)
         samples = []  # (t, placed, running)
         t0 = time.perf_counter()
-        cpu0 = cpu_seconds(m.pid)
+        cpu0, sim_cpu0, me0 = cpu_seconds(m.pid), cpu_seconds(sim.proc.pid), time.process_time()
         apps = [{"id": f"/c1m/app{i}", "cmd": "sleep 1d", "cpus": 0.01, "mem": 16, "instances": per_app,
                  "constraints": [["class", "IS", f"c{i % classes}"]]} for i in range(n_apps)]
-        creator = threading.Thread(target=create_apps, args=(Api(m.port), apps))
+        post_lat = []
+        creator = threading.Thread(target=lambda: post_lat.extend(create_apps(Api(m.port), apps)))
         creator.start()
         done = False
         while time.perf_counter() - t0 < limit:
@@ -257,6 +258,7 @@ def scenario_c1m(strata, base, smoke):
             time.sleep(0.1 if smoke else 0.25)
         creator.join()
         cpu = cpu_seconds(m.pid) - cpu0
+        sim_cpu, me = cpu_seconds(sim.proc.pid) - sim_cpu0, time.process_time() - me0
         rss = rss_kib(m.pid)
         sst = sim.stats()
     finally:
@@ -281,7 +283,11 @@ def scenario_c1m(strata, base, smoke):
          target, (done and t100 <= 60) if not smoke else None),
         ("placements/s (all instances placed)", f"{place_rate:,.0f}/s ({fmt_s(t_all_placed)})", "", None),
         ("running/s", f"{run_rate:,.0f}/s", "", None),
-        ("master CPU during the run", f"{100 * cpu / samples[-1][0]:.0f} %", "", None),
+        ("POST /v2/apps p50 / p99 during the run",
+         f"{1000 * pct(post_lat, .5):.1f} / {1000 * pct(post_lat, .99):.1f} ms", "", None),
+        ("CPU: master / simulator / driver (100 % = one core)",
+         f"{100 * cpu / samples[-1][0]:.0f} / {100 * sim_cpu / samples[-1][0]:.0f} / "
+         f"{100 * me / samples[-1][0]:.0f} %", "", None),
         ("master RSS before → after", f"{rss0 / 1024:.0f} → {rss / 1024:.0f} MiB", "", None),
         ("simulator RSS", f"{sst['rssKiB'] / 1024:.0f} MiB for {sst['tasks']:,} tasks", "", None),
     ]

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "agent/agent_proto.h"
 #include "agent/runtime.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
@@ -42,6 +43,7 @@ struct agent {
         char *leader_url;     /* from a 503's X-Marathon-Leader; tried first */
         struct transfer *sub; /* the event stream in flight */
         struct recordio rio;
+        struct agent_event ev; /* decode buffer, reused */
         bool subscribed;
         unsigned backoff_ms;
         unsigned heartbeat_s;

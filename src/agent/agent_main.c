@@ -256,6 +256,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
 
 void agent_release(struct agent *a) {
         recordio_release(&a->rio);
+        agent_event_release(&a->ev);
         json_decref(a->pending);
         free(a->address);
         free(a->agent_id);
