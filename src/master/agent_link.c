@@ -466,12 +466,22 @@ void api_agents_updates(struct api_call *call) {
                 const struct instance *inst = state_instance_get(st, task);
                 if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                         continue; /* not ours (or already expunged): acknowledge and drop */
-                json_t *item = json_pack("{s:s,s:s,s:s,s:I}", "id", task, "state", state, "message", msg ? msg : "",
-                                         "ts", (json_int_t)(json_is_integer(ts) ? json_integer_value(ts) : time_now_ms()));
+                /* The compact item form: a million updates are encoded into Raft entries and parsed
+                 * back by every master's state machine. */
                 json_t *healthy = json_object_get(u, "healthy");
-                if (json_is_boolean(healthy))
-                        json_object_set(item, "healthy", healthy);
-                json_array_append_new(items, item);
+                /* One bad field must not fail the whole batch (the agent would resend it forever):
+                 * a bad time is now, an over-long message is cut at a character boundary. */
+                int64_t when = json_is_integer(ts) && json_integer_value(ts) >= 0 ? json_integer_value(ts) : time_now_ms();
+                _cleanup_free_ char *cut = NULL;
+                if (msg && strlen(msg) > CLUSTER_MAX_MESSAGE_LEN) {
+                        size_t n = CLUSTER_MAX_MESSAGE_LEN;
+                        while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+                                n--;
+                        msg = cut = xstrndup(msg, n);
+                }
+                json_array_append_new(items, cluster_status_item(task, (enum task_state)task_state_from_string(state),
+                                                                 when, msg && *msg ? msg : NULL,
+                                                                 json_is_boolean(healthy) ? json_is_true(healthy) : -1));
         }
         if (json_array_size(items) == 0) {
                 json_decref(items);
