@@ -255,7 +255,7 @@ def scenario_c1m(strata, base, smoke):
             if samples[-1][2] >= total:
                 done = True
                 break
-            time.sleep(0.1 if smoke else 0.25)
+            time.sleep(0.02 if smoke else 0.25)
         creator.join()
         cpu = cpu_seconds(m.pid) - cpu0
         sim_cpu, me = cpu_seconds(sim.proc.pid) - sim_cpu0, time.process_time() - me0
