@@ -9,8 +9,10 @@
  * acknowledges them. A control API (--http) fails, loses or finishes tasks and stops or starts
  * whole agents on request, and reports counters for benchmarks.
  *
- * Memory: a task is one small allocation (its id inline) plus a slot in its agent's hash map —
- * about 120 bytes, so a million tasks fit in ~150 MiB. */
+ * Memory: a task is one small allocation (its id inline) plus a slot in its agent's hash map,
+ * ~140 bytes; measured, the process grows by ~300 bytes per task with allocator slack and
+ * buffers, and by ~20 KiB per agent (curl handles): 1,000,000 tasks over 5,000 agents in
+ * ~400 MiB. */
 #pragma once
 
 #include <jansson.h>

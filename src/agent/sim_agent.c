@@ -400,6 +400,10 @@ static int on_data(void *data, const char *chunk, size_t len) {
         struct sim_agent *a = data;
         struct err e = { 0 };
         int r = recordio_feed(&a->rio, chunk, len, on_record, a, &e);
+        /* Thousands of streams each keeping the largest chunk they ever buffered add up: give the
+         * buffer back whenever every record in it has been handled. */
+        if (a->rio.buf.len == 0 && a->rio.buf.cap > 4096)
+                strbuf_release(&a->rio.buf);
         if (r < 0 && e.msg)
                 log_warn("agent %s: event stream: %s", a->hostname, err_msg(&e));
         err_release(&e);
