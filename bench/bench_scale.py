@@ -552,10 +552,25 @@ def main():
         return 2
     load = os.getloadavg()
     print(f"machine: {machine()}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
-    results, failed, fs = [], [], "?"
+    record = not (a.smoke or a.no_record)
+    failed = []
+    header_written = False
+
+    def write(text):
+        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
+            f.write(text)
+
     for name in names:
         base = tempfile.mkdtemp(prefix=f"strata-bench-scale-{name}-", dir=a.tmp)
-        fs = filesystem(base)
+        if record and not header_written:
+            # Each scenario's table is appended as soon as it is measured: a run cut short keeps
+            # what it measured.
+            write(f"\n## Control plane at scale (bench/bench_scale.py) — {datetime.date.today()}, "
+                  f"commit {git_commit()}\n\n"
+                  f"Machine: {machine()}; data dirs on {filesystem(base)}; load average {load[0]:.2f} at the "
+                  f"start. Masters, the simulator (`strata agent-sim`, one process) and the Python driver share "
+                  f"the machine.\n")
+            header_written = True
         t0 = time.perf_counter()
         print(f"== {name}{' (smoke)' if a.smoke else ''}", flush=True)
         try:
@@ -563,27 +578,20 @@ def main():
         except (RuntimeError, TimeoutError, OSError, KeyError) as e:
             print(f"   FAILED: {e} (logs kept in {base})", flush=True)
             failed.append(name)
-            results.append((name, f"{name}: did not complete", str(e), []))
+            if record:
+                write(f"\n### {name}: did not complete\n\n{e}\n")
             continue
         for measure, figure, target, met in rows:
             flag = "" if met is None else ("  [met]" if met else "  [NOT MET]")
             print(f"   {measure}: {figure}{'  (target ' + target + ')' if target else ''}{flag}", flush=True)
         print(f"   ({time.perf_counter() - t0:.0f} s)", flush=True)
-        results.append((name, title, desc, rows))
+        if record:
+            text = f"\n### {title}\n\n{desc}\n\n| measure | figure | target | met |\n| --- | --- | --- | --- |\n"
+            for measure, figure, target, met in rows:
+                text += f"| {measure} | {figure} | {target} | {'' if met is None else ('yes' if met else '**no**')} |\n"
+            write(text)
+            print("   appended to bench/RESULTS.md", flush=True)
         shutil.rmtree(base, ignore_errors=True)
-    if not (a.smoke or a.no_record):
-        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
-            f.write(f"\n## Control plane at scale (bench/bench_scale.py) — {datetime.date.today()}, "
-                    f"commit {git_commit()}\n\n")
-            f.write(f"Machine: {machine()}; data dirs on {fs}; load average {load[0]:.2f} at the start. Masters, "
-                    f"the simulator (`strata agent-sim`, one process) and the Python driver share the machine.\n")
-            for name, title, desc, rows in results:
-                f.write(f"\n### {title}\n\n{desc}\n\n")
-                if rows:
-                    f.write("| measure | figure | target | met |\n| --- | --- | --- | --- |\n")
-                    for measure, figure, target, met in rows:
-                        f.write(f"| {measure} | {figure} | {target} | {'' if met is None else ('yes' if met else '**no**')} |\n")
-        print("appended to bench/RESULTS.md")
     return 1 if failed else 0
 
 
