@@ -48,11 +48,13 @@ bench: build
 	/usr/bin/python3 bench/bench_api.py --build $(BUILD)
 	/usr/bin/python3 bench/bench_launch.py --build $(BUILD)
 	/usr/bin/python3 bench/bench_events.py --build $(BUILD)
+	/usr/bin/python3 bench/bench_scale.py --build $(BUILD)
 
 bench-smoke: build
 	/usr/bin/python3 bench/bench_api.py --build $(BUILD) --smoke
 	/usr/bin/python3 bench/bench_launch.py --build $(BUILD) --smoke
 	/usr/bin/python3 bench/bench_events.py --build $(BUILD) --smoke
+	/usr/bin/python3 bench/bench_scale.py --build $(BUILD) --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

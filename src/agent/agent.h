@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "agent/agent_proto.h"
 #include "agent/health.h"
 #include "agent/image_store.h"
 #include "agent/runtime.h"
@@ -53,6 +54,7 @@ struct agent {
         char *leader_url;     /* from a 503's X-Marathon-Leader; tried first */
         struct transfer *sub; /* the event stream in flight */
         struct recordio rio;
+        struct agent_event ev; /* decode buffer, reused */
         bool subscribed;
         unsigned backoff_ms;
         unsigned heartbeat_s;

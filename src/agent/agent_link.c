@@ -243,67 +243,69 @@ static void launch_one(struct agent *a, const json_t *apps, const json_t *task) 
 
 static int on_record(const char *data, size_t len, void *userdata) {
         struct agent *a = userdata;
-        _cleanup_(json_decrefp) json_t *ev = json_loadb(data, len, 0, NULL);
-        const char *type = json_string_value(json_object_get(ev, "type"));
-        json_t *term_j = json_object_get(ev, "term");
-        if (!type || !json_is_integer(term_j)) {
-                log_warn("malformed event from the master; resubscribing");
+        struct err e = { 0 };
+        /* The shared decoder (agent_proto.c, also the simulator's) checks every field. */
+        if (agent_event_decode(&a->ev, data, len, &e) < 0) {
+                log_warn("%s from the master; resubscribing", err_msg(&e));
+                err_release(&e);
                 return -EBADMSG;
         }
-        uint64_t term = (uint64_t)json_integer_value(term_j);
+        const struct agent_event *ev = &a->ev;
+        const char *type = ev->type == AGENT_EVENT_SUBSCRIBED ? "SUBSCRIBED"
+                           : ev->type == AGENT_EVENT_LAUNCH   ? "LAUNCH"
+                           : ev->type == AGENT_EVENT_KILL     ? "KILL"
+                           : ev->type == AGENT_EVENT_HEARTBEAT ? "HEARTBEAT"
+                                                              : "event";
         a->last_event_ms = time_now_ms();
-        if (term < a->max_term) {
+        if (ev->term < a->max_term) {
                 /* A deposed leader can do no harm (DESIGN §5). */
-                log_warn("ignoring %s from a leader of term %llu (seen %llu)", type, (unsigned long long)term,
+                log_warn("ignoring %s from a leader of term %llu (seen %llu)", type, (unsigned long long)ev->term,
                          (unsigned long long)a->max_term);
                 return 0;
         }
-        if (term > a->max_term) {
-                a->max_term = term;
+        if (ev->term > a->max_term) {
+                a->max_term = ev->term;
                 persist_identity(a);
         }
-        if (streq(type, "SUBSCRIBED")) {
-                const char *id = json_string_value(json_object_get(ev, "agentId"));
-                json_int_t hb = json_integer_value(json_object_get(ev, "heartbeatIntervalSeconds"));
-                if (!id)
-                        return -EBADMSG;
-                if (!a->agent_id || !streq(a->agent_id, id)) {
+        if (ev->type == AGENT_EVENT_SUBSCRIBED) {
+                if (!a->agent_id || !streq(a->agent_id, ev->agent_id)) {
                         free(a->agent_id);
-                        a->agent_id = xstrdup(id);
+                        a->agent_id = xstrdup(ev->agent_id);
                         persist_identity(a);
                 }
-                a->heartbeat_s = hb > 0 && hb < 3600 ? (unsigned)hb : 2;
+                a->heartbeat_s = ev->heartbeat_s > 0 && ev->heartbeat_s < 3600 ? (unsigned)ev->heartbeat_s : 2;
                 a->subscribed = true;
                 a->backoff_ms = BACKOFF_MIN_MS;
-                log_info("subscribed as %s (term %llu)", id, (unsigned long long)term);
+                log_info("subscribed as %s (term %llu)", ev->agent_id, (unsigned long long)ev->term);
                 agent_updates_flush(a);
-        } else if (streq(type, "LAUNCH")) {
-                const json_t *apps = json_object_get(ev, "apps");
+        } else if (ev->type == AGENT_EVENT_LAUNCH) {
+                /* A real launch needs the app definitions too: those are read as a tree. */
+                _cleanup_(json_decrefp) json_t *doc = json_loadb(data, len, 0, NULL);
+                const json_t *apps = json_object_get(doc, "apps");
                 size_t i;
                 json_t *t;
-                json_array_foreach(json_object_get(ev, "tasks"), i, t) launch_one(a, apps, t);
-        } else if (streq(type, "NETWORKS")) {
-                agent_net_update(a, ev);
-        } else if (streq(type, "KILL")) {
-                json_int_t grace = json_integer_value(json_object_get(ev, "gracePeriodSeconds"));
-                size_t i;
-                json_t *t;
-                json_array_foreach(json_object_get(ev, "taskIds"), i, t) {
-                        const char *id = json_string_value(t);
-                        struct err e = { 0 };
+                json_array_foreach(json_object_get(doc, "tasks"), i, t) launch_one(a, apps, t);
+        } else if (ev->type == AGENT_EVENT_KILL) {
+                size_t pos = 0;
+                const char *id;
+                while ((id = agent_event_next_id(ev, &pos))) {
+                        struct err ke = { 0 };
                         struct runtime_task_info info;
-                        bool running = id && runtime_get(a->rt, id, &info) == 0 && info.state == TASK_RUNNING;
-                        int r = id ? runtime_kill(a->rt, id, grace > 0 ? grace * 1000 : -1, &e) : -EINVAL;
+                        bool running = runtime_get(a->rt, id, &info) == 0 && info.state == TASK_RUNNING;
+                        int r = runtime_kill(a->rt, id, ev->grace_s > 0 ? ev->grace_s * 1000 : -1, &ke);
                         if (r == -ENOENT)
-                                agent_updates_push(a, id, TASK_KILLED,
-                                                   "Unknown task: nothing to kill", NULL, -1);
+                                agent_updates_push(a, id, TASK_KILLED, "Unknown task: nothing to kill", NULL, -1);
                         else if (r >= 0 && running)
                                 /* Mesos' TASK_KILLING: the task is still up for its grace period, but
                                  * clients (load balancers, service discovery) must stop sending it
                                  * work now. */
                                 agent_updates_push(a, id, TASK_KILLING, "Killing the task", NULL, -1);
-                        err_release(&e);
+                        err_release(&ke);
                 }
+        } else if (ev->type == AGENT_EVENT_OTHER) {
+                _cleanup_(json_decrefp) json_t *doc = json_loadb(data, len, 0, NULL);
+                if (streq(json_string_value(json_object_get(doc, "type")) ?: "", "NETWORKS"))
+                        agent_net_update(a, doc);
         }
         return 0;
 }

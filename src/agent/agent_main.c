@@ -414,6 +414,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
 
 void agent_release(struct agent *a) {
         recordio_release(&a->rio);
+        agent_event_release(&a->ev);
         json_decref(a->pending);
         json_decref(a->net_pending);
         free(a->address);

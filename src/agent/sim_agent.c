@@ -177,7 +177,8 @@ bool sim_agent_post(struct sim_agent *a) {
         }
         strbuf_puts(&sb, "]}");
         a->n_inflight = n;
-        memmove(a->pending, a->pending + n, (a->n_pending - n) * sizeof *a->pending);
+        if (a->n_pending > n)
+                memmove(a->pending, a->pending + n, (a->n_pending - n) * sizeof *a->pending);
         a->n_pending -= n;
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/%s/updates", base_url(a), a->agent_id);
         static const char *const headers[] = { "Content-Type: application/json", NULL };
@@ -185,7 +186,7 @@ bool sim_agent_post(struct sim_agent *a) {
         a->last_post_ms = now;
         s->stats.posts++;
         s->stats.updates_sent += n;
-        http_client_request(s->client, "POST", url, headers, sb.buf ? sb.buf : "", sb.len, 10000, post_done, a);
+        http_client_request(s->posts, "POST", url, headers, sb.buf ? sb.buf : "", sb.len, 10000, post_done, a);
         strbuf_release(&sb);
         return true;
 }
@@ -267,7 +268,8 @@ static void post_done(void *data, int status, const struct http_client_response 
                         a->cap_pending = a->n_pending + back;
                         a->pending = xrealloc(a->pending, a->cap_pending * sizeof *a->pending);
                 }
-                memmove(a->pending + back, a->pending, a->n_pending * sizeof *a->pending);
+                if (a->n_pending)
+                        memmove(a->pending + back, a->pending, a->n_pending * sizeof *a->pending);
                 memcpy(a->pending, a->inflight, back * sizeof *a->pending);
                 a->n_pending += back;
         }
@@ -286,7 +288,7 @@ static void post_done(void *data, int status, const struct http_client_response 
                         log_info("agent %s: the master does not know it: resubscribing", a->hostname);
                         a->subscribed = false;
                         if (a->sub) {
-                                http_client_cancel(s->client, a->sub);
+                                http_client_cancel(s->streams, a->sub);
                                 a->sub = NULL;
                         }
                         sim_agent_start(a);
@@ -312,7 +314,7 @@ static void reconnect_cb(uv_timer_t *t) {
 static void resubscribe_later(struct sim_agent *a) {
         struct sim *s = a->sim;
         if (a->sub) {
-                http_client_cancel(s->client, a->sub);
+                http_client_cancel(s->streams, a->sub);
                 a->sub = NULL;
         }
         a->subscribed = false;
@@ -398,6 +400,10 @@ static int on_data(void *data, const char *chunk, size_t len) {
         struct sim_agent *a = data;
         struct err e = { 0 };
         int r = recordio_feed(&a->rio, chunk, len, on_record, a, &e);
+        /* Thousands of streams each keeping the largest chunk they ever buffered add up: give the
+         * buffer back whenever every record in it has been handled. */
+        if (a->rio.buf.len == 0 && a->rio.buf.cap > 4096)
+                strbuf_release(&a->rio.buf);
         if (r < 0 && e.msg)
                 log_warn("agent %s: event stream: %s", a->hostname, err_msg(&e));
         err_release(&e);
@@ -467,7 +473,7 @@ static void subscribe(struct sim_agent *a) {
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/subscribe", base_url(a));
         static const char *const headers[] = { "Content-Type: application/json", "Accept: application/recordio", NULL };
         a->last_event_ms = time_now_ms();
-        a->sub = http_client_stream(s->client, "POST", url, headers, sb.buf, sb.len, -1, on_data, stream_done, a);
+        a->sub = http_client_stream(s->streams, "POST", url, headers, sb.buf, sb.len, -1, on_data, stream_done, a);
         strbuf_release(&sb);
 }
 
@@ -518,7 +524,7 @@ void sim_agent_stop(struct sim_agent *a) {
         a->subscribed = false;
         uv_timer_stop(&a->timer);
         if (a->sub) {
-                http_client_cancel(s->client, a->sub);
+                http_client_cancel(s->streams, a->sub);
                 a->sub = NULL;
         }
         forget_tasks(a);

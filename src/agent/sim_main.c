@@ -309,8 +309,9 @@ static void sim_stop(struct sim *s) {
         uv_close((uv_handle_t *)&s->delay_timer, close_cb);
         for (unsigned k = 0; k < s->cfg.count; k++)
                 uv_close((uv_handle_t *)&s->agents[k].timer, close_cb);
-        http_client_free(s->client);
-        s->client = NULL;
+        http_client_free(s->streams);
+        http_client_free(s->posts);
+        s->streams = s->posts = NULL;
         if (s->http)
                 http_server_free(s->http);
         s->http = NULL;
@@ -333,7 +334,8 @@ int sim_main(int argc, char **argv) {
         s.loop = uv_default_loop();
         s.rng = 0x9e3779b97f4a7c15ULL ^ s.cfg.seed;
         agent_event_init(&s.ev);
-        s.client = http_client_new(s.loop);
+        s.streams = http_client_new(s.loop);
+        s.posts = http_client_new(s.loop);
         if (s.cfg.http_addr) {
                 struct err e = { 0 };
                 struct http_server_config hc = { .loop = s.loop, .addr = s.cfg.http_addr, .max_body = 4096,
@@ -341,7 +343,8 @@ int sim_main(int argc, char **argv) {
                 if (http_server_new(&hc, &s.http, &e) < 0) {
                         fprintf(stderr, "strata agent-sim: %s\n", err_msg(&e));
                         err_release(&e);
-                        http_client_free(s.client);
+                        http_client_free(s.streams);
+                        http_client_free(s.posts);
                         uv_run(s.loop, UV_RUN_DEFAULT);
                         sim_config_release(&s.cfg);
                         return 1;

@@ -486,18 +486,41 @@ void api_agents_updates(struct api_call *call) {
                 const struct instance *inst = state_instance_get(st, task);
                 if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                         continue; /* not ours (or already expunged): acknowledge and drop */
-                json_t *item = json_pack("{s:s,s:s,s:s,s:I}", "id", task, "state", state, "message", msg ? msg : "",
-                                         "ts", (json_int_t)(json_is_integer(ts) ? json_integer_value(ts) : time_now_ms()));
+                /* The compact item form: a million updates are encoded into Raft entries and parsed
+                 * back by every master's state machine. */
                 json_t *healthy = json_object_get(u, "healthy");
-                if (json_is_boolean(healthy))
-                        json_object_set(item, "healthy", healthy);
-                /* A container's own IP; anything but an IPv4 address is dropped here, so one bad
+                /* One bad field must not fail the whole batch (the agent would resend it forever):
+                 * a bad time is now, an over-long message is cut at a character boundary. */
+                int64_t when = json_is_integer(ts) && json_integer_value(ts) >= 0 ? json_integer_value(ts) : time_now_ms();
+                _cleanup_free_ char *cut = NULL;
+                if (msg && strlen(msg) > CLUSTER_MAX_MESSAGE_LEN) {
+                        size_t n = CLUSTER_MAX_MESSAGE_LEN;
+                        while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+                                n--;
+                        msg = cut = xstrndup(msg, n);
+                }
+                json_t *item = cluster_status_item(task, (enum task_state)task_state_from_string(state), when,
+                                                   msg && *msg ? msg : NULL,
+                                                   json_is_boolean(healthy) ? json_is_true(healthy) : -1);
+                /* The rarer fields (a container's IP, readiness, per-check results) need the object
+                 * form. A container's IP that is not an IPv4 address is dropped here, so one bad
                  * field never fails the whole batch in the state machine. */
                 struct in_addr addr;
                 const char *ip = json_string_value(json_object_get(u, "ipAddress"));
-                if (ip && inet_pton(AF_INET, ip, &addr) == 1 && addr.s_addr != 0)
-                        json_object_set_new(item, "ip", json_string(ip));
-                health_monitor_update_item(item, u);
+                bool has_ip = ip && inet_pton(AF_INET, ip, &addr) == 1 && addr.s_addr != 0;
+                if (has_ip || json_object_get(u, "ready") || json_object_get(u, "health")) {
+                        json_t *obj = json_pack("{s:O,s:O,s:O}", "id", json_array_get(item, 0), "state",
+                                                json_array_get(item, 1), "ts", json_array_get(item, 2));
+                        if (json_is_string(json_array_get(item, 3)))
+                                json_object_set(obj, "message", json_array_get(item, 3));
+                        if (json_is_boolean(healthy))
+                                json_object_set(obj, "healthy", healthy);
+                        if (has_ip)
+                                json_object_set_new(obj, "ip", json_string(ip));
+                        health_monitor_update_item(obj, u);
+                        json_decref(item);
+                        item = obj;
+                }
                 json_array_append_new(items, item);
         }
         if (json_array_size(items) == 0) {

@@ -6,6 +6,7 @@
 #include "common/alloc.h"
 #include "common/strbuf.h"
 #include "master/master_internal.h"
+#include "store/cluster_state.h"
 
 #define STRATA_VERSION "0.1.0"
 /* The Marathon API level Strata implements; tools compare against it. */
@@ -91,6 +92,31 @@ void api_cluster(struct api_call *call) {
         api_reply_json(call, 200, body);
 }
 
+/* Instance totals by state, summed from the per-app counts the state keeps (O(apps), no scan of
+ * instances: benchmarks poll this with a million tasks). */
+struct totals {
+        const struct state *st;
+        struct state_app_counts sum;
+};
+
+static int add_app_counts(const json_t *app, void *data) {
+        struct totals *t = data;
+        struct state_app_counts c;
+        state_app_counts(t->st, json_string_value(json_object_get(app, "id")), &c);
+        t->sum.staged += c.staged;
+        t->sum.running += c.running;
+        t->sum.unreachable += c.unreachable;
+        t->sum.killing += c.killing;
+        t->sum.terminal += c.terminal;
+        return 0;
+}
+
+static int count_active_agent(const struct agent *a, void *data) {
+        if (a->state == AGENT_ACTIVE)
+                (*(size_t *)data)++;
+        return 0;
+}
+
 void api_metrics(struct api_call *call) {
         struct master *m = call->m;
         struct store_status st;
@@ -109,6 +135,22 @@ void api_metrics(struct api_call *call) {
                       "# TYPE strata_apps gauge\nstrata_apps %zu\n",
                       st.term, st.commit_index, st.last_applied, st.is_leader ? 1 : 0,
                       state_app_count(store_state(m->store)));
+        const struct state *state = store_state(m->store);
+        struct totals t = { .st = state };
+        size_t active = 0;
+        state_apps_foreach(state, add_app_counts, &t);
+        state_agents_foreach(state, count_active_agent, &active);
+        strbuf_printf(&sb,
+                      "# HELP strata_agents Agents in the replicated state, by state.\n"
+                      "# TYPE strata_agents gauge\nstrata_agents{state=\"active\"} %zu\nstrata_agents{state=\"all\"} %zu\n"
+                      "# HELP strata_instances Instances (tasks) in the replicated state, by state; \"all\" includes "
+                      "those of deleted apps.\n"
+                      "# TYPE strata_instances gauge\nstrata_instances{state=\"all\"} %zu\n"
+                      "strata_instances{state=\"staged\"} %zu\nstrata_instances{state=\"running\"} %zu\n"
+                      "strata_instances{state=\"killing\"} %zu\nstrata_instances{state=\"unreachable\"} %zu\n"
+                      "strata_instances{state=\"terminal\"} %zu\n",
+                      active, state_agent_count(state), state_instance_count(state), t.sum.staged, t.sum.running,
+                      t.sum.killing, t.sum.unreachable, t.sum.terminal);
         if (m->events) {
                 struct events_stats es;
                 events_get_stats(m->events, &es);

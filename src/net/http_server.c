@@ -169,8 +169,11 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static enum MHD_Result queue(struct http_request *r) {
         struct MHD_Response *resp;
+        /* MHD allocates (and zeroes) the whole block with the response, for every stream: 64 KiB
+         * made 5,000 agent streams cost 320 MiB of master RSS. Larger writes just take more
+         * turns of stream_reader. */
         if (r->streaming)
-                resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, r, NULL);
+                resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8 * 1024, stream_reader, r, NULL);
         else
                 resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body, MHD_RESPMEM_MUST_COPY);
         if (!resp)

@@ -1,4 +1,5 @@
 """`strata agent-sim`: simulated agents over real connections to real masters."""
+import json
 import os
 import subprocess
 
@@ -107,14 +108,19 @@ def test_failed_task_is_replaced_and_scale_down_kills(sim50):
     victim = first[0]["id"]
     assert s.post(f"/v1/sim/tasks/{victim}/fail").json()["state"] == "TASK_FAILED"
     assert s.post(f"/v1/sim/tasks/{victim}/fail").status_code == 404  # already ended
-    wait_for(lambda: len(running_tasks(m, "/f")) == 4 and victim not in {t["id"] for t in running_tasks(m, "/f")},
-             timeout=20, what="failed task replaced")
+
+    def replaced():
+        ids = {t["id"] for t in running_tasks(m, "/f")}  # one snapshot: two reads could straddle the failure
+        return len(ids) == 4 and victim not in ids
+
+    wait_for(replaced, timeout=20, what="failed task replaced")
     failure = m.get("/v2/apps/f").json()["app"].get("lastTaskFailure")
     assert failure and failure["taskId"] == victim and failure["state"] == "TASK_FAILED"
     assert m.put("/v2/apps/f", json={"instances": 1}).status_code == 200
     wait_for(lambda: s.stats()["tasksByState"] == {"TASK_RUNNING": 1}, timeout=20, what="3 killed on the agents")
     wait_for(lambda: len(m.get("/v2/apps/f/tasks").json()["tasks"]) == 1, timeout=20, what="scaled to 1")
-    assert s.stats()["kills"] >= 3
+    st = s.stats()
+    assert st["kills"] >= 3 and st["launches"] == 5, json.dumps(st)
 
 
 def test_agents_follow_a_new_leader_and_keep_their_tasks(tmpdir_path):
@@ -153,3 +159,30 @@ def test_bad_flags_are_refused():
     r = subprocess.run([STRATA, "agent-sim", "--master", "x", "--fail-rate", "0.7", "--lose-rate", "0.5"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2
+
+
+def test_one_bad_status_field_does_not_fail_the_batch(tmpdir_path):
+    """An agent's update with an over-long message or a negative timestamp is still applied, with the
+    rest of its batch: a rejected batch would be resent by the agent forever."""
+    m = Master(os.path.join(tmpdir_path, "m"), free_port(), free_port()).start()
+    try:
+        m.wait_ready()
+        body = {"agentId": None, "hostname": "raw-1", "address": "raw-1:5051", "resources": {"cpus": 4, "mem": 4096, "ports": [[31000, 31100]]},
+                "attributes": {}, "tasks": []}
+        stream = requests.post(m.url + "/internal/v1/agents/subscribe", json=body, stream=True, timeout=10)
+        assert stream.status_code == 200
+        node = wait_for(lambda: m.get("/v1/nodes").json()["nodes"], what="raw agent registered")[0]
+        agent_id = node["id"]
+        assert m.post("/v2/apps", json={"id": "/raw", "cmd": "sleep 1d", "instances": 2, "cpus": 0.1,
+                                        "mem": 16}).status_code == 201
+        tasks = wait_for(lambda: len(m.get("/v2/apps/raw/tasks").json()["tasks"]) == 2 and
+                         m.get("/v2/apps/raw/tasks").json()["tasks"], what="2 placed")
+        ups = [{"uuid": "u1", "taskId": tasks[0]["id"], "state": "TASK_RUNNING", "message": "é" * 1500,
+                "timestamp": -5},
+               {"uuid": "u2", "taskId": tasks[1]["id"], "state": "TASK_RUNNING", "message": "", "timestamp": 1}]
+        r = m.post(f"/internal/v1/agents/{agent_id}/updates", json={"term": 0, "updates": ups})
+        assert r.status_code == 200 and set(r.json()["acknowledged"]) == {"u1", "u2"}
+        wait_for(lambda: len(running_tasks(m, "/raw")) == 2, what="both updates applied")
+        stream.close()
+    finally:
+        m.stop()
