@@ -44,6 +44,7 @@
 #include "agent/oci_spec.h"
 #include "agent/runtime.h"
 #include "agent/runtime_oci.h"
+#include "agent/spawn_quiet.h"
 #include "agent/sandbox.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -184,30 +185,11 @@ static void rm_rf(const char *path) {
         (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* Runs argv with stdio on /dev/null and waits; returns its exit status or -errno. */
-static int run_quiet(char *const argv[]) {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        pid_t pid;
-        extern char **environ;
-        int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return -r;
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Undoes whatever prepare did, in reverse; every step tolerates "not there". */
 static void cleanup_container(const char *oci_bin, const char *runc_root, const struct cni_config *cni,
                               const char *dir, const char *id) {
         char *del[] = {(char *)oci_bin, "--root", (char *)runc_root, "delete", "--force", (char *)id, NULL};
-        (void)run_quiet(del);
+        (void)spawn_quiet(del);
         _cleanup_free_ char *ck_path = xasprintf("%s/container.json", dir);
         _cleanup_free_ char *netns = xasprintf("%s/netns", dir);
         _cleanup_(json_decrefp) json_t *ck = json_load_file(ck_path, 0, NULL);
