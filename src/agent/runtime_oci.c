@@ -47,6 +47,7 @@
 #include "agent/spawn_quiet.h"
 #include "agent/sandbox.h"
 #include "common/alloc.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -112,22 +113,12 @@ static struct otask *otask_new(struct runtime_oci *rt, const struct task_spec *s
         task_spec_copy(&t->spec, spec);
         t->dir = xasprintf("%s/containers/%s", rt->work_dir, spec->task_id);
         t->state = TASK_STAGING;
-        t->next = rt->tasks;
-        if (rt->tasks)
-                rt->tasks->prev = t;
-        rt->tasks = t;
+        LIST_PREPEND(rt->tasks, t);
         return t;
 }
 
 static void otask_unlink(struct otask *t) {
-        struct runtime_oci *rt = t->rt;
-        if (t->prev)
-                t->prev->next = t->next;
-        else
-                rt->tasks = t->next;
-        if (t->next)
-                t->next->prev = t->prev;
-        t->next = t->prev = NULL;
+        LIST_REMOVE(t->rt->tasks, t);
 }
 
 /* One pull in flight for a task; it outlives the task when the task goes first (killed or
