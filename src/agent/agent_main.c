@@ -11,6 +11,7 @@
 #include "agent/agent_resources.h"
 #include "agent/runtime_oci.h"
 #include "common/alloc.h"
+#include "common/flags.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/util.h"
@@ -41,32 +42,19 @@ static const char usage[] =
         "  -h, --help            this help\n";
 
 static void config_release(struct agent_config *c) {
-        for (size_t i = 0; i < c->n_masters; i++)
-                free(c->masters[i]);
-        free(c->masters);
+        flags_list_free(c->masters);
         free(c->data_dir);
         free(c->http_addr);
         free(c->advertise);
         free(c->hostname);
         free(c->cgroup_parent);
         free(c->registry_config);
-        for (char **h = c->insecure_registries; h && *h; h++)
-                free(*h);
-        free(c->insecure_registries);
+        flags_list_free(c->insecure_registries);
         free(c->oci_runtime);
         free(c->cni_bridge);
         free(c->cni_subnet);
         json_decref(c->resources);
         json_decref(c->attributes);
-}
-
-static void add_master(struct agent_config *c, const char *url) {
-        size_t n = strlen(url);
-        while (n > 0 && url[n - 1] == '/')
-                n--;
-        c->masters = xrealloc(c->masters, (c->n_masters + 2) * sizeof(char *));
-        c->masters[c->n_masters++] = strncmp(url, "http", 4) == 0 ? xstrndup(url, n) : xasprintf("http://%.*s", (int)n, url);
-        c->masters[c->n_masters] = NULL;
 }
 
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
@@ -98,20 +86,16 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
         optind = 1;
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case OPT_MASTER: {
-                        _cleanup_free_ char *copy = xstrdup(optarg);
-                        char *save = NULL;
-                        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                                add_master(c, t);
+                case OPT_MASTER:
+                        flags_list_add_urls(&c->masters, &c->n_masters, optarg);
                         break;
-                }
                 case OPT_DATA:
                         free(c->data_dir);
                         c->data_dir = xstrdup(optarg);
                         break;
                 case OPT_HTTP:
                         free(c->http_addr);
-                        c->http_addr = strchr(optarg, ':') ? xstrdup(optarg) : xasprintf("0.0.0.0:%s", optarg);
+                        c->http_addr = flags_listen_addr(optarg, "0.0.0.0");
                         break;
                 case OPT_ADVERTISE:
                         free(c->advertise);
@@ -154,19 +138,9 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         c->registry_config = abs;
                         break;
                 }
-                case OPT_INSECURE: {
-                        _cleanup_free_ char *copy = xstrdup(optarg);
-                        char *save = NULL;
-                        size_t n = 0;
-                        while (c->insecure_registries && c->insecure_registries[n])
-                                n++;
-                        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                                c->insecure_registries = xrealloc(c->insecure_registries, (n + 2) * sizeof(char *));
-                                c->insecure_registries[n++] = xstrdup(t);
-                                c->insecure_registries[n] = NULL;
-                        }
+                case OPT_INSECURE:
+                        flags_list_add(&c->insecure_registries, NULL, optarg);
                         break;
-                }
                 case OPT_OCI: {
                         const char *base = strrchr(optarg, '/') ? strrchr(optarg, '/') + 1 : optarg;
                         if (strcmp(base, "runc") != 0 && strcmp(base, "crun") != 0) {
@@ -203,15 +177,10 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         c->container_pids_max = v;
                         break;
                 }
-                case OPT_LOG: {
-                        int l = log_level_from_string(optarg);
-                        if (l < 0) {
-                                fprintf(stderr, "strata: unknown log level '%s'\n", optarg);
+                case OPT_LOG:
+                        if (flags_log_level("strata", optarg) < 0)
                                 return 2;
-                        }
-                        log_set_level((enum log_level)l);
                         break;
-                }
                 case 'h':
                         fputs(usage, stdout);
                         return 0;
@@ -312,23 +281,6 @@ static void heartbeat_cb(uv_timer_t *t) {
 
 void agent_link_load_identity(struct agent *a);
 
-/* DATA/images with the agent's registry flags; handed to the OCI runtime, which owns it. */
-static int open_image_store(struct agent *a, struct image_store **ret, struct err *e) {
-        _cleanup_free_ char *dir = xasprintf("%s/images", a->cfg.data_dir);
-        struct image_store *s = NULL;
-        int r = image_store_new(a->loop, a->client, dir, &s, e);
-        if (r < 0)
-                return err_wrap(e, "cannot open the image store");
-        if (a->cfg.registry_config && image_store_load_registry_config(s, a->cfg.registry_config, e) < 0) {
-                image_store_free(s);
-                return err_wrap(e, "--registry-config");
-        }
-        for (size_t i = 0; a->cfg.insecure_registries && a->cfg.insecure_registries[i]; i++)
-                image_store_add_insecure_registry(s, a->cfg.insecure_registries[i]);
-        *ret = s;
-        return 0;
-}
-
 void agent_stop(struct agent *a) {
         if (a->stopping)
                 return;
@@ -359,7 +311,9 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         a->client = http_client_new(loop);
         int r = 0;
         if (!a->cfg.fake_runtime) {
-                r = open_image_store(a, &oc.images, e);
+                /* handed to the OCI runtime, which owns it */
+                r = image_store_open_configured(loop, a->client, a->cfg.data_dir, a->cfg.registry_config,
+                                                a->cfg.insecure_registries, &oc.images, e);
                 if (r < 0) {
                         http_client_free(a->client);
                         return r;

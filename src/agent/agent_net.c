@@ -30,6 +30,7 @@
 
 #include "agent/agent.h"
 #include "agent/runtime_oci.h"
+#include "agent/spawn_quiet.h"
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -39,24 +40,6 @@ struct net_work {
         struct agent *a;
         json_t *ev;
 };
-
-static int run(char *const argv[]) {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        extern char **environ;
-        pid_t pid;
-        int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return -r;
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 /* iptables [-t table] -C chain rule… || iptables [-t table] -I chain rule… */
 static void ensure_rule(const char *table, const char *chain, const char *const rule[]) {
@@ -72,10 +55,10 @@ static void ensure_rule(const char *table, const char *chain, const char *const 
         for (size_t i = 0; rule[i] && n < ELEMENTSOF(argv) - 1; i++)
                 argv[n++] = (char *)rule[i];
         argv[n] = NULL;
-        if (run(argv) == 0)
+        if (spawn_quiet(argv) == 0)
                 return;
         argv[op] = "-I";
-        int r = run(argv);
+        int r = spawn_quiet(argv);
         if (r != 0)
                 log_warn("named networks: iptables -t %s -I %s … failed (%d)", table, chain, r);
 }
@@ -105,7 +88,7 @@ static void program(const json_t *ev) {
                         if (!ps || !ip || streq(ps, subnet))
                                 continue;
                         char *argv[] = {"ip", "route", "replace", (char *)ps, "via", (char *)ip, NULL};
-                        int r = run(argv);
+                        int r = spawn_quiet(argv);
                         if (r != 0)
                                 log_warn("named network '%s': cannot route %s via %s (ip route: %d)", name, ps, ip, r);
                 }

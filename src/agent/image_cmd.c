@@ -8,6 +8,7 @@
 
 #include "agent/image_store.h"
 #include "common/alloc.h"
+#include "common/flags.h"
 #include "common/util.h"
 
 static const char usage[] =
@@ -19,7 +20,7 @@ static const char usage[] =
         "  --data-dir DIR            the agent's data directory; the store is DIR/images\n"
         "                            (default ./strata-agent)\n"
         "  --registry-config FILE    Docker config.json with registry credentials (\"auths\")\n"
-        "  --insecure-registry HOST  speak plain HTTP to HOST[:PORT] (loopback always is)\n"
+        "  --insecure-registry HOST[:PORT][,…]  speak plain HTTP to these (loopback always is)\n"
         "  --username U --password P credentials for this pull (override the registry config)\n"
         "  --force                   re-resolve tags even when the image is present (forcePullImage)\n"
         "  --max-age SECONDS         gc: also forget refs unused this long (default 0: all refs)\n"
@@ -99,8 +100,7 @@ int image_main(int argc, char **argv) {
         }
         const char *verb = argv[1];
         const char *data_dir = "strata-agent", *regcfg = NULL, *user = NULL, *pass = NULL;
-        _cleanup_free_ char **insecure = xcalloc((size_t)argc, sizeof(char *));
-        size_t n_insecure = 0;
+        _cleanup_(flags_list_freep) char **insecure = NULL;
         bool force = false, quiet = false;
         unsigned max_age = 0;
         int opt;
@@ -114,7 +114,7 @@ int image_main(int argc, char **argv) {
                         regcfg = optarg;
                         break;
                 case OPT_INSECURE:
-                        insecure[n_insecure++] = optarg;
+                        flags_list_add(&insecure, NULL, optarg);
                         break;
                 case OPT_USER:
                         user = optarg;
@@ -128,16 +128,12 @@ int image_main(int argc, char **argv) {
                 case OPT_QUIET:
                         quiet = true;
                         break;
-                case OPT_MAXAGE: {
-                        char *end;
-                        unsigned long v = strtoul(optarg, &end, 10);
-                        if (*end || end == optarg || v > 100u * 365 * 86400) {
+                case OPT_MAXAGE:
+                        if (flags_uint(optarg, 0, 100u * 365 * 86400, &max_age) < 0) {
                                 fprintf(stderr, "strata: --max-age wants seconds, not '%s'\n", optarg);
                                 return 2;
                         }
-                        max_age = (unsigned)v;
                         break;
-                }
                 case 'h':
                         fputs(usage, stdout);
                         return 0;
@@ -165,14 +161,9 @@ int image_main(int argc, char **argv) {
         uv_loop_init(&loop);
         struct http_client *client = http_client_new(&loop);
         struct err e = {0};
-        _cleanup_free_ char *dir = xasprintf("%s/images", data_dir);
         struct cmd c = {.quiet = quiet, .results = json_array()};
         int rc = 0;
-        if (image_store_new(&loop, client, dir, &c.store, &e) < 0)
-                goto fail;
-        for (size_t i = 0; i < n_insecure; i++)
-                image_store_add_insecure_registry(c.store, insecure[i]);
-        if (regcfg && image_store_load_registry_config(c.store, regcfg, &e) < 0)
+        if (image_store_open_configured(&loop, client, data_dir, regcfg, insecure, &c.store, &e) < 0)
                 goto fail;
 
         if (streq(verb, "pull")) {

@@ -286,6 +286,23 @@ int image_store_new(uv_loop_t *loop, struct http_client *client, const char *dir
         return 0;
 }
 
+int image_store_open_configured(uv_loop_t *loop, struct http_client *client, const char *data_dir,
+                                const char *registry_config, char *const *insecure, struct image_store **ret,
+                                struct err *err) {
+        _cleanup_free_ char *dir = xasprintf("%s/images", data_dir);
+        struct image_store *s = NULL;
+        if (image_store_new(loop, client, dir, &s, err) < 0)
+                return err_wrap(err, "cannot open the image store");
+        if (registry_config && image_store_load_registry_config(s, registry_config, err) < 0) {
+                image_store_free(s);
+                return err_wrap(err, "--registry-config");
+        }
+        for (size_t i = 0; insecure && insecure[i]; i++)
+                image_store_add_insecure_registry(s, insecure[i]);
+        *ret = s;
+        return 0;
+}
+
 void image_store_free(struct image_store *s) {
         if (!s)
                 return;

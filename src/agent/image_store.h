@@ -58,6 +58,13 @@ typedef void (*image_done_cb)(void *data, struct image *img, const struct err *e
  * client is borrowed and must outlive the store. */
 int image_store_new(uv_loop_t *loop, struct http_client *client, const char *dir, struct image_store **ret,
                     struct err *err);
+/* The store of an agent's data directory, DATA_DIR/images, set up from the registry flags that
+ * `strata agent` and `strata image` share: credentials from registry_config (a Docker
+ * config.json, or NULL) and the NULL-terminated insecure registries (or NULL). On failure err
+ * says which step failed ("cannot open the image store: …", "--registry-config: …"). */
+int image_store_open_configured(uv_loop_t *loop, struct http_client *client, const char *data_dir,
+                                const char *registry_config, char *const *insecure, struct image_store **ret,
+                                struct err *err);
 /* Frees the store. Pulls in flight are abandoned (their callbacks are not called); images
  * still referenced by callers become invalid. */
 void image_store_free(struct image_store *s);

@@ -21,6 +21,7 @@
 #include "agent/sandbox.h"
 #include "agent/shim.h"
 #include "common/alloc.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
@@ -151,10 +152,7 @@ static struct ntask *ntask_new(struct runtime_native *rt, char *meta, struct san
         uv_timer_init(rt->base.loop, &t->kill_timer);
         t->kill_timer.data = t;
         t->open_handles = 1;
-        t->next = rt->tasks;
-        if (rt->tasks)
-                rt->tasks->prev = t;
-        rt->tasks = t;
+        LIST_PREPEND(rt->tasks, t);
         return t;
 }
 
@@ -162,13 +160,7 @@ static struct ntask *ntask_new(struct runtime_native *rt, char *meta, struct san
  * alive until the work's after-callback. */
 static void ntask_destroy(struct ntask *t) {
         struct runtime_native *rt = t->rt;
-        if (t->prev)
-                t->prev->next = t->next;
-        else
-                rt->tasks = t->next;
-        if (t->next)
-                t->next->prev = t->prev;
-        t->next = t->prev = NULL;
+        LIST_REMOVE(rt->tasks, t);
         t->freeing = true;
         rt->freeing++;
         stop_pidfd(t);

@@ -44,8 +44,10 @@
 #include "agent/oci_spec.h"
 #include "agent/runtime.h"
 #include "agent/runtime_oci.h"
+#include "agent/spawn_quiet.h"
 #include "agent/sandbox.h"
 #include "common/alloc.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -111,22 +113,12 @@ static struct otask *otask_new(struct runtime_oci *rt, const struct task_spec *s
         task_spec_copy(&t->spec, spec);
         t->dir = xasprintf("%s/containers/%s", rt->work_dir, spec->task_id);
         t->state = TASK_STAGING;
-        t->next = rt->tasks;
-        if (rt->tasks)
-                rt->tasks->prev = t;
-        rt->tasks = t;
+        LIST_PREPEND(rt->tasks, t);
         return t;
 }
 
 static void otask_unlink(struct otask *t) {
-        struct runtime_oci *rt = t->rt;
-        if (t->prev)
-                t->prev->next = t->next;
-        else
-                rt->tasks = t->next;
-        if (t->next)
-                t->next->prev = t->prev;
-        t->next = t->prev = NULL;
+        LIST_REMOVE(t->rt->tasks, t);
 }
 
 /* One pull in flight for a task; it outlives the task when the task goes first (killed or
@@ -184,30 +176,11 @@ static void rm_rf(const char *path) {
         (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* Runs argv with stdio on /dev/null and waits; returns its exit status or -errno. */
-static int run_quiet(char *const argv[]) {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        pid_t pid;
-        extern char **environ;
-        int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return -r;
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Undoes whatever prepare did, in reverse; every step tolerates "not there". */
 static void cleanup_container(const char *oci_bin, const char *runc_root, const struct cni_config *cni,
                               const char *dir, const char *id) {
         char *del[] = {(char *)oci_bin, "--root", (char *)runc_root, "delete", "--force", (char *)id, NULL};
-        (void)run_quiet(del);
+        (void)spawn_quiet(del);
         _cleanup_free_ char *ck_path = xasprintf("%s/container.json", dir);
         _cleanup_free_ char *netns = xasprintf("%s/netns", dir);
         _cleanup_(json_decrefp) json_t *ck = json_load_file(ck_path, 0, NULL);

@@ -8,6 +8,7 @@
 #include "agent/agent_resources.h"
 #include "agent/sim.h"
 #include "common/alloc.h"
+#include "common/flags.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -44,9 +45,7 @@ static const char usage[] =
 static const char default_resources[] = "cpus:8;mem:32768;disk:100000;gpus:0;ports:[31000-32000]";
 
 void sim_config_release(struct sim_config *c) {
-        for (size_t i = 0; i < c->n_masters; i++)
-                free(c->masters[i]);
-        free(c->masters);
+        flags_list_free(c->masters);
         free(c->attributes);
         free(c->hostname);
         free(c->http_addr);
@@ -54,25 +53,11 @@ void sim_config_release(struct sim_config *c) {
         *c = (struct sim_config){ 0 };
 }
 
-static void add_master(struct sim_config *c, const char *url) {
-        size_t n = strlen(url);
-        while (n > 0 && url[n - 1] == '/')
-                n--;
-        c->masters = xrealloc(c->masters, (c->n_masters + 2) * sizeof(char *));
-        c->masters[c->n_masters++] =
-                strncmp(url, "http", 4) == 0 ? xstrndup(url, n) : xasprintf("http://%.*s", (int)n, url);
-        c->masters[c->n_masters] = NULL;
-}
-
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned *ret) {
-        char *end;
-        errno = 0;
-        unsigned long n = strtoul(v, &end, 10);
-        if (errno || end == v || *end || v[0] == '-' || n > max) {
+        if (flags_uint(v, 0, max, ret) < 0) {
                 fprintf(stderr, "strata agent-sim: %s must be an integer 0..%lu\n", flag, max);
                 return -1;
         }
-        *ret = (unsigned)n;
         return 0;
 }
 
@@ -181,13 +166,9 @@ int sim_config_from_args(struct sim_config *c, int argc, char **argv) {
         log_set_level(LOG_WARN);
         while (r == 0 && (opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case OPT_MASTER: {
-                        _cleanup_free_ char *copy = xstrdup(optarg);
-                        char *save = NULL;
-                        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                                add_master(c, t);
+                case OPT_MASTER:
+                        flags_list_add_urls(&c->masters, &c->n_masters, optarg);
                         break;
-                }
                 case OPT_COUNT:
                         r = parse_uint("--count", optarg, MAX_AGENTS, &c->count);
                         break;
@@ -230,21 +211,14 @@ int sim_config_from_args(struct sim_config *c, int argc, char **argv) {
                         break;
                 case OPT_HTTP:
                         free(c->http_addr);
-                        c->http_addr = strchr(optarg, ':') ? xstrdup(optarg) : xasprintf("127.0.0.1:%s", optarg);
+                        c->http_addr = flags_listen_addr(optarg, "127.0.0.1");
                         break;
                 case OPT_SEED:
                         r = parse_uint("--seed", optarg, 0xffffffffUL, &c->seed);
                         break;
-                case OPT_LOG: {
-                        int l = log_level_from_string(optarg);
-                        if (l < 0) {
-                                fprintf(stderr, "strata agent-sim: unknown log level '%s'\n", optarg);
-                                r = -1;
-                        } else {
-                                log_set_level((enum log_level)l);
-                        }
+                case OPT_LOG:
+                        r = flags_log_level("strata agent-sim", optarg);
                         break;
-                }
                 case 'h':
                         fputs(usage, stdout);
                         return 0;

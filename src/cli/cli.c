@@ -270,3 +270,21 @@ int cli_main(int argc, char **argv) {
         err_release(&err);
         return code;
 }
+
+int cli_get_and_print(struct cli *c, const char *path, const char *key, json_type type, const char *what,
+                      struct cli_table *(*table)(const json_t *), struct err *err) {
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        int r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        const json_t *j = key ? json_object_get(reply.json, key) : reply.json;
+        if (!j || json_typeof(j) != type)
+                return err_set(err, -EBADMSG, "master sent no %s for GET %s", what, path);
+        if (c->output == CLI_OUTPUT_JSON) {
+                cli_print_json(c->out, j);
+                return 0;
+        }
+        _cleanup_(cli_table_freep) struct cli_table *t = table(j);
+        cli_table_print(t, c->out);
+        return 0;
+}

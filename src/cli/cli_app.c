@@ -129,28 +129,12 @@ static void append_query(struct strbuf *sb, const char *name, const char *value)
 }
 
 static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_(strbuf_release) struct strbuf path = { 0 };
-        int r;
-
         strbuf_puts(&path, "/v2/apps");
         append_query(&path, "id", cli_args_get(a, "id"));
         append_query(&path, "cmd", cli_args_get(a, "cmd"));
         append_query(&path, "label", cli_args_get(a, "label"));
-        r = cli_http_call(&c->http, "GET", path.buf, NULL, &reply, err);
-        if (r < 0)
-                return r;
-        const json_t *apps = json_object_get(reply.json, "apps");
-        if (!json_is_array(apps))
-                return err_set(err, -EBADMSG, "master sent no \"apps\" array for GET %s", path.buf);
-
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, apps);
-                return 0;
-        }
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(apps);
-        cli_table_print(t, c->out);
-        return 0;
+        return cli_get_and_print(c, path.buf, "apps", JSON_ARRAY, "\"apps\" array", cli_app_list_table, err);
 }
 
 /* --- show ------------------------------------------------------------------------------------ */
@@ -300,27 +284,11 @@ struct cli_table *cli_app_show_table(const json_t *app) {
 }
 
 static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_free_ char *path = NULL;
-        int r;
-
-        r = app_path(a->pos[0], NULL, false, &path, NULL, err);
+        int r = app_path(a->pos[0], NULL, false, &path, NULL, err);
         if (r < 0)
                 return r;
-        r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
-        if (r < 0)
-                return r;
-        const json_t *app = json_object_get(reply.json, "app");
-        if (!json_is_object(app))
-                return err_set(err, -EBADMSG, "master sent no \"app\" object for GET %s", path);
-
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, app);
-                return 0;
-        }
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_show_table(app);
-        cli_table_print(t, c->out);
-        return 0;
+        return cli_get_and_print(c, path, "app", JSON_OBJECT, "\"app\" object", cli_app_show_table, err);
 }
 
 /* --- update ---------------------------------------------------------------------------------- */

@@ -49,19 +49,8 @@ struct cli_table *cli_deployment_list_table(const json_t *deployments) {
 }
 
 static int deployment_list(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
-        int r = cli_http_call(&c->http, "GET", "/v2/deployments", NULL, &reply, err);
-        if (r < 0)
-                return r;
-        if (!json_is_array(reply.json))
-                return err_set(err, -EBADMSG, "master sent no deployment array for GET /v2/deployments");
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
-                return 0;
-        }
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_deployment_list_table(reply.json);
-        cli_table_print(t, c->out);
-        return 0;
+        return cli_get_and_print(c, "/v2/deployments", NULL, JSON_ARRAY, "deployment array",
+                                 cli_deployment_list_table, err);
 }
 
 static int deployment_watch(struct cli *c, const struct cli_args *a, struct err *err) {

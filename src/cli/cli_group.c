@@ -80,19 +80,7 @@ struct cli_table *cli_group_list_table(const json_t *root) {
 }
 
 static int group_list(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
-        int r = cli_http_call(&c->http, "GET", "/v2/groups", NULL, &reply, err);
-        if (r < 0)
-                return r;
-        if (!json_is_object(reply.json))
-                return err_set(err, -EBADMSG, "master sent no group object for GET /v2/groups");
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
-                return 0;
-        }
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_group_list_table(reply.json);
-        cli_table_print(t, c->out);
-        return 0;
+        return cli_get_and_print(c, "/v2/groups", NULL, JSON_OBJECT, "group object", cli_group_list_table, err);
 }
 
 static int group_show(struct cli *c, const struct cli_args *a, struct err *err) {

@@ -50,6 +50,14 @@ extern const struct cli_noun cli_noun_group;
 extern const struct cli_noun cli_noun_node;
 extern const struct cli_noun cli_noun_task;
 
+struct cli_table;
+/* GETs path and prints what the answer holds at key (the whole answer when key is NULL), which
+ * must be a JSON value of type: as JSON under --output json, else as the table that table makes
+ * of it. Returns 0, or a negative code with err set (cli_http_call's, or -EBADMSG "master sent
+ * no WHAT for GET PATH" when the answer has another shape). */
+int cli_get_and_print(struct cli *c, const char *path, const char *key, json_type type, const char *what,
+                      struct cli_table *(*table)(const json_t *), struct err *err);
+
 /* `deployment list`: one row per GET /v2/deployments entry (caller frees). */
 struct cli_table *cli_deployment_list_table(const json_t *deployments);
 /* `group list`: the group and its subgroups, depth first, one row each (caller frees). */

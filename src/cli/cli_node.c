@@ -34,20 +34,7 @@ struct cli_table *cli_node_list_table(const json_t *nodes) {
 }
 
 static int node_list(struct cli *c, const struct cli_args *a, struct err *err) {
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
-        int r = cli_http_call(&c->http, "GET", "/v1/nodes", NULL, &reply, err);
-        if (r < 0)
-                return r;
-        const json_t *nodes = json_object_get(reply.json, "nodes");
-        if (!json_is_array(nodes))
-                return err_set(err, -EBADMSG, "master sent no node list for GET /v1/nodes");
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, nodes);
-                return 0;
-        }
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_node_list_table(nodes);
-        cli_table_print(t, c->out);
-        return 0;
+        return cli_get_and_print(c, "/v1/nodes", "nodes", JSON_ARRAY, "node list", cli_node_list_table, err);
 }
 
 static int node_show(struct cli *c, const struct cli_args *a, struct err *err) {

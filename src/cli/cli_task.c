@@ -39,20 +39,7 @@ static int task_list(struct cli *c, const struct cli_args *a, struct err *err) {
         } else {
                 path = xstrdup("/v2/tasks");
         }
-        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
-        int r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
-        if (r < 0)
-                return r;
-        const json_t *tasks = json_object_get(reply.json, "tasks");
-        if (!json_is_array(tasks))
-                return err_set(err, -EBADMSG, "master sent no task list for GET %s", path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, tasks);
-                return 0;
-        }
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_task_list_table(tasks);
-        cli_table_print(t, c->out);
-        return 0;
+        return cli_get_and_print(c, path, "tasks", JSON_ARRAY, "task list", cli_task_list_table, err);
 }
 
 /* Finds the task and the agent that runs it. */

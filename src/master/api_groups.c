@@ -104,6 +104,15 @@ static bool root_version_alias(const char *path, const char **ret_ts) {
 
 static void reply_version(struct api_call *call, const char *path, const char *ts);
 
+/* The group tree at path (a new reference), or NULL after answering 404 (path NULL: the route's
+ * id was not a group path). */
+static json_t *group_tree_or_404(struct api_call *call, struct state *st, const char *path) {
+        json_t *tree = path ? state_group_tree(st, path) : NULL;
+        if (!tree)
+                api_reply_error(call, 404, "Group '%s' does not exist", path ? path : call->id);
+        return tree;
+}
+
 void api_groups_get(struct api_call *call) {
         struct state *st = store_state(call->m->store);
         _cleanup_free_ char *path = route_path(call);
@@ -112,11 +121,9 @@ void api_groups_get(struct api_call *call) {
                 reply_version(call, "/", ts);
                 return;
         }
-        _cleanup_(json_decrefp) json_t *tree = path ? state_group_tree(st, path) : NULL;
-        if (!tree) {
-                api_reply_error(call, 404, "Group '%s' does not exist", path ? path : call->id);
+        _cleanup_(json_decrefp) json_t *tree = group_tree_or_404(call, st, path);
+        if (!tree)
                 return;
-        }
         unsigned abits = api_apps_embed(call);
         api_reply_json(call, 200, group_info(st, tree, parse_gembed(call, abits), abits));
 }
@@ -124,11 +131,9 @@ void api_groups_get(struct api_call *call) {
 void api_group_apps(struct api_call *call) {
         struct state *st = store_state(call->m->store);
         _cleanup_free_ char *path = route_path(call);
-        _cleanup_(json_decrefp) json_t *tree = path ? state_group_tree(st, path) : NULL;
-        if (!tree) {
-                api_reply_error(call, 404, "Group '%s' does not exist", path ? path : call->id);
+        _cleanup_(json_decrefp) json_t *tree = group_tree_or_404(call, st, path);
+        if (!tree)
                 return;
-        }
         unsigned abits = api_apps_embed(call);
         json_t *apps = json_array();
         size_t i;
@@ -513,10 +518,8 @@ void api_groups_put(struct api_call *call) {
 void api_groups_delete(struct api_call *call) {
         struct state *st = store_state(call->m->store);
         _cleanup_free_ char *path = route_path(call);
-        _cleanup_(json_decrefp) json_t *current = path ? state_group_tree(st, path) : NULL;
-        if (!current) {
-                api_reply_error(call, 404, "Group '%s' does not exist", path ? path : call->id);
+        _cleanup_(json_decrefp) json_t *current = group_tree_or_404(call, st, path);
+        if (!current)
                 return;
-        }
         deploy_change(call, path, current, NULL, write_new(200));
 }

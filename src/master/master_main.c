@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/flags.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "master/master.h"
@@ -54,23 +55,7 @@ static void config_release(struct master_config *c) {
         free(c->raft_addr);
         free(c->advertise);
         free(c->agent_http);
-        for (size_t i = 0; i < c->n_masters; i++)
-                free(c->masters[i]);
-        free(c->masters);
-}
-
-static void split_masters(struct master_config *c, const char *list) {
-        _cleanup_free_ char *copy = xstrdup(list);
-        char *save = NULL;
-        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                while (*tok == ' ')
-                        tok++;
-                if (!*tok)
-                        continue;
-                c->masters = xrealloc(c->masters, (c->n_masters + 2) * sizeof(char *));
-                c->masters[c->n_masters++] = xstrdup(tok);
-                c->masters[c->n_masters] = NULL;
-        }
+        flags_list_free(c->masters);
 }
 
 /* host part of "host:port" ("" for ":port"). */
@@ -114,7 +99,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         break;
                 case OPT_HTTP:
                         free(c->http_addr);
-                        c->http_addr = strchr(optarg, ':') ? xstrdup(optarg) : xasprintf("0.0.0.0:%s", optarg);
+                        c->http_addr = flags_listen_addr(optarg, "0.0.0.0");
                         break;
                 case OPT_RAFT:
                         free(raft);
@@ -125,7 +110,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                                 fprintf(stderr, "strata dev: --masters is for `strata master`\n");
                                 return 2;
                         }
-                        split_masters(c, optarg);
+                        flags_list_add(&c->masters, &c->n_masters, optarg);
                         break;
                 case OPT_ADVERTISE:
                         free(c->advertise);
@@ -156,48 +141,33 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         c->n_networks++;
                         break;
                 }
-                case OPT_AGENT_TIMEOUT: {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (*end || v < 1 || v > 86400) {
+                case OPT_AGENT_TIMEOUT:
+                        if (flags_uint(optarg, 1, 86400, &c->agent_timeout_s) < 0) {
                                 fprintf(stderr, "strata: --agent-timeout must be 1..86400 seconds\n");
                                 free(raft);
                                 return 2;
                         }
-                        c->agent_timeout_s = (unsigned)v;
                         break;
-                }
-                case OPT_SNAPSHOT: {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (*end || v < 16 || v > 10000000) {
+                case OPT_SNAPSHOT:
+                        if (flags_uint(optarg, 16, 10000000, &c->snapshot_threshold) < 0) {
                                 fprintf(stderr, "strata: --snapshot-threshold must be 16..10000000\n");
                                 free(raft);
                                 return 2;
                         }
-                        c->snapshot_threshold = (unsigned)v;
                         break;
-                }
-                case OPT_EVENT_MAX: {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (*end || v < 1 || v > 1000000) {
+                case OPT_EVENT_MAX:
+                        if (flags_uint(optarg, 1, 1000000, &c->event_max_outstanding) < 0) {
                                 fprintf(stderr, "strata: --event-stream-max-outstanding must be 1..1000000\n");
                                 free(raft);
                                 return 2;
                         }
-                        c->event_max_outstanding = (unsigned)v;
                         break;
-                }
-                case OPT_LOG: {
-                        int l = log_level_from_string(optarg);
-                        if (l < 0) {
-                                fprintf(stderr, "strata: unknown log level '%s'\n", optarg);
+                case OPT_LOG:
+                        if (flags_log_level("strata", optarg) < 0) {
+                                free(raft);
                                 return 2;
                         }
-                        log_set_level((enum log_level)l);
                         break;
-                }
                 case 'h':
                         fputs(usage, stdout);
                         free(raft);

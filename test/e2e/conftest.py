@@ -1,4 +1,5 @@
 """Fixtures for end-to-end tests: real `strata` processes on loopback, killed for real."""
+import contextlib
 import os
 import random
 import shutil
@@ -298,6 +299,35 @@ def wait_for(fn, timeout=10, interval=0.05, what="condition"):
                 return last
         time.sleep(interval)
     raise TimeoutError(f"timed out waiting for {what}; last: {last!r}")
+
+
+@contextlib.contextmanager
+def master_and_agent(base, master_extra=None, agent_dir="a1", **agent_kw):
+    """A master (cluster of one) and one agent registered with it, under base: the `one` fixture
+    of several test files. On exit the agent's tasks are killed, then both processes stop."""
+    m = Master(os.path.join(base, "m"), free_port(), free_port(), extra=master_extra).start()
+    a = None
+    try:
+        m.wait_ready()
+        a = Agent(os.path.join(base, agent_dir), [m], **agent_kw).start()
+        wait_for(lambda: len(m.get("/v1/nodes").json()["nodes"]) == 1, what="agent registration")
+        yield m, a
+    finally:
+        if a:
+            a.kill_tasks()
+            a.stop()
+        m.stop()
+
+
+def remove_all_apps(m, a, timeout=20):
+    """Deletes every app of master m (force) and waits for agent a to run no task; if they outlive
+    timeout, the agent is asked to kill them (a fixture's teardown before the agent stops)."""
+    for app in m.get("/v2/apps").json().get("apps", []):
+        m.delete(f"/v2/apps{app['id']}", params={"force": "true"})
+    try:
+        wait_for(lambda: not a.state()["tasks"], timeout=timeout, what="tasks gone")
+    except TimeoutError:
+        a.kill_tasks()
 
 
 def running_tasks(master, app_id):

@@ -7,19 +7,13 @@ import time
 import pytest
 import requests
 
-from conftest import STRATA, Agent, Cluster, Master, free_port, running_tasks, wait_for
+from conftest import STRATA, Agent, Cluster, Master, free_port, master_and_agent, running_tasks, wait_for
 
 
 @pytest.fixture
 def one(tmpdir_path):
-    m = Master(os.path.join(tmpdir_path, "m"), free_port(), free_port(), extra=["--agent-timeout", "3"]).start()
-    m.wait_ready()
-    a = Agent(os.path.join(tmpdir_path, "a1"), [m]).start()
-    wait_for(lambda: len(m.get("/v1/nodes").json()["nodes"]) == 1, what="agent registration")
-    yield m, a
-    a.kill_tasks()
-    a.stop()
-    m.stop()
+    with master_and_agent(tmpdir_path, ["--agent-timeout", "3"]) as ma:
+        yield ma
 
 
 def test_app_runs_on_the_agent_with_marathon_env_and_logs(one):

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import STRATA, Agent, Master, free_port, running_tasks, wait_for
+from conftest import STRATA, Agent, Master, free_port, remove_all_apps, running_tasks, wait_for
 
 BUSYBOX = "/bin/busybox"
 CAP_SYS_ADMIN = 21
@@ -59,12 +59,7 @@ def ctr(tmpdir_path):
               extra=["--cni-bridge", bridge, "--cni-subnet", f"10.{n}.{random.randint(0, 255)}.0/24"]).start()
     wait_for(lambda: len(m.get("/v1/nodes").json()["nodes"]) == 1, what="agent registration")
     yield m, a, image
-    for app in m.get("/v2/apps").json().get("apps", []):
-        m.delete(f"/v2/apps{app['id']}", params={"force": "true"})
-    try:
-        wait_for(lambda: not a.state()["tasks"], timeout=20, what="tasks gone")
-    except TimeoutError:
-        a.kill_tasks()
+    remove_all_apps(m, a)
     a.stop()
     m.stop()
     subprocess.run(["ip", "link", "del", bridge], capture_output=True)

@@ -19,6 +19,55 @@ def addr(m):
     return f"127.0.0.1:{m.http_port}"
 
 
+def put_padded_apps(leader, prefix, groups):
+    """groups x 1000 apps /PREFIXk/ai of about 1.5 KB of JSON each, in one PUT per group; returns
+    the session used."""
+    s = requests.Session()
+    for k in range(groups):
+        batch = [{"id": f"/{prefix}{k}/a{i}", "cmd": "sleep 1", "env": {"PAD": "x" * 900}, "portDefinitions": []}
+                 for i in range(1000)]
+        r = s.put(leader.url + "/v2/apps", json=batch, timeout=60)
+        assert r.status_code == 200, r.text
+    return s
+
+
+class StallWatcher:
+    """While active, pings the leader's /ping and asks a follower for /v2/leader in a loop, on a
+    thread: `stalls` holds how long each ping took (the longest is how long the leader's loop was
+    blocked), `follower_errors` each time the follower had no leader to name."""
+
+    def __init__(self, leader, follower):
+        self.leader, self.follower = leader, follower
+        self.stalls, self.follower_errors = [], []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch)
+
+    def _watch(self):
+        ps, fs = requests.Session(), requests.Session()
+        while not self._stop.is_set():
+            t0 = time.time()
+            try:
+                ps.get(self.leader.url + "/ping", timeout=10)
+            except requests.RequestException:
+                pass
+            self.stalls.append(time.time() - t0)
+            try:
+                r = fs.get(self.follower.url + "/v2/leader", timeout=10)
+                if r.status_code != 200:
+                    self.follower_errors.append(r.text)
+            except requests.RequestException as e:
+                self.follower_errors.append(str(e))
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(30)
+
+
 def test_one_leader_and_three_masters_in_cluster_view(cluster):
     leader = cluster.leader()
     views = [m.get("/v1/cluster").json() for m in cluster.masters]
@@ -250,35 +299,9 @@ def test_huge_app_list_does_not_stall_the_leader(cluster):
     election timeout starves Raft heartbeats: followers lose the leader and answer 503."""
     leader = cluster.leader()
     f = followers(cluster, leader)[0]
-    s = requests.Session()
-    for k in range(16):
-        batch = [{"id": f"/huge{k}/a{i}", "cmd": "sleep 1", "env": {"PAD": "x" * 900}, "portDefinitions": []}
-                 for i in range(1000)]
-        r = s.put(leader.url + "/v2/apps", json=batch, timeout=60)
-        assert r.status_code == 200, r.text
+    put_padded_apps(leader, "huge", 16)
     term = leader.get("/v1/cluster").json()["term"]
-    stalls, follower_errors = [], []
-    stop = threading.Event()
-
-    def watch():
-        ps, fs = requests.Session(), requests.Session()
-        while not stop.is_set():
-            t0 = time.time()
-            try:
-                ps.get(leader.url + "/ping", timeout=10)
-            except requests.RequestException:
-                pass
-            stalls.append(time.time() - t0)
-            try:
-                r = fs.get(f.url + "/v2/leader", timeout=10)
-                if r.status_code != 200:
-                    follower_errors.append(r.text)
-            except requests.RequestException as e:
-                follower_errors.append(str(e))
-            time.sleep(0.02)
-    t = threading.Thread(target=watch)
-    t.start()
-    try:
+    with StallWatcher(leader, f) as w:
         time.sleep(0.2)
         bodies = []
         for _ in range(2):
@@ -287,9 +310,7 @@ def test_huge_app_list_does_not_stall_the_leader(cluster):
             took = time.time() - t0
             bodies.append(r.content)  # parsed later: json.loads of 25 MB would hold the GIL the watcher needs
         time.sleep(1.0)
-    finally:
-        stop.set()
-        t.join(30)
+    stalls, follower_errors = w.stalls, w.follower_errors
     assert r.status_code == 200 and all(len(json.loads(b)["apps"]) == 16000 for b in bodies)
     print(f"GET /v2/apps of {len(r.content) >> 20} MiB took {took:.2f} s; longest /ping meanwhile "
           f"{max(stalls):.2f} s")
@@ -307,41 +328,13 @@ def test_snapshot_of_a_big_state_does_not_stall_the_leader(tmpdir_path):
     try:
         leader = c.leader()
         f = followers(c, leader)[0]
-        s = requests.Session()
-        for k in range(40):
-            batch = [{"id": f"/big{k}/a{i}", "cmd": "sleep 1", "env": {"PAD": "x" * 900}, "portDefinitions": []}
-                     for i in range(1000)]
-            r = s.put(leader.url + "/v2/apps", json=batch, timeout=60)
-            assert r.status_code == 200, r.text
+        s = put_padded_apps(leader, "big", 40)
         term = leader.get("/v1/cluster").json()["term"]
-        stalls, follower_errors = [], []
-        stop = threading.Event()
-
-        def watch():
-            ps, fs = requests.Session(), requests.Session()
-            while not stop.is_set():
-                t0 = time.time()
-                try:
-                    ps.get(leader.url + "/ping", timeout=10)
-                except requests.RequestException:
-                    pass
-                stalls.append(time.time() - t0)
-                try:
-                    r = fs.get(f.url + "/v2/leader", timeout=10)
-                    if r.status_code != 200:
-                        follower_errors.append(r.text)
-                except requests.RequestException as e:
-                    follower_errors.append(str(e))
-                time.sleep(0.02)
-        t = threading.Thread(target=watch)
-        t.start()
-        try:
+        with StallWatcher(leader, f) as w:
             for i in range(200):  # three snapshots or more
                 r = s.put(leader.url + f"/v2/apps/big0/a{i}", json={"instances": 0}, timeout=30)
                 assert r.status_code == 200, r.text
-        finally:
-            stop.set()
-            t.join(30)
+        stalls, follower_errors = w.stalls, w.follower_errors
         terms = sorted({m.get("/v1/cluster").json()["term"] for m in c.masters})
         facts = (f"longest /ping while snapshotting {max(stalls):.2f} s; follower without a leader "
                  f"{len(follower_errors)} times; terms {term} -> {terms}")

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import Agent, Master, free_port, running_tasks, wait_for
+from conftest import master_and_agent, running_tasks, wait_for
 
 # Serves ./www on $PORT0; www/health exists until the test removes it.
 SERVER = ("mkdir -p www && echo ok > www/health && cd www && exec python3 -m http.server --bind 127.0.0.1 $PORT0")
@@ -11,14 +11,8 @@ SERVER = ("mkdir -p www && echo ok > www/health && cd www && exec python3 -m htt
 
 @pytest.fixture
 def one(tmpdir_path):
-    m = Master(os.path.join(tmpdir_path, "m"), free_port(), free_port(), extra=["--agent-timeout", "5"]).start()
-    m.wait_ready()
-    a = Agent(os.path.join(tmpdir_path, "a1"), [m]).start()
-    wait_for(lambda: len(m.get("/v1/nodes").json()["nodes"]) == 1, what="agent registration")
-    yield m, a
-    a.kill_tasks()
-    a.stop()
-    m.stop()
+    with master_and_agent(tmpdir_path, ["--agent-timeout", "5"]) as ma:
+        yield ma
 
 
 def http_check(**kw):

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import requests
 
-from conftest import Agent, Master, free_port, running_tasks, wait_for
+from conftest import Agent, Master, free_port, remove_all_apps, running_tasks, wait_for
 from registry import Registry, dir_layer, docker_config, missing, sha, tar_layer
 from test_containers import make_image, one_running, require, wait_output
 
@@ -42,13 +42,8 @@ def cluster(tmpdir_path):
 
     start.subnet_prefix = prefix
     yield m, start, tmpdir_path
-    for app in m.get("/v2/apps").json().get("apps", []):
-        m.delete(f"/v2/apps{app['id']}", params={"force": "true"})
-    if started and a.proc.poll() is None:
-        try:
-            wait_for(lambda: not a.state()["tasks"], timeout=30, what="tasks gone")
-        except TimeoutError:
-            a.kill_tasks()
+    if started and a.proc.poll() is None:  # without a running agent, the master's apps go with it
+        remove_all_apps(m, a, timeout=30)
     a.stop()
     m.stop()
     subprocess.run(["ip", "link", "del", bridge], capture_output=True)
