@@ -173,7 +173,7 @@ static json_t *stats_json(struct sim *s) {
                         max_sub = a->subscribed_at_ms;
         }
         const struct sim_stats *st = &s->stats;
-        return json_pack("{s:i,s:i,s:i,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:I}",
+        return json_pack("{s:i,s:i,s:i,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:I}",
                          "agents", (int)s->cfg.count, "running", (int)running, "subscribed", (int)subscribed,
                          "tasks", (json_int_t)total, "tasksByState", by_state, "launches", (json_int_t)st->launches,
                          "kills", (json_int_t)st->kills, "updatesSent", (json_int_t)st->updates_sent,
