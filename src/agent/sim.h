@@ -67,6 +67,7 @@ struct sim_agent {
         size_t n_inflight, cap_inflight;
         uint64_t post_seq;
         bool posting, queued;
+        bool beating;                /* a heartbeat outside the POST slots is in flight */
         struct sim_agent *post_next; /* queue of agents waiting for a POST slot */
 
         /* subscription */
@@ -86,6 +87,7 @@ struct sim_agent {
 
 struct sim_stats {
         uint64_t launches, kills, updates_sent, updates_acked, posts, post_errors, subscribes, stream_errors;
+        uint64_t heartbeats; /* sent outside the POST slots (an agent's updates were waiting) */
         uint64_t events, bad_events, stale_events;
 };
 
@@ -97,6 +99,9 @@ struct sim {
          * to the host, and thousands of busy event streams would make each POST pay for them. */
         struct http_client *streams; /* one subscription per agent */
         struct http_client *posts;   /* status updates and heartbeats, at most max_posts at once */
+        /* Heartbeats of agents whose updates wait for a slot or for their commit: liveness must
+         * never queue behind status updates (5,000 agents went unreachable that way). */
+        struct http_client *beats;
         struct http_server *http;
         struct agent_event ev; /* decode buffer, reused */
         unsigned started;      /* agents started so far (ramp) */

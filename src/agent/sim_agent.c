@@ -236,6 +236,17 @@ static void retry_cb(uv_timer_t *t) {
         sim_post_request(a);
 }
 
+static void master_forgot(struct sim_agent *a) {
+        struct sim *s = a->sim;
+        log_info("agent %s: the master does not know it: resubscribing", a->hostname);
+        a->subscribed = false;
+        if (a->sub) {
+                http_client_cancel(s->streams, a->sub);
+                a->sub = NULL;
+        }
+        sim_agent_start(a);
+}
+
 static void post_done(void *data, int status, const struct http_client_response *resp, struct err *err) {
         struct sim_agent *a = data;
         struct sim *s = a->sim;
@@ -285,13 +296,7 @@ static void post_done(void *data, int status, const struct http_client_response 
         if (!ok) {
                 s->stats.post_errors++;
                 if (status >= 0 && resp->status == 404) {
-                        log_info("agent %s: the master does not know it: resubscribing", a->hostname);
-                        a->subscribed = false;
-                        if (a->sub) {
-                                http_client_cancel(s->streams, a->sub);
-                                a->sub = NULL;
-                        }
-                        sim_agent_start(a);
+                        master_forgot(a);
                         return;
                 }
                 log_debug("agent %s: updates not delivered: %s", a->hostname,
@@ -325,6 +330,31 @@ static void resubscribe_later(struct sim_agent *a) {
         a->backoff_ms = MIN(a->backoff_ms * 2, BACKOFF_MAX_MS);
 }
 
+static void beat_done(void *data, int status, const struct http_client_response *resp, struct err *err) {
+        struct sim_agent *a = data;
+        a->beating = false;
+        if (status >= 0 && resp->status == 200)
+                return;
+        a->sim->stats.post_errors++;
+        if (status >= 0 && resp->status == 404 && a->running && a->subscribed)
+                master_forgot(a);
+}
+
+/* An empty updates POST outside the slots: the master counts any request of the agent as
+ * liveness when it arrives, without waiting for a commit (src/master/agent_link.c). */
+static void send_beat(struct sim_agent *a) {
+        struct sim *s = a->sim;
+        if (a->beating || !a->agent_id)
+                return;
+        _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/%s/updates", base_url(a), a->agent_id);
+        _cleanup_free_ char *body = xasprintf("{\"term\":%" PRIu64 ",\"updates\":[]}", a->max_term);
+        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        a->beating = true;
+        a->last_post_ms = time_now_ms();
+        s->stats.heartbeats++;
+        http_client_request(s->beats, "POST", url, headers, body, strlen(body), 10000, beat_done, a);
+}
+
 static void heartbeat_cb(uv_timer_t *t) {
         struct sim_agent *a = t->data;
         int64_t now = time_now_ms();
@@ -338,8 +368,14 @@ static void heartbeat_cb(uv_timer_t *t) {
                 return;
         }
         arm(a, (uint64_t)a->heartbeat_s * 1000, heartbeat_cb);
-        if (now - a->last_post_ms >= (int64_t)a->heartbeat_s * 1000 - 100)
+        if (now - a->last_post_ms < (int64_t)a->heartbeat_s * 1000 - 100)
+                return;
+        /* With a free slot the heartbeat carries what is pending; when the agent's updates wait
+         * for a slot, or its POST waits for a commit, it goes on its own. */
+        if (!a->posting && !a->queued && a->sim->posts_in_flight < a->sim->cfg.max_posts)
                 sim_post_request(a);
+        else
+                send_beat(a);
 }
 
 static int on_record(const char *data, size_t len, void *userdata) {

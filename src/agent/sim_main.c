@@ -173,12 +173,13 @@ static json_t *stats_json(struct sim *s) {
                         max_sub = a->subscribed_at_ms;
         }
         const struct sim_stats *st = &s->stats;
-        return json_pack("{s:i,s:i,s:i,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:I}",
+        return json_pack("{s:i,s:i,s:i,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:I}",
                          "agents", (int)s->cfg.count, "running", (int)running, "subscribed", (int)subscribed,
                          "tasks", (json_int_t)total, "tasksByState", by_state, "launches", (json_int_t)st->launches,
                          "kills", (json_int_t)st->kills, "updatesSent", (json_int_t)st->updates_sent,
                          "updatesAcked", (json_int_t)st->updates_acked, "updatesPending", (json_int_t)pending,
                          "posts", (json_int_t)st->posts, "postErrors", (json_int_t)st->post_errors,
+                         "heartbeats", (json_int_t)st->heartbeats,
                          "subscribes", (json_int_t)st->subscribes, "streamErrors", (json_int_t)st->stream_errors,
                          "events", (json_int_t)st->events, "badEvents", (json_int_t)st->bad_events,
                          "firstSubscribedAt", (json_int_t)min_sub, "lastSubscribedAt", (json_int_t)max_sub,
@@ -311,7 +312,8 @@ static void sim_stop(struct sim *s) {
                 uv_close((uv_handle_t *)&s->agents[k].timer, close_cb);
         http_client_free(s->streams);
         http_client_free(s->posts);
-        s->streams = s->posts = NULL;
+        http_client_free(s->beats);
+        s->streams = s->posts = s->beats = NULL;
         if (s->http)
                 http_server_free(s->http);
         s->http = NULL;
@@ -336,6 +338,7 @@ int sim_main(int argc, char **argv) {
         agent_event_init(&s.ev);
         s.streams = http_client_new(s.loop);
         s.posts = http_client_new(s.loop);
+        s.beats = http_client_new(s.loop);
         if (s.cfg.http_addr) {
                 struct err e = { 0 };
                 struct http_server_config hc = { .loop = s.loop, .addr = s.cfg.http_addr, .max_body = 4096,
@@ -345,6 +348,7 @@ int sim_main(int argc, char **argv) {
                         err_release(&e);
                         http_client_free(s.streams);
                         http_client_free(s.posts);
+                        http_client_free(s.beats);
                         uv_run(s.loop, UV_RUN_DEFAULT);
                         sim_config_release(&s.cfg);
                         return 1;

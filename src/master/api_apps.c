@@ -9,6 +9,7 @@
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "master/app_text_cache.h"
 #include "master/label_selector.h"
 #include "master/api_tasks.h"
 #include "master/master_internal.h"
@@ -164,9 +165,33 @@ static void now_ts(char buf[static 25]) {
         time_format_ms(time_now_ms(), buf);
 }
 
+/* One app of a list: its document (a reference), its cached encoding or the one the worker makes,
+ * and its status members (text on the loop for the plain list, a JSON object with embeds). */
+struct list_item {
+        json_t *app;
+        struct app_text *text; /* from the cache, or NULL: the worker encodes */
+        bool fresh;            /* text was made by the worker: offer it to the cache */
+        json_t *status;        /* with embeds: the status object; otherwise NULL */
+        size_t st_off, st_len; /* without embeds: the members in list_work.status_sb */
+};
+
+/* GET /v2/apps can be tens of megabytes: the text is produced in the thread pool (DESIGN §3) so
+ * the loop (and Raft's heartbeats) never waits for it. The worker only reads: stored app
+ * documents are immutable and held by a reference here, cached texts are held by a reference and
+ * never change; the status objects and texts are its own. */
+struct list_work {
+        uv_work_t req;
+        struct api_call *call;
+        struct list_item *items;
+        size_t n, cap;
+        struct strbuf status_sb;
+        char *text;
+};
+
 struct list_ctx {
         const struct state *st;
-        json_t *apps, *statuses;
+        struct app_text_cache *cache;
+        struct list_work *w;
         const char *id_filter, *cmd_filter;
         struct label_selector *labels;
         unsigned embed;
@@ -176,8 +201,30 @@ static bool icontains(const char *hay, const char *needle) {
         return hay && strcasestr(hay, needle) != NULL;
 }
 
+/* Embeds that need more than the incrementally kept counts take the JSON tree path. */
+#define EMBED_TREE (EMBED_TASKS | EMBED_READINESS | EMBED_LAST_FAILURE | EMBED_TASK_STATS)
+
+/* The status members of app_status() without embeds, written as text: the counts are kept
+ * incrementally by the state (no scan of the app's instances) and no tree is built. */
+static void status_text(struct strbuf *sb, const struct state *st, const json_t *app, const char *id) {
+        struct state_app_counts k;
+        state_app_counts(st, id, &k);
+        bool has_health = json_array_size(json_object_get(app, "healthChecks")) > 0;
+        strbuf_printf(sb, "\"tasksStaged\":%zu,\"tasksRunning\":%zu,\"tasksHealthy\":%zu,\"tasksUnhealthy\":%zu,"
+                          "\"deployments\":[",
+                      k.staged, k.running, has_health ? k.healthy : 0, has_health ? k.unhealthy : 0);
+        const char *dep = state_app_deployment(st, id);
+        if (dep) {
+                _cleanup_(json_decrefp) json_t *d = json_pack("{s:s}", "id", dep);
+                _cleanup_free_ char *t = json_compact(d);
+                strbuf_puts(sb, t);
+        }
+        strbuf_puts(sb, "]");
+}
+
 static int list_one(const json_t *app, void *data) {
         struct list_ctx *c = data;
+        struct list_work *w = c->w;
         const char *id = json_string_value(json_object_get(app, "id"));
         if (c->id_filter && !icontains(id, c->id_filter))
                 return 0;
@@ -185,24 +232,25 @@ static int list_one(const json_t *app, void *data) {
                 return 0;
         if (c->labels && !label_selector_match(c->labels, json_object_get(app, "labels")))
                 return 0;
-        json_array_append(c->apps, (json_t *)app);
-        json_array_append_new(c->statuses, app_status(c->st, app, c->embed, NULL));
+        if (w->n == w->cap) {
+                w->cap = w->cap ? 2 * w->cap : 256;
+                w->items = xrealloc(w->items, w->cap * sizeof *w->items);
+        }
+        struct list_item *it = &w->items[w->n++];
+        *it = (struct list_item){ .app = json_incref((json_t *)app) };
+        it->text = id ? app_text_cache_lookup(c->cache, id, app) : NULL;
+        if (c->embed & EMBED_TREE) {
+                it->status = app_status(c->st, app, c->embed, NULL);
+        } else {
+                it->st_off = w->status_sb.len;
+                status_text(&w->status_sb, c->st, app, id);
+                it->st_len = w->status_sb.len - it->st_off;
+        }
         return 0;
 }
 
-/* GET /v2/apps can be tens of megabytes: the text is produced in the thread pool (DESIGN §3) so
- * the loop (and Raft's heartbeats) never waits for it. The worker only reads: stored app
- * documents are immutable and held by a reference here; the status objects are its own. */
-struct list_work {
-        uv_work_t req;
-        struct api_call *call;
-        json_t *apps, *statuses;
-        char *text;
-};
-
 /* Appends the members of a compact JSON object's text without its braces. */
-static void append_members(struct strbuf *sb, const char *obj) {
-        size_t n = strlen(obj);
+static void append_members(struct strbuf *sb, const char *obj, size_t n) {
         if (n > 2)
                 strbuf_append(sb, obj + 1, n - 2);
 }
@@ -211,16 +259,29 @@ static void list_encode(uv_work_t *req) {
         struct list_work *w = req->data;
         struct strbuf sb = { 0 };
         strbuf_puts(&sb, "{\"apps\":[");
-        for (size_t i = 0; i < json_array_size(w->apps); i++) {
-                _cleanup_free_ char *doc = json_compact(json_array_get(w->apps, i));
-                _cleanup_free_ char *status = json_compact(json_array_get(w->statuses, i));
+        for (size_t i = 0; i < w->n; i++) {
+                struct list_item *it = &w->items[i];
+                if (!it->text) {
+                        it->text = app_text_encode(it->app);
+                        it->fresh = true;
+                }
+                _cleanup_free_ char *owned = it->status ? json_compact(it->status) : NULL;
+                const char *status = owned ? owned : w->status_sb.buf + it->st_off;
+                size_t status_len = owned ? strlen(owned) : it->st_len;
                 if (i)
                         strbuf_puts(&sb, ",");
                 strbuf_puts(&sb, "{");
-                append_members(&sb, doc);
-                if (strlen(doc) > 2 && strlen(status) > 2)
-                        strbuf_puts(&sb, ",");
-                append_members(&sb, status);
+                append_members(&sb, it->text->text, it->text->len);
+                /* The tree path's status is an object text ({…}); the plain path's is bare members. */
+                if (owned) {
+                        if (it->text->len > 2 && status_len > 2)
+                                strbuf_puts(&sb, ",");
+                        append_members(&sb, status, status_len);
+                } else {
+                        if (it->text->len > 2 && status_len > 0)
+                                strbuf_puts(&sb, ",");
+                        strbuf_append(&sb, status, status_len);
+                }
                 strbuf_puts(&sb, "}");
         }
         strbuf_puts(&sb, "]}");
@@ -229,8 +290,18 @@ static void list_encode(uv_work_t *req) {
 
 static void list_encoded(uv_work_t *req, int status) {
         struct list_work *w = req->data;
-        json_decref(w->apps);
-        json_decref(w->statuses);
+        struct master *m = w->call->m;
+        for (size_t i = 0; i < w->n; i++) {
+                struct list_item *it = &w->items[i];
+                const char *id = json_string_value(json_object_get(it->app, "id"));
+                if (it->fresh && id && m->store && m->app_texts)
+                        app_text_cache_store(m->app_texts, store_state(m->store), id, it->text);
+                app_text_unref(it->text);
+                json_decref(it->status);
+                json_decref(it->app);
+        }
+        free(w->items);
+        strbuf_release(&w->status_sb);
         api_reply_text(w->call, 200, "application/json", w->text);
         free(w->text);
         free(w);
@@ -252,15 +323,15 @@ void api_apps_list(struct api_call *call) {
                         return;
                 }
         }
-        c.apps = json_array();
-        c.statuses = json_array();
-        state_apps_foreach(store_state(call->m->store), list_one, &c);
-        label_selector_free(c.labels);
+        if (!call->m->app_texts)
+                call->m->app_texts = app_text_cache_new();
+        c.cache = call->m->app_texts;
         struct list_work *w = xcalloc(1, sizeof *w);
         w->req.data = w;
         w->call = call;
-        w->apps = c.apps;
-        w->statuses = c.statuses;
+        c.w = w;
+        state_apps_foreach(c.st, list_one, &c);
+        label_selector_free(c.labels);
         uv_queue_work(call->m->loop, &w->req, list_encode, list_encoded);
 }
 

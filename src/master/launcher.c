@@ -28,6 +28,7 @@ struct app_queue {
         unsigned waiting;        /* instances wanted but not placed at the last pass */
         unsigned in_flight;      /* placements submitted, not yet committed */
         char *config_version;    /* lastConfigChangeAt the backoff belongs to */
+        int64_t heap_due_ms;     /* next_launch_ms it has an entry for in launcher.backoffs, or 0 */
         json_t *reasons;         /* {"InsufficientMemory": n, …} of the last pass that could not place */
 };
 
@@ -50,6 +51,15 @@ static struct app_queue *queue_get(struct launcher *l, const char *app_id) {
 }
 
 static void pass_cb(uv_timer_t *t);
+
+/* q->waiting, kept in step with the launcher's set of waiting apps (what new capacity retries). */
+static void set_waiting(struct launcher *l, struct app_queue *q, unsigned n) {
+        if (n > 0 && q->waiting == 0)
+                hashmap_put(&l->waiting, q->app_id, q);
+        else if (n == 0 && q->waiting > 0)
+                hashmap_remove(&l->waiting, q->app_id);
+        q->waiting = n;
+}
 
 static void mark_dirty(struct launcher *l, const char *app_id) {
         if (!l->leading)
@@ -336,8 +346,10 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 kill_instances(l, all, "decommissioned", 3);
                 json_decref(all);
                 struct app_queue *q = hashmap_remove(&l->queues, app_id);
-                if (q)
+                if (q) {
+                        set_waiting(l, q, 0);
                         queue_free(q);
+                }
                 goto out;
         }
         long target = (long)json_integer_value(json_object_get(app, "instances"));
@@ -377,15 +389,20 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 need = have < target ? (unsigned)(target - have) : 0;
         }
         if (need == 0) {
-                q->waiting = 0;
+                set_waiting(l, q, 0);
                 json_decref(q->reasons);
                 q->reasons = NULL;
                 if (target == 0 || q->delay_s == 0)
                         q->since_ms = s.now;
                 goto out;
         }
-        q->waiting = need;
+        set_waiting(l, q, need);
         if (s.now < q->next_launch_ms) {
+                /* One heap entry per backoff, however often the app is passed meanwhile. */
+                if (q->heap_due_ms != q->next_launch_ms) {
+                        q->heap_due_ms = q->next_launch_ms;
+                        due_heap_push(&l->backoffs, q->next_launch_ms, app_id);
+                }
                 arm_backoff(l, q->next_launch_ms);
                 goto out;
         }
@@ -399,7 +416,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 goto out;
         }
         q->in_flight += placed;
-        q->waiting = need - placed;
+        set_waiting(l, q, need - placed);
         struct place_ctx *p = xcalloc(1, sizeof *p);
         p->l = l;
         p->app_id = xstrdup(app_id);
@@ -429,16 +446,20 @@ static void pass_cb(uv_timer_t *t) {
                 free(v);
         }
         hashmap_release(&dirty);
-        /* Apps waiting on backoff get another pass when it expires. */
-        int64_t now = time_now_ms();
-        pos = 0;
-        while (hashmap_next(&l->queues, &pos, NULL, &v)) {
-                struct app_queue *q = v;
-                if (q->waiting > 0 && q->next_launch_ms > 0 && q->next_launch_ms <= now)
+        /* Apps waiting on backoff get another pass when it expires: only the heap's due entries
+         * are looked at (a scan of every app's queue here cost O(apps) per pass). */
+        int64_t now = time_now_ms(), due;
+        while (due_heap_peek(&l->backoffs, &due) && due <= now) {
+                _cleanup_free_ char *app_id = due_heap_pop(&l->backoffs, NULL);
+                struct app_queue *q = hashmap_get(&l->queues, app_id);
+                if (!q || q->heap_due_ms != due)
+                        continue; /* gone, or a later backoff has its own entry */
+                q->heap_due_ms = 0;
+                if (q->waiting > 0 && q->next_launch_ms <= now)
                         mark_dirty(l, q->app_id);
-                else if (q->waiting > 0 && q->next_launch_ms > now)
-                        arm_backoff(l, q->next_launch_ms);
         }
+        if (due_heap_peek(&l->backoffs, &due))
+                arm_backoff(l, due);
 }
 
 /* --- observer hooks ------------------------------------------------------------------------ */
@@ -456,10 +477,9 @@ static int dirty_instance_app(const struct instance *i, void *data) {
 static void retry_waiting(struct launcher *l) {
         size_t pos = 0;
         void *v;
-        while (hashmap_next(&l->queues, &pos, NULL, &v)) {
+        while (hashmap_next(&l->waiting, &pos, NULL, &v)) {
                 struct app_queue *q = v;
-                if (q->waiting > 0)
-                        mark_dirty(l, q->app_id);
+                mark_dirty(l, q->app_id);
         }
 }
 
@@ -527,6 +547,8 @@ void launcher_init(struct launcher *l, struct master *m) {
         *l = (struct launcher){ .m = m };
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
+        hashmap_init(&l->waiting);
+        due_heap_init(&l->backoffs);
         hashmap_init(&l->deploy_pending);
         deployer_init(l, m->loop);
         uv_timer_init(m->loop, &l->pass);
@@ -544,8 +566,11 @@ static void clear(struct launcher *l) {
         while (hashmap_next(&l->dirty, &pos, NULL, &v))
                 free(v);
         hashmap_release(&l->dirty);
+        hashmap_release(&l->waiting);
+        due_heap_release(&l->backoffs);
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
+        hashmap_init(&l->waiting);
         deployer_release(l);
 }
 

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "common/hashmap.h"
+#include "master/due_heap.h"
 
 struct master;
 struct instance;
@@ -26,6 +27,8 @@ struct launcher {
         uv_timer_t deploy_timer;       /* zero-delay: announces new plans after their Raft entry */
         uv_timer_t pass;        /* zero-delay: one pass over dirty apps per loop turn */
         uv_timer_t backoff;     /* next backoff expiry */
+        struct hashmap waiting; /* app id → struct app_queue: apps with instances wanted, not placed */
+        struct due_heap backoffs; /* apps waiting on their launch backoff, by next launch time */
         struct placement *placement; /* placement.c's scheduler view; leader only, NULL until used */
         bool leading;
 };

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "master/master.h"
 #include "master/agent_link.h"
+#include "master/app_text_cache.h"
 #include "master/events.h"
 #include "master/health_monitor.h"
 #include "master/launcher.h"
@@ -47,6 +48,7 @@ struct master {
         struct launcher launcher;
         struct health_monitor health; /* kills and events from health results (leader) */
         struct events *events;  /* Marathon event bus (events.c) */
+        struct app_text_cache *app_texts; /* GET /v2/apps: encoded app documents (made on first list) */
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;
         bool stopping;

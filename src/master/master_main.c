@@ -388,6 +388,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                         on_signal(&m.sigterm, SIGTERM);
         }
         uv_run(m.loop, UV_RUN_DEFAULT);
+        app_text_cache_free(m.app_texts);
         uv_loop_close(m.loop);
         free(m.http_advertised);
         config_release(&m.cfg);

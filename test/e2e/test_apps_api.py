@@ -522,6 +522,36 @@ def test_list_filters_and_embeds(master):
     assert all(k not in a for a in apps for k in LEGACY)
 
 
+def test_list_shows_each_app_as_currently_stored(master):
+    """The list reuses each app's encoded document while that version is current (app_text_cache):
+    an update, a rollback or a delete between two lists must show at once, and the list must
+    equal what GET /v2/apps/{id} says of the definition."""
+    for i in range(5):
+        assert master.post("/v2/apps", json={"id": f"/cache/a{i}", "cmd": f"sleep {i}"}).status_code == 201
+
+    def listed():
+        r = master.get("/v2/apps")
+        assert r.status_code == 200, r.text
+        return {a["id"]: a for a in r.json()["apps"] if a["id"].startswith("/cache/")}
+    first = listed()
+    assert sorted(first) == [f"/cache/a{i}" for i in range(5)]
+    assert listed() == first  # from the cache this time: the same text
+    v1 = first["/cache/a1"]["version"]
+    assert master.put("/v2/apps/cache/a1", json={"cmd": "sleep 99"}).status_code == 200
+    assert master.delete("/v2/apps/cache/a2").status_code == 200
+    after = listed()
+    assert after["/cache/a1"]["cmd"] == "sleep 99" and after["/cache/a1"]["version"] != v1
+    assert "/cache/a2" not in after
+    single = master.get("/v2/apps/cache/a1").json()["app"]
+    for k in ("cmd", "version", "versionInfo", "instances", "tasksRunning", "tasksStaged", "deployments"):
+        assert after["/cache/a1"][k] == single[k], k
+    assert master.put("/v2/apps/cache/a1", json={"version": v1}).status_code == 200
+    assert listed()["/cache/a1"]["cmd"] == "sleep 1"
+    # filtered lists and embeds go through the same cache
+    r = master.get("/v2/apps", params={"id": "/cache/a1", "embed": "apps.lastTaskFailure"})
+    assert [a["cmd"] for a in r.json()["apps"]] == ["sleep 1"]
+
+
 def test_bulk_put_creates_and_updates_and_is_all_or_nothing(master):
     master.post("/v2/apps", json={"id": "/b/one", "cmd": "sleep 1"})
     r = master.put("/v2/apps", json=[{"id": "/b/one", "instances": 2}, {"id": "/b/two", "cmd": "sleep 2"}])
