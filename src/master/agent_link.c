@@ -91,14 +91,20 @@ int64_t agent_link_last_seen(const struct agent_link *l, const char *agent_id) {
         return c ? c->last_seen : 0;
 }
 
-bool agent_link_launch(struct agent_link *l, const char *agent_id, json_t *apps, json_t *tasks) {
+bool agent_link_launch_text(struct agent_link *l, const char *agent_id, const char *apps_text, json_t *tasks) {
         struct agent_conn *c = hashmap_get(&l->conns, agent_id);
-        json_t *ev = json_pack("{s:s,s:O,s:O}", "type", "LAUNCH", "apps", apps, "tasks", tasks);
-        if (!c) {
-                json_decref(ev);
+        if (!c || !c->stream)
                 return false;
-        }
-        return send_event(c, ev);
+        _cleanup_free_ char *tasks_text = json_compact(tasks);
+        struct strbuf body = { 0 };
+        strbuf_printf(&body, "{\"type\":\"LAUNCH\",\"term\":%llu,\"apps\":%s,\"tasks\":%s}",
+                      (unsigned long long)current_term(c->link), apps_text, tasks_text);
+        char head[32];
+        int hn = snprintf(head, sizeof head, "%zu\n", body.len);
+        bool ok = http_stream_write(c->stream, head, (size_t)hn) >= 0 &&
+                  http_stream_write(c->stream, body.buf, body.len) >= 0;
+        strbuf_release(&body);
+        return ok;
 }
 
 bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s) {
@@ -417,8 +423,10 @@ static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *report
                          json_array_size(r.kill));
                 agent_link_kill(l, c->agent_id, r.kill, 3);
         }
-        if (json_array_size(r.relaunch_tasks) > 0)
-                agent_link_launch(l, c->agent_id, r.relaunch_apps, r.relaunch_tasks);
+        if (json_array_size(r.relaunch_tasks) > 0) {
+                _cleanup_free_ char *apps_text = json_compact(r.relaunch_apps);
+                agent_link_launch_text(l, c->agent_id, apps_text, r.relaunch_tasks);
+        }
         json_decref(status_updates);
         json_decref(r.lost);
         json_decref(r.kill);

@@ -38,9 +38,10 @@ void agent_link_release(struct agent_link *l);
  * agent in the state; losing leadership ends every stream. */
 void agent_link_leadership(struct agent_link *l, bool leading);
 
-/* Sends one LAUNCH event with the given apps ({"<id>@<version>": app}) and tasks. Returns false
- * if the agent has no open stream (it will be relaunched at its next subscribe). Takes refs. */
-bool agent_link_launch(struct agent_link *l, const char *agent_id, json_t *apps, json_t *tasks);
+/* Sends one LAUNCH event: apps_text is the encoded "apps" object ({"<id>@<version>": app}; a
+ * batch encodes each app definition once for all its agents), tasks the task list (borrowed).
+ * Returns false if the agent has no open stream (it will be relaunched at its next subscribe). */
+bool agent_link_launch_text(struct agent_link *l, const char *agent_id, const char *apps_text, json_t *tasks);
 /* Sends KILL for task ids on one agent. Returns false if the agent has no open stream. */
 bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s);
 /* True if the agent has an open stream. */

@@ -117,27 +117,57 @@ static void placed_cb(void *data, int status, json_t *result, struct err *err) {
                         json_array_append_new(tasks, json_pack("{s:s,s:s,s:O}", "taskId", inst->id, "app", key,
                                                                "ports", json_object_get(pl, "ports")));
                 }
+                /* The scheduler spreads an app's instances over many agents, so one batch may send
+                 * a LAUNCH to a thousand agents, each carrying the same app definition: encode each
+                 * "app@version": definition member once per batch and splice the text in. */
+                struct hashmap encoded; /* key → "\"key\":{…}" */
+                hashmap_init(&encoded);
+                struct strbuf apps_text = { 0 };
                 size_t pos = 0;
                 const char *agent_id;
                 void *v;
                 while (hashmap_next(&per_agent, &pos, &agent_id, &v)) {
                         json_t *tasks = v;
-                        json_t *apps = json_object();
+                        apps_text.len = 0;
+                        strbuf_puts(&apps_text, "{");
+                        json_t *seen = json_object();
                         json_array_foreach(tasks, i, pl) {
                                 const char *key = json_string_value(json_object_get(pl, "app"));
-                                if (json_object_get(apps, key))
+                                if (json_object_get(seen, key))
                                         continue;
-                                const char *at = strrchr(key, '@');
-                                _cleanup_free_ char *aid = xstrndup(key, (size_t)(at - key));
-                                const json_t *app = state_app_at_version(st, aid, at + 1);
-                                if (app)
-                                        json_object_set(apps, key, (json_t *)app);
+                                json_object_set_new(seen, key, json_true());
+                                char *member = hashmap_get(&encoded, key);
+                                if (!member) {
+                                        const char *at = strrchr(key, '@');
+                                        _cleanup_free_ char *aid = xstrndup(key, (size_t)(at - key));
+                                        const json_t *app = state_app_at_version(st, aid, at + 1);
+                                        if (!app)
+                                                continue;
+                                        json_t *one = json_pack("{s:O}", key, (json_t *)app);
+                                        _cleanup_free_ char *text = json_compact(one);
+                                        json_decref(one);
+                                        /* "{\"key\":{…}}" without its braces */
+                                        member = xstrndup(text + 1, strlen(text) - 2);
+                                        hashmap_put(&encoded, xstrdup(key), member);
+                                }
+                                if (apps_text.len > 1)
+                                        strbuf_puts(&apps_text, ",");
+                                strbuf_puts(&apps_text, member);
                         }
-                        if (!agent_link_launch(&l->m->agents, agent_id, apps, tasks))
+                        json_decref(seen);
+                        strbuf_puts(&apps_text, "}");
+                        if (!agent_link_launch_text(&l->m->agents, agent_id, apps_text.buf, tasks))
                                 log_info("agent %s is not connected: its launches go out when it subscribes", agent_id);
-                        json_decref(apps);
                         json_decref(tasks);
                 }
+                strbuf_release(&apps_text);
+                pos = 0;
+                const char *ekey;
+                while (hashmap_next(&encoded, &pos, &ekey, &v)) {
+                        free((char *)ekey);
+                        free(v);
+                }
+                hashmap_release(&encoded);
                 hashmap_release(&per_agent);
         }
         mark_dirty(l, p->app_id);
@@ -331,6 +361,15 @@ static void app_pass(struct launcher *l, const char *app_id) {
                                                         : 1e12; /* "disabled": never replaced */
                 s.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
                 s.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
+        }
+        /* One allocation per pass, not a doubling series: passes run once per status batch of
+         * every busy app, and at a million instances the reallocations showed in profiles. */
+        struct state_app_counts counts;
+        state_app_counts(st, app_id, &counts);
+        if (counts.instances > 0) {
+                s.cap = s.cap_old = counts.instances;
+                s.active = xmalloc(s.cap * sizeof *s.active);
+                s.old = xmalloc(s.cap_old * sizeof *s.old);
         }
         state_app_instances_foreach(st, app_id, scan_instance, &s);
         if (json_array_size(s.expunge) > 0)
