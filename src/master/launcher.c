@@ -28,6 +28,7 @@ struct app_queue {
         unsigned waiting;        /* instances wanted but not placed at the last pass */
         unsigned in_flight;      /* placements submitted, not yet committed */
         char *config_version;    /* lastConfigChangeAt the backoff belongs to */
+        char *clean_config;      /* configuration a full scan last found no older instance of */
         int64_t heap_due_ms;     /* next_launch_ms it has an entry for in launcher.backoffs, or 0 */
         json_t *reasons;         /* {"InsufficientMemory": n, …} of the last pass that could not place */
 };
@@ -35,6 +36,7 @@ struct app_queue {
 static void queue_free(struct app_queue *q) {
         free(q->app_id);
         free(q->config_version);
+        free(q->clean_config);
         json_decref(q->reasons);
         free(q);
 }
@@ -362,16 +364,34 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 s.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
                 s.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
         }
-        /* One allocation per pass, not a doubling series: passes run once per status batch of
-         * every busy app, and at a million instances the reallocations showed in profiles. */
         struct state_app_counts counts;
         state_app_counts(st, app_id, &counts);
-        if (counts.instances > 0) {
-                s.cap = s.cap_old = counts.instances;
-                s.active = xmalloc(s.cap * sizeof *s.active);
-                s.old = xmalloc(s.cap_old * sizeof *s.old);
+        /* Fast path: an app still short of instances, with nothing to kill, expunge or roll, needs
+         * only its count — not a scan of its instances on every status batch (at a million
+         * instances the rescans dominated the master's profile). Nothing older than the current
+         * configuration can exist when the last full scan of this configuration found none:
+         * new instances are always placed at the current version. */
+        struct app_queue *fq = app ? hashmap_get(&l->queues, app_id) : NULL;
+        if (fq && fq->clean_config && s.config_version && streq(fq->clean_config, s.config_version) &&
+            counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0 &&
+            (long)(counts.instances + fq->in_flight) < (long)json_integer_value(json_object_get(app, "instances"))) {
+                s.n_active = counts.instances;
+        } else {
+                /* One allocation per pass, not a doubling series. */
+                if (counts.instances > 0) {
+                        s.cap = s.cap_old = counts.instances;
+                        s.active = xmalloc(s.cap * sizeof *s.active);
+                        s.old = xmalloc(s.cap_old * sizeof *s.old);
+                }
+                state_app_instances_foreach(st, app_id, scan_instance, &s);
+                if (app && s.n_old == 0 && s.dying_old == 0 && s.config_version) {
+                        struct app_queue *cq = queue_get(l, app_id);
+                        if (!cq->clean_config || !streq(cq->clean_config, s.config_version)) {
+                                free(cq->clean_config);
+                                cq->clean_config = xstrdup(s.config_version);
+                        }
+                }
         }
-        state_app_instances_foreach(st, app_id, scan_instance, &s);
         if (json_array_size(s.expunge) > 0)
                 store_submit(l->m->store, json_pack("{s:s,s:i,s:O}", "type", "instances_expunge", "v", 1, "ids", s.expunge),
                              submitted_cb, xstrdup("instances_expunge"));

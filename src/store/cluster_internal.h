@@ -113,6 +113,8 @@ struct inst_node *cluster_instance_add(struct cluster *c, const char *id, struct
                                        size_t n_ports, const float res[4]);
 /* Sets state (and what follows from it: counts, resource release on becoming terminal). */
 void cluster_instance_set_state(struct cluster *c, struct inst_node *n, enum task_state st);
+/* Sets the goal, keeping counts. */
+void cluster_instance_set_goal(struct cluster *c, struct inst_node *n, enum instance_goal goal);
 /* Sets health (has_health false clears it), keeping counts. */
 void cluster_instance_set_health(struct cluster *c, struct inst_node *n, bool has_health, bool healthy);
 /* Replaces the per-check results (n == 0 clears them). */

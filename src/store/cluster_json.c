@@ -186,7 +186,7 @@ static int row_restore(struct cluster *c, struct app_group *g, const struct inst
         }
         n->pub.ready = row->ready;
         n->pub.ip = row->ip;
-        n->pub.goal = (uint8_t)row->goal;
+        cluster_instance_set_goal(c, n, (enum instance_goal)row->goal);
         n->pub.staged_at = row->times[0];
         n->pub.started_at = row->times[1];
         n->pub.updated_at = row->times[2];

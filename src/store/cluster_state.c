@@ -249,6 +249,8 @@ void cluster_app_deleted(struct cluster *c, const char *app_id) {
 /* Adds (d = 1) or removes (d = SIZE_MAX, i.e. -1) what an instance contributes to its counts. */
 static void counts_add(struct state_app_counts *k, const struct instance *i, size_t d) {
         k->instances += d;
+        if (i->goal != GOAL_RUNNING && !task_state_is_terminal((enum task_state)i->state))
+                k->stopping += d;
         switch ((enum task_state)i->state) {
         case TASK_STAGING:
         case TASK_STARTING:
@@ -401,6 +403,15 @@ void cluster_instance_set_state(struct cluster *c, struct inst_node *n, enum tas
         counts_add(&n->group->counts, &n->pub, 1);
         if (task_state_is_terminal(st))
                 release(n);
+}
+
+void cluster_instance_set_goal(struct cluster *c, struct inst_node *n, enum instance_goal goal) {
+        (void)c;
+        if (n->pub.goal == goal)
+                return;
+        counts_add(&n->group->counts, &n->pub, SIZE_MAX);
+        n->pub.goal = (uint8_t)goal;
+        counts_add(&n->group->counts, &n->pub, 1);
 }
 
 void cluster_instance_set_health(struct cluster *c, struct inst_node *n, bool has_health, bool healthy) {

@@ -184,6 +184,7 @@ struct state_app_counts {
         size_t killing;     /* TASK_KILLING */
         size_t unreachable; /* TASK_UNREACHABLE */
         size_t terminal;    /* terminal, not yet expunged */
+        size_t stopping;    /* not terminal, goal not running (being killed) */
 };
 void state_app_counts(const struct state *s, const char *app_id, struct state_app_counts *ret);
 

@@ -389,7 +389,7 @@ int fsm_instances_goal(struct state *s, const json_t *cmd, json_t **ret_result, 
                 if (!n || n->pub.goal == goal)
                         continue;
                 cluster_note_instance(c, n, n->pub.state);
-                n->pub.goal = (uint8_t)goal;
+                cluster_instance_set_goal(c, n, (enum instance_goal)goal);
         }
         return 0;
 }
