@@ -67,11 +67,32 @@ static bool action_done(const struct state *st, const char *app_id, enum deploy_
         return !c.stray && c.alive == n && c.good == n;
 }
 
+/* A step whose completion was submitted: one submission per step (the key is the id inside). */
+struct pending {
+        json_int_t step;
+        char id[];
+};
+
+static void forget_pending(struct launcher *l, const char *id) {
+        free(hashmap_remove(&l->deploy_pending, id));
+}
+
+struct submitted {
+        struct launcher *l;
+        json_int_t step;
+        char id[];
+};
+
 static void step_submitted(void *data, int status, json_t *result, struct err *err) {
-        char *what = data;
-        if (status < 0)
-                log_warn("%s: %s", what, err_msg(err));
-        free(what);
+        struct submitted *sub = data;
+        if (status < 0) {
+                log_warn("deployment %s step %lld: %s", sub->id, (long long)sub->step, err_msg(err));
+                /* Not committed: a later pass may try again. */
+                struct pending *p = hashmap_get(&sub->l->deploy_pending, sub->id);
+                if (p && p->step == sub->step)
+                        forget_pending(sub->l, sub->id);
+        }
+        free(sub);
 }
 
 void deployer_check(struct launcher *l, const char *app_id, bool app_converged) {
@@ -88,8 +109,8 @@ void deployer_check(struct launcher *l, const char *app_id, bool app_converged) 
         if (deployment_app_step(rec, app_id, NULL) == (unsigned)cur && !app_converged)
                 return;
         /* One submission per step: the pending mark goes when the record changes. */
-        uintptr_t pending = (uintptr_t)hashmap_get(&l->deploy_pending, id);
-        if (pending == (uintptr_t)cur)
+        struct pending *pending = hashmap_get(&l->deploy_pending, id);
+        if (pending && pending->step == cur)
                 return;
         const json_t *step = json_array_get(deployment_steps(rec), (size_t)(cur - 1));
         size_t i;
@@ -103,29 +124,23 @@ void deployer_check(struct launcher *l, const char *app_id, bool app_converged) 
                                        : !action_done(st, app, (enum deploy_action)act))
                         return;
         }
-        if (!hashmap_get(&l->deploy_pending, id))
-                hashmap_put(&l->deploy_pending, xstrdup(id), (void *)(uintptr_t)cur);
-        else
-                hashmap_put(&l->deploy_pending, id, (void *)(uintptr_t)cur);
+        if (!pending) {
+                size_t n = strlen(id) + 1;
+                pending = xmalloc(sizeof *pending + n);
+                memcpy(pending->id, id, n);
+                hashmap_put(&l->deploy_pending, pending->id, pending);
+        }
+        pending->step = cur;
+        size_t n = strlen(id) + 1;
+        struct submitted *sub = xmalloc(sizeof *sub + n);
+        sub->l = l;
+        sub->step = cur;
+        memcpy(sub->id, id, n);
         json_t *cmd = cur >= total ? json_pack("{s:s,s:i,s:s,s:s}", "type", "deployment_finish", "v", 1, "id", id,
                                                "result", "success")
                                    : json_pack("{s:s,s:i,s:s,s:I}", "type", "deployment_step", "v", 1, "id", id,
                                                "step", (json_int_t)cur);
-        store_submit(l->m->store, cmd, step_submitted, xasprintf("deployment %s step %lld", id, (long long)cur));
-}
-
-static void forget_pending(struct launcher *l, const char *id) {
-        size_t pos = 0;
-        const char *k;
-        void *v;
-        while (hashmap_next(&l->deploy_pending, &pos, &k, &v)) {
-                if (streq(k, id)) {
-                        char *key = (char *)k;
-                        hashmap_remove(&l->deploy_pending, id);
-                        free(key);
-                        return;
-                }
-        }
+        store_submit(l->m->store, cmd, step_submitted, sub);
 }
 
 void deployer_release(struct launcher *l) {
@@ -133,7 +148,7 @@ void deployer_release(struct launcher *l) {
         const char *k;
         void *v;
         while (hashmap_next(&l->deploy_pending, &pos, &k, &v))
-                free((char *)k);
+                free(v);
         hashmap_release(&l->deploy_pending);
         hashmap_init(&l->deploy_pending);
         if (l->deploy_announce)

@@ -22,7 +22,7 @@ struct launcher {
         struct master *m;
         struct hashmap queues;  /* app id → struct app_queue */
         struct hashmap dirty;   /* app id → app id copy: apps that need a pass */
-        struct hashmap deploy_pending; /* deployment id → step whose completion was submitted (deployer.c) */
+        struct hashmap deploy_pending; /* deployment id → struct pending: the step whose end was submitted (deployer.c) */
         json_t *deploy_announce;       /* deployment ids whose deployment_info is due (deployer.c) */
         uv_timer_t deploy_timer;       /* zero-delay: announces new plans after their Raft entry */
         uv_timer_t pass;        /* zero-delay: one pass over dirty apps per loop turn */

@@ -184,7 +184,7 @@ static int visit(struct walk *w, const char *app_id, unsigned *ret_layer) {
         }
         if (m && m->state == VISITING)
                 return err_set(w->err, -ERR_INVALID, "Dependency graph has cyclic dependencies.");
-        if (++w->depth > 10000)
+        if (++w->depth > 1000) /* a recursion bound well inside the loop thread's stack */
                 return err_set(w->err, -ERR_INVALID, "Dependency graph is too deep.");
         m = xcalloc(1, sizeof *m);
         m->state = VISITING;
