@@ -51,8 +51,14 @@ static void send_record(struct exec_session *s, json_t *rec) {
         json_decref(rec);
         size_t n = strlen(text);
         text[n] = '\n';
-        if (http_stream_write(s->req, text, n + 1) < 0)
-                s->req = NULL; /* ended by the server (too much unsent): nothing more to say */
+        if (http_stream_write(s->req, text, n + 1) < 0) {
+                /* Aborted by the server (too much unsent): its close callback still comes later,
+                 * after this session may be gone — detach from it, and stop the command. */
+                http_stream_forget(s->req);
+                s->req = NULL;
+                if (!s->exited)
+                        (void)uv_process_kill(&s->proc, SIGKILL);
+        }
 }
 
 static void session_handle_closed(uv_handle_t *h) {

@@ -211,7 +211,7 @@ static void launch_one(struct agent *a, const json_t *apps, const json_t *task) 
         if (runtime_get(a->rt, task_id, &info) == 0)
                 return; /* launches are idempotent by task id */
         struct err e = { 0 };
-        struct task_spec spec;
+        struct task_spec spec = { 0 }; /* released even when build_spec fails early */
         int r = app ? build_spec(a, task_id, app, json_object_get(task, "ports"), &spec, &e)
                     : err_set(&e, -EINVAL, "LAUNCH names app '%s' it does not carry", key ? key : "?");
         if (r == 0) {

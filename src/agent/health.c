@@ -465,8 +465,7 @@ static int start_command(struct hrun *run, struct htask *t, const char *command)
         if (r < 0) {
                 /* libuv initialised the handle; it still has to be closed */
                 run->open++;
-                run_close(run, (uv_handle_t *)&run->proc);
-                run->proc.data = NULL;
+                run_close(run, (uv_handle_t *)&run->proc); /* its close callback needs run in data */
                 return r;
         }
         run->open++;

@@ -270,6 +270,15 @@ int image_store_new(uv_loop_t *loop, struct http_client *client, const char *dir
                 err_release(err);
                 index = json_pack("{s:{}}", "refs");
         }
+        /* Every digest in the index becomes a path: an entry without a valid one is dropped here
+         * (a hand-edited or damaged index), never used. */
+        json_t *refs = json_object_get(index, "refs");
+        const char *rk;
+        json_t *rv, *tmpv;
+        json_object_foreach_safe(refs, tmpv, rk, rv) {
+                if (!image_digest_valid(json_string_value(json_object_get(rv, "digest")) ?: ""))
+                        json_object_del(refs, rk);
+        }
         /* Leftovers of a pull interrupted by a crash: nothing refers to them. */
         _cleanup_free_ char *tmp = xasprintf("%s/tmp", real);
         store_rm_rf(tmp);

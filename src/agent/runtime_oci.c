@@ -264,6 +264,14 @@ static int mount_rootfs(const char *dir, char **layers, size_t n, struct err *er
                 strbuf_printf(&opts, "%s%s", layers[i], i ? ":" : "");
         }
         strbuf_printf(&opts, ",upperdir=%s,workdir=%s", upper, work);
+        /* mount(2) copies at most one page of options: longer ones would be cut, and fail as a
+         * misleading EINVAL. */
+        if (opts.len >= 4096) {
+                strbuf_release(&opts);
+                return err_set(err, -E2BIG,
+                               "the image has %zu layers: their paths exceed the 4096 bytes of overlay mount options",
+                               n);
+        }
         int r = 0;
         if (mount("overlay", rootfs, "overlay", MS_NODEV, opts.buf) < 0)
                 r = err_set(err, -errno, "cannot mount the overlay rootfs at '%s': %m", rootfs);

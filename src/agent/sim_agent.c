@@ -568,8 +568,12 @@ void sim_agent_stop(struct sim_agent *a) {
 
 void sim_agent_release(struct sim_agent *a) {
         /* A POST cancelled at shut-down never calls back: its tasks are ours to free. */
-        for (size_t i = 0; i < a->n_inflight; i++)
-                a->inflight[i]->sent = NO_STATE;
+        for (size_t i = 0; i < a->n_inflight; i++) {
+                struct sim_task *t = a->inflight[i];
+                t->sent = NO_STATE;
+                if (t->gone)
+                        task_maybe_free(t); /* no longer in a->tasks: forget_tasks would miss it */
+        }
         a->n_inflight = 0;
         forget_tasks(a);
         hashmap_release(&a->tasks);

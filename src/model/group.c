@@ -50,16 +50,6 @@ static void prefix_details(struct err *err, const char *prefix) {
         }
 }
 
-static bool has_id(const json_t *arr, const char *id) {
-        size_t i;
-        json_t *el;
-        json_array_foreach(arr, i, el) {
-                if (streq(json_string_value(json_object_get(el, "id")) ?: "", id))
-                        return true;
-        }
-        return false;
-}
-
 static const json_t *find_id(const json_t *arr, const char *id) {
         size_t i;
         json_t *el;
@@ -73,7 +63,7 @@ static const json_t *find_id(const json_t *arr, const char *id) {
 /* --- GroupUpdate ---------------------------------------------------------------------------------- */
 
 struct apply_ctx {
-        size_t n_apps;
+        size_t n_apps, n_groups;
         struct err *err;
 };
 
@@ -118,7 +108,7 @@ static int apply_apps(struct apply_ctx *c, json_t *node, const char *path, const
                         json_decref(app);
                         return invalid(c->err, idp, msg);
                 }
-                if (has_id(json_object_get(node, "apps"), id)) {
+                if (find_id(json_object_get(node, "apps"), id) != NULL) {
                         _cleanup_free_ char *msg = xasprintf("app %s is listed twice", id);
                         json_decref(app);
                         return invalid(c->err, idp, msg);
@@ -138,6 +128,9 @@ static int apply_groups(struct apply_ctx *c, json_t *node, const json_t *cur, co
         json_array_foreach(groups, i, el) {
                 _cleanup_free_ char *ip = xasprintf("%s/groups(%zu)", jp, i);
                 _cleanup_free_ char *idp = xasprintf("%s/id", ip);
+                /* Bounded before any work: sibling checks are quadratic in the group count. */
+                if (++c->n_groups > GROUP_MAX_GROUPS)
+                        return invalid(c->err, ip, "a group body may hold at most 1000 groups");
                 if (!json_is_object(el))
                         return bad_type(c->err, ip, "error.expected.jsobject");
                 const char *raw = json_string_value(json_object_get(el, "id"));
@@ -152,7 +145,7 @@ static int apply_groups(struct apply_ctx *c, json_t *node, const json_t *cur, co
                                 xasprintf("identifier %s is not child of %s. Hint: use relative paths.", abs, path);
                         return invalid(c->err, idp, msg);
                 }
-                if (has_id(json_object_get(node, "groups"), abs)) {
+                if (find_id(json_object_get(node, "groups"), abs) != NULL) {
                         _cleanup_free_ char *msg = xasprintf("group %s is listed twice", abs);
                         return invalid(c->err, idp, msg);
                 }
@@ -239,7 +232,7 @@ static int apply_node(struct apply_ctx *c, const json_t *cur, const char *path, 
         json_t *app;
         json_array_foreach(json_object_get(node, "apps"), i, app) {
                 const char *id = json_string_value(json_object_get(app, "id"));
-                if (id && has_id(json_object_get(node, "groups"), id))
+                if (id && find_id(json_object_get(node, "groups"), id) != NULL)
                         return invalid(c->err, jp, "Groups and Applications may not have the same identifier.");
         }
         *ret = TAKE_PTR(node);

@@ -31,6 +31,8 @@
 #define GROUP_MAX_DEPTH 32
 /* Most apps one group body may hold, all levels together (422 beyond). */
 #define GROUP_MAX_APPS 1000
+/* Most groups one group body may hold, all levels together (422 beyond). */
+#define GROUP_MAX_GROUPS 1000
 /* Most dependencies one group may list. */
 #define GROUP_MAX_DEPENDENCIES 256
 

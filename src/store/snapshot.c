@@ -157,6 +157,16 @@ int snapshot_collect(struct snapshot_job *job, void **ret, size_t *ret_len) {
         return 0;
 }
 
+void snapshot_abort(struct snapshot_job *job) {
+        if (job->pid == 0)
+                return;
+        close(job->fd);
+        kill(job->pid, SIGKILL);
+        while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        *job = (struct snapshot_job){ .pid = 0, .fd = -1 };
+}
+
 static int load_instances(struct cluster *c, void *data, struct err *err) {
         return cluster_load_instance_apps(c, data, err);
 }

@@ -35,6 +35,9 @@ int snapshot_fork(const struct state *s, struct snapshot_job *job);
  * worker thread. Returns 0, or -EIO when the child failed (then *ret is untouched); either way
  * the job is over (fd closed, child reaped). */
 int snapshot_collect(struct snapshot_job *job, void **ret, size_t *ret_len);
+/* Ends a job whose output nobody wants: kills and reaps the child without reading it (safe on
+ * the loop thread). No-op without a job. */
+void snapshot_abort(struct snapshot_job *job);
 
 /* Replaces the contents of s with the snapshot in buf. On failure s is unchanged. */
 int snapshot_restore(struct state *s, const void *buf, size_t len, struct err *err);

@@ -164,13 +164,9 @@ static int fsm_snapshot_async_cb(struct raft_fsm *fsm, struct raft_buffer *bufs[
 
 static int fsm_snapshot_finalize_cb(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs) {
         struct store *s = fsm->data;
-        if (s->snapshot_job.pid != 0) {
-                /* The async step never ran (libraft failed to queue it): reap the child here. */
-                void *base = NULL;
-                size_t len = 0;
-                if (snapshot_collect(&s->snapshot_job, &base, &len) == 0)
-                        raft_free(base);
-        }
+        /* The async step never ran (libraft failed to queue it): its output is not wanted, and
+         * reading it here would block the loop for the whole encode. */
+        snapshot_abort(&s->snapshot_job);
         for (unsigned i = 0; *bufs && i < *n_bufs; i++)
                 raft_free((*bufs)[i].base);
         raft_free(*bufs);
