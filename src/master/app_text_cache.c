@@ -103,6 +103,3 @@ void app_text_cache_store(struct app_text_cache *c, const struct state *st, cons
                 sweep(c, st);
 }
 
-size_t app_text_cache_size(const struct app_text_cache *c) {
-        return hashmap_size(&c->map);
-}

@@ -42,4 +42,3 @@ struct app_text *app_text_ref(struct app_text *t);
 /* Loop only. NULL is fine. */
 void app_text_unref(struct app_text *t);
 
-size_t app_text_cache_size(const struct app_text_cache *c);

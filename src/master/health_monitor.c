@@ -125,7 +125,7 @@ void health_monitor_instance_changed(struct health_monitor *hm, const struct ins
         const json_t *checks = json_object_get(app, "healthChecks");
         for (size_t k = 0; k < n; k++) {
                 const json_t *check = json_array_get(checks, k);
-                if (r[k].consecutive_failures > s->failures[k])
+                if (r[k].consecutive_failures > s->failures[k] && events_wanted(m->events, "failed_health_check_event"))
                         events_emit(m->events, "failed_health_check_event",
                                     json_pack("{s:s,s:s,s:O}", "appId", i->app_id, "taskId", iid, "healthCheck",
                                               check ? check : json_null()));

@@ -82,9 +82,6 @@ void http_chunk_unref(struct http_chunk *c) {
                 free(c);
 }
 
-size_t http_chunk_len(const struct http_chunk *c) {
-        return c->len;
-}
 
 static void queue_clear(struct http_request *r) {
         for (size_t i = 0; i < r->q_len; i++)

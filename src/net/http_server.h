@@ -91,7 +91,6 @@ struct http_chunk *http_chunk_new(const void *data, size_t len);
 struct http_chunk *http_chunk_ref(struct http_chunk *c);
 /* Drops one reference; NULL is a no-op. */
 void http_chunk_unref(struct http_chunk *c);
-size_t http_chunk_len(const struct http_chunk *c);
 /* Queues c on the stream (the stream takes its own reference). Same bounds and results as
  * http_stream_write. */
 int http_stream_write_chunk(struct http_request *r, struct http_chunk *c);
