@@ -166,20 +166,18 @@ static void reply_version(struct api_call *call, const char *path, const char *t
 void api_group_versions(struct api_call *call) {
         struct state *st = store_state(call->m->store);
         _cleanup_free_ char *path = route_path(call);
-        if (!path || !state_group_known(st, path)) {
-                /* A group deleted since still has its stored versions. */
-                json_t *versions = path ? state_group_versions(st, path) : NULL;
-                if (!versions || json_array_size(versions) == 0) {
-                        json_decref(versions);
-                        api_reply_error(call, 404, "Group '%s' does not exist", path ? path : call->id);
-                        return;
-                }
+        /* Built once: a group deleted since still has its stored versions. */
+        json_t *versions = path ? state_group_versions(st, path) : NULL;
+        if (!path || (!state_group_known(st, path) && json_array_size(versions) == 0)) {
                 json_decref(versions);
-        }
-        if (!call->sub || streq(call->sub, "versions")) {
-                api_reply_json(call, 200, state_group_versions(st, path));
+                api_reply_error(call, 404, "Group '%s' does not exist", path ? path : call->id);
                 return;
         }
+        if (!call->sub || streq(call->sub, "versions")) {
+                api_reply_json(call, 200, versions);
+                return;
+        }
+        json_decref(versions);
         reply_version(call, path, call->sub + strlen("versions/"));
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/list.h"
 #include "common/hashmap.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -72,12 +73,7 @@ static void count_types(struct events *ev, const struct event_filter *f, int del
 
 static void unlink_sub(struct subscriber *s) {
         struct events *ev = s->ev;
-        if (s->prev)
-                s->prev->next = s->next;
-        else
-                ev->subs = s->next;
-        if (s->next)
-                s->next->prev = s->prev;
+        LIST_REMOVE(ev->subs, s);
         ev->n_subs--;
         count_types(ev, &s->filter, -1);
 }
@@ -201,16 +197,21 @@ bool events_wanted(const struct events *ev, const char *event_type) {
         return ev->n_unfiltered > 0 || hashmap_get(&ev->types, event_type) != NULL;
 }
 
+/* Frames one event (fields stolen) once, as a chunk every subscriber can share; counts it. */
+static struct http_chunk *frame_chunk(struct events *ev, const char *event_type, json_t *fields) {
+        size_t len;
+        _cleanup_free_ char *frame = event_frame(event_type, fields, time_now_ms(), &len);
+        json_decref(fields);
+        ev->stats.emitted++;
+        return http_chunk_new(frame, len);
+}
+
 void events_emit(struct events *ev, const char *event_type, json_t *fields) {
         if (!events_wanted(ev, event_type)) {
                 json_decref(fields);
                 return;
         }
-        size_t len;
-        _cleanup_free_ char *frame = event_frame(event_type, fields, time_now_ms(), &len);
-        json_decref(fields);
-        struct http_chunk *c = http_chunk_new(frame, len);
-        ev->stats.emitted++;
+        struct http_chunk *c = frame_chunk(ev, event_type, fields);
         ev->emitting++;
         for (struct subscriber *s = ev->subs, *next; s; s = next) {
                 next = s->next;
@@ -248,10 +249,7 @@ void events_subscribe(struct events *ev, struct http_request *req, struct event_
         s->filter = *filter;
         *filter = (struct event_filter){ 0 };
         snprintf(s->remote, sizeof s->remote, "%s", http_request_peer(req));
-        s->next = ev->subs;
-        if (ev->subs)
-                ev->subs->prev = s;
-        ev->subs = s;
+        LIST_PREPEND(ev->subs, s);
         ev->n_subs++;
         count_types(ev, &s->filter, +1);
         http_request_set_send_buffer(req, EVENTS_SNDBUF);
@@ -260,12 +258,7 @@ void events_subscribe(struct events *ev, struct http_request *req, struct event_
         /* Its own event_stream_attached only: broadcasting it would cost N² messages when N
          * clients connect at once (a failover), for an event nobody acts on. */
         if (event_filter_accepts(&s->filter, "event_stream_attached")) {
-                json_t *fields = event_stream_peer(s->remote);
-                size_t len;
-                _cleanup_free_ char *frame = event_frame("event_stream_attached", fields, time_now_ms(), &len);
-                json_decref(fields);
-                struct http_chunk *c = http_chunk_new(frame, len);
-                ev->stats.emitted++;
+                struct http_chunk *c = frame_chunk(ev, "event_stream_attached", event_stream_peer(s->remote));
                 if (deliver(s, c))
                         ev->stats.delivered++;
                 http_chunk_unref(c);

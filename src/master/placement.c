@@ -368,8 +368,25 @@ void placement_forget(struct launcher *l, const char *instance_id) {
 /* The app's constraints as the scheduler takes them, parsed once per app version. Returns false
  * when they cannot be parsed (the model validates Marathon's syntax; a POSIX regex it let through
  * may still fail to compile): such an app is not placed. */
-static bool app_constraints(struct placement *p, const json_t *app, const char *app_id, const char *version,
-                            struct sched_constraints **ret) {
+/* Drops the parsed constraints of apps that no longer exist, once the cache has grown well past
+ * the number of apps (a sweep every ~1,024 deletions, not a scan per call). */
+static void sweep_constraints(struct placement *p, const struct state *state) {
+        if (hashmap_size(&p->constraints) <= state_app_count(state) + 1024)
+                return;
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&p->constraints, &pos, NULL, &v)) {
+                struct app_constraints *a = v;
+                if (!state_app_get(state, a->app_id)) {
+                        hashmap_remove(&p->constraints, a->app_id);
+                        app_constraints_free(a);
+                }
+        }
+}
+
+static bool app_constraints(struct placement *p, const struct state *state, const json_t *app, const char *app_id,
+                            const char *version, struct sched_constraints **ret) {
+        sweep_constraints(p, state);
         struct app_constraints *a = hashmap_get(&p->constraints, app_id);
         if (a && !streq(a->version, version)) {
                 hashmap_remove(&p->constraints, app_id);
@@ -472,7 +489,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
         }
         req.ports = ports;
         req.n_ports = (size_t)n_ports;
-        if (!app_constraints(p, app, app_id, version, &req.constraints)) {
+        if (!app_constraints(p, st(l), app, app_id, version, &req.constraints)) {
                 set_reason(reasons, sched_reason_to_string(SCHED_REASON_UNFULFILLED_CONSTRAINT), 1);
                 return 0;
         }
