@@ -45,16 +45,6 @@ void agent_resubscribe_later(struct agent *a) {
 
 /* --- launching ----------------------------------------------------------------------------- */
 
-static char **json_strv(const json_t *arr) {
-        size_t n = json_array_size(arr);
-        char **v = xcalloc(n + 1, sizeof *v);
-        for (size_t i = 0; i < n; i++) {
-                const char *s = json_string_value(json_array_get(arr, i));
-                v[i] = xstrdup(s ? s : "");
-        }
-        return v;
-}
-
 static bool docker_param_true(const json_t *params, const char *key) {
         size_t i;
         json_t *p;
@@ -171,9 +161,10 @@ static int build_spec(struct agent *a, const char *task_id, const json_t *app, c
                 return r;
         if (cmd)
                 spec->cmd = xstrdup(cmd);
-        else if (json_array_size(args) > 0)
-                spec->argv = json_strv(args);
-        else if (!spec->container)
+        else if (json_array_size(args) > 0) {
+                if (strv_from_json(args, &spec->argv) < 0)
+                        return err_set(err, -EINVAL, "the app's args must be strings");
+        } else if (!spec->container)
                 return err_set(err, -EINVAL, "the app has neither cmd nor args nor a container image");
         const char *user = json_string_value(json_object_get(app, "user"));
         if (user)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,9 +17,11 @@
 
 #include "common/alloc.h"
 #include "common/strbuf.h"
+#include "common/timeutil.h"
 #include "common/util.h"
 
 #define CNI_VERSION "0.4.0"
+#define PLUGIN_TIMEOUT_MS 60000
 #define MAX_PLUGIN_OUTPUT (1 << 20)
 
 extern char **environ;
@@ -137,9 +140,23 @@ static int run_plugin(const struct cni_config *c, const char *command, const jso
                 off += (size_t)n;
         }
         close(in[1]);
+        /* A plugin that hangs (an iptables lock, a stuck netlink call) must not hold this
+         * thread-pool worker forever: its answer has a deadline. */
         struct strbuf sb = {0};
         char buf[4096];
+        int64_t deadline = time_now_ms() + PLUGIN_TIMEOUT_MS;
+        bool timed_out = false;
         for (;;) {
+                int64_t left = deadline - time_now_ms();
+                struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+                int pr = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+                if (pr < 0 && errno == EINTR)
+                        continue;
+                if (pr == 0) {
+                        timed_out = true;
+                        kill(pid, SIGKILL);
+                        break;
+                }
                 ssize_t n = read(out[0], buf, sizeof buf);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -152,6 +169,11 @@ static int run_plugin(const struct cni_config *c, const char *command, const jso
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
+        if (timed_out) {
+                strbuf_release(&sb);
+                return err_set(err, -ETIMEDOUT, "CNI plugin '%s' %s timed out after %d s", type, command,
+                               PLUGIN_TIMEOUT_MS / 1000);
+        }
         json_t *res = sb.len ? json_loadb(sb.buf, sb.len, 0, NULL) : NULL;
         strbuf_release(&sb);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -128,24 +128,6 @@ static void check_init(struct hcheck *c, const json_t *hc, const int *ports, siz
         c->command = cmd ? xstrdup(cmd) : NULL;
 }
 
-static char **strv_from_json(const json_t *arr) {
-        size_t n = json_array_size(arr);
-        char **v = xcalloc(n + 1, sizeof *v);
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-                const char *s = json_string_value(json_array_get(arr, i));
-                if (s)
-                        v[k++] = xstrdup(s);
-        }
-        return v;
-}
-
-static void strv_free(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
 /* Builds a task from its checkpoint document (see health.h). */
 static struct htask *htask_from_json(struct health *h, const char *id, const json_t *doc) {
         const json_t *checks = json_object_get(doc, "checks");
@@ -165,7 +147,8 @@ static struct htask *htask_from_json(struct health *h, const char *id, const jso
                 t->checks[i].t = t;
                 check_init(&t->checks[i], json_array_get(checks, i), ports, n_ports);
         }
-        t->env = strv_from_json(json_object_get(doc, "env"));
+        if (strv_from_json(json_object_get(doc, "env"), &t->env) < 0)
+                t->env = NULL; /* a damaged checkpoint: the check runs with the agent's environment */
         const char *user = json_string_value(json_object_get(doc, "user"));
         t->user = user ? xstrdup(user) : NULL;
         if (json_is_object(readiness)) {

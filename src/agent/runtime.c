@@ -8,14 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/timeutil.h"
-
-static void strv_free(char **v) {
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
-}
+#include "common/util.h"
 
 static char **strv_copy(char *const *v) {
         if (!v)

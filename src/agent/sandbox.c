@@ -83,29 +83,6 @@ static json_t *strv_to_json(char **v) {
         return a;
 }
 
-static int strv_from_json(const json_t *a, char ***ret) {
-        if (!a) {
-                *ret = NULL;
-                return 0;
-        }
-        if (!json_is_array(a))
-                return -EINVAL;
-        size_t n = json_array_size(a);
-        char **v = xcalloc(n + 1, sizeof *v);
-        for (size_t i = 0; i < n; i++) {
-                const char *s = json_string_value(json_array_get(a, i));
-                if (!s) {
-                        for (size_t k = 0; k < i; k++)
-                                free(v[k]);
-                        free(v);
-                        return -EINVAL;
-                }
-                v[i] = xstrdup(s);
-        }
-        *ret = v;
-        return 0;
-}
-
 void sandbox_checkpoint_release(struct sandbox_checkpoint *c) {
         task_spec_release(&c->spec);
         free(c->groups);

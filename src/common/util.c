@@ -114,3 +114,27 @@ char *json_compact(const json_t *j) {
                 return xstrdup("null");
         return s;
 }
+
+int strv_from_json(const json_t *arr, char ***ret) {
+        if (!arr) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_is_array(arr))
+                return -EINVAL;
+        size_t n = json_array_size(arr);
+        for (size_t i = 0; i < n; i++)
+                if (!json_is_string(json_array_get(arr, i)))
+                        return -EINVAL;
+        char **v = xcalloc(n + 1, sizeof *v);
+        for (size_t i = 0; i < n; i++)
+                v[i] = xstrdup(json_string_value(json_array_get(arr, i)));
+        *ret = v;
+        return 0;
+}
+
+void strv_free(char **v) {
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}

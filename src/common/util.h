@@ -20,3 +20,9 @@ int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len, str
 int mkdir_p(const char *path, struct err *err);
 /* Compact JSON encoding (sorted keys off, preserving order); never NULL. */
 char *json_compact(const json_t *j);
+
+/* NULL-terminated string vectors (argv, env). strv_from_json: a JSON array of strings into a new
+ * vector in *ret (NULL for NULL input); -EINVAL, *ret untouched, if arr is not an array of
+ * strings. strv_free(NULL) is a no-op. */
+int strv_from_json(const json_t *arr, char ***ret);
+void strv_free(char **v);

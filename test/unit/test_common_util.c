@@ -121,6 +121,26 @@ static void atomic_writes_replace_whole_files(void **state) {
         free(sub);
 }
 
+static void string_vectors_come_from_arrays_of_strings_only(void **state) {
+        json_t *ok = json_pack("[s,s]", "a", "b c"), *bad = json_pack("[s,i]", "a", 1), *obj = json_object();
+        char **v = NULL;
+        assert_int_equal(strv_from_json(ok, &v), 0);
+        assert_string_equal(v[0], "a");
+        assert_string_equal(v[1], "b c");
+        assert_null(v[2]);
+        strv_free(v);
+        v = (char **)1;
+        assert_int_equal(strv_from_json(bad, &v), -EINVAL);
+        assert_int_equal(strv_from_json(obj, &v), -EINVAL);
+        assert_ptr_equal(v, (char **)1);
+        assert_int_equal(strv_from_json(NULL, &v), 0);
+        assert_null(v);
+        strv_free(NULL);
+        json_decref(ok);
+        json_decref(bad);
+        json_decref(obj);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(marathon_timestamps_have_three_fraction_digits_and_z),
@@ -130,6 +150,7 @@ int main(void) {
                 cmocka_unit_test(errors_wrap_with_context_and_map_to_http),
                 cmocka_unit_test(uuids_are_version_4_and_distinct),
                 cmocka_unit_test(atomic_writes_replace_whole_files),
+                cmocka_unit_test(string_vectors_come_from_arrays_of_strings_only),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
