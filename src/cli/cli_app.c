@@ -28,10 +28,6 @@ static int app_path(const char *raw_id, const char *sub, bool force, char **ret_
         return 0;
 }
 
-static const char *str_field(const json_t *obj, const char *key) {
-        return json_string_value(json_object_get(obj, key));
-}
-
 /* --- add ------------------------------------------------------------------------------------- */
 
 static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {

@@ -10,10 +10,6 @@
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
-static const char *str_field(const json_t *obj, const char *key) {
-        return json_string_value(json_object_get(obj, key));
-}
-
 /* "a, b" from an array of strings. */
 static char *join_strings(const json_t *array) {
         struct strbuf sb = { 0 };

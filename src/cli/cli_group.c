@@ -11,10 +11,6 @@
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
-static const char *str_field(const json_t *obj, const char *key) {
-        return json_string_value(json_object_get(obj, key));
-}
-
 /* "/v2/groups<id>[?query]" for a user-typed id; "/" is the root group. *ret_id gets the
  * absolute id. */
 static int group_path(const char *raw_id, const char *query, char **ret_path, char **ret_id, struct err *err) {

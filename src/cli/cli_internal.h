@@ -83,3 +83,8 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
 /* The exit code for a failure code: 2 for -ERR_USAGE, 3 for -ERR_DEPLOYMENT_FAILED, 4 for
  * -ERR_WAIT_TIMEOUT, 1 for everything else. */
 int cli_exit_code(int code);
+
+/* The string member key of obj, or NULL (borrowed). */
+static inline const char *str_field(const json_t *obj, const char *key) {
+        return json_string_value(json_object_get(obj, key));
+}

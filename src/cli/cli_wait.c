@@ -19,10 +19,6 @@
 
 static const char events_path[] = "/v2/events?event_type=deployment_success&event_type=deployment_failed";
 
-static const char *str_field(const json_t *obj, const char *key) {
-        return json_string_value(json_object_get(obj, key));
-}
-
 const char *cli_deployment_of(const struct http_reply *reply) {
         if (reply->deployment_id && *reply->deployment_id)
                 return reply->deployment_id;
