@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/master_internal.h"
+#include "model/app_id.h"
 
 enum route_flags {
         ROUTE_LOCAL = 0,       /* answered by whichever master receives it */
@@ -162,7 +163,11 @@ bool api_arg_bool(struct api_call *call, const char *name, bool dflt) {
 }
 
 /* Splits "<id>[/<suffix>…]" for MATCH_APP / MATCH_APP_SUB. Marathon parses suffix keywords off
- * the end, which is why they are reserved as an app id's last segment. */
+ * the end, which is why they are reserved as an app id's last segment. The id comes back in
+ * Marathon's canonical form, as every resource of Marathon reads it (`id.toAbsolutePath`:
+ * PathId.apply drops empty segments, canonicalPath resolves "." and ".."), so
+ * "/v2/apps//prod/./web" names app "/prod/web" on every route. Opaque keys (node, agent and
+ * deployment ids) hold no "/", ".", "..", so the same form only strips their extra slashes. */
 static bool match_app(const struct route *rt, const char *rest, char **ret_id, char **ret_sub) {
         if (!*rest)
                 return false;
@@ -171,11 +176,13 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
         while (n > 1 && copy[n - 1] == '/')
                 copy[--n] = 0;
         if (rt->match == MATCH_APP) {
-                const char *last = strrchr(copy, '/');
-                last = last ? last + 1 : copy;
-                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart"))
+                char *id = app_id_canonical(copy, "/");
+                const char *last = strrchr(id, '/') + 1;
+                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart")) {
+                        free(id);
                         return false;
-                *ret_id = xasprintf("/%s", copy);
+                }
+                *ret_id = id;
                 *ret_sub = NULL;
                 return true;
         }
@@ -194,7 +201,7 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
         if (*after == '/' && strchr(after + 1, '/'))
                 return false;
         *hit = 0;
-        *ret_id = xasprintf("/%s", copy);
+        *ret_id = app_id_canonical(copy, "/");
         *ret_sub = xstrdup(hit + 1);
         return true;
 }
