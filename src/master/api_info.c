@@ -43,19 +43,27 @@ void api_info(struct api_call *call) {
         int port = colon ? atoi(colon + 1) : 8080;
         _cleanup_free_ char *host = xstrndup(m->http_advertised, colon ? (size_t)(colon - m->http_advertised) : strlen(m->http_advertised));
         _cleanup_free_ char *webui = xasprintf("http://%s", m->http_advertised);
+        /* Every field info.raml's MarathonConfig and ZooKeeperConfig require, with Marathon's
+         * defaults where Strata has no such setting (task_lost_expunge_*: ms, as Marathon's
+         * --task_lost_expunge_initial_delay / _interval; zk_*: Marathon's defaults, ms). */
         json_t *config = json_pack(
-                "{s:[s],s:s,s:s,s:[],s:s,s:b,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:s}", "access_control_allow_origin", "*",
-                "executor", "//cmd", "framework_name", "marathon", "features", "hostname", host, "ha",
+                "{s:[s],s:s,s:s,s:[],s:s,s:b,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:i}", "access_control_allow_origin",
+                "*", "executor", "//cmd", "framework_name", "marathon", "features", "hostname", host, "ha",
                 m->cfg.n_masters > 1, "local_port_min", 10000, "local_port_max", 20000, "master", "strata",
                 "mesos_role", "*", "mesos_user", "root", "webui_url", webui, "task_launch_timeout", 300000,
-                "default_network_name", "dcos");
-        json_t *info = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:s,s:o,s:{s:s,s:i,s:i},s:{s:i,s:i}}", "name", "marathon",
-                                 "version", MARATHON_COMPAT_VERSION, "buildref", "strata-" STRATA_VERSION,
-                                 "strata_version", STRATA_VERSION, "elected", st.is_leader, "leader",
-                                 leader ? json_string(leader) : json_null(), "frameworkId", "strata-marathon",
-                                 "marathon_config", config, "zookeeper_config", "zk", "strata-raft",
-                                 "zk_max_versions", 50, "zk_timeout", 10000, "http_config", "http_port", port,
-                                 "https_port", 8443);
+                "default_network_name", "dcos", "task_lost_expunge_initial_delay", 300000,
+                "task_lost_expunge_interval", 30000);
+        json_t *info = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o,s:{s:s,s:i,s:i,s:i,s:i},s:{s:i,s:i}}", "name", "marathon",
+                                 "version", MARATHON_COMPAT_VERSION, "buildref", "strata-" STRATA_VERSION, "elected",
+                                 st.is_leader, "frameworkId", "strata-marathon", "marathon_config", config,
+                                 "zookeeper_config", "zk", "strata-raft", "zk_max_versions", 50, "zk_timeout", 10000,
+                                 "zk_connection_timeout", 10000, "zk_session_timeout", 10000, "http_config",
+                                 "http_port", port, "https_port", 8443);
+        /* MarathonInfo's leader is optional, never null. */
+        if (leader)
+                json_object_set_new(info, "leader", json_string(leader));
+        /* Strata's own version is no MarathonInfo field: strict clients reject unknown fields. */
+        http_request_add_header(call->req, "X-Strata-Version", STRATA_VERSION);
         api_reply_json(call, 200, info);
 }
 

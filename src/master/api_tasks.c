@@ -23,6 +23,16 @@ static json_t *ts_or_null(int64_t ms) {
         return json_string(buf);
 }
 
+/* Sets key to ms as an ISO timestamp; Marathon omits stagedAt/startedAt a task has not reached
+ * (task.raml: `startedAt?: string`, never null). */
+static void set_ts(json_t *t, const char *key, int64_t ms) {
+        if (ms <= 0)
+                return;
+        char buf[25];
+        time_format_ms(ms, buf);
+        json_object_set_new(t, key, json_string(buf));
+}
+
 /* The agent's IP: the host part of its address. */
 static char *agent_ip(const struct agent *a) {
         if (!a || !a->address)
@@ -31,23 +41,40 @@ static char *agent_ip(const struct agent *a) {
         return xstrndup(a->address, colon ? (size_t)(colon - a->address) : strlen(a->address));
 }
 
+/* Marathon's API writes its RAML types with None fields left out (the generated writers filter
+ * `_._2 != JsNull`); the health results Strata keeps say null for "never". Takes results. */
+static json_t *without_nulls(json_t *results) {
+        size_t idx;
+        json_t *r;
+        json_array_foreach(results, idx, r) {
+                const char *k;
+                json_t *v;
+                void *tmp;
+                json_object_foreach_safe(r, tmp, k, v)
+                        if (json_is_null(v))
+                                json_object_del(r, k);
+        }
+        return results;
+}
+
 json_t *task_to_json(const struct state *st, const struct instance *i, bool service_ports) {
         const struct agent *a = i->agent_id ? state_agent_get(st, i->agent_id) : NULL;
         json_t *ports = json_array();
         for (size_t p = 0; p < i->n_ports; p++)
                 json_array_append_new(ports, json_integer(i->ports[p]));
-        json_t *t = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:s,s:s}", "id", i->id, "appId", i->app_id, "host",
+        json_t *t = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:o,s:s,s:s}", "id", i->id, "appId", i->app_id, "host",
                               a ? a->hostname : NULL, "slaveId", i->agent_id, "state",
-                              task_state_to_string((enum task_state)i->state), "ports", ports, "stagedAt",
-                              ts_or_null(i->staged_at), "startedAt", ts_or_null(i->started_at), "version", i->version,
+                              task_state_to_string((enum task_state)i->state), "ports", ports, "version", i->version,
                               "role", "*");
+        set_ts(t, "stagedAt", i->staged_at);
+        set_ts(t, "startedAt", i->started_at);
         /* The task's own IP on a container network, else the agent's (Marathon's host IP). */
         char own[16];
         _cleanup_free_ char *ip = instance_ip(i, own) ? xstrdup(own) : agent_ip(a);
         json_object_set_new(t, "ipAddresses",
                             ip ? json_pack("[{s:s,s:s}]", "ipAddress", ip, "protocol", "IPv4") : json_array());
         json_object_set_new(t, "localVolumes", json_array());
-        json_object_set_new(t, "healthCheckResults", health_monitor_results_json(i));
+        json_object_set_new(t, "healthCheckResults", without_nulls(health_monitor_results_json(i)));
         if (service_ports) {
                 json_t *sp = json_array();
                 const json_t *app = state_app_get(st, i->app_id);
@@ -60,8 +87,8 @@ json_t *task_to_json(const struct state *st, const struct instance *i, bool serv
                         json_array_append(sp, json_object_get(pd, "servicePort"));
                 json_object_set_new(t, "servicePorts", sp);
         }
-        if (i->message && *i->message)
-                json_object_set_new(t, "message", json_string(i->message));
+        /* i->message (the agent's reason) is no field of Marathon's Task: strict clients reject
+         * it. It travels in status_update_event and lastTaskFailure, as in Marathon. */
         return t;
 }
 
