@@ -478,6 +478,7 @@ static struct write_ctx *write_new(void) {
 }
 
 void api_apps_create(struct api_call *call) {
+        app_json_drop_nulls(call->body);
         if (!json_is_object(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsobject"));
@@ -570,6 +571,7 @@ static void app_update(struct api_call *call, const char *id, json_t *body, bool
 }
 
 static void app_write(struct api_call *call, bool partial, bool create) {
+        app_json_drop_nulls(call->body);
         if (!json_is_object(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsobject"));
@@ -680,6 +682,7 @@ static void prefix_details(struct err *e, size_t index) {
 void api_apps_bulk_update(struct api_call *call) {
         bool patch = streq(http_request_method(call->req), "PATCH");
         bool partial = patch || api_arg_bool(call, "partialUpdate", true);
+        app_json_drop_nulls(call->body);
         if (!json_is_array(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsarray"));

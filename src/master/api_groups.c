@@ -413,6 +413,7 @@ static char *effective_path(struct api_call *call, const char *base, struct err 
 
 /* Common start of POST and PUT: the body is an object, the paths are valid. */
 static char *write_path(struct api_call *call) {
+        app_json_drop_nulls(call->body);
         if (!json_is_object(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsobject"));

@@ -41,7 +41,6 @@ void app_format_double(double d, char buf[static 32]) {
         }
 }
 
-/* Removes null members of objects, recursively: Play reads an optional null as absent. */
 static void strip_nulls(json_t *j, int depth) {
         if (depth > 16)
                 return;
@@ -61,6 +60,10 @@ static void strip_nulls(json_t *j, int depth) {
                 json_array_foreach(j, i, v)
                         strip_nulls(v, depth + 1);
         }
+}
+
+void app_json_drop_nulls(json_t *doc) {
+        strip_nulls(doc, 0);
 }
 
 static void check_min_double(struct verrs *v, const char *path, const json_t *j, double min) {
