@@ -164,3 +164,15 @@ def test_the_checked_state_has_every_kind_of_object(live):
     assert all(t.get("healthCheckResults") for t in apps["/prod/web"]["tasks"]), apps["/prod/web"]["tasks"]
     assert {t["state"] for t in apps["/prod/stubborn"]["tasks"]} >= {"TASK_KILLING", "TASK_RUNNING"}
     assert m.get("/v2/groups").json()["groups"]
+
+
+def test_tasks_stats_count_and_time_the_tasks_by_version(live):
+    """embed=apps.taskStats as Marathon fills it (TaskStatsByVersion): every part that has tasks."""
+    app = live.get("/v2/apps/prod/web", params={"embed": "apps.taskStats"}).json()["app"]
+    stats = app["tasksStats"]
+    assert_shape("task.TaskStatsByVersion", stats)
+    for part in ("totalSummary", "withLatestConfig", "startedAfterLastScaling"):
+        s = stats[part]["stats"]
+        assert s["counts"] == {"staged": 0, "running": 2, "healthy": 2, "unhealthy": 0}, (part, stats)
+        assert 0 < s["lifeTime"]["averageSeconds"] < 600 and 0 < s["lifeTime"]["medianSeconds"] < 600
+    assert "withOutdatedConfig" not in stats  # no task runs an older config
