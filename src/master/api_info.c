@@ -7,6 +7,7 @@
 #include "common/strbuf.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
+#include "store/deployments.h"
 
 #define STRATA_VERSION "0.1.0"
 /* The Marathon API level Strata implements; tools compare against it. */
@@ -125,8 +126,41 @@ static int count_active_agent(const struct agent *a, void *data) {
         return 0;
 }
 
+/* GET /metrics with Accept: application/json: Marathon's Dropwizard registry as its
+ * MetricsConversion writes it (newMetrics.raml NewMetrics, "version": "4.0.0"), with the metrics
+ * of Marathon's that Strata has, under Marathon's names ("<prefix>.<name>.<type>",
+ * DropwizardMetrics.constructName). Strata's own figures (Raft, agents) stay in the Prometheus
+ * text, which is the default. */
+static void metrics_json(struct api_call *call) {
+        const struct state *state = store_state(call->m->store);
+        struct totals t = { .st = state };
+        state_apps_foreach(state, add_app_counts, &t);
+        size_t streams = 0;
+        if (call->m->events) {
+                struct events_stats es;
+                events_get_stats(call->m->events, &es);
+                streams = es.subscribers;
+        }
+        json_t *gauges = json_pack("{s:{s:f},s:{s:f},s:{s:f},s:{s:f},s:{s:f}}", "marathon.apps.active.gauge", "value",
+                                   (double)state_app_count(state), "marathon.pods.active.gauge", "value", 0.0,
+                                   "marathon.instances.running.gauge", "value", (double)t.sum.running,
+                                   "marathon.instances.staged.gauge", "value", (double)t.sum.staged,
+                                   "marathon.http.event-streams.active.gauge", "value", (double)streams);
+        /* DeploymentManagerActor's "deployments" counter goes up at a start and down at the end. */
+        json_t *counters = json_pack("{s:{s:I}}", "marathon.deployments.counter", "count",
+                                     (json_int_t)state_deployment_count(state));
+        api_reply_json(call, 200,
+                       json_pack("{s:s,s:o,s:o,s:{},s:{},s:{}}", "version", "4.0.0", "counters", counters, "gauges",
+                                 gauges, "histograms", "meters", "timers"));
+}
+
 void api_metrics(struct api_call *call) {
         struct master *m = call->m;
+        const char *accept = http_request_header(call->req, "Accept");
+        if (accept && strstr(accept, "application/json")) {
+                metrics_json(call);
+                return;
+        }
         struct store_status st;
         store_status(m->store, &st);
         struct strbuf sb = { 0 };

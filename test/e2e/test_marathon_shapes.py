@@ -176,3 +176,21 @@ def test_tasks_stats_count_and_time_the_tasks_by_version(live):
         assert s["counts"] == {"staged": 0, "running": 2, "healthy": 2, "unhealthy": 0}, (part, stats)
         assert 0 < s["lifeTime"]["averageSeconds"] < 600 and 0 < s["lifeTime"]["medianSeconds"] < 600
     assert "withOutdatedConfig" not in stats  # no task runs an older config
+
+
+def test_metrics_json_is_marathons_dropwizard_document(live):
+    """GET /metrics with Accept: application/json answers Marathon's JSON (metrics.raml);
+    Prometheus text stays the default."""
+    r = live.get("/metrics", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    doc = r.json()
+    assert_shape("metrics.Metrics", doc)
+    assert doc["version"] == "4.0.0"
+    n_apps = len(live.get("/v2/apps").json()["apps"])
+    assert doc["gauges"]["marathon.apps.active.gauge"]["value"] == n_apps
+    running = len([t for t in live.get("/v2/tasks").json()["tasks"] if t["state"] == "TASK_RUNNING"])
+    assert doc["gauges"]["marathon.instances.running.gauge"]["value"] == running
+    assert doc["counters"]["marathon.deployments.counter"]["count"] == len(live.get("/v2/deployments").json())
+    for accept in (None, "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"):
+        r = live.get("/metrics", headers={"Accept": accept} if accept else {})
+        assert r.headers["Content-Type"].startswith("text/plain") and "strata_apps " in r.text
