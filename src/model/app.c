@@ -117,6 +117,9 @@ static void build_basics(struct app_build *b, const char *parent) {
 
         json_t *cmd = json_object_get(in, "cmd");
         if (cmd) {
+                /* Marathon's validateCanonicalAppAPI, on the whole app (so at path "/"):
+                 * isTrue("must not be an empty string")(_.cmd.forall { s => s.length() > 1 }) —
+                 * a one-character command is refused too; "" never gets here (app_schema.c). */
                 if (strlen(json_string_value(cmd)) <= 1)
                         verr(&b->errs, "", "must not be an empty string");
                 json_object_set(out, "cmd", cmd);

@@ -61,3 +61,21 @@ def test_a_null_without_the_field_it_stands_for_is_still_invalid(master):
     assert "must either contain one of 'cmd' or 'args'" in r.text
     r = master.post("/v2/apps", json=dict(APP, id=None))
     assert r.status_code == 422 and r.json()["details"][0]["path"] == "/id"
+
+
+@pytest.mark.parametrize("cmd,status,message,path,error", [
+    # AppValidation.validateCanonicalAppAPI: isTrue("must not be an empty string")(_.cmd.forall(_.length() > 1)),
+    # a rule on the whole app, so Marathon reports it at "/"
+    ("x", 422, "Object is not valid", "/", "must not be an empty string"),
+    (" ", 422, "Object is not valid", "/", "must not be an empty string"),
+    # app.raml cmd minLength: 1 — the generated reader refuses "" before validation, at /cmd
+    ("", 422, "Invalid JSON", "/cmd", "error.minLength"),
+    ("xy", 201, None, None, None),
+])
+def test_short_commands_follow_marathons_rules(master, cmd, status, message, path, error):
+    r = master.post("/v2/apps", json={"id": "/short", "cmd": cmd, "cpus": 0.1, "mem": 16})
+    assert r.status_code == status, r.text
+    if message:
+        assert r.json() == {"message": message, "details": [{"path": path, "errors": [error]}]}
+        r = master.put("/v2/groups/g", json={"apps": [{"id": "a", "cmd": cmd}]})
+        assert r.status_code == 422 and error in r.text, r.text
