@@ -366,8 +366,8 @@ void placement_forget(struct launcher *l, const char *instance_id) {
 /* --- planning -------------------------------------------------------------------------------- */
 
 /* The app's constraints as the scheduler takes them, parsed once per app version. Returns false
- * when they cannot be parsed (the model validates Marathon's syntax; a POSIX regex it let through
- * may still fail to compile): such an app is not placed. */
+ * when they cannot be parsed (the model validates them; an app restored from an older snapshot
+ * may still carry a pattern the regex budget refuses): such an app is not placed. */
 /* Drops the parsed constraints of apps that no longer exist, once the cache has grown well past
  * the number of apps (a sweep every ~1,024 deletions, not a scan per call). */
 static void sweep_constraints(struct placement *p, const struct state *state) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/macro.h"
+#include "store/auth_store.h"
 #include "store/cluster_internal.h"
 #include "store/deployments.h"
 #include "store/groups.h"
@@ -43,6 +44,7 @@ static const struct fsm_command commands[] = {
         { "instances_status",  1, 1, fsm_instances_status,  FSM_VERSION_SKIP_IF_FLAGGED },
         { "instances_goal",    1, 1, fsm_instances_goal,    FSM_VERSION_SKIP_IF_FLAGGED },
         { "instances_expunge", 1, 1, fsm_instances_expunge, FSM_VERSION_SKIP_IF_FLAGGED },
+        { "auth",              1, 1, fsm_auth,              FSM_VERSION_SKIP_IF_FLAGGED },
 };
 /* clang-format on */
 
