@@ -381,7 +381,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
         p->app_id = xstrdup(app_id);
         p->count = placed;
         p->placements = json_incref(placements);
-        core_submit(l->d.log, json_pack("{s:s,s:i,s:s,s:o}", "type", "instances_place", "v", 1, "instances", placements),
+        core_submit(l->d.log, json_pack("{s:s,s:i,s:o}", "type", "instances_place", "v", 1, "instances", placements),
                     placed_cb, p);
 out:
         deployer_check(l->d.deployer, app_id, plan.converged);
