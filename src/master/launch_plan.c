@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hashmap.h"
 #include "common/util.h"
 #include "model/deployment.h"
 #include "scheduler/sched_kill.h"
@@ -64,7 +65,7 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                 bool older = s->config_version && strcmp(i->version, s->config_version) < 0;
                 if (task_state_is_terminal((enum task_state)i->state)) {
                         out->expunge[out->n_expunge++] = i;
-                } else if (i->goal != GOAL_RUNNING) {
+                } else if (i->goal != GOAL_RUNNING || (in->killing && hashmap_get(in->killing, i->id))) {
                         s->dying++;
                         s->dying_old += older;
                 } else if (i->state == TASK_UNREACHABLE &&

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hashmap;
 struct instance;
 struct sched_cluster;
 struct sched_constraints;
@@ -58,6 +59,9 @@ struct launch_plan_input {
          * parsed constraints; either may be NULL (plain killSelection order). */
         const struct sched_cluster *cluster;
         const struct sched_constraints *constraints;
+        /* Instance ids (keys) whose kill was submitted and not applied yet: they count as dying,
+         * so a second pass in the same turn does not kill them again. May be NULL. */
+        const struct hashmap *killing;
 };
 
 struct launch_kill {

@@ -182,11 +182,50 @@ static void submitted_cb(void *data, int status, json_t *result, struct err *err
         free(what);
 }
 
+/* A goal command in flight: its ids leave launcher.killing when it is applied (or failed). */
+struct goal_ctx {
+        struct launcher *l;
+        json_t *ids;
+};
+
+static void unmark_killing(struct launcher *l, json_t *ids) {
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id) {
+                const char *key = json_string_value(id);
+                void *copy = hashmap_get(&l->killing, key);
+                if (copy) {
+                        hashmap_remove(&l->killing, key);
+                        free(copy);
+                }
+        }
+}
+
+static void goal_done(void *data, int status, json_t *result, struct err *err) {
+        struct goal_ctx *g = data;
+        if (status < 0)
+                log_warn("instances_goal failed: %s", err_msg(err));
+        unmark_killing(g->l, g->ids);
+        json_decref(g->ids);
+        free(g);
+}
+
 static void kill_instances(struct launcher *l, json_t *ids, const char *goal, unsigned grace_s) {
         if (json_array_size(ids) == 0)
                 return;
+        size_t k;
+        json_t *kid;
+        json_array_foreach(ids, k, kid) {
+                const char *key = json_string_value(kid);
+                if (key && !hashmap_get(&l->killing, key)) {
+                        char *copy = xstrdup(key);
+                        hashmap_put(&l->killing, copy, copy);
+                }
+        }
+        struct goal_ctx *g = xcalloc(1, sizeof *g);
+        *g = (struct goal_ctx){ .l = l, .ids = json_incref(ids) };
         core_submit(l->d.log, json_pack("{s:s,s:i,s:O,s:s}", "type", "instances_goal", "v", 1, "ids", ids, "goal", goal),
-                     submitted_cb, xstrdup("instances_goal"));
+                    goal_done, g);
         /* The kill itself needs no commit: the goal above makes sure no new leader relaunches. */
         struct state *st = core_state(l->d.log);
         struct hashmap per_agent;
@@ -316,6 +355,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 in.launch_after_ms = q->next_launch_ms;
         }
         if (app) {
+                in.killing = &l->killing;
                 in.cluster = placement_cluster(l->d.placement);
                 in.constraints = placement_constraints(l->d.placement, app);
         }
@@ -504,6 +544,7 @@ void launcher_init(struct launcher *l, const struct launcher_deps *deps) {
         *l = (struct launcher){ .d = *deps };
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
+        hashmap_init(&l->killing);
         hashmap_init(&l->waiting);
         due_heap_init(&l->backoffs);
         l->pass = clock_timer_new(deps->clock, pass_cb, l);
@@ -520,6 +561,11 @@ static void clear(struct launcher *l) {
         while (hashmap_next(&l->dirty, &pos, NULL, &v))
                 free(v);
         hashmap_release(&l->dirty);
+        pos = 0;
+        while (hashmap_next(&l->killing, &pos, NULL, &v))
+                free(v);
+        hashmap_release(&l->killing);
+        hashmap_init(&l->killing);
         hashmap_release(&l->waiting);
         due_heap_release(&l->backoffs);
         hashmap_init(&l->queues);

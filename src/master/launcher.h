@@ -38,6 +38,7 @@ struct launcher {
         struct launcher_deps d;
         struct hashmap queues;  /* app id → struct app_queue */
         struct hashmap dirty;   /* app id → app id copy: apps that need a pass */
+        struct hashmap killing; /* instance id → id copy: a goal submitted for it, not applied yet */
         struct clock_timer *pass;    /* zero-delay: one pass over dirty apps per loop turn */
         struct clock_timer *backoff; /* next backoff expiry */
         struct hashmap waiting; /* app id → struct app_queue: apps with instances wanted, not placed */
