@@ -300,6 +300,42 @@ static inline char *ct_types(const json_t *arr) {
                 free(got_);                                                                       \
         } while (0)
 
+/* Takes the commands (frames of agent) since the last take and asserts their types. */
+#define ct_expect_cmds(t, want)                                                                     \
+        do {                                                                                      \
+                json_t *c_ = ct_take_cmds(t);                                                     \
+                assert_types(c_, want);                                                           \
+                json_decref(c_);                                                                  \
+        } while (0)
+#define ct_expect_frames(t, agent, want)                                                            \
+        do {                                                                                      \
+                json_t *f_ = ct_take_frames(t, agent);                                            \
+                assert_types(f_, want);                                                           \
+                json_decref(f_);                                                                  \
+        } while (0)
+
+/* The placements of the instances_place commands in cmds: ids and agents borrowed from cmds
+ * (either array may be NULL); returns how many. */
+static inline size_t ct_placed(const json_t *cmds, const char **ids, const char **agents, size_t max) {
+        size_t i, n = 0;
+        json_t *c;
+        json_array_foreach(cmds, i, c) {
+                if (!streq(json_string_value(json_object_get(c, "type")) ?: "", "instances_place"))
+                        continue;
+                size_t k;
+                json_t *pl;
+                json_array_foreach(json_object_get(c, "instances"), k, pl) {
+                        assert_true(n < max);
+                        if (ids)
+                                ids[n] = json_string_value(json_object_get(pl, "id"));
+                        if (agents)
+                                agents[n] = json_string_value(json_object_get(pl, "agentId"));
+                        n++;
+                }
+        }
+        return n;
+}
+
 /* --- driving it ------------------------------------------------------------------------------ */
 
 /* An agent subscribes (reporting tasks, NULL for none); returns its id (static, per slot). */

@@ -4,23 +4,12 @@
  * reasons and retry on new capacity, and the agent link's reconciliation, errors and hooks. */
 #include "test_master_core.h"
 
-/* The ids of the instances placed by the instances_place commands in cmds. */
+/* The placements of cmds, ids copied (they outlive cmds). */
 static size_t placed_ids(const json_t *cmds, char ids[][128], const char **agents, size_t max) {
-        size_t i, n = 0;
-        json_t *c;
-        json_array_foreach(cmds, i, c) {
-                if (!streq(json_string_value(json_object_get(c, "type")), "instances_place"))
-                        continue;
-                size_t k;
-                json_t *pl;
-                json_array_foreach(json_object_get(c, "instances"), k, pl) {
-                        assert_true(n < max);
-                        snprintf(ids[n], 128, "%s", json_string_value(json_object_get(pl, "id")));
-                        if (agents)
-                                agents[n] = json_string_value(json_object_get(pl, "agentId"));
-                        n++;
-                }
-        }
+        const char *got[16];
+        size_t n = ct_placed(cmds, got, agents, max < 16 ? max : 16);
+        for (size_t i = 0; i < n; i++)
+                snprintf(ids[i], 128, "%s", got[i]);
         return n;
 }
 
@@ -123,16 +112,10 @@ static void launcher_kill_commits_the_goal_and_replaces(void **state) {
         assert_types(cmds, "instances_goal");
         assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "goal")), "decommissioned");
         json_decref(cmds);
-        json_t *f = ct_take_frames(t, a);
-        assert_types(f, "KILL");
-        json_decref(f);
+        ct_expect_frames(t, a, "KILL");
         ct_status(t, a, ids[0], "TASK_KILLED");
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "instances_status,instances_expunge,instances_place");
-        json_decref(cmds);
-        f = ct_take_frames(t, a);
-        assert_types(f, "LAUNCH");
-        json_decref(f);
+        ct_expect_cmds(t, "instances_status,instances_expunge,instances_place");
+        ct_expect_frames(t, a, "LAUNCH");
         ct_free(t);
 }
 
@@ -198,18 +181,12 @@ static void health_monitor_kills_after_max_consecutive_failures(void **state) {
                 assert_int_equal(count_events(ev, "unhealthy_instance_kill_event"), failures == 3);
                 assert_int_equal(count_events(ev, "health_status_changed_event"), failures == 1);
                 json_decref(ev);
-                cmds = ct_take_cmds(t);
-                assert_types(cmds, failures == 3 ? "instances_status,instances_goal" : "instances_status");
-                json_decref(cmds);
+                ct_expect_cmds(t, failures == 3 ? "instances_status,instances_goal" : "instances_status");
         }
-        json_t *f = ct_take_frames(t, a);
-        assert_types(f, "KILL");
-        json_decref(f);
+        ct_expect_frames(t, a, "KILL");
         /* its end is not a failure by itself, but the kill counted one: backoff 5 s */
         ct_status(t, a, ids[0], "TASK_KILLED");
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "instances_status,instances_expunge");
-        json_decref(cmds);
+        ct_expect_cmds(t, "instances_status,instances_expunge");
         ct_advance(t, 4900);
         assert_null(find_cmd(t->cmds, "instances_place"));
         ct_advance(t, 200);

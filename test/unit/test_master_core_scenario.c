@@ -7,25 +7,6 @@
 #define WEB "{\"id\":\"/web\",\"cmd\":\"sleep 1000\",\"instances\":2,\"cpus\":1,\"mem\":64," \
             "\"backoffSeconds\":1,\"backoffFactor\":2}"
 
-/* The placements of the only instances_place in cmds: their ids and agents. */
-static size_t placed(const json_t *cmds, const char **ids, const char **agents, size_t max) {
-        size_t i, n = 0;
-        json_t *c;
-        json_array_foreach(cmds, i, c) {
-                if (!streq(json_string_value(json_object_get(c, "type")), "instances_place"))
-                        continue;
-                size_t k;
-                json_t *pl;
-                json_array_foreach(json_object_get(c, "instances"), k, pl) {
-                        assert_true(n < max);
-                        ids[n] = json_string_value(json_object_get(pl, "id"));
-                        agents[n] = json_string_value(json_object_get(pl, "agentId"));
-                        n++;
-                }
-        }
-        return n;
-}
-
 /* The task ids of every frame of `type` in frames, appended to ids. */
 static size_t frame_tasks(const json_t *frames, const char *type, const char **ids, size_t max) {
         size_t i, n = 0;
@@ -74,7 +55,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         cmds = ct_take_cmds(t);
         assert_types(cmds, "app_create,deployment_step,instances_place");
         const char *ids[8], *agents[8];
-        assert_int_equal(placed(cmds, ids, agents, 8), 2);
+        assert_int_equal(ct_placed(cmds, ids, agents, 8), 2);
         assert_string_not_equal(agents[0], agents[1]); /* spread over both agents */
         char t1[128], t2[128], t1_agent[128], t2_agent[128];
         snprintf(t1, sizeof t1, "%s", ids[0]);
@@ -101,9 +82,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
 
         /* --- running: the deployment ends */
         ct_status(t, t1_agent, t1, "TASK_RUNNING");
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "instances_status");
-        json_decref(cmds);
+        ct_expect_cmds(t, "instances_status");
         ct_status(t, t2_agent, t2, "TASK_RUNNING");
         cmds = ct_take_cmds(t);
         assert_types(cmds, "instances_status,deployment_finish");
@@ -116,22 +95,18 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
 
         /* --- a task fails: expunged at once, relaunched only after backoffSeconds (1 s) */
         ct_status(t, t1_agent, t1, "TASK_FAILED");
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "instances_status,instances_expunge");
-        json_decref(cmds);
+        ct_expect_cmds(t, "instances_status,instances_expunge");
         json_t *queue = launcher_queue_json(&t->core.launcher);
         json_t *q0 = json_array_get(json_object_get(queue, "queue"), 0);
         assert_int_equal(json_integer_value(json_object_get(q0, "count")), 1);
         assert_true(json_real_value(json_object_get(json_object_get(q0, "delay"), "timeLeftSeconds")) > 0.99);
         json_decref(queue);
         ct_advance(t, 999);
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "");
-        json_decref(cmds);
+        ct_expect_cmds(t, "");
         ct_advance(t, 2);
         cmds = ct_take_cmds(t);
         assert_types(cmds, "instances_place");
-        assert_int_equal(placed(cmds, ids, agents, 8), 1);
+        assert_int_equal(ct_placed(cmds, ids, agents, 8), 1);
         char t3[128], t3_agent[128];
         snprintf(t3, sizeof t3, "%s", ids[0]);
         snprintf(t3_agent, sizeof t3_agent, "%s", agents[0]);
@@ -149,7 +124,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         ct_update_app(t, "/web", "{\"cmd\": \"sleep 2000\"}", "d-2");
         cmds = ct_take_cmds(t);
         assert_types(cmds, "app_update,instances_place");
-        assert_int_equal(placed(cmds, ids, agents, 8), 2);
+        assert_int_equal(ct_placed(cmds, ids, agents, 8), 2);
         char n1[128], n2[128], n1_agent[128], n2_agent[128];
         snprintf(n1, sizeof n1, "%s", ids[0]);
         snprintf(n2, sizeof n2, "%s", ids[1]);
@@ -181,9 +156,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         json_decref(cmds);
         ct_status(t, t2_agent, t2, "TASK_KILLED");
         ct_status(t, t3_agent, t3, "TASK_KILLED");
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "instances_status,instances_expunge,instances_status,instances_expunge,deployment_finish");
-        json_decref(cmds);
+        ct_expect_cmds(t, "instances_status,instances_expunge,instances_status,instances_expunge,deployment_finish");
         json_decref(ct_take_frames(t, a1));
         json_decref(ct_take_frames(t, a2));
         json_decref(ct_take_events(t));
@@ -206,7 +179,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "state")), "unreachable");
         assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "id")), lost);
         assert_int_equal(json_array_size(json_object_get(json_array_get(cmds, 1), "updates")), k);
-        assert_int_equal(placed(cmds, ids, agents, 8), k);
+        assert_int_equal(ct_placed(cmds, ids, agents, 8), k);
         char repl[2][128];
         for (size_t i = 0; i < k; i++) {
                 assert_string_equal(agents[i], kept);
@@ -255,9 +228,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         f2 = ct_take_frames(t, kept);
         assert_int_equal(frame_tasks(f2, "KILL", tasks, 8), k);
         json_decref(f2);
-        f1 = ct_take_frames(t, lost);
-        assert_types(f1, "SUBSCRIBED");
-        json_decref(f1);
+        ct_expect_frames(t, lost, "SUBSCRIBED");
         for (size_t i = 0; i < k; i++)
                 assert_int_equal(state_instance_get(t->st, lost_tasks[i])->state, TASK_RUNNING);
         ct_free(t);
