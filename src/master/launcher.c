@@ -354,8 +354,9 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 in.in_flight = q->in_flight;
                 in.launch_after_ms = q->next_launch_ms;
         }
-        if (app) {
-                in.killing = &l->killing;
+        in.killing = &l->killing;
+        if (app && json_array_size(json_object_get(app, "constraints")) > 0) {
+                /* Victim selection reads agents' attributes only for a GROUP_BY spread. */
                 in.cluster = placement_cluster(l->d.placement);
                 in.constraints = placement_constraints(l->d.placement, app);
         }
