@@ -13,7 +13,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/master.h"
-#include "master/deployer.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
 
@@ -228,9 +227,7 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
-        launcher_release(&m->launcher);
-        health_monitor_release(&m->health);
-        agent_link_release(&m->agents);
+        master_core_release(&m->core);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -245,48 +242,24 @@ static void on_store_change(struct store *s, void *data) {
         log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
         if (m->client) {
-                agent_link_leadership(&m->agents, st.is_leader);
-                launcher_leadership(&m->launcher, st.is_leader);
-                health_monitor_leadership(&m->health, st.is_leader);
+                master_core_leadership(&m->core, st.is_leader);
                 events_leadership(m->events, st.is_leader);
                 registry_check(m);
         }
 }
 
-/* The state machine tells the leader's control loops what changed (on every master; the
- * launcher ignores it unless leading). */
-static void obs_app_changed(const char *app_id, void *data) {
-        launcher_app_changed(&((struct master *)data)->launcher, app_id);
+/* Marathon's event bus as the core's event sink (the bus goes first at shutdown: NULL then). */
+static bool sink_wanted(void *impl, const char *type) {
+        return events_wanted(*(struct events **)impl, type);
 }
-static void obs_agent_changed(const char *agent_id, void *data) {
-        launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
+static void sink_emit(void *impl, const char *type, json_t *fields) {
+        struct events *ev = *(struct events **)impl;
+        if (ev)
+                events_emit(ev, type, fields);
+        else
+                json_decref(fields);
 }
-static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
-        struct master *m = data;
-        launcher_instance_changed(&m->launcher, i, (int)old);
-        health_monitor_instance_changed(&m->health, i);
-        /* Only the leader has subscribers (events_wanted is false elsewhere). A change of health
-         * or readiness alone is not a status update. */
-        if (i->state == old)
-                return;
-        const struct state *st = store_state(m->store);
-        if (events_wanted(m->events, "status_update_event"))
-                events_emit(m->events, "status_update_event", event_status_update(st, i));
-        if (events_wanted(m->events, "instance_changed_event"))
-                events_emit(m->events, "instance_changed_event", event_instance_changed(st, i));
-}
-static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
-        launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
-        health_monitor_instance_removed(&((struct master *)data)->health, instance_id);
-}
-
-static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
-        deployer_deployment_changed(&((struct master *)data)->launcher, record, what);
-}
-
-static void obs_restored(void *data) {
-        launcher_state_restored(&((struct master *)data)->launcher);
-}
+static const struct event_sink_ops sink_ops = { .wanted = sink_wanted, .emit = sink_emit };
 
 static void raise_fd_limit(void) {
         struct rlimit rl;
@@ -358,19 +331,12 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         m.client = http_client_new(m.loop);
         struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s, .networks = m.cfg.networks,
                                          .n_networks = m.cfg.n_networks };
-        agent_link_init(&m.agents, &m, &alc);
-        launcher_init(&m.launcher, &m);
-        health_monitor_init(&m.health, &m);
+        m.clock = clock_uv_new(m.loop);
+        struct core_log log = core_log_store(m.store);
+        struct event_sink sink = { &sink_ops, &m.events };
+        master_core_init(&m.core, &log, m.clock, &sink, NULL, &alc);
         m.events = events_new(&m);
-        struct state_observer obs = {
-                .app_changed = obs_app_changed,
-                .agent_changed = obs_agent_changed,
-                .instance_changed = obs_instance_changed,
-                .instance_removed = obs_instance_removed,
-                .restored = obs_restored,
-                .deployment_changed = obs_deployment_changed,
-                .data = &m,
-        };
+        struct state_observer obs = master_core_observer(&m.core);
         state_set_observer(store_state(m.store), &obs);
         uv_timer_init(m.loop, &m.registry_timer);
         m.registry_timer.data = &m;
@@ -390,6 +356,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         uv_run(m.loop, UV_RUN_DEFAULT);
         app_text_cache_free(m.app_texts);
         uv_loop_close(m.loop);
+        clock_uv_free(m.clock);
         free(m.http_advertised);
         config_release(&m.cfg);
         return 0;
