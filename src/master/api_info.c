@@ -8,6 +8,7 @@
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
+#include "store/store_transfer.h"
 
 #define STRATA_VERSION "0.1.0"
 /* The Marathon API level Strata implements; tools compare against it. */
@@ -34,6 +35,42 @@ void api_leader(struct api_call *call) {
                 return;
         }
         api_reply_json(call, 200, json_pack("{s:s}", "leader", leader));
+}
+
+static void abdicated(void *data, int status, struct err *err) {
+        struct api_call *call = data;
+        if (status < 0)
+                api_reply_error(call, 503, "Leadership was not abdicated: %s", err_msg(err));
+        else
+                api_reply_json(call, 200, json_pack("{s:s}", "message", "Leadership abdicated"));
+}
+
+/* DELETE /v2/leader: the leader steps down and another master takes over (Marathon exits and
+ * lets an election pick the next leader; Strata hands leadership over in Raft, without a
+ * restart). Answers once another master leads. A cluster of one has no one to hand it to: 503.
+ * Marathon's backup/restore parameters (ZooKeeper state dumps) have no Strata equivalent. */
+void api_leader_abdicate(struct api_call *call) {
+        if (http_request_arg(call->req, "backup") || http_request_arg(call->req, "restore")) {
+                api_reply_error(call, 400, "backup and restore are not supported: Strata's state is in Raft snapshots");
+                return;
+        }
+        struct err e = { 0 };
+        if (store_transfer_leadership(call->m->store, abdicated, call, &e) < 0) {
+                api_reply_error(call, 503, "Leadership was not abdicated: %s", err_msg(&e));
+                err_release(&e);
+        }
+}
+
+/* GET /v2/plugins: Marathon's PluginDefinitions; Strata loads no Marathon plugins. */
+void api_plugins_list(struct api_call *call) {
+        api_reply_json(call, 200, json_pack("{s:[]}", "plugins"));
+}
+
+/* /v2/plugins/{pluginId}/{path}: PluginsResource.handleRequest's answer for an unknown plugin. */
+void api_plugin_request(struct api_call *call) {
+        const char *id = call->id + 1;
+        const char *slash = strchr(id, '/');
+        api_reply_error(call, 404, "No plugin with this pluginId: %.*s", (int)(slash ? slash - id : (long)strlen(id)), id);
 }
 
 void api_info(struct api_call *call) {

@@ -102,6 +102,7 @@ void api_group_versions(struct api_call *call);
 void api_groups_create(struct api_call *call);
 void api_groups_put(struct api_call *call);
 void api_groups_delete(struct api_call *call);
+void api_groups_patch(struct api_call *call);
 /* api_apps.c, for the groups API: the app embeds the request names ("group.apps.tasks"…), and
  * AppInfo with exactly those (counts and deployments only when embedded; 0: the plain
  * definition). New reference. */
@@ -118,6 +119,9 @@ void api_mesos_slaves(struct api_call *call);
 void api_mesos_state(struct api_call *call);
 void api_info(struct api_call *call);
 void api_leader(struct api_call *call);
+void api_leader_abdicate(struct api_call *call);
+void api_plugins_list(struct api_call *call);
+void api_plugin_request(struct api_call *call);
 void api_ping(struct api_call *call);
 void api_cluster(struct api_call *call);
 void api_metrics(struct api_call *call);
