@@ -13,6 +13,7 @@
 #include "store/state_internal.h"
 #include "store/deployments.h"
 #include "store/groups.h"
+#include "store/jobs.h"
 
 struct state_app {
         char *id;
@@ -38,7 +39,16 @@ struct state {
         struct hashmap groups;
         struct deployments deployments; /* deployments.c */
         struct group_records group_records; /* groups.c: explicit groups and root versions */
+        struct job_records jobs;            /* jobs.c: Metronome jobs, schedules, runs */
 };
+
+struct job_records *state_job_records(struct state *s) {
+        return &s->jobs;
+}
+
+const struct job_records *state_job_records_const(const struct state *s) {
+        return &s->jobs;
+}
 
 struct group_records *state_group_records(struct state *s) {
         return &s->group_records;
@@ -103,6 +113,7 @@ struct state *state_new(void) {
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
         group_records_init(&s->group_records);
+        job_records_init(&s->jobs);
         return s;
 }
 
@@ -146,6 +157,7 @@ void state_clear(struct state *s) {
         json_object_clear(s->deployments.by_app);
         json_object_clear(s->group_records.records);
         json_array_clear(s->group_records.history);
+        json_object_clear(s->jobs.records);
         cluster_release(&s->cluster);
 }
 
@@ -155,6 +167,7 @@ void state_free(struct state *s) {
         state_clear(s);
         deployments_release(&s->deployments);
         group_records_release(&s->group_records);
+        job_records_release(&s->jobs);
         free(s->buckets);
         free(s);
 }
@@ -355,6 +368,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
  * | deployments | deployment records (deployments.c); absent in old snapshots                  |
  * | groups  | {"records", "history"} (groups.c); absent in old snapshots                   |
+ * | jobs    | {job id: record} (jobs.c); absent in old snapshots                           |
  */
 static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *apps = json_array();
@@ -377,6 +391,7 @@ static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *doc = json_pack("{s:o,s:o,s:o}", "apps", apps, "masters", masters, "deployments",
                                 deployments_to_json(&s->deployments));
         json_object_set_new(doc, "groups", group_records_to_json(&s->group_records));
+        json_object_set_new(doc, "jobs", job_records_to_json(&s->jobs));
         cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
 }
@@ -448,7 +463,12 @@ int state_from_json_ext(struct state *s, const json_t *doc,
         struct group_records grp;
         group_records_init(&grp);
         r = group_records_from_json(&grp, json_object_get(doc, "groups"), err);
+        struct job_records jobs;
+        job_records_init(&jobs);
+        if (r >= 0)
+                r = job_records_from_json(&jobs, json_object_get(doc, "jobs"), err);
         if (r < 0) {
+                job_records_release(&jobs);
                 group_records_release(&grp);
                 deployments_release(&deps);
                 cluster_release(&cl);
@@ -459,6 +479,8 @@ int state_from_json_ext(struct state *s, const json_t *doc,
         s->deployments = deps;
         group_records_release(&s->group_records);
         s->group_records = grp;
+        job_records_release(&s->jobs);
+        s->jobs = jobs;
         cluster_move(&s->cluster, &cl);
         size_t i, j;
         json_t *a, *v, *m;
