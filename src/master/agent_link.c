@@ -1,4 +1,5 @@
 /* agent_link.c — subscriptions, status updates, liveness and reconciliation for agents. */
+#include "master/job_scheduler.h"
 #include "master/agent_link.h"
 
 #include <arpa/inet.h>
@@ -402,6 +403,8 @@ static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *report
                 const struct instance *i = state_instance_get(st, id);
                 if (!i || task_state_is_terminal((enum task_state)i->state) || !i->agent_id ||
                     !streq(i->agent_id, c->agent_id)) {
+                        if (!i && job_scheduler_owns_task(l->m->jobs, c->agent_id, id))
+                                continue; /* a job run's task (job_scheduler.c) */
                         /* Unknown here: a task the cluster does not want. */
                         json_array_append_new(r.kill, json_string(id));
                         continue;
@@ -492,6 +495,8 @@ void api_agents_updates(struct api_call *call) {
                 }
                 json_array_append_new(uuids, json_string(uuid));
                 const struct instance *inst = state_instance_get(st, task);
+                if (!inst && job_scheduler_task_status(call->m->jobs, agent_id, task, state, msg, time_now_ms()))
+                        continue; /* a job run's task: applied there (job_scheduler.c) */
                 if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                         continue; /* not ours (or already expunged): acknowledge and drop */
                 /* The compact item form: a million updates are encoded into Raft entries and parsed

@@ -12,6 +12,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/job_scheduler.h"
 #include "master/master.h"
 #include "master/deployer.h"
 #include "master/master_internal.h"
@@ -230,6 +231,8 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->client = NULL;
         launcher_release(&m->launcher);
         health_monitor_release(&m->health);
+        job_scheduler_free(m->jobs);
+        m->jobs = NULL;
         agent_link_release(&m->agents);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
@@ -248,6 +251,7 @@ static void on_store_change(struct store *s, void *data) {
                 agent_link_leadership(&m->agents, st.is_leader);
                 launcher_leadership(&m->launcher, st.is_leader);
                 health_monitor_leadership(&m->health, st.is_leader);
+                job_scheduler_leadership(m->jobs, st.is_leader);
                 events_leadership(m->events, st.is_leader);
                 registry_check(m);
         }
@@ -361,6 +365,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         agent_link_init(&m.agents, &m, &alc);
         launcher_init(&m.launcher, &m);
         health_monitor_init(&m.health, &m);
+        m.jobs = job_scheduler_new(&m);
         m.events = events_new(&m);
         struct state_observer obs = {
                 .app_changed = obs_app_changed,
