@@ -120,6 +120,10 @@ void agent_link_set_subscribed_hook(struct agent_link *l, agent_link_subscribed_
         l->subscribed_data = data;
 }
 
+void agent_link_set_task_owner(struct agent_link *l, const struct agent_link_task_owner *owner) {
+        l->owner = owner ? *owner : (struct agent_link_task_owner){ 0 };
+}
+
 int64_t agent_link_last_seen(const struct agent_link *l, const char *agent_id) {
         struct agent_conn *c = hashmap_get(&l->conns, agent_id);
         return c ? c->last_seen : 0;
@@ -438,6 +442,8 @@ static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *report
                 const struct instance *i = state_instance_get(st, id);
                 if (!i || task_state_is_terminal((enum task_state)i->state) || !i->agent_id ||
                     !streq(i->agent_id, c->agent_id)) {
+                        if (!i && l->owner.owns && l->owner.owns(l->owner.data, c->agent_id, id))
+                                continue; /* another owner's task (a job run's: job_scheduler.c) */
                         /* Unknown here: a task the cluster does not want. */
                         json_array_append_new(r.kill, json_string(id));
                         continue;
@@ -494,6 +500,8 @@ static json_t *update_item(struct agent_link *l, const struct state *st, const c
         const char *msg = json_string_value(json_object_get(u, "message"));
         json_t *ts = json_object_get(u, "timestamp");
         const struct instance *inst = state_instance_get(st, task);
+        if (!inst && l->owner.status && l->owner.status(l->owner.data, agent_id, task, state, msg, now_ms(l)))
+                return NULL; /* another owner's task (a job run's): applied there */
         if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                 return NULL; /* not ours (or already expunged): acknowledge and drop */
         /* The compact item form: a million updates are encoded into Raft entries and parsed

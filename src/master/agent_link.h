@@ -43,6 +43,16 @@ struct agent_link_config {
  * the place to send it a snapshot of something it follows (agent_link_send). */
 typedef void (*agent_link_subscribed_cb)(const char *agent_id, void *data);
 
+/* Task ids that are not instances (a job run's task): owns says whether an agent that reports one
+ * should keep it (reconciliation kills it otherwise); status takes its status update and returns
+ * true if it was that owner's (the update is then acknowledged and not applied to instances). */
+struct agent_link_task_owner {
+        bool (*owns)(void *data, const char *agent_id, const char *task_id);
+        bool (*status)(void *data, const char *agent_id, const char *task_id, const char *state,
+                       const char *message, int64_t ts_ms);
+        void *data;
+};
+
 struct agent_link {
         const struct core_log *log;
         struct clock *clock;
@@ -51,6 +61,7 @@ struct agent_link {
         struct clock_timer *sweep;     /* heartbeats out, liveness in: once a second */
         agent_link_subscribed_cb on_subscribed;
         void *subscribed_data;
+        struct agent_link_task_owner owner; /* tasks that are not instances; zeroed: none */
         bool leading;
 };
 
@@ -75,6 +86,8 @@ bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_id
 size_t agent_link_send(struct agent_link *l, const char *agent_id, json_t *ev);
 /* Sets (NULL clears) the callback run when a subscription has opened. */
 void agent_link_set_subscribed_hook(struct agent_link *l, agent_link_subscribed_cb cb, void *data);
+/* Sets (NULL clears) the owner of task ids that are not instances. */
+void agent_link_set_task_owner(struct agent_link *l, const struct agent_link_task_owner *owner);
 /* True if the agent has an open stream. */
 bool agent_link_connected(const struct agent_link *l, const char *agent_id);
 /* Last time (ms since the epoch) the agent was heard from, or 0. */

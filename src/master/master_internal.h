@@ -50,6 +50,7 @@ struct master {
         bool registering;
         bool stopping;
         const struct master_hooks *hooks;
+        struct job_scheduler *jobs; /* Metronome jobs on the leader (job_scheduler.c) */
 };
 
 /* One API call in flight: the request plus what the router parsed out of its path. */
@@ -131,6 +132,13 @@ void api_events(struct api_call *call);
  * POST /internal/v1/agents/{id}/updates) over master/agent_link.h. */
 void api_agents_subscribe(struct api_call *call);
 void api_agents_updates(struct api_call *call);
+/* api_jobs.c (Metronome v1; "/v1/jobs/" + "<job>[/runs|schedules|ticks[/…]]" routed inside). */
+void api_jobs_list(struct api_call *call);
+void api_jobs_create(struct api_call *call);
+void api_jobs_get_sub(struct api_call *call);
+void api_jobs_post_sub(struct api_call *call);
+void api_jobs_put_sub(struct api_call *call);
+void api_jobs_delete_sub(struct api_call *call);
 
 /* Makes sure this master's HTTP address is in the replicated masters registry (registry.c). */
 void registry_check(struct master *m);

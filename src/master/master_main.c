@@ -12,6 +12,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/job_scheduler.h"
 #include "master/master.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
@@ -227,12 +228,24 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
+        job_scheduler_free(m->jobs);
+        m->jobs = NULL;
         master_core_release(&m->core);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
         store_close(m->store, NULL, NULL);
         m->store = NULL;
+}
+
+/* A job run's tasks are not instances: the agent link asks the job scheduler about them. */
+static bool job_task_owned(void *data, const char *agent_id, const char *task_id) {
+        return job_scheduler_owns_task(data, agent_id, task_id);
+}
+
+static bool job_task_status(void *data, const char *agent_id, const char *task_id, const char *state,
+                            const char *message, int64_t ts_ms) {
+        return job_scheduler_task_status(data, agent_id, task_id, state, message, ts_ms);
 }
 
 static void on_store_change(struct store *s, void *data) {
@@ -243,6 +256,7 @@ static void on_store_change(struct store *s, void *data) {
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
         if (m->client) {
                 master_core_leadership(&m->core, st.is_leader);
+                job_scheduler_leadership(m->jobs, st.is_leader);
                 events_leadership(m->events, st.is_leader);
                 registry_check(m);
         }
@@ -335,6 +349,9 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct core_log log = core_log_store(m.store);
         struct event_sink sink = { &sink_ops, &m.events };
         master_core_init(&m.core, &log, m.clock, &sink, NULL, &alc);
+        m.jobs = job_scheduler_new(&m);
+        struct agent_link_task_owner job_tasks = { job_task_owned, job_task_status, m.jobs };
+        agent_link_set_task_owner(&m.core.agents, &job_tasks);
         m.events = events_new(&m);
         struct state_observer obs = master_core_observer(&m.core);
         state_set_observer(store_state(m.store), &obs);
