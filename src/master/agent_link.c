@@ -107,6 +107,25 @@ bool agent_link_launch_text(struct agent_link *l, const char *agent_id, const ch
         return ok;
 }
 
+size_t agent_link_send_framed(struct agent_link *l, const char *agent_id, const char *type, const char *members) {
+        struct strbuf body = { 0 };
+        strbuf_printf(&body, "{\"type\":\"%s\",\"term\":%llu%s%s}", type, (unsigned long long)current_term(l),
+                      *members ? "," : "", members);
+        char head[32];
+        int hn = snprintf(head, sizeof head, "%zu\n", body.len);
+        size_t sent = 0, pos = 0;
+        void *v;
+        struct agent_conn *only = agent_id ? hashmap_get(&l->conns, agent_id) : NULL;
+        while (agent_id ? (v = only, only = NULL, v != NULL) : hashmap_next(&l->conns, &pos, NULL, &v)) {
+                struct agent_conn *c = v;
+                if (c->stream && http_stream_write(c->stream, head, (size_t)hn) >= 0 &&
+                    http_stream_write(c->stream, body.buf, body.len) >= 0)
+                        sent++;
+        }
+        strbuf_release(&body);
+        return sent;
+}
+
 bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s) {
         struct agent_conn *c = hashmap_get(&l->conns, agent_id);
         json_t *ev = json_pack("{s:s,s:O,s:i}", "type", "KILL", "taskIds", task_ids, "gracePeriodSeconds", grace_s);
@@ -278,6 +297,7 @@ static void subscribe_done(void *data, int status, json_t *result, struct err *e
                                 l->cfg.heartbeat_interval_s));
         broadcast_networks(l); /* before reconcile's launches: they may need a subnet */
         reconcile(l, c, s->reported);
+        discovery_agent_subscribed(&l->m->discovery, id);
         json_decref(s->reported);
         free(s);
 }

@@ -14,6 +14,7 @@
 #include "master/launcher.h"
 #include "net/http_client.h"
 #include "master/cluster_net.h"
+#include "master/discovery.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
@@ -45,6 +46,7 @@ struct master {
         struct http_client *client;
         uv_signal_t sigint, sigterm;
         struct agent_link agents;
+        struct discovery discovery; /* the view streamed to agents' DNS (discovery.c) */
         struct launcher launcher;
         struct health_monitor health; /* kills and events from health results (leader) */
         struct events *events;  /* Marathon event bus (events.c) */

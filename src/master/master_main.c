@@ -231,6 +231,7 @@ static void on_signal(uv_signal_t *h, int signum) {
         launcher_release(&m->launcher);
         health_monitor_release(&m->health);
         agent_link_release(&m->agents);
+        discovery_release(&m->discovery);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -249,6 +250,7 @@ static void on_store_change(struct store *s, void *data) {
                 launcher_leadership(&m->launcher, st.is_leader);
                 health_monitor_leadership(&m->health, st.is_leader);
                 events_leadership(m->events, st.is_leader);
+                discovery_masters_changed(&m->discovery);
                 registry_check(m);
         }
 }
@@ -260,11 +262,13 @@ static void obs_app_changed(const char *app_id, void *data) {
 }
 static void obs_agent_changed(const char *agent_id, void *data) {
         launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
+        discovery_agent_changed(&((struct master *)data)->discovery, agent_id);
 }
 static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
         struct master *m = data;
         launcher_instance_changed(&m->launcher, i, (int)old);
         health_monitor_instance_changed(&m->health, i);
+        discovery_instance_changed(&m->discovery, i);
         /* Only the leader has subscribers (events_wanted is false elsewhere). A change of health
          * or readiness alone is not a status update. */
         if (i->state == old)
@@ -278,6 +282,7 @@ static void obs_instance_changed(const struct instance *i, enum task_state old, 
 static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
         launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
         health_monitor_instance_removed(&((struct master *)data)->health, instance_id);
+        discovery_instance_removed(&((struct master *)data)->discovery, instance_id);
 }
 
 static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
@@ -286,6 +291,7 @@ static void obs_deployment_changed(const json_t *record, const char *what, void 
 
 static void obs_restored(void *data) {
         launcher_state_restored(&((struct master *)data)->launcher);
+        discovery_restored(&((struct master *)data)->discovery);
 }
 
 static void raise_fd_limit(void) {
@@ -359,6 +365,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s, .networks = m.cfg.networks,
                                          .n_networks = m.cfg.n_networks };
         agent_link_init(&m.agents, &m, &alc);
+        discovery_init(&m.discovery, m.loop, m.store, &m.agents);
         launcher_init(&m.launcher, &m);
         health_monitor_init(&m.health, &m);
         m.events = events_new(&m);

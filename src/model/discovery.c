@@ -155,16 +155,28 @@ static int json_port(const json_t *v) {
         return n > 0 && n <= 65535 ? (int)n : 0;
 }
 
-size_t discovery_ports_from_app(const json_t *app, const uint16_t *host_ports, size_t n_host,
-                                struct discovery_port *out, size_t max) {
+/* The app's networking mode: the last networks[].mode, "host" without one. */
+static const char *network_mode(const json_t *app) {
         const char *mode = "host";
-        size_t i, n = 0, k = 0;
+        size_t i;
         json_t *d;
         json_array_foreach(json_object_get(app, "networks"), i, d) {
                 const char *m = json_string_value(json_object_get(d, "mode"));
                 if (m)
                         mode = m;
         }
+        return mode;
+}
+
+bool discovery_app_uses_own_ip(const json_t *app) {
+        return strcmp(network_mode(app), "container") == 0;
+}
+
+size_t discovery_ports_from_app(const json_t *app, const uint16_t *host_ports, size_t n_host,
+                                struct discovery_port *out, size_t max) {
+        const char *mode = network_mode(app);
+        size_t i, n = 0, k = 0;
+        json_t *d;
         if (strcmp(mode, "host") == 0) {
                 json_array_foreach(json_object_get(app, "portDefinitions"), i, d) {
                         if (n == max)
@@ -520,4 +532,34 @@ int discovery_masters_from_json(const json_t *j, struct discovery_masters *ret, 
         }
         *ret = m;
         return 0;
+}
+
+/* --- names --------------------------------------------------------------------------------- */
+
+static bool ends_with(const char *s, size_t n, const char *suffix) {
+        size_t k = strlen(suffix);
+        return n >= k && memcmp(s + n - k, suffix, k) == 0 && (n == k || s[n - k - 1] == '.');
+}
+
+size_t discovery_normalize_name(const char *name, char out[static DISCOVERY_MAX_NAME + 1]) {
+        size_t n = strlen(name);
+        if (n == 0 || n + (name[n - 1] != '.') > DISCOVERY_MAX_NAME)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+        if (out[n - 1] != '.')
+                out[n++] = '.';
+        out[n] = '\0';
+        static const char mirror[] = "mesos.thisdcos.directory.";
+        if (ends_with(out, n, mirror)) {
+                /* "web.marathon.mesos.thisdcos.directory." → "web.marathon.mesos." */
+                n -= strlen(mirror) - strlen(DISCOVERY_DOMAIN ".");
+                out[n] = '\0';
+        }
+        return n;
+}
+
+bool discovery_is_local_name(const char *normalized) {
+        size_t n = strlen(normalized);
+        return ends_with(normalized, n, DISCOVERY_DOMAIN ".") || ends_with(normalized, n, "thisdcos.directory.");
 }

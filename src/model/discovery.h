@@ -157,3 +157,13 @@ json_t *discovery_masters_to_json(const struct discovery_masters *m);
 int discovery_masters_from_json(const json_t *j, struct discovery_masters *ret, struct err *err);
 /* "ip:port" (IPv4 only) → ip (network order) and port; false if it is not one. */
 bool discovery_parse_ip_port(const char *s, uint32_t *ip, uint16_t *port);
+/* Whether the app's tasks are reached at their own address (a container network, "container"
+ * mode) rather than at their agent's (host and container/bridge networking). */
+bool discovery_app_uses_own_ip(const json_t *app);
+/* A queried name as the records are keyed: lower case, absolute, and dcos-net's mirror of the
+ * Mesos-DNS zone (*.mesos.thisdcos.directory) mapped onto *.mesos. Returns the length, or 0 if it
+ * does not fit in out (DISCOVERY_MAX_NAME + 1 bytes). */
+size_t discovery_normalize_name(const char *name, char out[static DISCOVERY_MAX_NAME + 1]);
+/* Whether a normalized name lies in a zone Strata answers for (mesos., thisdcos.directory.),
+ * rather than one to forward. */
+bool discovery_is_local_name(const char *normalized);
