@@ -11,7 +11,6 @@ namespace serving DNS on its own address, queried with `dig` from the root names
   STRATA_DNS_OUTAGE_S seconds (default 20; the issue's 5 minutes is the same code path, only
   longer: nothing on the agent expires), then the master returns and no name flaps."""
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -21,7 +20,7 @@ import time
 import pytest
 import requests
 
-from conftest import STRATA, Master, free_port, running_tasks, wait_for
+from conftest import STRATA, Agent, Master, free_port, running_tasks, wait_for
 from netns import HostNet
 
 OUTAGE_S = float(os.environ.get("STRATA_DNS_OUTAGE_S", "20"))
@@ -87,39 +86,25 @@ class FakeUpstream(threading.Thread):
         self.sock.close()
 
 
-class DnsAgent:
-    """`strata agent` in host i's namespace, DNS on its address (port 53 of its own namespace)."""
+class DnsAgent(Agent):
+    """`strata agent` in host i's namespace, DNS on its address (port 53 of its own namespace);
+    kill_tasks and stop are conftest's."""
 
     def __init__(self, net, i, master_url, data_dir, upstream):
         self.ip = net.hosts[i]["ip"]
-        self.url = f"http://{self.ip}:5051"
         self.data_dir = data_dir
+        self.log_path = data_dir + ".log"
         self.cmd = net.prefix(i) + [STRATA, "agent", "--master", master_url, "--data-dir", data_dir, "--http",
                                     f"{self.ip}:5051", "--hostname", f"host-{i}",
                                     "--resources", "cpus:2;mem:1000;disk:1000;ports:[31000-31100]",
                                     "--cgroup-parent", f"strata-test-{os.getpid()}-{net.tag}-{i}",
                                     "--dns", f"{self.ip}:53", "--dns-upstream", upstream]
-        self.log = open(data_dir + ".log", "ab")
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.cmd, stdout=self.logf, stderr=subprocess.STDOUT)
 
-    def kill_tasks(self):
-        try:
-            for t in requests.get(self.url + "/state", timeout=2).json()["tasks"]:
-                if t.get("pid"):
-                    try:
-                        os.killpg(t["pid"], signal.SIGKILL)
-                    except OSError:
-                        pass
-        except (requests.RequestException, ValueError):
-            pass
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+    @property
+    def url(self):
+        return f"http://{self.ip}:5051"
 
 
 @pytest.fixture
