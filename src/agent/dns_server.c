@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/dns_answer.h"
+#include "agent/dns_cache.h"
 #include "agent/dns_forward.h"
 #include "common/alloc.h"
 #include "common/list.h"
@@ -23,6 +24,7 @@ struct dns_server {
         uv_udp_t udp;
         uv_tcp_t tcp;
         struct dns_forwarder *fwd;
+        struct dns_cache *cache;
         struct dns_zone zone;
         struct dns_counters c;
         char *addr;
@@ -31,7 +33,8 @@ struct dns_server {
         size_t open_handles, n_conns;
         struct tcp_conn *conns; /* open TCP clients */
         bool closing;
-        uint8_t rbuf[65536];
+        /* libuv reads up to 16 datagrams per recvmmsg(2) into 64 KiB chunks of this */
+        uint8_t rbuf[16 * 65536];
 };
 
 struct tcp_conn {
@@ -81,6 +84,7 @@ static void server_maybe_free(struct dns_server *s) {
         if (s->open_handles > 0 || s->n_conns > 0 || !s->closing)
                 return;
         dns_zone_release(&s->zone);
+        dns_cache_free(s->cache);
         free(s->addr);
         free(s->upstreams_text);
         free(s);
@@ -105,18 +109,18 @@ static void udp_sent(uv_udp_send_t *req, int status) {
         free(u);
 }
 
-/* Sends data (owned; freed here) to addr. */
-static void udp_reply(struct dns_server *s, const struct sockaddr *addr, uint8_t *data, size_t n) {
+/* Sends data (borrowed: copied only when the socket cannot take it now) to addr. */
+static void udp_reply(struct dns_server *s, const struct sockaddr *addr, const uint8_t *data, size_t n) {
         uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
         int r = uv_udp_try_send(&s->udp, &b, 1, addr);
-        if (r >= 0 || r != UV_EAGAIN) {
-                free(data);
+        if (r >= 0 || r != UV_EAGAIN)
                 return;
-        }
         struct udp_send *u = xcalloc(1, sizeof *u);
-        u->data = data;
+        u->data = xmalloc(n);
+        memcpy(u->data, data, n);
+        b = uv_buf_init((char *)u->data, (unsigned)n);
         if (uv_udp_send(&u->req, &s->udp, &b, 1, addr, udp_sent) < 0) {
-                free(data);
+                free(u->data);
                 free(u);
         }
 }
@@ -161,13 +165,10 @@ static void forwarded(void *data, const uint8_t *reply, size_t n) {
         }
         if (reply && !s->closing) {
                 count_rcode(s, dns_reply_rcode(reply, n));
-                if (cl->conn) {
+                if (cl->conn)
                         tcp_reply(cl->conn, reply, n);
-                } else {
-                        uint8_t *copy = xmalloc(n);
-                        memcpy(copy, reply, n);
-                        udp_reply(s, (const struct sockaddr *)&cl->addr, copy, n);
-                }
+                else
+                        udp_reply(s, (const struct sockaddr *)&cl->addr, reply, n);
         }
         free(out);
         if (cl->conn) {
@@ -179,30 +180,50 @@ static void forwarded(void *data, const uint8_t *reply, size_t n) {
 }
 
 /* One query from a client: answered, forwarded or dropped. */
+static void reply(struct dns_server *s, const struct sockaddr *addr, struct tcp_conn *conn, const uint8_t *r,
+                  size_t n, const struct dns_query_info *info) {
+        count_rcode(s, info->rcode);
+        s->c.truncated += info->truncated;
+        if (conn)
+                tcp_reply(conn, r, n);
+        else
+                udp_reply(s, addr, r, n);
+}
+
 static void handle_query(struct dns_server *s, const uint8_t *q, size_t n, const struct sockaddr *addr,
                          struct tcp_conn *conn) {
-        uint8_t *out = NULL;
-        size_t on = 0;
-        struct dns_query_info info;
-        enum dns_verdict v = dns_answer(&s->zone, q, n, conn != NULL, &s->rng, &out, &on, &info);
         if (conn)
                 s->c.queries_tcp++;
         else
                 s->c.queries_udp++;
+        struct dns_query_info info;
+        const uint8_t *cached;
+        size_t clen;
+        enum dns_cache_hit hit = dns_cache_get(s->cache, s->zone.generation, q, n, conn != NULL, &cached, &clen, &info);
+        if (hit == DNS_CACHE_REPLY) {
+                uint8_t buf[4096];
+                memcpy(buf, cached, clen);
+                LDNS_ID_SET(buf, LDNS_ID_WIRE(q));
+                s->c.by_type[qtype_index(info.qtype)]++;
+                s->c.cache_hits++;
+                reply(s, addr, conn, buf, clen, &info);
+                return;
+        }
+        uint8_t *out = NULL;
+        size_t on = 0;
+        enum dns_verdict v = hit == DNS_CACHE_FORWARD
+                                     ? DNS_FORWARD
+                                     : dns_answer(&s->zone, q, n, conn != NULL, &s->rng, &out, &on, &info);
         if (v == DNS_DROP) {
                 s->c.dropped++;
                 return;
         }
+        if (hit == DNS_CACHE_MISS)
+                dns_cache_put(s->cache, s->zone.generation, q, n, conn != NULL, v, out, on, &info);
         s->c.by_type[qtype_index(info.qtype)]++;
         if (v == DNS_REPLY) {
-                count_rcode(s, info.rcode);
-                s->c.truncated += info.truncated;
-                if (conn) {
-                        tcp_reply(conn, out, on);
-                        free(out);
-                } else {
-                        udp_reply(s, addr, out, on);
-                }
+                reply(s, addr, conn, out, on, &info);
+                free(out);
                 return;
         }
         s->c.forwarded++;
@@ -346,6 +367,7 @@ int dns_server_new(const struct dns_server_config *cfg, struct dns_server **ret,
         struct dns_server *s = xcalloc(1, sizeof *s);
         s->loop = cfg->loop;
         s->fwd = fwd;
+        s->cache = dns_cache_new(8192);
         s->rng = (uint32_t)uv_hrtime() | 1;
         dns_zone_init(&s->zone, cfg->ttl);
         char ip[INET_ADDRSTRLEN];
@@ -447,6 +469,7 @@ void dns_server_metrics(const struct dns_server *s, struct strbuf *out) {
                       "strata_dns_forward_latency_seconds_sum %.6f\nstrata_dns_forward_latency_seconds_count %llu\n"
                       "# TYPE strata_dns_dropped_total counter\nstrata_dns_dropped_total %llu\n"
                       "# TYPE strata_dns_truncated_total counter\nstrata_dns_truncated_total %llu\n"
+                      "# TYPE strata_dns_cache_hits_total counter\nstrata_dns_cache_hits_total %llu\n"
                       "# TYPE strata_dns_view_events_total counter\nstrata_dns_view_events_total %llu\n"
                       "# TYPE strata_dns_view_errors_total counter\nstrata_dns_view_errors_total %llu\n"
                       "# TYPE strata_dns_tasks gauge\nstrata_dns_tasks %zu\n"
@@ -454,6 +477,7 @@ void dns_server_metrics(const struct dns_server *s, struct strbuf *out) {
                       (unsigned long long)s->c.forwarded, (unsigned long long)fs.timeouts,
                       (unsigned long long)fs.failed, (double)fs.latency_us_sum / 1e6,
                       (unsigned long long)fs.answered, (unsigned long long)s->c.dropped,
-                      (unsigned long long)s->c.truncated, (unsigned long long)s->c.view_events,
+                      (unsigned long long)s->c.truncated, (unsigned long long)s->c.cache_hits,
+                      (unsigned long long)s->c.view_events,
                       (unsigned long long)s->c.view_errors, dns_zone_task_count(&s->zone), s->zone.n_records);
 }

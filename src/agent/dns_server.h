@@ -32,7 +32,7 @@ struct dns_counters {
         uint64_t queries_udp, queries_tcp;
         uint64_t by_type[8];  /* A, AAAA, SRV, SOA, NS, ANY, PTR, other (dns_server.c qtype_index) */
         uint64_t by_rcode[6]; /* NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED */
-        uint64_t forwarded, dropped, truncated, view_events, view_errors;
+        uint64_t forwarded, dropped, truncated, view_events, view_errors, cache_hits;
 };
 
 struct dns_server;
