@@ -25,6 +25,7 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_job,
         &cli_noun_node,
         &cli_noun_cluster,
+        &cli_noun_dns,
 };
 
 /* The daemons main.c runs before the CLI sees argv; listed in help only. */

@@ -142,6 +142,22 @@ bool agent_link_launch_text(struct agent_link *l, const char *agent_id, const ch
         return ok;
 }
 
+size_t agent_link_send_framed(struct agent_link *l, const char *agent_id, const char *type, const char *members) {
+        struct strbuf body = { 0 };
+        strbuf_printf(&body, "{\"type\":\"%s\",\"term\":%llu%s%s}", type, (unsigned long long)current_term(l),
+                      *members ? "," : "", members);
+        size_t sent = 0, pos = 0;
+        void *v;
+        struct agent_conn *only = agent_id ? hashmap_get(&l->conns, agent_id) : NULL;
+        while (agent_id ? (v = only, only = NULL, v != NULL) : hashmap_next(&l->conns, &pos, NULL, &v)) {
+                struct agent_conn *c = v;
+                if (conn_write(c, body.buf, body.len))
+                        sent++;
+        }
+        strbuf_release(&body);
+        return sent;
+}
+
 bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s) {
         struct agent_conn *c = hashmap_get(&l->conns, agent_id);
         json_t *ev = json_pack("{s:s,s:O,s:i}", "type", "KILL", "taskIds", task_ids, "gracePeriodSeconds", grace_s);

@@ -78,6 +78,10 @@ struct agent_tx agent_link_tx(struct agent_link *l);
  * batch encodes each app definition once for all its agents), tasks the task list (borrowed).
  * Returns false if the agent has no open stream (it will be relaunched at its next subscribe). */
 bool agent_link_launch_text(struct agent_link *l, const char *agent_id, const char *apps_text, json_t *tasks);
+/* Sends one framed event {"type": type, "term": T, members} (members: JSON object members
+ * without braces, "" for none) to agent_id, or to every agent with an open stream when agent_id
+ * is NULL (encoded once). Returns how many agents it was written to. */
+size_t agent_link_send_framed(struct agent_link *l, const char *agent_id, const char *type, const char *members);
 /* Sends KILL for task ids on one agent. Returns false if the agent has no open stream. */
 bool agent_link_kill(struct agent_link *l, const char *agent_id, json_t *task_ids, unsigned grace_s);
 /* Sends one more event (ev stolen; "term" is added) to agent_id's stream, or to every open

@@ -90,6 +90,7 @@ static const struct route routes[] = {
         { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER },
         { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER },
         { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ },
+        { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ },
         { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ },
         { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ },
         { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },

@@ -12,6 +12,8 @@
 #include "master/master_core.h"
 #include "net/http_client.h"
 #include "master/cluster_net.h"
+#include "master/discovery.h"
+#include "master/discovery.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
@@ -44,6 +46,8 @@ struct master {
         uv_signal_t sigint, sigterm;
         struct clock *clock;      /* libuv's (clock_uv_new) */
         struct master_core core;  /* the leader's control loop: agent link, launcher, … */
+        struct state_observer core_obs; /* the core's observer, chained before the discovery view's */
+        struct discovery discovery; /* the view streamed to agents' DNS (discovery.c) */
         struct events *events;  /* Marathon event bus (events.c) */
         struct app_text_cache *app_texts; /* GET /v2/apps: encoded app documents (made on first list) */
         uv_timer_t registry_timer; /* retries announcing this master to the leader */

@@ -231,6 +231,7 @@ static void on_signal(uv_signal_t *h, int signum) {
         job_scheduler_free(m->jobs);
         m->jobs = NULL;
         master_core_release(&m->core);
+        discovery_release(&m->discovery);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -258,6 +259,7 @@ static void on_store_change(struct store *s, void *data) {
                 master_core_leadership(&m->core, st.is_leader);
                 job_scheduler_leadership(m->jobs, st.is_leader);
                 events_leadership(m->events, st.is_leader);
+                discovery_masters_changed(&m->discovery);
                 registry_check(m);
         }
 }
@@ -274,6 +276,46 @@ static void sink_emit(void *impl, const char *type, json_t *fields) {
                 json_decref(fields);
 }
 static const struct event_sink_ops sink_ops = { .wanted = sink_wanted, .emit = sink_emit };
+
+/* The state machine's changes go to the core's parts first, then to the discovery view. */
+static void obs_app_changed(const char *app_id, void *data) {
+        struct master *m = data;
+        if (m->core_obs.app_changed)
+                m->core_obs.app_changed(app_id, m->core_obs.data);
+}
+static void obs_agent_changed(const char *agent_id, void *data) {
+        struct master *m = data;
+        if (m->core_obs.agent_changed)
+                m->core_obs.agent_changed(agent_id, m->core_obs.data);
+        discovery_agent_changed(&m->discovery, agent_id);
+}
+static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
+        struct master *m = data;
+        if (m->core_obs.instance_changed)
+                m->core_obs.instance_changed(i, old, m->core_obs.data);
+        discovery_instance_changed(&m->discovery, i);
+}
+static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
+        struct master *m = data;
+        if (m->core_obs.instance_removed)
+                m->core_obs.instance_removed(instance_id, app_id, m->core_obs.data);
+        discovery_instance_removed(&m->discovery, instance_id);
+}
+static void obs_restored(void *data) {
+        struct master *m = data;
+        if (m->core_obs.restored)
+                m->core_obs.restored(m->core_obs.data);
+        discovery_restored(&m->discovery);
+}
+static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
+        struct master *m = data;
+        if (m->core_obs.deployment_changed)
+                m->core_obs.deployment_changed(record, what, m->core_obs.data);
+}
+
+static void agent_subscribed(const char *agent_id, void *data) {
+        discovery_agent_subscribed(data, agent_id);
+}
 
 static void raise_fd_limit(void) {
         struct rlimit rl;
@@ -353,7 +395,18 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct agent_link_task_owner job_tasks = { job_task_owned, job_task_status, m.jobs };
         agent_link_set_task_owner(&m.core.agents, &job_tasks);
         m.events = events_new(&m);
-        struct state_observer obs = master_core_observer(&m.core);
+        discovery_init(&m.discovery, m.loop, m.store, &m.core.agents);
+        agent_link_set_subscribed_hook(&m.core.agents, agent_subscribed, &m.discovery);
+        m.core_obs = master_core_observer(&m.core);
+        struct state_observer obs = {
+                .app_changed = obs_app_changed,
+                .agent_changed = obs_agent_changed,
+                .instance_changed = obs_instance_changed,
+                .instance_removed = obs_instance_removed,
+                .restored = obs_restored,
+                .deployment_changed = obs_deployment_changed,
+                .data = &m,
+        };
         state_set_observer(store_state(m.store), &obs);
         uv_timer_init(m.loop, &m.registry_timer);
         m.registry_timer.data = &m;
