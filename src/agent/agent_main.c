@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_resources.h"
+#include "agent/dns_agent.h"
 #include "agent/runtime_oci.h"
 #include "common/alloc.h"
 #include "common/flags.h"
@@ -38,6 +39,8 @@ static const char usage[] =
         "  --cni-bridge NAME     bridge of container/bridge tasks (default strata0)\n"
         "  --cni-subnet CIDR     this agent's subnet for container/bridge (default 172.31.0.0/16)\n"
         "  --container-pids-max N  default pids limit of a container (default 4096)\n"
+        "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -53,6 +56,8 @@ static void config_release(struct agent_config *c) {
         free(c->oci_runtime);
         free(c->cni_bridge);
         free(c->cni_subnet);
+        free(c->dns_addr);
+        flags_list_free(c->dns_upstreams);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -60,7 +65,7 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS };
+               OPT_PIDS, OPT_DNS, OPT_DNS_UPSTREAM };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -78,6 +83,8 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "cni-bridge", required_argument, NULL, OPT_CNI_BRIDGE },
                 { "cni-subnet", required_argument, NULL, OPT_CNI_SUBNET },
                 { "container-pids-max", required_argument, NULL, OPT_PIDS },
+                { "dns", required_argument, NULL, OPT_DNS },
+                { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -177,6 +184,13 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         c->container_pids_max = v;
                         break;
                 }
+                case OPT_DNS:
+                        free(c->dns_addr);
+                        c->dns_addr = xstrdup(optarg);
+                        break;
+                case OPT_DNS_UPSTREAM:
+                        flags_list_add(&c->dns_upstreams, NULL, optarg);
+                        break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
                                 return 2;
@@ -296,6 +310,7 @@ void agent_stop(struct agent *a) {
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
         health_free(a->health);
         a->health = NULL;
+        agent_dns_stop(a);
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -341,6 +356,15 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
                 http_client_free(a->client);
+                health_free(a->health);
+                a->health = NULL;
+                return r;
+        }
+        r = agent_dns_start(a, e);
+        if (r < 0) {
+                runtime_close(a->rt, NULL, NULL);
+                http_client_free(a->client);
+                http_server_free(a->http);
                 health_free(a->health);
                 a->health = NULL;
                 return r;

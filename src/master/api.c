@@ -90,15 +90,22 @@ static const struct route routes[] = {
         { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER },
         { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER },
         { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ },
+        { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ },
         { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ },
         { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ },
         { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
         { "GET", "/master/state.json", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
         { "GET", "/state-summary", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
+        { "GET", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_list, ROUTE_READ },
+        { "POST", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_create, ROUTE_LEADER | ROUTE_BODY },
+        { "GET", "/v1/jobs/", MATCH_APP, NULL, api_jobs_get_sub, ROUTE_READ },
+        { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER },
+        { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY },
+        { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER },
 };
 
 /* DC/OS Admin Router paths for Marathon. */
-static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos" };
+static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos", "/service/metronome" };
 
 void api_call_release(struct api_call *call) {
         free(call->id);

@@ -158,14 +158,14 @@ static char *ports_string(const struct agent *a) {
 }
 
 json_t *node_to_json(struct master *m, const struct agent *a) {
-        int64_t seen = agent_link_last_seen(&m->agents, a->id);
+        int64_t seen = agent_link_last_seen(&m->core.agents, a->id);
         return json_pack("{s:s,s:s,s:s,s:s,s:{s:f,s:f,s:f,s:f,s:o},s:{s:f,s:f,s:f,s:f},s:O,s:I,s:o,s:o,s:b}", "id",
                          a->id, "hostname", a->hostname, "address", a->address, "state",
                          agent_state_to_string(a->state), "resources", "cpus", a->cpus, "mem", a->mem, "disk", a->disk,
                          "gpus", a->gpus, "ports", ports_array(a), "used", "cpus", a->used_cpus, "mem", a->used_mem,
                          "disk", a->used_disk, "gpus", a->used_gpus, "attributes", a->attributes, "tasks",
                          (json_int_t)a->n_instances, "registeredAt", ts_or_null(a->registered_at), "lastHeartbeat",
-                         ts_or_null(seen), "connected", agent_link_connected(&m->agents, a->id));
+                         ts_or_null(seen), "connected", agent_link_connected(&m->core.agents, a->id));
 }
 
 struct nodes_ctx {
@@ -377,7 +377,7 @@ static void kill_and_reply(struct api_call *call, json_t *ids, const char *app_i
                 if (inst)
                         json_array_append_new(killed, task_to_json(st, inst, false));
         }
-        launcher_kill(&m->launcher, ids, wipe);
+        launcher_kill(&m->core.launcher, ids, wipe);
         if (scale && app_id) {
                 const json_t *app = state_app_get(st, app_id);
                 json_int_t n = json_integer_value(json_object_get(app, "instances"));
@@ -479,12 +479,12 @@ void api_tasks_delete(struct api_call *call) {
 }
 
 void api_queue_list(struct api_call *call) {
-        api_reply_json(call, 200, launcher_queue_json(&call->m->launcher));
+        api_reply_json(call, 200, launcher_queue_json(&call->m->core.launcher));
 }
 
 /* DELETE /v2/queue/{id}/delay */
 void api_queue_delay_reset(struct api_call *call) {
-        if (!launcher_reset_delay(&call->m->launcher, call->id)) {
+        if (!launcher_reset_delay(&call->m->core.launcher, call->id)) {
                 api_reply_error(call, 404, "Application %s not found in tasks queue.", call->id);
                 return;
         }
