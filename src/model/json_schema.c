@@ -100,3 +100,37 @@ void json_schema_check(const struct json_schema *s, const json_t *j, const char 
                 return;
         }
 }
+
+void json_schema_prune(const struct json_schema *s, json_t *j) {
+        switch (s->kind) {
+        case JK_ARRAY: {
+                size_t i;
+                json_t *el;
+                json_array_foreach(j, i, el) json_schema_prune(s->elem, el);
+                return;
+        }
+        case JK_OBJECT: {
+                if (!json_is_object(j))
+                        return;
+                const char *k;
+                json_t *el;
+                void *tmp;
+                json_object_foreach_safe(j, tmp, k, el) {
+                        const struct json_field *f = s->fields;
+                        while (f->name && !streq(f->name, k))
+                                f++;
+                        if (!f->name)
+                                json_object_del(j, k);
+                        else
+                                json_schema_prune(f->schema, el);
+                }
+                return;
+        }
+        case JK_CUSTOM:
+                if (s->prune_as)
+                        json_schema_prune(s->prune_as, j);
+                return;
+        default:
+                return;
+        }
+}

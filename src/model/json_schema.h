@@ -32,6 +32,8 @@ struct json_schema {
         const struct json_field *fields; /* NULL-name terminated */
         const char *const *enums;        /* NULL terminated */
         void (*custom)(const json_t *j, const char *path, struct verrs *v);
+        /* JK_CUSTOM: the schema json_schema_prune follows inside it (NULL: keep all of it) */
+        const struct json_schema *prune_as;
 };
 
 struct json_field {
@@ -43,3 +45,8 @@ struct json_field {
 /* Checks j against s, adding "error.expected.*" (and "error.path.missing") messages under path
  * to v. Absent or null optional fields are fine. */
 void json_schema_check(const struct json_schema *s, const json_t *j, const char *path, struct verrs *v);
+
+/* Removes the members of objects that s does not name, recursively, in place: Marathon's
+ * generated readers ignore unknown fields, so they never reach what it stores or writes.
+ * Values of JK_MAP and JK_ANY are kept whole. */
+void json_schema_prune(const struct json_schema *s, json_t *j);
