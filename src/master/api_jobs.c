@@ -144,10 +144,14 @@ static void job_path_parse(const char *id, struct job_path *p) {
         _cleanup_free_ char *copy = xstrdup(id + (id[0] == '/'));
         char *save = NULL, *parts[4] = { 0 };
         int n = 0;
-        for (char *t = strtok_r(copy, "/", &save); t && n < 3; t = strtok_r(NULL, "/", &save))
+        char *t = strtok_r(copy, "/", &save);
+        while (t && n < 3) {
                 parts[n++] = t;
-        if (save && *save)
-                parts[3] = save;
+                if (n < 3)
+                        t = strtok_r(NULL, "/", &save);
+        }
+        if (n == 3 && save && *save)
+                parts[3] = save; /* the rest, unsplit: "actions/stop" */
         p->job = parts[0] ? xstrdup(parts[0]) : xstrdup("");
         p->what = parts[1] ? xstrdup(parts[1]) : NULL;
         p->sub = parts[2] ? xstrdup(parts[2]) : NULL;
