@@ -417,6 +417,7 @@ static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *report
                                                         "Reported by the agent on resubscription", "ts", (json_int_t)r.now));
         }
         state_agent_instances_foreach(st, c->agent_id, reconcile_expected, &r);
+        job_scheduler_agent_reconciled(l->m->jobs, c->agent_id, reported);
         json_array_extend(status_updates, r.lost);
         if (json_array_size(status_updates) > 0)
                 store_submit(l->m->store, json_pack("{s:s,s:i,s:O}", "type", "instances_status", "v", 1, "updates", status_updates),
@@ -479,6 +480,7 @@ void api_agents_updates(struct api_call *call) {
         }
         json_t *items = json_array();
         json_t *uuids = json_array();
+        bool jobs_pending = false;
         size_t i;
         json_t *u;
         json_array_foreach(updates, i, u) {
@@ -495,8 +497,10 @@ void api_agents_updates(struct api_call *call) {
                 }
                 json_array_append_new(uuids, json_string(uuid));
                 const struct instance *inst = state_instance_get(st, task);
-                if (!inst && job_scheduler_task_status(call->m->jobs, agent_id, task, state, msg, time_now_ms()))
+                if (!inst && job_scheduler_task_status(call->m->jobs, agent_id, task, state, msg, time_now_ms())) {
+                        jobs_pending = true; /* acknowledged after a commit that follows it */
                         continue; /* a job run's task: applied there (job_scheduler.c) */
+                }
                 if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                         continue; /* not ours (or already expunged): acknowledge and drop */
                 /* The compact item form: a million updates are encoded into Raft entries and parsed
@@ -536,7 +540,7 @@ void api_agents_updates(struct api_call *call) {
                 }
                 json_array_append_new(items, item);
         }
-        if (json_array_size(items) == 0) {
+        if (json_array_size(items) == 0 && !jobs_pending) {
                 json_decref(items);
                 api_reply_json(call, 200, json_pack("{s:o}", "acknowledged", uuids));
                 return;

@@ -3,7 +3,6 @@
  * /service/metronome/. Plus Strata's own GET /v1/jobs/{id}/ticks (cursors and skipped ticks). */
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "common/alloc.h"
 #include "common/timeutil.h"
@@ -369,16 +368,11 @@ void api_jobs_post_sub(struct api_call *call) {
                 return;
         }
         if (streq(p.what ?: "", "runs") && !p.sub) {
-                uint8_t rnd[5];
-                if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-                        memset(rnd, 0, sizeof rnd);
-                char id[20];
-                int64_t now = time_now_ms();
-                job_run_id(now, rnd, id);
-                json_t *run = json_pack("{s:s,s:s,s:s,s:I,s:[],s:i}", "id", id, "jobId", p.job, "status", "INITIAL",
-                                        "createdAt", (json_int_t)now, "tasks", "attempts", 0);
-                submit_write(call, W_RUN_START, json_pack("{s:s,s:s,s:o}", "type", "job_run_start", "id", p.job, "run", run), NULL,
-                      p.job, id);
+                json_t *run = job_run_new(p.job, time_now_ms());
+                const char *id = json_string_value(json_object_get(run, "id"));
+                submit_write(call, W_RUN_START, json_pack("{s:s,s:s,s:O}", "type", "job_run_start", "id", p.job, "run", run),
+                             NULL, p.job, id);
+                json_decref(run);
                 return;
         }
         if (streq(p.what ?: "", "runs") && p.sub && p.rest && streq(p.rest, "actions/stop")) {

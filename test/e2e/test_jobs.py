@@ -166,3 +166,37 @@ def test_schedules_fire_on_time_and_forbid_never_overlaps(one):
     assert p.returncode == 0 and "concurrency" in p.stdout
     m.delete("/v1/jobs/sched.forbid", params={"stopCurrentJobRuns": "true"})
     m.delete("/v1/jobs/sched.ontime", params={"stopCurrentJobRuns": "true"})
+
+
+def test_chronos_parent_then_child(one):
+    """Chronos's API over the same jobs: an ISO 8601 schedule a few seconds ahead starts the
+    parent; its success triggers the dependent child, which runs after it; both are listed."""
+    m, _, base = one
+    order = os.path.join(base, "chronos.order")
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    parent = {"name": "chronos.parent", "command": f"echo parent $(date +%s.%N) >> {order}", "schedule": f"R1/{start}/PT1H",
+              "epsilon": "PT30S", "retries": 0, "cpus": 0.1, "mem": 32, "disk": 0}
+    child = {"name": "chronos.child", "command": f"echo child $(date +%s.%N) >> {order}", "parents": ["chronos.parent"],
+             "cpus": 0.1, "mem": 32, "disk": 0}
+    r = m.post("/v1/scheduler/iso8601", json=parent)
+    assert r.status_code == 204, r.text
+    r = m.post("/v1/scheduler/dependency", json=child)
+    assert r.status_code == 204, r.text
+    r = m.post("/v1/scheduler/dependency", json=dict(child, name="chronos.orphan", parents=["nope"]))
+    assert r.status_code == 400 and "does not exist" in r.json()["message"]
+    r = m.post("/v1/scheduler/iso8601", json=dict(parent, schedule="R1/yesterday/PT1H"))
+    assert r.status_code == 400
+    wait_for(lambda: finished(m, "chronos.child"), timeout=40, what="child run")
+    lines = [line.split() for line in open(order).read().splitlines()]
+    assert [w[0] for w in lines] == ["parent", "child"], lines
+    assert float(lines[0][1]) < float(lines[1][1])
+    jobs = {j["name"]: j for j in m.get("/v1/scheduler/jobs").json()}
+    assert jobs["chronos.parent"]["schedule"] == f"R1/{start}/PT1H" and jobs["chronos.parent"]["successCount"] == 1
+    assert jobs["chronos.child"]["parents"] == ["chronos.parent"] and jobs["chronos.child"]["successCount"] == 1
+    # The Metronome API sees the same jobs; PUT …/job/{name} runs one now; DELETE removes it.
+    assert m.get("/v1/jobs/chronos.child").json()["dependencies"] == [{"id": "chronos.parent"}]
+    assert m.put("/v1/scheduler/job/chronos.child").status_code == 204
+    wait_for(lambda: finished(m, "chronos.child", 2), timeout=20, what="manual run")
+    assert m.delete("/v1/scheduler/job/chronos.child").status_code == 204
+    assert m.delete("/v1/scheduler/job/chronos.parent").status_code == 204
+    assert m.delete("/v1/scheduler/job/chronos.parent").status_code == 404
