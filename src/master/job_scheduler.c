@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "master/job_launch.h"
 #include "master/master_internal.h"
+#include "model/cron.h"
 #include "model/job.h"
 #include "model/task_state.h"
 #include "model/tick.h"
@@ -35,7 +36,30 @@ struct job_scheduler {
         /* "<job>/<schedule>" → [cursor, next tick, schedule doc address]: the tick after a cursor,
          * computed once per cursor (a pass over 10,000 schedules must not redo their cron math). */
         json_t *next_cache;
+        /* Commands submitted and not answered yet: the object outlives its timer until the
+         * store has answered them all (a stopping master's store fails them after we close). */
+        unsigned pending;
+        bool closed;
 };
+
+static void destroy(struct job_scheduler *js) {
+        json_decref(js->inflight);
+        json_decref(js->reservations);
+        json_decref(js->killing);
+        json_decref(js->sent);
+        json_decref(js->next_cache);
+        free(js);
+}
+
+/* Counts one answered command; true when the scheduler is gone and the caller must stop. */
+static bool answered(struct job_scheduler *js) {
+        js->pending--;
+        if (!js->closed)
+                return false;
+        if (js->pending == 0)
+                destroy(js);
+        return true;
+}
 
 static void arm(struct job_scheduler *js, int64_t delay_ms);
 
@@ -92,6 +116,10 @@ struct submit_ctx {
 static void submit_done(void *data, int status, json_t *result, struct err *err) {
         struct submit_ctx *c = data;
         struct job_scheduler *js = c->js;
+        if (answered(js)) {
+                c->js = NULL;
+                goto out;
+        }
         json_object_del(js->inflight, c->key);
         if (status < 0) {
                 /* A tick another leader handled is not an error worth more than a line. */
@@ -106,6 +134,7 @@ static void submit_done(void *data, int status, json_t *result, struct err *err)
         }
         if (!js->m->stopping)
                 job_scheduler_poke(js);
+out:
         json_decref(c->app);
         free(c->agent_id);
         free(c->task_id);
@@ -122,6 +151,7 @@ static struct submit_ctx *submit(struct job_scheduler *js, const char *key, json
         c->what = xstrdup(what);
         json_object_set_new(js->inflight, key, json_true());
         json_object_set_new(cmd, "v", json_integer(1));
+        js->pending++;
         store_submit(js->m->store, cmd, submit_done, c);
         return c;
 }
@@ -419,6 +449,9 @@ void job_scheduler_poke(struct job_scheduler *js) {
 }
 
 struct job_scheduler *job_scheduler_new(struct master *m) {
+        /* Defines TZ now, on the main thread, so that later zone switches (cron.h) only replace
+         * an existing environment entry. */
+        cron_tz_offset(NULL, 0);
         struct job_scheduler *js = xcalloc(1, sizeof *js);
         js->m = m;
         js->inflight = json_object();
@@ -433,12 +466,9 @@ struct job_scheduler *job_scheduler_new(struct master *m) {
 
 static void closed_cb(uv_handle_t *h) {
         struct job_scheduler *js = h->data;
-        json_decref(js->inflight);
-        json_decref(js->reservations);
-        json_decref(js->killing);
-        json_decref(js->sent);
-        json_decref(js->next_cache);
-        free(js);
+        js->closed = true;
+        if (js->pending == 0)
+                destroy(js);
 }
 
 void job_scheduler_free(struct job_scheduler *js) {
@@ -503,6 +533,8 @@ bool job_scheduler_owns_task(struct job_scheduler *js, const char *agent_id, con
 
 static void status_done(void *data, int status, json_t *result, struct err *err) {
         struct job_scheduler *js = data;
+        if (answered(js))
+                return;
         if (status < 0)
                 log_warn("jobs: task status not committed: %s", err_msg(err));
         else if (!js->m->stopping)
@@ -535,6 +567,7 @@ bool job_scheduler_task_status(struct job_scheduler *js, const char *agent_id, c
         }
         json_object_set_new(cmd, "task", task);
         json_object_set_new(cmd, "v", json_integer(1));
+        js->pending++;
         store_submit(js->m->store, cmd, status_done, js);
         return true;
 }
