@@ -439,6 +439,29 @@ static void add_servers(json_t *svc, const struct member *m, size_t idx, long hc
         }
 }
 
+static bool token(const char *s) {
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+                        return false;
+        return true;
+}
+
+/* "X-Variant: b" (sep ':') or "variant=b" (sep '='): a token name and a value without blanks. */
+static bool ab_rule(const char *rule, char sep, char **ret_name, char **ret_value) {
+        const char *p = strchr(rule, sep);
+        if (!p || p == rule)
+                return false;
+        _cleanup_free_ char *name = xstrndup(rule, (size_t)(p - rule));
+        const char *v = p + 1;
+        while (*v == ' ')
+                v++;
+        if (!token(name) || !*v || strpbrk(v, " \t\"'\\") || !lb_value_safe(v))
+                return false;
+        *ret_name = TAKE_PTR(name);
+        *ret_value = xstrdup(v);
+        return true;
+}
+
 /* One service of port index idx of the members (members[0] defines it). Returns NULL when the
  * service is not for this balancer. */
 static json_t *build_service(const struct member *members, size_t n_members, const char *id, size_t idx,
@@ -520,12 +543,8 @@ static json_t *build_service(const struct member *members, size_t n_members, con
                         const json_t *ml = json_object_get(members[m].app, "labels");
                         const char *hdr = label(ml, "STRATA_LB_AB_HEADER"), *cookie = label(ml, "STRATA_LB_AB_COOKIE");
                         const char *rule = hdr ? hdr : cookie;
-                        const char *sep = strchr(rule, hdr ? ':' : '=');
-                        if (!ab && sep && sep > rule && lb_value_safe(rule) && !strpbrk(rule, " \t\"") == !hdr) {
-                                _cleanup_free_ char *name = xstrndup(rule, (size_t)(sep - rule));
-                                const char *value = sep + 1;
-                                while (*value == ' ')
-                                        value++;
+                        _cleanup_free_ char *name = NULL, *value = NULL;
+                        if (!ab && ab_rule(rule, hdr ? ':' : '=', &name, &value)) {
                                 _cleanup_free_ char *b = xasprintf("%s_b", backend);
                                 ab = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[],s:[]}", "match", hdr ? "header" : "cookie",
                                                "name", name, "value", value, "backend", b, "app", members[m].id,
