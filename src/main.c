@@ -37,7 +37,7 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
         int n_lb = 0;
         while (dev_lb_args && dev_lb_args[n_lb])
                 n_lb++;
-        if (dev_lb_args && lb_start(loop, n_lb, dev_lb_args, api_url, &dev_lb, &e) < 0) {
+        if (dev_lb_args && lb_start(loop, n_lb, dev_lb_args, api_url, data_dir, &dev_lb, &e) < 0) {
                 log_error("cannot start the built-in balancer: %s", err_msg(&e));
                 err_release(&e);
                 return -1;

@@ -20,8 +20,10 @@ struct lb;
 int lb_main(int argc, char **argv);
 
 /* Starts a balancer on an existing loop with the flags of `strata lb` (argv[0] is "lb"); with
- * master_url set, --master may be left out. Returns 0 with *ret set, or a negative code with err. */
-int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master_url, struct lb **ret, struct err *err);
+ * master_url set, --master may be left out; with data_dir set, --data-dir defaults to
+ * <data_dir>/lb. Returns 0 with *ret set, or a negative code with err. */
+int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master_url, const char *data_dir, struct lb **ret,
+             struct err *err);
 /* Stops HAProxy and closes the balancer's handles; it is freed once they are closed. */
 void lb_stop(struct lb *lb);
 

@@ -400,7 +400,7 @@ static void start_next(struct lb_haproxy *h) {
                 set_error(h, "cannot write %s: %s", h->check_path, strerror(-r));
                 return;
         }
-        char *args[] = { (char *)h->cfg.bin, "-c", "-q", "-f", h->check_path, NULL };
+        char *args[] = { (char *)h->cfg.bin, "-c", "-f", h->check_path, NULL };
         uv_pipe_init(h->cfg.loop, &h->check_err, 0);
         h->check_err.data = h;
         /* haproxy -c says what is wrong on stderr */

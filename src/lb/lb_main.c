@@ -468,7 +468,8 @@ void lb_stop(struct lb *lb) {
         }
 }
 
-int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, struct lb **ret, struct err *err) {
+int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const char *data_dir, struct lb **ret,
+             struct err *err) {
         struct lb *lb = xcalloc(1, sizeof(*lb));
         lb->loop = loop;
         lb_slots_init(&lb->slots);
@@ -478,13 +479,22 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, struct 
                 lb_free(lb);
                 return r;
         }
-        lb->data_dir = lb->data_dir ?: xstrdup(".strata/lb");
+        lb->data_dir = lb->data_dir ?: data_dir ? xasprintf("%s/lb", data_dir) : xstrdup(".strata/lb");
         lb->haproxy_bin = lb->haproxy_bin ?: xstrdup("haproxy");
         lb->http_addr = lb->http_addr ?: xstrdup("127.0.0.1:9090");
         if ((r = mkdir_p(lb->data_dir, err)) < 0) {
                 lb_free(lb);
                 return err_wrap(err, "--data-dir");
         }
+        /* HAProxy reads "dir/x.sock" as host "dir/x.sock" without a port: absolute paths only */
+        char *abs = realpath(lb->data_dir, NULL);
+        if (!abs) {
+                r = err_set(err, -errno, "--data-dir '%s': %s", lb->data_dir, strerror(errno));
+                lb_free(lb);
+                return r;
+        }
+        free(lb->data_dir);
+        lb->data_dir = abs;
         lb->config_path = xasprintf("%s/haproxy.cfg", lb->data_dir);
         lb->socket_path = xasprintf("%s/haproxy.sock", lb->data_dir);
         if (strlen(lb->socket_path) >= 100) {
@@ -535,7 +545,7 @@ int lb_main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
         struct lb *lb = NULL;
         struct err e = { 0 };
-        if (lb_start(&loop, argc, argv, NULL, &lb, &e) < 0) {
+        if (lb_start(&loop, argc, argv, NULL, NULL, &lb, &e) < 0) {
                 fprintf(stderr, "strata lb: %s\n", err_msg(&e));
                 err_release(&e);
                 uv_loop_close(&loop);
