@@ -44,6 +44,7 @@ struct lb {
         uv_timer_t resync_timer, reconnect_timer;
         /* a resync: two GETs */
         bool resync_inflight, resync_again;
+        size_t resync_master, events_master; /* the master index each was sent to */
         int resync_pending, resync_failed;
         json_t *got_apps, *got_deployments;
         uint64_t resync_start;
@@ -66,7 +67,11 @@ static const char *master_url(const struct lb *lb) {
         return lb->masters[lb->cur % lb->n_masters];
 }
 
-static void next_master(struct lb *lb, const char *why) {
+/* The master at index idx failed: the next one is tried, unless another failure moved on already
+ * (the stream and a resync often fail together). */
+static void next_master(struct lb *lb, size_t idx, const char *why) {
+        if (idx != lb->cur % lb->n_masters)
+                return;
         free(lb->master_error);
         lb->master_error = xasprintf("%s: %s", master_url(lb), why);
         log_warn("lb: master %s", lb->master_error);
@@ -153,14 +158,14 @@ static void got(void *data, int status, const struct http_client_response *resp,
                 _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                                       : xasprintf("GET %s answered %ld", what, resp->status);
                 if (!lb->resync_failed)
-                        next_master(lb, why);
+                        next_master(lb, lb->resync_master, why);
                 lb->resync_failed = 1;
         } else {
                 json_error_t je;
                 *slot = json_loadb(resp->body, resp->len, 0, &je);
                 if (!*slot && !lb->resync_failed) {
                         _cleanup_free_ char *why = xasprintf("GET %s: invalid JSON: %s", what, je.text);
-                        next_master(lb, why);
+                        next_master(lb, lb->resync_master, why);
                         lb->resync_failed = 1;
                 }
         }
@@ -189,6 +194,7 @@ static void resync(struct lb *lb) {
         lb->resync_failed = 0;
         lb->resync_pending = 2;
         lb->resync_start = uv_hrtime();
+        lb->resync_master = lb->cur % lb->n_masters;
         static const char *const headers[] = { "Accept: application/json", NULL };
         _cleanup_free_ char *apps = xasprintf("%s/v2/apps?embed=apps.tasks", master_url(lb));
         _cleanup_free_ char *deps = xasprintf("%s/v2/deployments", master_url(lb));
@@ -257,7 +263,7 @@ static void stream_done(void *data, int status, const struct http_client_respons
         _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                               : resp->status >= 300 ? xasprintf("/v2/events answered %ld", resp->status)
                                                                     : xstrdup("event stream ended");
-        next_master(lb, why);
+        next_master(lb, lb->events_master, why);
         if (!lb->stopping)
                 uv_timer_start(&lb->reconnect_timer, reconnect, RECONNECT_MS, 0);
 }
@@ -269,6 +275,7 @@ static void connect_events(struct lb *lb) {
         sse_parser_init(&lb->sse, SSE_MAX);
         static const char *const headers[] = { "Accept: text/event-stream", NULL };
         _cleanup_free_ char *url = xasprintf("%s/v2/events", master_url(lb));
+        lb->events_master = lb->cur % lb->n_masters;
         lb->events = http_client_stream(lb->http, "GET", url, headers, NULL, 0, -1, on_stream_data, stream_done, lb);
         http_client_transfer_tune(lb->events, true, 0);
         /* resync now too: a master that serves the API but not yet the stream still has apps */
