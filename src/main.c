@@ -17,11 +17,11 @@ static struct agent dev_agent;
 static bool dev_agent_started;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
-                       void *data) {
+                       const char *agent_token, void *data) {
         _cleanup_free_ char *agent_dir = xasprintf("%s/agent", data_dir);
         char *argv[] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
-                         NULL };
-        int r = agent_config_from_args(&dev_agent.cfg, (int)ELEMENTSOF(argv) - 1, argv);
+                         agent_token ? "--token" : NULL, (char *)agent_token, NULL };
+        int r = agent_config_from_args(&dev_agent.cfg, (int)ELEMENTSOF(argv) - (agent_token ? 1 : 3), argv);
         if (r >= 0)
                 return -1;
         struct err e = { 0 };

@@ -13,6 +13,7 @@
 #include "agent/image_store.h"
 #include "agent/runtime.h"
 #include "common/hashmap.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/recordio.h"
@@ -34,6 +35,7 @@ struct agent_config {
         char *cni_bridge;     /* container/bridge: the bridge (NULL: strata0) */
         char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
         int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
+        char *token, *service_account, *private_key; /* credentials for the masters (net/auth_client.h) */
 };
 
 struct agent {
@@ -48,6 +50,7 @@ struct agent {
         struct health *health; /* health and readiness checks of the tasks */
         struct http_client *client;
         struct http_server *http;
+        struct auth_client auth; /* what the agent presents to the masters */
 
         /* subscription */
         size_t master_idx;

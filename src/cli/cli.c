@@ -22,6 +22,9 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_task,
         &cli_noun_node,
         &cli_noun_cluster,
+        &cli_noun_auth,
+        &cli_noun_user,
+        &cli_noun_serviceaccount,
 };
 
 /* The daemons main.c runs before the CLI sees argv; listed in help only. */

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cli_auth.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
@@ -261,6 +262,9 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
 
         bool sends_body = body || !(streq(method, "GET") || streq(method, "DELETE") || streq(method, "HEAD"));
         headers = curl_slist_append(headers, "Accept: application/json");
+        const char *auth = cli_auth_header(h->base); /* cli_auth.h: the caller's token */
+        if (auth)
+                headers = curl_slist_append(headers, auth);
         if (sends_body) {
                 headers = curl_slist_append(headers, "Content-Type: application/json");
                 headers = curl_slist_append(headers, "Expect:");

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import Agent, Cluster, Master, free_port, wait_for
+from conftest import Agent, Cluster, Master, auth_header_line, free_port, wait_for
 
 # Most masters here run without agents: see conftest.forced_writes.
 pytestmark = pytest.mark.usefixtures("forced_writes")
@@ -31,6 +31,7 @@ class SSE:
         hdrs = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         if accept is not None:
             hdrs += f"Accept: {accept}\r\n"
+        hdrs += auth_header_line(port)  # conftest: the session admin's token, as requests gets it
         self.sock.sendall((hdrs + "\r\n").encode())
         self.raw = b""
         self.status = None
