@@ -51,6 +51,7 @@ struct agent {
         struct http_client *client;
         struct http_server *http;
         struct auth_client auth; /* what the agent presents to the masters */
+        struct agent_auth_cache *auth_cache; /* who may call our API (agent_auth.c) */
 
         /* subscription */
         size_t master_idx;
@@ -117,3 +118,5 @@ void agent_exec_handle(struct agent *a, struct http_request *req, const char *ta
 
 /* agent_api.c */
 void agent_api_dispatch(struct http_request *req, void *data);
+/* The API's route table with each route's permission: [{"method","pattern","match","permission"}]. */
+json_t *agent_api_routes_json(void);

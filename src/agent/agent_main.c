@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agent_auth.h"
 #include "agent/agent_resources.h"
 #include "agent/runtime_oci.h"
 #include "common/alloc.h"
@@ -398,6 +399,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
 
 void agent_release(struct agent *a) {
         auth_client_release(&a->auth);
+        agent_auth_release(a);
         recordio_release(&a->rio);
         agent_event_release(&a->ev);
         json_decref(a->pending);

@@ -262,7 +262,7 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
 
         bool sends_body = body || !(streq(method, "GET") || streq(method, "DELETE") || streq(method, "HEAD"));
         headers = curl_slist_append(headers, "Accept: application/json");
-        const char *auth = cli_auth_header(h->base); /* cli_auth.h: the caller's token */
+        const char *auth = cli_auth_header(h->auth_base ? h->auth_base : h->base); /* cli_auth.h */
         if (auth)
                 headers = curl_slist_append(headers, auth);
         if (sends_body) {

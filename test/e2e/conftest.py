@@ -223,6 +223,7 @@ class Agent:
         self.extra = list(extra or [])  # e.g. ["--fake-runtime"]: tasks that only pretend to run
         self.http_port = free_port()
         self.masters = masters
+        _agent_ports[self.http_port] = masters[0].http_port  # its API takes its master's tokens
         self.resources = resources
         self.attributes = attributes
         self.hostname = hostname
@@ -391,6 +392,8 @@ import atexit  # noqa: E402
 atexit.register(shutil.rmtree, _AUTH_DIR, True)
 
 _tokens = {}      # "127.0.0.1:port" -> token
+_agent_ports = {}  # agent API port -> the port of the master whose tokens it checks
+_last = [None]     # the latest token obtained: for agents started outside Agent
 _no_token = {}    # "127.0.0.1:port" -> time of the last failed attempt
 
 
@@ -413,8 +416,10 @@ def _auth_key(url):
         return None
     hostport = rest.split("/", 1)[0]
     host, _, port = hostport.rpartition(":")
-    if host not in ("127.0.0.1", "localhost") or not port.isdigit() or int(port) not in _used_ports:
+    # masters and agents on ports free_port() handed out, and agents in network namespaces (5051)
+    if not port.isdigit() or (int(port) not in _used_ports and int(port) != 5051):
         return None
+    port = _agent_ports.get(int(port), int(port))
     return f"127.0.0.1:{port}"
 
 
@@ -426,11 +431,12 @@ def _token_for(key, fresh=False):
     t = admin_token("http://" + key, fresh=True)
     if t:
         _tokens[key] = t
+        _last[0] = t
         _no_token.pop(key, None)
     else:
         _tokens.pop(key, None)
         _no_token[key] = time.time()
-    return t
+    return t or _last[0]
 
 
 _plain_session_request = requests.sessions.Session.request

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import (AUTH_PRIVATE_KEY, STRATA, Master, free_port, wait_for)
+from conftest import (AUTH_PRIVATE_KEY, STRATA, Master, free_port, master_and_agent, wait_for)
 
 NO_AUTH = {"Authorization": None}  # conftest adds the admin's token unless a test names the header
 
@@ -91,6 +91,31 @@ def test_every_route_declares_a_permission_and_enforces_it(master):
         assert admin not in (401, 403), f"{what} refused the superuser: {admin}"
         checked += 1
     assert checked > 35
+
+
+def test_every_agent_route_declares_a_permission_and_enforces_it(tmpdir_path):
+    with master_and_agent(tmpdir_path, extra=["--fake-runtime"]) as (m, a):  # Agent(extra=…)
+        routes = requests.get(a.url + "/v1/auth/routes", timeout=5).json()["routes"]
+        assert {r["pattern"] for r in routes} >= {"/files/read", "/files/browse", "/state", "/v1/images",
+                                                   "/v1/tasks/", "/v1/images/gc"}
+        assert all(r["permission"] is not None for r in routes), routes
+        nobody = add_user(m, "nobody")
+        for rt in routes:
+            path = rt["pattern"] + ("walk-x/exec" if rt["match"] == "task-exec" else "")
+            url = a.url + path
+            what = f"agent {rt['method']} {path}"
+            anon = call(rt["method"], url, NO_AUTH)
+            if rt["permission"] == "open":
+                assert anon == 200, what
+                continue
+            assert anon == 401, f"{what} without a token answered {anon}"
+            assert call(rt["method"], url, {"Authorization": "token=eyJhbGciOiJIUzI1NiJ9.e30.c2ln"}) == 401, what
+            assert call(rt["method"], url, as_user(nobody)) == 403, what
+            assert call(rt["method"], url, {}) not in (401, 403), f"{what} refused the superuser"
+        # a grant on the agent's sandbox lets its holder read files, nothing more
+        reader = add_user(m, "log-reader", grants=[("dcos:mesos:agent:sandbox", "read")])
+        assert call("GET", a.url + "/files/browse?path=/nope", as_user(reader)) == 404
+        assert call("GET", a.url + "/state", as_user(reader)) == 403
 
 
 def test_ping_and_metrics_are_open_unless_configured(master, tmpdir_path):
