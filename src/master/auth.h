@@ -66,6 +66,10 @@ struct auth_who {
         char *jti;   /* NULL for built-in identities */
         int64_t exp; /* seconds; 0 for built-in identities */
         bool builtin;
+        /* auth_may's memo for a filtered list: whether the caller covers root_rid at "/" */
+        const char *root_rid;
+        unsigned root_action;
+        bool root_ok;
 };
 void auth_who_free(struct auth_who *w);
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/hashmap.h"
 #include "master/auth.h"
 
 struct master_auth {
@@ -17,6 +18,9 @@ struct master_auth {
         bool init_in_flight, stopping, dev_token_logged;
         char *bootstrap_password; /* shown once the admin it belongs to is committed */
         char local_secret[96];    /* dev: the in-process agent's secret ("" otherwise) */
+        /* Tokens whose signature was checked: token -> struct verified (at most VERIFIED_MAX;
+         * expiry, revocation and the user are still checked on every use). */
+        struct hashmap verified;
 };
 
 /* Seconds since the epoch, with milliseconds. */
