@@ -311,3 +311,49 @@ def test_strata_dev_needs_no_login_for_the_readme_commands(tmpdir_path):
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(15)
+
+
+def test_first_master_prints_a_one_time_bootstrap_password(tmpdir_path):
+    http, raft = free_port(), free_port()
+    log = os.path.join(tmpdir_path, "boot.log")
+    with open(log, "wb") as f:
+        p = subprocess.Popen([STRATA, "master", "--data-dir", os.path.join(tmpdir_path, "boot"), "--http",
+                              f"127.0.0.1:{http}", "--raft", f"127.0.0.1:{raft}"], stdout=f, stderr=subprocess.STDOUT)
+    try:
+        def password():
+            text = open(log).read()
+            marker = "one-time password '"
+            return text.split(marker, 1)[1].split("'", 1)[0] if marker in text else None
+        pw = wait_for(password, timeout=15, what="bootstrap password in the log")
+        r = requests.post(f"http://127.0.0.1:{http}/acs/api/v1/auth/login", json={"uid": "admin", "password": pw},
+                          headers=NO_AUTH, timeout=10)
+        assert r.status_code == 200, r.text
+        who = requests.get(f"http://127.0.0.1:{http}/v1/auth/whoami", headers=as_user(r.json()["token"])).json()
+        assert who["uid"] == "admin" and "dcos:superuser" in who["permissions"]
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(15)
+    # restarted, it prints no password again: the admin exists
+    with open(log, "wb") as f:
+        p = subprocess.Popen([STRATA, "master", "--data-dir", os.path.join(tmpdir_path, "boot"), "--http",
+                              f"127.0.0.1:{http}", "--raft", f"127.0.0.1:{raft}"], stdout=f, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{http}/ping", headers=NO_AUTH, timeout=1).ok, what="up")
+        time.sleep(1)
+        assert "one-time password" not in open(log).read()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(15)
+
+
+def test_groups_of_users_carry_grants(master):
+    services = "dcos:service:marathon:marathon:services"
+    t = add_user(master, "gina")
+    assert requests.get(master.url + "/v2/apps/ops/x", headers=as_user(t)).status_code == 403
+    assert master.put("/acs/api/v1/groups/ops", json={"description": "operators"}).status_code == 201
+    assert master.put(f"/acs/api/v1/acls/{services}:/ops/groups/ops/read").status_code == 204
+    assert master.put("/acs/api/v1/groups/ops/users/gina").status_code == 204
+    assert requests.get(master.url + "/v2/apps/ops/x", headers=as_user(t)).status_code == 404  # allowed, absent
+    assert "gina" in master.get("/acs/api/v1/groups").json()["array"][0]["members"]
+    assert master.delete("/acs/api/v1/groups/ops/users/gina").status_code == 204
+    assert requests.get(master.url + "/v2/apps/ops/x", headers=as_user(t)).status_code == 403
