@@ -25,6 +25,7 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_auth,
         &cli_noun_user,
         &cli_noun_serviceaccount,
+        &cli_noun_audit,
 };
 
 /* The daemons main.c runs before the CLI sees argv; listed in help only. */

@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/audit.h"
 #include "master/auth.h"
 #include "master/master_internal.h"
 
@@ -98,6 +99,7 @@ static const struct route routes[] = {
         { "GET", "/v1/auth/whoami", MATCH_EXACT, NULL, api_auth_whoami, ROUTE_LOCAL, PERM_AUTHENTICATED },
         { "POST", "/v1/auth/revoke", MATCH_EXACT, NULL, api_auth_revoke, ROUTE_LEADER | ROUTE_BODY,
           PERM(RID_ACS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "GET", "/v1/audit", MATCH_EXACT, NULL, api_audit, ROUTE_LOCAL, PERM(RID_AUDIT, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v1/auth/routes", MATCH_EXACT, NULL, api_auth_routes, ROUTE_LOCAL, PERM(RID_ACS, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/acs/api/v1/users", MATCH_EXACT, NULL, api_acs_users_list, ROUTE_READ,
           PERM(RID_ACS, PERM_READ, PERM_SCOPE_NONE) },
@@ -160,6 +162,8 @@ void api_reply_text(struct api_call *call, int status, const char *ct, const cha
                 return;
         }
         add_leader_header(call);
+        if (call->audit)
+                audit_record(call, status); /* master/audit.h */
         http_respond(call->req, status, ct, text, strlen(text));
         call_free(call);
 }

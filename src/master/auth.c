@@ -16,6 +16,7 @@
 #include "common/timeutil.h"
 #include "common/token.h"
 #include "common/util.h"
+#include "master/audit.h"
 #include "master/auth_internal.h"
 #include "master/master_internal.h"
 #include "store/auth_store.h"
@@ -336,6 +337,8 @@ static bool body_allowed(struct api_call *call, const struct route_perm *perm, c
 }
 
 static void reply_401(struct api_call *call, const char *why) {
+        call->audit = false; /* recorded here, once */
+        audit_record(call, 401);
         /* DC/OS answers 401 with this challenge; Marathon's error body */
         http_request_add_header(call->req, "WWW-Authenticate", "acsjwt");
         api_reply_error(call, 401, "Unauthorized: %s (log in with `strata auth login`)", why);
@@ -343,6 +346,8 @@ static void reply_401(struct api_call *call, const char *why) {
 
 bool auth_route_check(struct api_call *call, const struct route_perm *perm) {
         struct master *m = call->m;
+        const char *method = http_request_method(call->req);
+        call->audit = !streq(method, "GET") && !streq(method, "HEAD");
         if (m->cfg.auth.off || (perm->flags & PERM_F_OPEN))
                 return true;
         if ((perm->flags & PERM_F_METRICS) && !m->cfg.auth.metrics_auth)
@@ -392,6 +397,8 @@ bool auth_route_check(struct api_call *call, const struct route_perm *perm) {
                 }
         }
         if (!ok) {
+                call->audit = false;
+                audit_record(call, 403);
                 api_reply_error(call, 403, "Forbidden: '%s' may not %s %s%s%s", call->who->uid,
                                 perm_action_name(perm->action ? perm->action : PERM_FULL), rid, denied ? ":" : "",
                                 denied ? denied : "");
@@ -551,6 +558,8 @@ void auth_start(struct master *m) {
         uv_timer_init(m->loop, &a->timer);
         a->timer.data = m;
         hashmap_init(&a->verified);
+        a->audit_fd = -1;
+        audit_open(m);
         if (m->cfg.dev) {
                 uint8_t raw[32];
                 if (getrandom(raw, sizeof raw, 0) != sizeof raw)
@@ -578,5 +587,6 @@ void auth_stop(struct master *m) {
         if (!m->auth)
                 return;
         m->auth->stopping = true;
+        audit_close(m);
         uv_close((uv_handle_t *)&m->auth->timer, timer_closed);
 }

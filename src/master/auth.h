@@ -30,6 +30,7 @@ struct api_call;
 #define RID_NODES "strata:nodes"
 #define RID_AGENT "strata:agent" /* the agent link: subscribe and status updates */
 #define RID_METRICS "strata:metrics"
+#define RID_AUDIT "strata:audit"
 
 /* Which path the permission is checked at. */
 enum perm_scope {

@@ -21,6 +21,8 @@ struct master_auth {
         /* Tokens whose signature was checked: token -> struct verified (at most VERIFIED_MAX;
          * expiry, revocation and the user are still checked on every use). */
         struct hashmap verified;
+        int audit_fd; /* audit.c; -1 when it could not be opened */
+        bool audit_warned;
 };
 
 /* Seconds since the epoch, with milliseconds. */

@@ -67,6 +67,7 @@ struct api_call {
         char *sub;         /* trailing segment after the id: "versions/<ts>" … (owned), or NULL */
         json_t *body;      /* parsed JSON body when the route wants one (owned) */
         struct auth_who *who; /* the authenticated caller (owned), NULL without a token */
+        bool audit;           /* a write that passed the permission check: audited when answered */
 };
 
 /* Route handler: must end in exactly one api_reply*. */
@@ -136,6 +137,7 @@ void api_auth_logout(struct api_call *call);
 void api_auth_whoami(struct api_call *call);
 void api_auth_revoke(struct api_call *call);
 void api_auth_routes(struct api_call *call);
+void api_audit(struct api_call *call); /* audit.c */
 void api_acs_users_list(struct api_call *call);
 void api_acs_user_get(struct api_call *call);
 void api_acs_user_put(struct api_call *call);

@@ -357,3 +357,26 @@ def test_groups_of_users_carry_grants(master):
     assert "gina" in master.get("/acs/api/v1/groups").json()["array"][0]["members"]
     assert master.delete("/acs/api/v1/groups/ops/users/gina").status_code == 204
     assert requests.get(master.url + "/v2/apps/ops/x", headers=as_user(t)).status_code == 403
+
+
+def test_writes_and_denials_are_audited(master):
+    t = add_user(master, "hank", password="hank-password")
+    app = {"id": "/audited", "cmd": "sleep 1", "cpus": 0.1, "mem": 16, "instances": 0}
+    assert master.post("/v2/apps", json=app).status_code == 201
+    assert requests.post(master.url + "/v2/apps", json={**app, "id": "/nope"}, headers=as_user(t)).status_code == 403
+    assert requests.delete(master.url + "/v2/apps/audited", headers=NO_AUTH).status_code == 401
+    assert master.get("/v2/apps").status_code == 200  # reads are not audited
+    entries = master.get("/v1/audit", params={"limit": 50}).json()["entries"]
+    got = [(e["uid"], e["method"], e["path"], e["status"], e["result"]) for e in entries]
+    assert ("admin", "POST", "/v2/apps", 201, "allowed") in got
+    assert ("hank", "POST", "/v2/apps", 403, "denied") in got
+    assert (None, "DELETE", "/v2/apps/audited", 401, "denied") in got
+    assert not any(e["method"] == "GET" and e["result"] == "allowed" for e in entries)  # denied reads are
+    assert all(e["from"] == "127.0.0.1" for e in entries)
+    # no password ever reaches the trail
+    log = open(os.path.join(master.data_dir, "audit.log")).read()
+    assert "hank-password" not in log
+    assert stat.S_IMODE(os.stat(os.path.join(master.data_dir, "audit.log")).st_mode) == 0o600
+    out = subprocess.run([STRATA, "--master", master.url, "audit", "list", "-n", "5"], capture_output=True, text=True,
+                         timeout=10)
+    assert out.returncode == 0 and "RESULT" in out.stdout, out.stderr
