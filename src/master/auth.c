@@ -336,6 +336,57 @@ static bool body_allowed(struct api_call *call, const struct route_perm *perm, c
         return true;
 }
 
+/* The first extra permission an app (or each app of a group, recursively) asks for, or NULL. */
+static const char *privileged_need(const json_t *doc, int depth) {
+        if (!json_is_object(doc) || depth > 32)
+                return NULL;
+        const json_t *container = json_object_get(doc, "container");
+        const json_t *docker = json_object_get(container, "docker");
+        if (json_is_true(json_object_get(docker, "privileged")))
+                return RID_PRIVILEGED;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(docker, "parameters"), i, p)
+                if (streq(json_string_value(json_object_get(p, "key")) ?: "", "privileged"))
+                        return RID_PRIVILEGED;
+        const json_t *lists[] = {json_object_get(container, "volumes"), json_object_get(doc, "volumes")};
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+                json_t *v;
+                json_array_foreach(lists[l], i, v)
+                        if (json_is_string(json_object_get(v, "hostPath")))
+                                return RID_HOST_VOLUMES;
+        }
+        const char *user = json_string_value(json_object_get(doc, "user"));
+        if (user && (streq(user, "root") || streq(user, "0")))
+                return RID_USER_ROOT;
+        const char *nested[] = {"apps", "groups"};
+        for (size_t n = 0; n < ELEMENTSOF(nested); n++) {
+                json_t *x;
+                json_array_foreach(json_object_get(doc, nested[n]), i, x) {
+                        const char *r = privileged_need(x, depth + 1);
+                        if (r)
+                                return r;
+                }
+        }
+        return NULL;
+}
+
+/* Writes of app or group definitions: what they ask for beyond the services grant. */
+static const char *privileged_denied(struct api_call *call, const struct route_perm *perm) {
+        if (!perm->rid || !streq(perm->rid, RID_SERVICES) || !(perm->action & (PERM_CREATE | PERM_UPDATE)) ||
+            !call->body)
+                return NULL;
+        size_t i;
+        json_t *it;
+        _cleanup_(json_decrefp) json_t *one = json_is_array(call->body) ? NULL : json_pack("[O]", call->body);
+        json_array_foreach(one ? one : call->body, i, it) {
+                const char *need = privileged_need(it, 0);
+                if (need && !auth_allowed(call->m, call->who, need, NULL, PERM_CREATE, false))
+                        return need;
+        }
+        return NULL;
+}
+
 static void reply_401(struct api_call *call, const char *why) {
         call->audit = false; /* recorded here, once */
         audit_record(call, 401);
@@ -395,6 +446,13 @@ bool auth_route_check(struct api_call *call, const struct route_perm *perm) {
                         ok = auth_allowed(m, call->who, rid, NULL, perm->action, false);
                         break;
                 }
+        }
+        const char *extra = ok ? privileged_denied(call, perm) : NULL;
+        if (extra) {
+                call->audit = false;
+                audit_record(call, 403);
+                api_reply_error(call, 403, "Forbidden: '%s' may not create apps that need %s", call->who->uid, extra);
+                return false;
         }
         if (!ok) {
                 call->audit = false;

@@ -31,6 +31,10 @@ struct api_call;
 #define RID_AGENT "strata:agent" /* the agent link: subscribe and status updates */
 #define RID_METRICS "strata:metrics"
 #define RID_AUDIT "strata:audit"
+/* What an app definition may ask for only with its own grant (create), beyond the services one. */
+#define RID_PRIVILEGED "strata:apps:privileged"     /* container.docker.privileged */
+#define RID_HOST_VOLUMES "strata:apps:host-volumes" /* volumes with a hostPath */
+#define RID_USER_ROOT "strata:apps:user-root"       /* "user": "root" (or uid 0) */
 
 /* Which path the permission is checked at. */
 enum perm_scope {

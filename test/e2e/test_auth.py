@@ -380,3 +380,26 @@ def test_writes_and_denials_are_audited(master):
     out = subprocess.run([STRATA, "--master", master.url, "audit", "list", "-n", "5"], capture_output=True, text=True,
                          timeout=10)
     assert out.returncode == 0 and "RESULT" in out.stdout, out.stderr
+
+
+def test_privileged_host_volumes_and_root_need_their_own_grant(master):
+    services = "dcos:service:marathon:marathon:services"
+    t = add_user(master, "ivan", grants=[(f"{services}:/ivan", "full")])
+    base = {"cmd": "sleep 1", "cpus": 0.1, "mem": 16, "instances": 0}
+    asks = {
+        "strata:apps:privileged": {"container": {"type": "DOCKER", "docker": {"image": "busybox", "privileged": True}}},
+        "strata:apps:host-volumes": {"container": {"type": "MESOS", "volumes": [
+            {"containerPath": "/host", "hostPath": "/", "mode": "RW"}]}},
+        "strata:apps:user-root": {"user": "root"},
+    }
+    for i, (rid, extra) in enumerate(asks.items()):
+        r = requests.post(master.url + "/v2/apps", json={**base, **extra, "id": f"/ivan/a{i}"}, headers=as_user(t))
+        assert r.status_code == 403 and rid in r.json()["message"], r.text
+        # also inside a group, and on update
+        r = requests.put(master.url + "/v2/groups/ivan", json={"id": "/ivan", "apps": [{**base, **extra, "id": "g"}]},
+                         headers=as_user(t))
+        assert r.status_code == 403, r.text
+        assert master.put(f"/acs/api/v1/acls/{rid}/users/ivan/create").status_code == 204
+        r = requests.post(master.url + "/v2/apps", json={**base, **extra, "id": f"/ivan/a{i}"}, headers=as_user(t))
+        assert r.status_code == 201, r.text
+    assert requests.post(master.url + "/v2/apps", json={**base, "id": "/ivan/plain"}, headers=as_user(t)).status_code == 201
