@@ -83,7 +83,7 @@ static const struct route routes[] = {
         { "GET", "/v2/events", MATCH_EXACT, NULL, api_events, ROUTE_LEADER | ROUTE_REDIRECT, PERM(RID_EVENTS, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
         { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ROOT) },
-        { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
+        { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_SOME) },
         { "POST", "/v2/tasks/delete", MATCH_EXACT, NULL, api_tasks_delete, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ROOT) },
         /* The launch queue lives in the leader's memory: always answered by the leader. */
         { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },

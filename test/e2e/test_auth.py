@@ -146,7 +146,7 @@ def test_tenant_a_sees_no_app_of_tenant_b(master):
     assert sorted(x["id"] for x in master.get("/v2/apps").json()["apps"]) == ["/tenant-a/web", "/tenant-b/db"]
     for method, path in [("GET", "/v2/apps/tenant-b/db"), ("DELETE", "/v2/apps/tenant-b/db"),
                          ("GET", "/v2/apps/tenant-b/db/versions"), ("GET", "/v2/groups/tenant-b"),
-                         ("GET", "/v2/groups"), ("GET", "/v2/tasks"), ("GET", "/v1/nodes")]:
+                         ("GET", "/v2/groups"), ("GET", "/v1/nodes")]:
         r = requests.request(method, master.url + path, headers=as_user(a), timeout=10)
         assert r.status_code == 403, f"{method} {path}: {r.status_code} {r.text}"
     # a prefix is not a group: /tenant-a does not cover /tenant-ab
@@ -403,3 +403,20 @@ def test_privileged_host_volumes_and_root_need_their_own_grant(master):
         r = requests.post(master.url + "/v2/apps", json={**base, **extra, "id": f"/ivan/a{i}"}, headers=as_user(t))
         assert r.status_code == 201, r.text
     assert requests.post(master.url + "/v2/apps", json={**base, "id": "/ivan/plain"}, headers=as_user(t)).status_code == 201
+
+
+def test_tenants_list_only_their_own_tasks(tmpdir_path):
+    services = "dcos:service:marathon:marathon:services"
+    with master_and_agent(tmpdir_path, extra=["--fake-runtime"]) as (m, a):
+        ta = add_user(m, "ta", grants=[(f"{services}:/tenant-a", "full")])
+        app = {"cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": 1, "portDefinitions": []}
+        assert m.post("/v2/apps", json={**app, "id": "/tenant-a/web"}).status_code == 201
+        assert m.post("/v2/apps", json={**app, "id": "/tenant-b/db"}).status_code == 201
+        wait_for(lambda: len(m.get("/v2/tasks").json()["tasks"]) == 2, what="two tasks")
+        mine = requests.get(m.url + "/v2/tasks", headers=as_user(ta)).json()["tasks"]
+        assert [t["appId"] for t in mine] == ["/tenant-a/web"]
+        assert requests.get(m.url + "/v2/apps/tenant-b/db/tasks", headers=as_user(ta)).status_code == 403
+        nobody = add_user(m, "nobody")
+        assert requests.get(m.url + "/v2/tasks", headers=as_user(nobody)).status_code == 403
+        for app_id in ("/tenant-a/web", "/tenant-b/db"):
+            m.delete(f"/v2/apps{app_id}", params={"force": "true"})
