@@ -420,3 +420,22 @@ def test_tenants_list_only_their_own_tasks(tmpdir_path):
         assert requests.get(m.url + "/v2/tasks", headers=as_user(nobody)).status_code == 403
         for app_id in ("/tenant-a/web", "/tenant-b/db"):
             m.delete(f"/v2/apps{app_id}", params={"force": "true"})
+
+
+def test_identities_and_tokens_survive_a_restart_from_a_snapshot(tmpdir_path):
+    m = Master(os.path.join(tmpdir_path, "snap"), free_port(), free_port(), extra=["--snapshot-threshold", "16"]).start()
+    try:
+        m.wait_ready()
+        t = add_user(m, "judy", password="judy-password",
+                     grants=[("dcos:service:marathon:marathon:services:/judy", "full")])
+        for i in range(40):  # past the snapshot threshold
+            assert m.put(f"/acs/api/v1/acls/strata:x{i}/users/judy/read").status_code == 204
+        m.stop()
+        m.start()
+        m.wait_ready()
+        assert requests.get(m.url + "/v2/apps/judy/a", headers=as_user(t)).status_code == 404  # token still good
+        assert login(m, "judy", "judy-password")
+        who = requests.get(m.url + "/v1/auth/whoami", headers=as_user(t)).json()
+        assert "strata:x39" in who["permissions"]
+    finally:
+        m.stop()
