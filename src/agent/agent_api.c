@@ -13,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_auth.h"
+#include "agent/dns_server.h"
 #include "common/alloc.h"
 #include "common/util.h"
 
@@ -192,6 +193,7 @@ static void pong(struct agent *a, struct http_request *req) {
 enum agent_match {
         AM_EXACT,     /* path == pattern */
         AM_TASK_EXEC, /* "/v1/tasks/<task id>/exec" */
+        AM_DNS,       /* Mesos-DNS's HTTP API: "[/mesos_dns]/v1/…", routed by dns_api_handle */
 };
 
 /* The agent's routes. perm_rid NULL: open (health only); every other route names the
@@ -208,6 +210,11 @@ struct agent_route {
 
 static void routes_list(struct agent *a, struct http_request *req);
 
+static void dns_api(struct agent *a, struct http_request *req) {
+        if (!dns_api_handle(a->dns, req, http_request_path(req))) /* dns_api.c */
+                reply_error(req, 404, "URI not found");
+}
+
 static const struct agent_route routes[] = {
         { "POST", "/v1/tasks/", AM_TASK_EXEC, task_exec, RID_AGENT_CONTAINER, PERM_UPDATE, false },
         { "POST", "/v1/images/gc", AM_EXACT, images_gc, RID_AGENT_IMAGES, PERM_DELETE, false },
@@ -221,6 +228,8 @@ static const struct agent_route routes[] = {
         { "GET", "/v1/auth/routes", AM_EXACT, routes_list, RID_AGENT_STATE, PERM_READ, false },
         { "GET", "/health", AM_EXACT, pong, NULL, 0, true },
         { "GET", "/ping", AM_EXACT, pong, NULL, 0, true },
+        /* Open: the same names and addresses the agent's DNS port answers to anyone. Last. */
+        { "GET", "/v1/", AM_DNS, dns_api, NULL, 0, true },
 };
 
 json_t *agent_api_routes_json(void) {
@@ -232,7 +241,9 @@ json_t *agent_api_routes_json(void) {
                                                           perm_action_name(rt->perm_action))
                                               : json_null();
                 json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o}", "method", rt->method, "pattern", rt->pattern,
-                                                     "match", rt->match == AM_EXACT ? "exact" : "task-exec",
+                                                     "match", rt->match == AM_EXACT      ? "exact"
+                                                              : rt->match == AM_DNS ? "dns-api"
+                                                                                    : "task-exec",
                                                      "permission", perm));
         }
         return arr;
@@ -246,6 +257,8 @@ static void routes_list(struct agent *a, struct http_request *req) {
 static bool route_hit(const struct agent_route *rt, const char *path) {
         if (rt->match == AM_EXACT)
                 return streq(path, rt->pattern);
+        if (rt->match == AM_DNS)
+                return strncmp(path, "/v1/", 4) == 0 || strncmp(path, "/mesos_dns/v1/", 14) == 0;
         size_t plen = strlen(path);
         return strncmp(path, "/v1/tasks/", 10) == 0 && plen > 15 && streq(path + plen - 5, "/exec");
 }

@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/agent_auth.h"
 #include "agent/agent_resources.h"
+#include "agent/dns_agent.h"
 #include "agent/runtime_oci.h"
 #include "common/alloc.h"
 #include "common/flags.h"
@@ -42,6 +43,8 @@ static const char usage[] =
         "  --service-account NAME, --private-key FILE  log in to the masters as this service\n"
         "                        account (default: $STRATA_SERVICE_ACCOUNT, $STRATA_PRIVATE_KEY)\n"
         "  --token TOKEN         present this token to the masters instead\n"
+        "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -60,6 +63,8 @@ static void config_release(struct agent_config *c) {
         free(c->token);
         free(c->service_account);
         free(c->private_key);
+        free(c->dns_addr);
+        flags_list_free(c->dns_upstreams);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -67,7 +72,7 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS, OPT_TOKEN, OPT_SA, OPT_KEY };
+               OPT_PIDS, OPT_TOKEN, OPT_SA, OPT_KEY, OPT_DNS, OPT_DNS_UPSTREAM };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -88,6 +93,8 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "token", required_argument, NULL, OPT_TOKEN },
                 { "service-account", required_argument, NULL, OPT_SA },
                 { "private-key", required_argument, NULL, OPT_KEY },
+                { "dns", required_argument, NULL, OPT_DNS },
+                { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -195,6 +202,13 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         *slot = xstrdup(optarg);
                         break;
                 }
+                case OPT_DNS:
+                        free(c->dns_addr);
+                        c->dns_addr = xstrdup(optarg);
+                        break;
+                case OPT_DNS_UPSTREAM:
+                        flags_list_add(&c->dns_upstreams, NULL, optarg);
+                        break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
                                 return 2;
@@ -321,6 +335,7 @@ void agent_stop(struct agent *a) {
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
         health_free(a->health);
         a->health = NULL;
+        agent_dns_stop(a);
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -372,6 +387,15 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
                 http_client_free(a->client);
+                health_free(a->health);
+                a->health = NULL;
+                return r;
+        }
+        r = agent_dns_start(a, e);
+        if (r < 0) {
+                runtime_close(a->rt, NULL, NULL);
+                http_client_free(a->client);
+                http_server_free(a->http);
                 health_free(a->health);
                 a->health = NULL;
                 return r;

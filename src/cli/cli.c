@@ -14,18 +14,22 @@
 
 #define DEFAULT_MASTER "http://localhost:8080"
 
+extern const struct cli_noun cli_noun_job; /* cli_job.c */
+
 /* Every noun the CLI knows, in the order `strata --help` lists them. */
 static const struct cli_noun *const nouns[] = {
         &cli_noun_app,
         &cli_noun_group,
         &cli_noun_deployment,
         &cli_noun_task,
+        &cli_noun_job,
         &cli_noun_node,
         &cli_noun_cluster,
         &cli_noun_auth,
         &cli_noun_user,
         &cli_noun_serviceaccount,
         &cli_noun_audit,
+        &cli_noun_dns,
 };
 
 /* The daemons main.c runs before the CLI sees argv; listed in help only. */

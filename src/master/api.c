@@ -11,6 +11,7 @@
 #include "master/audit.h"
 #include "master/auth.h"
 #include "master/master_internal.h"
+#include "model/app_id.h"
 
 enum route_flags {
         ROUTE_LOCAL = 0,       /* answered by whichever master receives it */
@@ -46,6 +47,13 @@ static const struct route routes[] = {
         { "GET", "/ping", MATCH_EXACT, NULL, api_ping, ROUTE_LOCAL, PERM_OPEN },
         { "GET", "/v2/info", MATCH_EXACT, NULL, api_info, ROUTE_LOCAL, PERM(RID_INFO, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v2/leader", MATCH_EXACT, NULL, api_leader, ROUTE_LOCAL, PERM(RID_INFO, PERM_READ, PERM_SCOPE_NONE) },
+        { "DELETE", "/v2/leader", MATCH_EXACT, NULL, api_leader_abdicate, ROUTE_LEADER,
+          PERM(RID_LEADER, PERM_DELETE, PERM_SCOPE_NONE) },
+        { "GET", "/v2/plugins", MATCH_EXACT, NULL, api_plugins_list, ROUTE_LOCAL, PERM(RID_INFO, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_READ, PERM_SCOPE_NONE) },
+        { "PUT", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "POST", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_DELETE, PERM_SCOPE_NONE) },
         { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL, PERM(RID_CLUSTER, PERM_READ, PERM_SCOPE_NONE) },
         { "POST", "/v1/cluster/masters", MATCH_EXACT, NULL, api_cluster_register, ROUTE_LEADER | ROUTE_BODY, PERM(RID_MASTERS, PERM_CREATE, PERM_SCOPE_NONE) },
         { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL, PERM_METRICS },
@@ -80,6 +88,7 @@ static const struct route routes[] = {
         { "POST", "/v2/groups/", MATCH_APP, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_CREATE, PERM_SCOPE_BODY) },
         { "PUT", "/v2/groups/", MATCH_APP, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
         { "DELETE", "/v2/groups/", MATCH_APP, NULL, api_groups_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_DELETE, PERM_SCOPE_ID) },
+        { "PATCH", "/v2/groups/", MATCH_APP, NULL, api_groups_patch, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
         { "GET", "/v2/events", MATCH_EXACT, NULL, api_events, ROUTE_LEADER | ROUTE_REDIRECT, PERM(RID_EVENTS, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
         { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ROOT) },
@@ -89,6 +98,7 @@ static const struct route routes[] = {
         { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
         { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
         { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ, PERM(RID_NODES, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ, PERM(RID_DNS, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ, PERM(RID_NODES, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
@@ -119,10 +129,16 @@ static const struct route routes[] = {
         { "DELETE", "/acs/api/v1/acls/", MATCH_APP, NULL, api_acs_acl_delete, ROUTE_LEADER,
           PERM(RID_ACS, PERM_UPDATE, PERM_SCOPE_NONE) },
         { "GET", "/state-summary", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_list, ROUTE_READ, PERM(RID_JOBS, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_create, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "GET", "/v1/jobs/", MATCH_APP, NULL, api_jobs_get_sub, ROUTE_READ, PERM(RID_JOBS, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER, PERM(RID_JOBS, PERM_DELETE, PERM_SCOPE_NONE) },
 };
 
 /* DC/OS Admin Router paths for Marathon. */
-static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos" };
+static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos", "/service/metronome" };
 
 void api_call_release(struct api_call *call) {
         auth_who_free(call->who);
@@ -198,7 +214,11 @@ bool api_arg_bool(struct api_call *call, const char *name, bool dflt) {
 }
 
 /* Splits "<id>[/<suffix>…]" for MATCH_APP / MATCH_APP_SUB. Marathon parses suffix keywords off
- * the end, which is why they are reserved as an app id's last segment. */
+ * the end, which is why they are reserved as an app id's last segment. The id comes back in
+ * Marathon's canonical form, as every resource of Marathon reads it (`id.toAbsolutePath`:
+ * PathId.apply drops empty segments, canonicalPath resolves "." and ".."), so
+ * "/v2/apps//prod/./web" names app "/prod/web" on every route. Opaque keys (node, agent and
+ * deployment ids) hold no "/", ".", "..", so the same form only strips their extra slashes. */
 static bool match_app(const struct route *rt, const char *rest, char **ret_id, char **ret_sub) {
         if (!*rest)
                 return false;
@@ -207,11 +227,13 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
         while (n > 1 && copy[n - 1] == '/')
                 copy[--n] = 0;
         if (rt->match == MATCH_APP) {
-                const char *last = strrchr(copy, '/');
-                last = last ? last + 1 : copy;
-                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart"))
+                char *id = app_id_canonical(copy, "/");
+                const char *last = strrchr(id, '/') + 1;
+                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart")) {
+                        free(id);
                         return false;
-                *ret_id = xasprintf("/%s", copy);
+                }
+                *ret_id = id;
                 *ret_sub = NULL;
                 return true;
         }
@@ -230,7 +252,7 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
         if (*after == '/' && strchr(after + 1, '/'))
                 return false;
         *hit = 0;
-        *ret_id = xasprintf("/%s", copy);
+        *ret_id = app_id_canonical(copy, "/");
         *ret_sub = xstrdup(hit + 1);
         return true;
 }

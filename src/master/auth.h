@@ -31,6 +31,10 @@ struct api_call;
 #define RID_AGENT "strata:agent" /* the agent link: subscribe and status updates */
 #define RID_METRICS "strata:metrics"
 #define RID_AUDIT "strata:audit"
+#define RID_LEADER "dcos:service:marathon:marathon:admin:leader" /* DELETE /v2/leader (abdicate) */
+#define RID_PLUGINS "dcos:service:marathon:marathon:admin:plugins"
+#define RID_JOBS "dcos:service:metronome:metronome:jobs" /* Metronome /v1/jobs */
+#define RID_DNS "strata:dns"                               /* GET /v1/dns/lookup */
 /* What an app definition may ask for only with its own grant (create), beyond the services one. */
 #define RID_PRIVILEGED "strata:apps:privileged"     /* container.docker.privileged */
 #define RID_HOST_VOLUMES "strata:apps:host-volumes" /* volumes with a hostPath */
