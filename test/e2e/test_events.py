@@ -311,6 +311,7 @@ def test_idle_stream_stays_open_for_a_client_that_requires_one_byte_per_second(m
     t0 = time.time()
     p = subprocess.run(["curl", "-sS", "-N", "--speed-limit", "1", "--speed-time", str(min(IDLE_STREAM_S // 3, 300)),
                         "--max-time", str(IDLE_STREAM_S), "-H", "Accept: text/event-stream",
+                        "-H", auth_header_line(master.http_port).strip(),  # as `strata auth token` gives it
                         master.url + "/v2/events"], capture_output=True, timeout=IDLE_STREAM_S + 30)
     elapsed = time.time() - t0
     # curl exits 28 both for "too slow" and for reaching --max-time: only the latter is a pass
