@@ -277,6 +277,8 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         /* A follower may redirect (Marathon answers 307 to the leader); keep the method and body. */
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        /* the token goes along to the leader a follower redirects to (another port: curl would drop it) */
+        curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 1L);
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(c, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);

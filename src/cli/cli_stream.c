@@ -128,6 +128,7 @@ static int stream_open(void *data, struct cli_http *h, const char *path, struct 
         curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(s->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(s->easy, CURLOPT_UNRESTRICTED_AUTH, 1L); /* the token follows the 307 to the leader */
         curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
         curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);

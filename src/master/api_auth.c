@@ -56,6 +56,8 @@ static void pw_run(uv_work_t *req) {
 
 static void pw_done(uv_work_t *req, int status) {
         struct pw_work *w = req->data;
+        if (w->m->auth && w->m->auth->hashing > 0)
+                w->m->auth->hashing--;
         if (status < 0 && w->status == 0)
                 w->status = -ECANCELED;
         if (w->check) {
@@ -83,6 +85,7 @@ void auth_password_hash_async(struct master *m, const char *password, auth_hash_
         w->n = SCRYPT_N, w->r = SCRYPT_R, w->p = SCRYPT_P;
         w->hash_cb = cb;
         w->data = data;
+        m->auth->hashing++;
         if (getrandom(w->salt, sizeof w->salt, 0) != sizeof w->salt)
                 abort();
         uv_queue_work(m->loop, &w->req, pw_run, pw_done);
@@ -97,6 +100,7 @@ void auth_password_check_async(struct master *m, const char *password, const jso
         w->check = true;
         w->check_cb = cb;
         w->data = data;
+        m->auth->hashing++;
         const char *h = json_string_value(json_object_get(stored, "scrypt"));
         const char *s = json_string_value(json_object_get(stored, "salt"));
         w->n = (uint64_t)json_integer_value(json_object_get(stored, "N"));
@@ -134,6 +138,7 @@ static void reply_iam(struct api_call *call, int status, const char *code, const
                        json_pack("{s:s,s:s,s:s}", "title", status == 401   ? "Unauthorized"
                                                           : status == 404 ? "Not Found"
                                                           : status == 409 ? "Conflict"
+                                                          : status == 429 ? "Too Many Requests"
                                                                           : "Bad Request",
                                  "description", msg, "code", code));
 }
@@ -228,6 +233,11 @@ void api_auth_login(struct api_call *call) {
         if (password) {
                 if (strlen(password) > MAX_PASSWORD) {
                         reply_iam(call, 400, "ERR_INVALID_DATA", "password too long");
+                        return;
+                }
+                if (call->m->auth->hashing >= AUTH_MAX_HASHING) {
+                        http_request_add_header(call->req, "Retry-After", "1");
+                        reply_iam(call, 429, "ERR_TOO_MANY_REQUESTS", "too many logins in progress, retry");
                         return;
                 }
                 free(call->sub);
@@ -445,6 +455,12 @@ void api_acs_user_put(struct api_call *call) {
         json_object_set_new(cmd, "user", user);
         if (pub) {
                 submit(call, cmd, true);
+                return;
+        }
+        if (call->m->auth->hashing >= AUTH_MAX_HASHING) {
+                json_decref(cmd);
+                http_request_add_header(call->req, "Retry-After", "1");
+                reply_iam(call, 429, "ERR_TOO_MANY_REQUESTS", "too many password changes in progress, retry");
                 return;
         }
         struct put_ctx *c = xcalloc(1, sizeof *c);

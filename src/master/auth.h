@@ -90,6 +90,9 @@ struct auth_config {
         bool metrics_auth;        /* --metrics-auth */
 };
 #define AUTH_DEFAULT_TTL_S (8 * 3600)
+/* Password hashes (logins, new users) running at once; beyond, 429: a login flood must not take
+ * libuv's whole thread pool, which also encodes app lists and snapshots. */
+#define AUTH_MAX_HASHING 2
 #define AUTH_FLAGS_USAGE                                                                                     \
         "  --auth on|off         require tokens on the API (default on)\n"                                 \
         "  --bootstrap-admin-key FILE  a PEM public key (Ed25519 or RSA): the first start creates the\n"  \

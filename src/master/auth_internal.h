@@ -22,6 +22,7 @@ struct master_auth {
          * expiry, revocation and the user are still checked on every use). */
         struct hashmap verified;
         int audit_fd; /* audit.c; -1 when it could not be opened */
+        unsigned hashing; /* password hashes in flight on the pool (bounded: AUTH_MAX_HASHING) */
         bool audit_warned;
 };
 
