@@ -81,9 +81,17 @@ static char *read_key_file(const char *path, struct err *err) {
         return pem;
 }
 
+static char *header;
+static char *for_url;
+
+/* Drops the header computed for the last URL (the next call resolves it again). */
+static void cli_auth_forget(void) {
+        free(header);
+        free(for_url);
+        header = for_url = NULL;
+}
+
 const char *cli_auth_header(const char *base_url) {
-        static char *header;
-        static char *for_url;
         if (logging_in)
                 return NULL;
         if (for_url && streq(for_url, base_url))
@@ -115,6 +123,20 @@ const char *cli_auth_header(const char *base_url) {
         if (token)
                 header = xasprintf("Authorization: token=%s", token);
         return header;
+}
+
+bool cli_auth_refused(const char *base_url) {
+        static bool retried;
+        const char *sa = getenv("STRATA_SERVICE_ACCOUNT"), *key = getenv("STRATA_PRIVATE_KEY");
+        const char *env = getenv("STRATA_TOKEN");
+        if (retried || logging_in || (env && *env) || !sa || !*sa || !key || !*key)
+                return false;
+        retried = true; /* once per process: a refusal after a fresh login is the answer */
+        struct err e = {0};
+        (void)auth_tokens_put(base_url, NULL, &e);
+        err_release(&e);
+        cli_auth_forget();
+        return cli_auth_header(base_url) != NULL;
 }
 
 /* --- the noun ---------------------------------------------------------------------------------- */

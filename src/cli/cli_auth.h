@@ -10,11 +10,18 @@
  *   4. none (the master answers 401 with a hint to log in). */
 #pragma once
 
+#include <stdbool.h>
+
 #include "common/err.h"
 
 /* "Authorization: token=<jwt>" for the master at base_url, or NULL (static storage, valid until
  * the next call with another URL). */
 const char *cli_auth_header(const char *base_url);
+
+/* A master refused the token sent to base_url (401). With service-account credentials in the
+ * environment, forgets the stored token, logs in again and returns true (the caller resends
+ * once); otherwise false. */
+bool cli_auth_refused(const char *base_url);
 
 struct http_reply;
 /* Rewrites err from a DC/OS IAM error body in reply ("<what>: <description>") when it has one;

@@ -337,6 +337,10 @@ int cli_http_call(struct cli_http *h, const char *method, const char *path, cons
         int r;
 
         r = (h->send ? h->send : send_curl)(h, method, url, text, &reply, err);
+        if (r >= 0 && reply.status == 401 && cli_auth_refused(h->auth_base ? h->auth_base : h->base)) {
+                http_reply_release(&reply); /* a stale token: cli_auth.h logged in again, once */
+                r = (h->send ? h->send : send_curl)(h, method, url, text, &reply, err);
+        }
         if (r < 0)
                 return r;
         if (!reply.body)

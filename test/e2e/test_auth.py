@@ -451,3 +451,20 @@ def test_a_login_flood_gets_429_not_the_whole_thread_pool(master):
     assert set(codes) <= {401, 429} and 429 in codes, codes
     assert master.get("/v2/apps", timeout=5).status_code == 200
     assert login(master, "kim", "kim-password")
+
+
+def test_the_cli_logs_in_again_when_a_reset_master_refuses_its_stored_token(tmpdir_path):
+    http, raft = free_port(), free_port()
+    m = Master(os.path.join(tmpdir_path, "first"), http, raft).start()
+    try:
+        m.wait_ready()
+        ok = lambda: subprocess.run([STRATA, "--master", m.url, "app", "list"], capture_output=True, timeout=15)
+        assert ok().returncode == 0
+        m.stop()
+        # same address, new state (another token key): the stored token is stale
+        m = Master(os.path.join(tmpdir_path, "second"), http, raft).start()
+        m.wait_ready()
+        p = ok()
+        assert p.returncode == 0, p.stderr
+    finally:
+        m.stop()
