@@ -3,7 +3,9 @@
 master with --auth off and one with tokens on, side by side. Two reads: GET /v2/apps/<id> (a
 small handler, where the token check weighs most) and GET /v2/apps over 100 apps.
 
-usage: bench/bench_auth.py [--build build] [--requests 20000] [--concurrency 16]"""
+Off and on alternate for --rounds rounds; the medians are reported.
+
+usage: bench/bench_auth.py [--build build] [--requests 20000] [--concurrency 16] [--rounds 5]"""
 import argparse
 import json
 import os
@@ -40,16 +42,25 @@ def req(url, method="GET", body=None, token=None):
         return resp.status
 
 
-def ab(url, n, c, token):
+def cpu_s(pid):
+    """User + system CPU seconds the process has used (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ab(url, n, c, token, pid):
     cmd = ["ab", "-q", "-k", "-n", str(n), "-c", str(c)]
     if token:
         cmd += ["-H", f"Authorization: token={token}"]
+    before = cpu_s(pid)
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=600).stdout
+    cpu_us = (cpu_s(pid) - before) * 1e6 / n
     rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
     p99 = int(re.search(r"\s99%\s+(\d+)", out).group(1))
     failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
     non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
-    return rps, p99, failed + (int(non2xx.group(1)) if non2xx else 0)
+    return rps, p99, failed + (int(non2xx.group(1)) if non2xx else 0), cpu_us
 
 
 def main():
@@ -57,6 +68,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--requests", type=int, default=20000)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     strata = os.path.abspath(os.path.join(args.build, "strata"))
     base = tempfile.mkdtemp(prefix="strata-bench-auth-")
@@ -86,13 +98,19 @@ def main():
         rows = []
         for path in ("/v2/apps/bench/app-7", "/v2/apps"):
             n = args.requests if path != "/v2/apps" else args.requests // 10
-            r_off = ab(off + path, n, args.concurrency, None)
-            r_on = ab(on + path, n, args.concurrency, token)
-            rows.append((path, r_off, r_on))
-        print(f"| request | auth off: req/s, p99 ms | auth on: req/s, p99 ms | throughput change |")
-        print("| --- | --- | --- | --- |")
+            # alternate off/on rounds and keep the medians: a busy machine drifts between rounds
+            offs, ons = [], []
+            for _ in range(args.rounds):
+                offs.append(ab(off + path, n, args.concurrency, None, p_off.pid))
+                ons.append(ab(on + path, n, args.concurrency, token, p_on.pid))
+            med = lambda xs: tuple(sorted(x[k] for x in xs)[len(xs) // 2] for k in range(4))
+            rows.append((path, med(offs), med(ons)))
+        print("| request | auth off: req/s, p99 ms, master CPU µs/req | auth on: req/s, p99 ms, master CPU µs/req "
+              "| throughput change | CPU change |")
+        print("| --- | --- | --- | --- | --- |")
         for path, a, b in rows:
-            print(f"| GET {path} | {a[0]:.0f}, {a[1]} | {b[0]:.0f}, {b[1]} | {100 * (b[0] - a[0]) / a[0]:+.1f} % |")
+            print(f"| GET {path} | {a[0]:.0f}, {a[1]}, {a[3]:.1f} | {b[0]:.0f}, {b[1]}, {b[3]:.1f} "
+                  f"| {100 * (b[0] - a[0]) / a[0]:+.1f} % | {100 * (b[3] - a[3]) / a[3]:+.1f} % |")
             if a[2] or b[2]:
                 print(f"  (failed or non-2xx: off {a[2]}, on {b[2]})")
     finally:
