@@ -100,7 +100,7 @@ class Masters:
         self.procs = []
         for i in range(n):
             cmd = [strata, "master", "--data-dir", os.path.join(base, f"m{i}"), "--http", f"127.0.0.1:{self.http[i]}",
-                   "--raft", f"127.0.0.1:{raft[i]}", "--log-level", "warn", *extra]
+                   "--raft", f"127.0.0.1:{raft[i]}", "--log-level", "warn", "--auth", "off", *extra]
             if n > 1:
                 cmd += ["--masters", addrs]
             log = open(os.path.join(base, f"m{i}.log"), "ab")

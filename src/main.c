@@ -23,12 +23,16 @@ static char **dev_lb_args; /* `strata dev --lb`: a balancer on the same loop */
 static struct lb *dev_lb;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
-                       void *data) {
+                       const char *agent_token, void *data) {
         _cleanup_free_ char *agent_dir = xasprintf("%s/agent", data_dir);
-        char *argv[16] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
+        char *argv[18] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
                            "--dns", AGENT_DNS_DEV_DEFAULT };
         int argc = 9;
-        for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 15; i++)
+        if (agent_token) {
+                argv[argc++] = "--token";
+                argv[argc++] = (char *)agent_token;
+        }
+        for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 17; i++)
                 argv[argc++] = dev_dns_flags[i];
         int r = agent_config_from_args(&dev_agent.cfg, argc, argv);
         if (r >= 0)

@@ -26,6 +26,10 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_job,
         &cli_noun_node,
         &cli_noun_cluster,
+        &cli_noun_auth,
+        &cli_noun_user,
+        &cli_noun_serviceaccount,
+        &cli_noun_audit,
         &cli_noun_dns,
         &cli_noun_lb,
 };
