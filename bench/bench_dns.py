@@ -2,9 +2,9 @@
 """DNS query throughput and latency: Strata's agent DNS against unbound, same records, one core each.
 
 1. Starts a master and an agent (--fake-runtime: tasks that only pretend to run), creates
-   --records apps of one instance each (groups of 1000), and waits until the agent's DNS serves
-   every `<app>.marathon.mesos` A record (through the real path: Raft, the discovery view
-   streamed to the agent, its zone).
+   apps of one instance each (groups of 1000) until they make --records A names, and waits until
+   the agent's DNS serves them (through the real path: Raft, the discovery view streamed to the
+   agent, its zone); the names are those the agent lists in /v1/enumerate.
 2. Writes the same names as a zone file (SOA, NS, one A record each) and serves it with unbound
    (auth-zone, one thread).
 3. Runs dnsperf against each, the server pinned to core --server-core and dnsperf to
@@ -26,6 +26,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_api import machine  # noqa: E402
 
 
 def free_port():
@@ -71,28 +73,19 @@ def dnsperf(port, queries, seconds, client_core, clients):
             "stddev_ms": (num(r"Latency StdDev \(s\):\s+([\d.]+)") or 0) * 1000, "raw": out}
 
 
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores, {model}, Linux {os.uname().release}"
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--records", type=int, default=10000)
-    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--client-core", type=int, default=1)
     ap.add_argument("--smoke", action="store_true", help="1,000 records, 3 s runs")
     a = ap.parse_args()
     if a.smoke:
-        a.records, a.seconds = 1000, 3
+        a.records, a.seconds, a.rounds = 1000, 3, 1
     for tool in ("dnsperf", "unbound", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"bench_dns: {tool} is not installed (make deps)")
@@ -116,24 +109,45 @@ def main():
                                        "--dns", f"127.0.0.1:{dport}", "--dns-upstream", "127.0.0.1:9"],
                                       stdout=alog, stderr=alog))
         wait_until(lambda: len(http("GET", api + "/v1/nodes")[1]["nodes"]) == 1, 30, "agent")
-        names = []
+        # Each task gives 6 to 9 A names (Mesos-DNS's, its canonical and slave names, DC/OS's): enough
+        # apps for --records names; an agent checkpoints (fsyncs) every task it runs, so fewer tasks
+        # load faster.
+        n_apps = a.records // 6 + 1
+        probe = []
         t0 = time.time()
-        for g in range((a.records + 999) // 1000):
+        for g in range((n_apps + 999) // 1000):
             apps = []
-            for i in range(g * 1000, min(a.records, (g + 1) * 1000)):
+            for i in range(g * 1000, min(n_apps, (g + 1) * 1000)):
                 apps.append({"id": f"app{i}", "cmd": "sleep 1000", "instances": 1, "cpus": 0.01, "mem": 1,
                              "portDefinitions": []})
-                names.append(f"app{i}-g{g}-bench.marathon.mesos.")
+                probe.append(f"app{i}-g{g}-bench.marathon.mesos.")
             st, body = http("POST", api + "/v2/groups", {"id": f"/bench/g{g}", "apps": apps}, timeout=120)
             assert st in (200, 201), (st, str(body)[:300])
+        progress = {"next": time.time() + 10}
 
         def served():
-            st, hosts = http("GET", f"http://127.0.0.1:{ahttp}/v1/hosts/{names[-1]}")
-            return st == 200 and hosts[0]["ip"] == "127.0.0.1" and \
-                len(http("GET", f"http://127.0.0.1:{ahttp}/v1/enumerate")[1]["frameworks"][0]["tasks"]) == a.records
-        wait_until(served, 600, "all records served")
+            for n in probe[::97] + [probe[-1]]:
+                st, hosts = http("GET", f"http://127.0.0.1:{ahttp}/v1/hosts/{n}")
+                if st != 200 or hosts[0]["ip"] != "127.0.0.1":
+                    if time.time() > progress["next"]:
+                        progress["next"] = time.time() + 10
+                        print(f"  {time.time() - t0:.0f} s: waiting for {n}", flush=True)
+                    return False
+            return len(http("GET", f"http://127.0.0.1:{ahttp}/v1/enumerate")[1]["frameworks"][0]["tasks"]) == n_apps
+        wait_until(served, 900, "all apps served")
+        # the records the agent serves: the first --records A names of /v1/enumerate
+        names = []
+        seen = set()
+        for t in http("GET", f"http://127.0.0.1:{ahttp}/v1/enumerate")[1]["frameworks"][0]["tasks"]:
+            for r in t["records"]:
+                if r["rtype"] == "A" and r["name"].endswith(".mesos.") and r["name"] not in seen:
+                    seen.add(r["name"])
+                    names.append(r["name"])
+        names = names[:a.records]
+        assert len(names) == a.records, len(names)
         load_s = time.time() - t0
-        print(f"{a.records} apps placed, running and in the agent's DNS in {load_s:.1f} s", flush=True)
+        print(f"{n_apps} apps placed, running and in the agent's DNS in {load_s:.1f} s; {len(names)} A names",
+              flush=True)
 
         queries = os.path.join(base, "queries.txt")
         shuffled = names[:]
@@ -181,12 +195,16 @@ auth-zone:
         wait_until(unbound_up, 30, "unbound serving")
 
         load_before = os.getloadavg()
-        results = {}
-        # warm both, then measure each in turn
-        for name, p in (("strata", dport), ("unbound", uport)):
+        # warm both, then alternate them --rounds times (the machine is shared: a burst of other
+        # work then hits both); each server's figures are those of its median-qps round
+        servers = (("strata", dport), ("unbound", uport))
+        for name, p in servers:
             dnsperf(p, queries, 2, a.client_core, a.clients)
-        for name, p in (("strata", dport), ("unbound", uport)):
-            results[name] = dnsperf(p, queries, a.seconds, a.client_core, a.clients)
+        runs = {name: [] for name, _ in servers}
+        for _ in range(a.rounds):
+            for name, p in servers:
+                runs[name].append(dnsperf(p, queries, a.seconds, a.client_core, a.clients))
+        results = {name: sorted(rs, key=lambda r: r["qps"] or 0)[len(rs) // 2] for name, rs in runs.items()}
         load_after = os.getloadavg()
         rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True).stdout.strip()
@@ -195,7 +213,9 @@ auth-zone:
         print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
               f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
         print(f"{a.records} A records; dnsperf -c {a.clients} -q 500 -l {a.seconds} on core {a.client_core}, "
-              f"servers on core {a.server_core}; {ub}")
+              f"servers on core {a.server_core}; {ub}; {a.rounds} alternating rounds, median shown")
+        for name, rs in runs.items():
+            print(f"  {name} qps per round: " + ", ".join(f"{r['qps']:.0f}" for r in rs))
         print("| server | qps | avg latency ms | max ms | stddev ms | lost |")
         print("| --- | --- | --- | --- | --- | --- |")
         for name, r in results.items():

@@ -27,7 +27,7 @@ struct dns_server {
         struct dns_cache *cache;
         struct dns_zone zone;
         struct dns_counters c;
-        char *addr;
+        char *addr, *reachable;
         char *upstreams_text;
         uint32_t rng;
         size_t open_handles, n_conns;
@@ -86,6 +86,7 @@ static void server_maybe_free(struct dns_server *s) {
         dns_zone_release(&s->zone);
         dns_cache_free(s->cache);
         free(s->addr);
+        free(s->reachable);
         free(s->upstreams_text);
         free(s);
 }
@@ -367,7 +368,7 @@ int dns_server_new(const struct dns_server_config *cfg, struct dns_server **ret,
         struct dns_server *s = xcalloc(1, sizeof *s);
         s->loop = cfg->loop;
         s->fwd = fwd;
-        s->cache = dns_cache_new(8192);
+        s->cache = dns_cache_new(32768);
         s->rng = (uint32_t)uv_hrtime() | 1;
         dns_zone_init(&s->zone, cfg->ttl);
         char ip[INET_ADDRSTRLEN];
@@ -377,6 +378,9 @@ int dns_server_new(const struct dns_server_config *cfg, struct dns_server **ret,
         if (cfg->advertise_ip && (self.s_addr == 0 || (ntohl(self.s_addr) >> 24) == 127))
                 inet_pton(AF_INET, cfg->advertise_ip, &self);
         dns_zone_set_ns(&s->zone, self.s_addr);
+        char rip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, sa.sin_addr.s_addr ? &sa.sin_addr : &self, rip, sizeof rip);
+        s->reachable = xasprintf("%s:%u", rip, ntohs(sa.sin_port));
         char up[DNS_FORWARD_MAX_UPSTREAMS][24];
         size_t nu = dns_forwarder_upstreams(fwd, up, DNS_FORWARD_MAX_UPSTREAMS);
         struct strbuf sb = { 0 };
@@ -433,6 +437,10 @@ const struct dns_zone *dns_server_zone(const struct dns_server *s) {
 
 const char *dns_server_address(const struct dns_server *s) {
         return s->addr;
+}
+
+const char *dns_server_reachable_address(const struct dns_server *s) {
+        return s->reachable;
 }
 
 void dns_server_config_json(const struct dns_server *s, json_t *into) {
