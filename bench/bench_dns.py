@@ -10,8 +10,10 @@
 3. Runs dnsperf against each, the server pinned to core --server-core and dnsperf to
    --client-core (taskset), for --seconds, over the same query file (every name once, shuffled,
    repeated by dnsperf); prints qps, latency and the ratio, and the load average.
+4. Freshness: scales one of the apps 0 -> 1 -> 0 (--freshness rounds) and times each change from
+   the API's answer to the agent's DNS answering it (A record, then NXDOMAIN), polled every 1 ms.
 
-Targets (issue 11): at least unbound's qps, and >= 50,000 qps on one core."""
+Targets (issue 11): at least unbound's qps, >= 50,000 qps on one core, freshness p99 <= 1 s."""
 import argparse
 import json
 import os
@@ -19,6 +21,7 @@ import random
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -73,19 +76,57 @@ def dnsperf(port, queries, seconds, client_core, clients):
             "stddev_ms": (num(r"Latency StdDev \(s\):\s+([\d.]+)") or 0) * 1000, "raw": out}
 
 
+def ask(port, name):
+    """One A question over UDP: (rcode, answer count), or None on timeout."""
+    qid = random.randrange(65536)
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(p)]) + p.encode() for p in name.strip(".").split(".")) + b"\0\0\1\0\1"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(1)
+        s.sendto(q, ("127.0.0.1", port))
+        try:
+            r = s.recv(4096)
+        except socket.timeout:
+            return None
+    return r[3] & 15, struct.unpack(">H", r[6:8])[0]
+
+
+def freshness(api, dport, app_id, name, rounds):
+    """Scales one app 0 -> 1 -> 0 rounds times; per change, the time from the API call's answer to
+    the agent's DNS answering accordingly (polled every 1 ms)."""
+    up, down = [], []
+    for _ in range(rounds):
+        for instances, want, out in ((1, lambda r: r and r[1] > 0, up), (0, lambda r: r and r[0] == 3, down)):
+            st, body = http("PUT", f"{api}/v2/apps{app_id}?force=true", {"instances": instances})
+            assert st == 200, (st, body)
+            t0 = time.time()
+            while not want(ask(dport, name)):
+                if time.time() - t0 > 10:
+                    raise RuntimeError(f"{name} did not change within 10 s")
+                time.sleep(0.001)
+            out.append(time.time() - t0)
+    return up, down
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--freshness", type=int, default=50, help="scale 0->1->0 rounds for the freshness figures")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--client-core", type=int, default=1)
-    ap.add_argument("--smoke", action="store_true", help="1,000 records, 3 s runs")
+    ap.add_argument("--smoke", action="store_true", help="1,000 records, 3 s runs, 5 freshness rounds")
     a = ap.parse_args()
     if a.smoke:
-        a.records, a.seconds, a.rounds = 1000, 3, 1
+        a.records, a.seconds, a.rounds, a.freshness = 1000, 3, 1, 5
     for tool in ("dnsperf", "unbound", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"bench_dns: {tool} is not installed (make deps)")
@@ -223,6 +264,16 @@ auth-zone:
                   f"{r['lost']:.0f} |")
         ratio = results["strata"]["qps"] / results["unbound"]["qps"]
         print(f"strata / unbound qps: {ratio:.2f}")
+        if a.freshness:
+            # unbound is done: give the master and the agent the machine back
+            unbound.terminate()
+            up, down = freshness(api, dport, "/bench/g0/app0", probe[0], a.freshness)
+            print(f"freshness with {n_apps} apps ({a.freshness} rounds; PUT answered -> DNS answers):")
+            print("| change | p50 ms | p99 ms | max ms |")
+            print("| --- | --- | --- | --- |")
+            for what, xs in (("scale 0 -> 1: placed, launched, TASK_RUNNING committed, A record served", up),
+                             ("scale 1 -> 0: kill decided, NXDOMAIN served", down)):
+                print(f"| {what} | {pct(xs, 50) * 1000:.1f} | {pct(xs, 99) * 1000:.1f} | {max(xs) * 1000:.1f} |")
         with open(os.path.join(base, "results.json"), "w") as f:
             json.dump({k: {x: y for x, y in v.items() if x != "raw"} for k, v in results.items()}, f)
         for name, r in results.items():
