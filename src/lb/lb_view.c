@@ -414,6 +414,7 @@ static void add_servers(json_t *svc, const struct member *m, size_t idx, long hc
                         const json_t *not_ready, json_t *issues) {
         json_t *servers = json_object_get(svc, "servers");
         unsigned weight = app_weight(json_object_get(m->app, "labels"), m->id, issues);
+        unsigned reported = 0;
         size_t i;
         const json_t *t;
         json_array_foreach(json_object_get(m->app, "tasks"), i, t) {
@@ -425,8 +426,14 @@ static void add_servers(json_t *svc, const struct member *m, size_t idx, long hc
                 unsigned port, check_port = 0;
                 const char *ip = task_endpoint(m->app, t, idx, &port);
                 unsigned char buf[16];
-                if (!ip || port == 0 || inet_pton(AF_INET, ip, buf) != 1)
+                if (!ip || port == 0 || inet_pton(AF_INET, ip, buf) != 1) {
+                        if (!reported++) /* once per app: the others are alike */
+                                issue(issues, m->id, NULL,
+                                      "task %s has no IPv4 address and port for port index %zu (address '%s'): "
+                                      "not a server",
+                                      tid, idx, ip ? ip : "");
                         continue;
+                }
                 if (hc && json_integer_value(json_object_get(hc, "port")) > 0)
                         check_port = (unsigned)json_integer_value(json_object_get(hc, "port"));
                 else if (hc && hc_idx >= 0 && (size_t)hc_idx != idx)
