@@ -515,10 +515,10 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
         lb->co.admin_socket = lb->socket_path;
         lb->co.bind_addr = lb->bind_addr;
         lb->co.ssl_cert = lb->ssl_cert;
-        /* HAProxy refuses to start when maxconn needs more descriptors than it may open */
+        /* HAProxy refuses to start when it needs more descriptors than it may open */
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
-                lb->co.maxconn = (unsigned)MIN(50000, rl.rlim_max > 2000 ? (rl.rlim_max - 1000) / 2 : 500);
+                lb->co.fd_limit = (unsigned)MIN(rl.rlim_max, 1000000);
         struct http_server_config sc = { .loop = loop, .addr = lb->http_addr, .max_body = 4096, .handler = api_handler,
                                          .data = lb };
         if ((r = http_server_new(&sc, &lb->api, err)) < 0) {
