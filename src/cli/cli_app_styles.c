@@ -164,10 +164,39 @@ static bool healthy_at_full_size(const json_t *app) {
         return want > 0 && (json_int_t)ok >= want;
 }
 
+/* 1 while a deployment affects the app (its id stays locked), 0 when none does. */
+static int deploying(struct cli *c, const char *id, struct err *err) {
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        int r = cli_http_call(&c->http, "GET", "/v2/deployments", NULL, &reply, err);
+        if (r < 0)
+                return r;
+        size_t i, k;
+        const json_t *d, *app;
+        json_array_foreach(reply.json, i, d)
+                json_array_foreach(json_object_get(d, "affectedApps"), k, app)
+                        if (streq(json_string_value(app) ?: "", id))
+                                return 1;
+        return 0;
+}
+
+/* Removes the app and waits until it is gone (its tasks stopped), so its id is free again. */
 static int delete_app(struct cli *c, const char *id, struct err *err) {
         _cleanup_free_ char *path = xasprintf("/v2/apps%s?force=true", id);
         _cleanup_(http_reply_release) struct http_reply reply = { 0 };
-        return cli_http_call(&c->http, "DELETE", path, NULL, &reply, err);
+        int r = cli_http_call(&c->http, "DELETE", path, NULL, &reply, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 600; i++) {
+                _cleanup_(json_decrefp) json_t *app = NULL;
+                if ((r = get_app(c, id, &app, err)) < 0)
+                        return r;
+                if (!app && !(r = deploying(c, id, err)))
+                        return 0;
+                if (r < 0)
+                        return r;
+                usleep(100 * 1000);
+        }
+        return err_set(err, -ETIMEDOUT, "%s is still there 60 s after its removal", id);
 }
 
 const struct cli_flag cli_app_deploy_flags[] = {
