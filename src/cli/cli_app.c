@@ -512,18 +512,6 @@ static const struct cli_verb app_verbs[] = {
                 .run = app_add,
         },
         {
-                .name = "deploy",
-                .synopsis = "FILE|-",
-                .summary = "Deploy a new version in a deployment style (--strategy blue-green)",
-                .description = "See docs/lb.md: the new version starts beside the old one as /<id>-blue or "
-                               "/<id>-green; the edge moves all traffic when it is healthy at full size, then "
-                               "the old one is removed. Rerun to resume after an interruption.\n",
-                .min_args = 1,
-                .max_args = 1,
-                .flags = cli_app_deploy_flags,
-                .run = cli_app_deploy,
-        },
-        {
                 .name = "list",
                 .summary = "List apps with their instances, resources and command or image",
                 .description =
@@ -613,6 +601,18 @@ static const struct cli_verb app_verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .run = app_versions,
+        },
+        {
+                .name = "deploy",
+                .synopsis = "FILE|-",
+                .summary = "Deploy a new version in a deployment style (--strategy blue-green)",
+                .description = "See docs/lb.md: the new version starts beside the old one as /<id>-blue or "
+                               "/<id>-green; the edge moves all traffic when it is healthy at full size, then "
+                               "the old one is removed. Rerun to resume after an interruption.\n",
+                .min_args = 1,
+                .max_args = 1,
+                .flags = cli_app_deploy_flags,
+                .run = cli_app_deploy,
         },
         { NULL },
 };
