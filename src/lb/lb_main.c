@@ -344,13 +344,13 @@ static void api_handler(struct http_request *req, void *data) {
         for (size_t i = 0; i < lb->n_masters; i++)
                 json_array_append_new(masters, json_string(lb->masters[i]));
         _cleanup_(json_decrefp) json_t *doc = json_pack(
-                "{s:o,s:s,s:b,s:s?,s:s,s:s?,s:I,s:f,s:s?,s:{s:b,s:i,s:i,s:i,s:i,s:I,s:f,s:s?},s:o,s:O,s:s}",
+                "{s:o,s:s,s:b,s:s?,s:s,s:s?,s:I,s:f,s:s?,s:{s:b,s:i,s:i,s:i,s:i,s:I,s:f,s:s?},s:o,s:o,s:s}",
                 "masters", masters, "master", master_url(lb), "connected", lb->attached, "masterError",
                 lb->master_error, "group", lb->group, "domain", lb->domain, "syncs", (json_int_t)lb->syncs,
                 "lastSyncMs", lb->last_sync_ms, "lastSyncAt", lb->last_sync_at[0] ? lb->last_sync_at : NULL, "haproxy", "running", hs.running,
                 "masterPid", hs.master_pid, "workerPid", hs.worker_pid, "reloads", (int)hs.reloads, "failed",
                 (int)hs.failed, "commands", (json_int_t)hs.commands, "lastReloadMs", hs.last_reload_ms, "lastError",
-                hs.last_error, "services", services_status(lb), "issues", lb->issues ? lb->issues : json_array(),
+                hs.last_error, "services", services_status(lb), "issues", lb->issues ? json_incref(lb->issues) : json_array(),
                 "config", config);
         _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
         http_respond(req, 200, "application/json", text, strlen(text));
