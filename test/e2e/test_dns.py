@@ -10,7 +10,9 @@ namespace serving DNS on its own address, queried with `dig` from the root names
   polled in one loop);
 - with the master kill -9'd the agents keep answering the same records. The outage lasts
   STRATA_DNS_OUTAGE_S seconds (default 20; the issue's 5 minutes is the same code path, only
-  longer: nothing on the agent expires), then the master returns and no name flaps."""
+  longer: nothing on the agent expires), then the master returns and no name flaps;
+- with three masters, `_leader._tcp.mesos` follows a kill -9 of the leader while the tasks' names
+  stay put."""
 import os
 import socket
 import struct
@@ -347,3 +349,61 @@ def test_agents_keep_answering_with_the_master_down(dnsnet):
              what="agents back")
     for a in agents:
         assert answers(a) == want[a.ip]
+
+
+def test_leader_names_follow_a_failover(tmpdir_path):
+    """Three masters (one host, three ports): `_leader._tcp.mesos` names the leader's port, and
+    after the leader is kill -9'd it names the new one; the tasks' names never go away."""
+    net = HostNet(1)
+    live = FakeUpstream(net.gateway)
+    live.start()
+    raft = [free_port() for _ in range(3)]
+    addrs = [f"127.0.0.1:{p}" for p in raft]
+    masters = []
+    for i in range(3):
+        port = free_port()
+        masters.append(Master(os.path.join(tmpdir_path, f"m{i}"), port, raft[i], masters=addrs,
+                              extra=["--http", f"0.0.0.0:{port}", "--advertise", net.gateway]))
+    agent = None
+    try:
+        for m in masters:
+            m.start()
+        for m in masters:
+            m.wait_ready(30)
+
+        def leader():
+            for m in masters:
+                try:
+                    if m.alive() and m.get("/v1/cluster", params={"stale": "true"}, timeout=1).json()["state"] == "leader":
+                        return m
+                except (requests.RequestException, ValueError, KeyError):
+                    pass
+            return None
+        first = wait_for(leader, timeout=15, what="a leader")
+        urls = ",".join(f"http://{net.gateway}:{m.http_port}" for m in masters)
+        agent = DnsAgent(net, 0, urls, os.path.join(tmpdir_path, "a0"), live.addr)
+        wait_for(lambda: first.get("/v1/nodes").json()["nodes"], timeout=15, what="agent")
+        first.post("/v2/apps", json={"id": "/ha", "cmd": "sleep 1000", "instances": 2, "cpus": 0.1, "mem": 16,
+                                     "portDefinitions": [{"port": 0}]})
+        wait_for(lambda: len(srv_ports(agent.ip, "_ha._tcp.marathon.mesos")) == 2, timeout=15, what="ha in DNS")
+        ports = srv_ports(agent.ip, "_ha._tcp.marathon.mesos")
+        assert dig(agent.ip, "_leader._tcp.mesos", "SRV") == [f"0 1 {first.http_port} leader.mesos."]
+        assert sorted(dig(agent.ip, "master.mesos")) == [net.gateway]
+        assert dig(agent.ip, "master2.mesos") == [net.gateway]
+        first.kill9()
+        killed = time.time()
+        second = wait_for(leader, timeout=15, what="a new leader")
+        while dig(agent.ip, "_leader._tcp.mesos", "SRV") != [f"0 1 {second.http_port} leader.mesos."]:
+            assert srv_ports(agent.ip, "_ha._tcp.marathon.mesos") == ports, "task names flapped in the failover"
+            assert time.time() - killed < 20, "leader.mesos did not follow the failover"
+            time.sleep(0.1)
+        print(f"_leader._tcp.mesos names the new leader {time.time() - killed:.2f} s after the old one was killed")
+        assert srv_ports(agent.ip, "_ha._tcp.marathon.mesos") == ports
+    finally:
+        if agent:
+            agent.kill_tasks()
+            agent.stop()
+        for m in masters:
+            m.stop()
+        live.stop()
+        net.close()
