@@ -410,3 +410,40 @@ def test_leader_names_follow_a_failover(tmpdir_path):
             m.stop()
         live.stop()
         net.close()
+
+
+def test_dev_serves_dns_and_bad_dns_flags_fail_clearly(tmpdir_path):
+    port, dport = free_port(), free_port()
+    m = Master(os.path.join(tmpdir_path, "dev"), port, free_port(), dev=True,
+               extra=["--agent-http", f"127.0.0.1:{free_port()}", "--dns", f"127.0.0.1:{dport}"])
+    m.start()
+    try:
+        m.wait_ready()
+        m.post("/v2/apps", json={"id": "/solo", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16})
+
+        def answer(name):
+            out = subprocess.run(["dig", "@127.0.0.1", "-p", str(dport), name, "+short", "+time=2", "+tries=1"],
+                                 capture_output=True, text=True, timeout=10).stdout
+            return out.split()
+        wait_for(lambda: answer("solo.marathon.mesos") == ["127.0.0.1"], timeout=10, what="dev DNS")
+        assert answer("leader.mesos") == ["127.0.0.1"]
+        # an explicit address that is taken stops the agent with a one-line reason
+        out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a2"),
+                              "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", f"127.0.0.1:{dport}"],
+                             capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and f"cannot serve DNS on 127.0.0.1:{dport}" in out.stderr, out.stderr
+        out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a3"),
+                              "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", "nonsense"],
+                             capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and "--dns 'nonsense' is not ADDR:PORT" in out.stderr, out.stderr
+        out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a4"),
+                              "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", f"127.0.0.1:{free_port()}",
+                              "--dns-upstream", "not-an-ip"], capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and "DNS upstream 'not-an-ip' is not an IPv4 address" in out.stderr, out.stderr
+    finally:
+        # tasks outlive their agent by design: remove the app while the dev agent still runs
+        m.delete("/v2/apps/solo", params={"force": "true"})
+        try:
+            wait_for(lambda: not running_tasks(m, "/solo"), timeout=10, what="solo gone")
+        finally:
+            m.stop()
