@@ -25,6 +25,7 @@ import requests
 
 from conftest import STRATA, Agent, Master, free_port, running_tasks, wait_for
 from netns import HostNet
+from test_containers import container_app, make_image
 
 OUTAGE_S = float(os.environ.get("STRATA_DNS_OUTAGE_S", "20"))
 FAKE_ANSWER = "192.0.2.55"
@@ -232,6 +233,21 @@ def test_every_name_family_from_every_agent(dnsnet):
     assert got == f"{agents[0].ip}:53"
     with open(os.path.join(agents[0].data_dir, "dns-resolv.conf")) as f:
         assert f.read().splitlines()[1] == f"nameserver {agents[0].ip}"
+    # a container (runc, busybox) resolves the cluster's names and forwarded ones through it
+    image = make_image(os.path.dirname(agents[0].data_dir))
+    app = container_app("/resolver", image, "cat /etc/resolv.conf; nslookup web-prod.marathon.mesos; "
+                        "nslookup example.test; sleep 1000", constraints=[["hostname", "CLUSTER", "host-0"]])
+    assert m.post("/v2/apps", json=app).status_code == 201
+    ctask = wait_for(lambda: running_tasks(m, "/resolver") and running_tasks(m, "/resolver")[0], timeout=30,
+                     what="container running")
+
+    def container_out():
+        out = requests.get(agents[0].url + "/files/read", params={"task": ctask["id"], "file": "stdout", "offset": 0,
+                                                                  "length": 4096}).json().get("data", "")
+        return FAKE_ANSWER in out and out
+    out = wait_for(container_out, timeout=15, what="the container's lookups")
+    assert f"nameserver {agents[0].ip}" in out
+    assert all(ip in out for ip in ips), out
 
     # the CLI: the records as the cluster serves them
     out = subprocess.run([STRATA, "--master", m.url, "dns", "lookup", "_web-prod._tcp.marathon.mesos", "SRV"],
