@@ -12,7 +12,9 @@ namespace serving DNS on its own address, queried with `dig` from the root names
   STRATA_DNS_OUTAGE_S seconds (default 20; the issue's 5 minutes is the same code path, only
   longer: nothing on the agent expires), then the master returns and no name flaps;
 - with three masters, `_leader._tcp.mesos` follows a kill -9 of the leader while the tasks' names
-  stay put."""
+  stay put;
+- tasks on a named container network are found at their own IPs (A, SRV with the container port,
+  DC/OS containerip/autoip/agentip)."""
 import os
 import socket
 import struct
@@ -26,6 +28,7 @@ import requests
 from conftest import STRATA, Agent, Master, free_port, running_tasks, wait_for
 from netns import HostNet
 from test_containers import container_app, make_image
+from test_named_networks import cluster  # noqa: F401 (a fixture: two hosts on a named network)
 
 OUTAGE_S = float(os.environ.get("STRATA_DNS_OUTAGE_S", "20"))
 FAKE_ANSWER = "192.0.2.55"
@@ -463,3 +466,32 @@ def test_dev_serves_dns_and_bad_dns_flags_fail_clearly(tmpdir_path):
             wait_for(lambda: not running_tasks(m, "/solo"), timeout=10, what="solo gone")
         finally:
             m.stop()
+
+
+def test_tasks_on_a_named_network_are_found_at_their_own_ips(cluster):
+    """A container network (test_named_networks' two-host cluster, whose agents serve DNS on
+    their addresses by default): A records name the tasks' own IPs, SRV the container port, and
+    the DC/OS containerip/agentip names tell them apart."""
+    net, m, agents, image, prefix = cluster
+    app = {"id": "/db/pg", "instances": 2, "cpus": 0.1, "mem": 64, "cmd": "sleep 1000",
+           "constraints": [["hostname", "UNIQUE"]],
+           "container": {"type": "MESOS", "docker": {"image": "file://" + image},
+                         "portMappings": [{"containerPort": 5432, "name": "pg"}]},
+           "networks": [{"mode": "container", "name": "dcos"}]}
+    r = m.post("/v2/apps", json=app)
+    assert r.status_code == 201, r.text
+    tasks = wait_for(lambda: len(running_tasks(m, "/db/pg")) == 2 and running_tasks(m, "/db/pg"), timeout=60,
+                     what="two tasks on the named network")
+    task_ips = sorted(t["ipAddresses"][0]["ipAddress"] for t in tasks)
+    assert all(ip.startswith(prefix) for ip in task_ips)
+    agent_ips = sorted(h["ip"] for h in net.hosts)
+    for a in agents:
+        wait_for(lambda: dig(a.ip, "pg-db.marathon.mesos") == task_ips, timeout=5, what="own IPs on " + a.ip)
+        assert dig(a.ip, "pg-db.marathon.containerip.dcos.thisdcos.directory") == task_ips
+        assert dig(a.ip, "pg-db.marathon.autoip.dcos.thisdcos.directory") == task_ips
+        assert dig(a.ip, "pg-db.marathon.agentip.dcos.thisdcos.directory") == agent_ips
+        assert dig(a.ip, "pg-db.marathon.slave.mesos") == agent_ips
+        assert srv_ports(a.ip, "_pg-db._tcp.marathon.mesos") == [5432, 5432]
+        assert srv_ports(a.ip, "_pg._pg-db._tcp.marathon.mesos") == [5432, 5432]
+        for line in dig(a.ip, "_pg-db._tcp.marathon.mesos", "SRV"):
+            assert dig(a.ip, line.split()[3])[0] in task_ips
