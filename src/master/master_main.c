@@ -48,6 +48,8 @@ static const char usage_dev[] =
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
         "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
         AUTH_FLAGS_USAGE
+        "  --dns ADDR:PORT       the built-in agent's DNS, UDP and TCP (default 127.0.0.1:8053; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
