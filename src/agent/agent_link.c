@@ -149,7 +149,8 @@ static int build_spec(struct agent *a, const char *task_id, const json_t *app, c
         for (size_t i = 0; i < n; i++)
                 host_ports[i] = (int)json_integer_value(json_array_get(ports, i));
         struct task_env_input in = { .app = app, .task_id = task_id, .host = a->cfg.hostname,
-                                     .host_ports = host_ports, .n_host_ports = n, .enforce_group_role = -1 };
+                                     .host_ports = host_ports, .n_host_ports = n, .enforce_group_role = -1,
+                                     .dns_address = agent_dns_address(a) };
         *spec = (struct task_spec){ 0 };
         int r = task_env_build(&in, &spec->env, err);
         if (r < 0)

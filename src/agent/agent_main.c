@@ -348,6 +348,8 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
                                      .userdata = a, .cgroup_parent = a->cfg.cgroup_parent };
         struct runtime_oci_config oc = { .oci_runtime = a->cfg.oci_runtime, .pids_max = a->cfg.container_pids_max,
                                          .cni_bridge = a->cfg.cni_bridge, .cni_subnet = a->cfg.cni_subnet };
+        _cleanup_free_ char *resolv = agent_dns_resolv_conf_path(a);
+        oc.resolv_conf = resolv;
         a->client = http_client_new(loop);
         int r = auth_client_init(&a->auth, a->client, a->cfg.token, a->cfg.service_account, a->cfg.private_key, e);
         if (r < 0) {

@@ -135,6 +135,14 @@ static const struct route routes[] = {
         { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
         { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
         { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER, PERM(RID_JOBS, PERM_DELETE, PERM_SCOPE_NONE) },
+        /* Chronos (/v1/scheduler/…): the same jobs, so the same permissions as Metronome's. */
+        { "GET", "/v1/scheduler/jobs", MATCH_EXACT, NULL, api_chronos_jobs, ROUTE_READ, PERM(RID_JOBS, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "POST", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_run, ROUTE_LEADER, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_delete, ROUTE_LEADER, PERM(RID_JOBS, PERM_DELETE, PERM_SCOPE_NONE) },
 };
 
 /* DC/OS Admin Router paths for Marathon. */
