@@ -19,6 +19,7 @@
 #include "lb/lb_config.h"
 #include "lb/lb_haproxy.h"
 #include "lb/lb_view.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/sse.h"
@@ -35,6 +36,7 @@ struct lb {
         struct lb_config_options co;
         char *group, *domain, *ssl_cert, *bind_addr, *data_dir, *haproxy_bin, *http_addr, *config_path, *socket_path;
         struct http_client *http;
+        struct auth_client auth; /* $STRATA_SERVICE_ACCOUNT/$STRATA_PRIVATE_KEY: reads apps, deployments, events */
         struct http_server *api;
         struct lb_haproxy *hx;
         /* the event stream */
@@ -154,6 +156,8 @@ static void resync_done(struct lb *lb) {
 static void got(void *data, int status, const struct http_client_response *resp, struct err *err, json_t **slot,
                 const char *what) {
         struct lb *lb = data;
+        if (status >= 0 && resp->status == 401)
+                auth_client_refused(&lb->auth); /* log in again on the next try */
         if (status < 0 || resp->status != 200) {
                 _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                                       : xasprintf("GET %s answered %ld", what, resp->status);
@@ -195,7 +199,8 @@ static void resync(struct lb *lb) {
         lb->resync_pending = 2;
         lb->resync_start = uv_hrtime();
         lb->resync_master = lb->cur % lb->n_masters;
-        static const char *const headers[] = { "Accept: application/json", NULL };
+        const char *const headers[] = { "Accept: application/json", auth_client_header(&lb->auth, master_url(lb)),
+                                        NULL };
         _cleanup_free_ char *apps = xasprintf("%s/v2/apps?embed=apps.tasks", master_url(lb));
         _cleanup_free_ char *deps = xasprintf("%s/v2/deployments", master_url(lb));
         http_client_request(lb->http, "GET", apps, headers, NULL, 0, 10000, got_apps, lb);
@@ -260,6 +265,8 @@ static void stream_done(void *data, int status, const struct http_client_respons
         struct lb *lb = data;
         lb->events = NULL;
         lb->attached = false;
+        if (status >= 0 && resp->status == 401)
+                auth_client_refused(&lb->auth);
         _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                               : resp->status >= 300 ? xasprintf("/v2/events answered %ld", resp->status)
                                                                     : xstrdup("event stream ended");
@@ -273,13 +280,21 @@ static void connect_events(struct lb *lb) {
                 return;
         sse_parser_release(&lb->sse);
         sse_parser_init(&lb->sse, SSE_MAX);
-        static const char *const headers[] = { "Accept: text/event-stream", NULL };
+        const char *const headers[] = { "Accept: text/event-stream", auth_client_header(&lb->auth, master_url(lb)),
+                                        NULL };
         _cleanup_free_ char *url = xasprintf("%s/v2/events", master_url(lb));
         lb->events_master = lb->cur % lb->n_masters;
         lb->events = http_client_stream(lb->http, "GET", url, headers, NULL, 0, -1, on_stream_data, stream_done, lb);
         http_client_transfer_tune(lb->events, true, 0);
         /* resync now too: a master that serves the API but not yet the stream still has apps */
         schedule_resync(lb);
+}
+
+/* A login finished: with a token at last, resync now rather than after the retry delay. */
+static void on_login(void *data, bool ok) {
+        struct lb *lb = data;
+        if (ok && !lb->stopping)
+                schedule_resync(lb);
 }
 
 /* ---- the status endpoint ---- */
@@ -432,6 +447,7 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
 
 /* Frees lb and what it owns (its handles are closed, or were never opened). */
 static void lb_free(struct lb *lb) {
+        auth_client_release(&lb->auth);
         json_decref(lb->view);
         json_decref(lb->issues);
         lb_slots_release(&lb->slots);
@@ -526,6 +542,12 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
                 return err_wrap(err, "--http");
         }
         lb->http = http_client_new(loop);
+        if ((r = auth_client_init(&lb->auth, lb->http, NULL, NULL, NULL, err)) < 0) {
+                lb_free(lb);
+                return err_wrap(err, "cannot authenticate to the masters");
+        }
+        lb->auth.on_token = on_login;
+        lb->auth.on_token_data = lb;
         struct lb_haproxy_config hc = { .loop = loop, .bin = lb->haproxy_bin, .config_path = lb->config_path,
                                         .socket_path = lb->socket_path, .render = render_materialized, .data = lb };
         lb->hx = lb_haproxy_new(&hc);
