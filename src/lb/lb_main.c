@@ -290,11 +290,18 @@ static void connect_events(struct lb *lb) {
         schedule_resync(lb);
 }
 
-/* A login finished: with a token at last, resync now rather than after the retry delay. */
+/* A login finished: with a token at last, follow the events and resync now rather than after
+ * the retry delays. */
 static void on_login(void *data, bool ok) {
         struct lb *lb = data;
-        if (ok && !lb->stopping)
+        if (!ok || lb->stopping)
+                return;
+        if (!lb->events) {
+                uv_timer_stop(&lb->reconnect_timer);
+                connect_events(lb); /* resyncs too */
+        } else {
                 schedule_resync(lb);
+        }
 }
 
 /* ---- the status endpoint ---- */
