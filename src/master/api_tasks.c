@@ -482,7 +482,9 @@ void api_tasks_delete(struct api_call *call) {
 }
 
 void api_queue_list(struct api_call *call) {
-        api_reply_json(call, 200, launcher_queue_json(&call->m->core.launcher));
+        json_t *q = launcher_queue_json(&call->m->core.launcher);
+        auth_filter_items(call, json_object_get(q, "queue"), "app"); /* a tenant sees its own (auth.h) */
+        api_reply_json(call, 200, q);
 }
 
 /* DELETE /v2/queue/{id}/delay */
