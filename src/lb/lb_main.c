@@ -547,6 +547,11 @@ static void on_signal(uv_signal_t *s, int signum) {
 }
 
 int lb_main(int argc, char **argv) {
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        fputs(usage, stdout);
+                        return 0;
+                }
         uv_loop_t loop;
         uv_loop_init(&loop);
         signal(SIGPIPE, SIG_IGN);

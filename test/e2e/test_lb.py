@@ -412,3 +412,33 @@ def test_blue_green_switches_in_one_step_and_a_bad_version_changes_nothing(edge,
     assert not [b for b in load.bodies if b.startswith("bad")]
     assert lb.get("web.example.com")[1].startswith("2 ")
     assert switched
+
+
+def test_an_ab_header_rule_sends_matching_requests_to_version_b(edge, tmpdir_path):
+    m, a, lb, app_py = edge
+    sp = free_port()
+    group = {"HAPROXY_DEPLOYMENT_GROUP": "shop"}
+    a_app = dict(web_app(app_py, sp, instances=1, version="A"), id="/shop-a")
+    a_app["labels"] = dict(a_app["labels"], HAPROXY_DEPLOYMENT_STARTED_AT="2026-01-01T00:00:00Z", **group)
+    b_app = dict(web_app(app_py, free_port(), instances=1, version="B"), id="/shop-b")
+    b_app["labels"] = dict(b_app["labels"], HAPROXY_DEPLOYMENT_STARTED_AT="2026-01-02T00:00:00Z",
+                           STRATA_LB_AB_HEADER="X-Variant: b", **group)
+    deploy(m, a_app, 1)
+    deploy(m, b_app, 1)
+    wait_for(lambda: len(lb.servers(f"shop_{sp}_b") or []) == 1 and len(lb.servers(f"shop_{sp}") or []) == 1,
+             what="both backends")
+
+    def get(headers):
+        c = http.client.HTTPConnection("127.0.0.1", lb.http_port, timeout=5)
+        try:
+            c.request("GET", "/", headers=dict({"Host": "web.example.com", "Connection": "close"}, **headers))
+            return c.getresponse().read().decode().split()[0]
+        finally:
+            c.close()
+    for _ in range(10):
+        assert get({}) == "A"
+        assert get({"X-Variant": "b"}) == "B"
+        assert get({"X-Variant": "c"}) == "A"
+    st = lb.status()
+    svc = next(s for s in st["services"] if s["backend"] == f"shop_{sp}")
+    assert svc["ab"]["backend"] == f"shop_{sp}_b" and svc["apps"] == ["/shop-a", "/shop-b"]
