@@ -362,3 +362,14 @@ def forced_writes(monkeypatch):
     monkeypatch.setattr(requests, "request", request)
     monkeypatch.setattr(requests.api, "request", request)
     monkeypatch.setattr(requests.sessions.Session, "request", session_request)
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; waits for the exit either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import STRATA, free_port, master_and_agent, remove_all_apps, wait_for
+from conftest import STRATA, free_port, master_and_agent, remove_all_apps, stop_process, wait_for
 
 # The app: a threaded HTTP server answering "<VERSION> <port>"; on SIGTERM it keeps serving for
 # 1.5 s before it exits (the graceful stop every zero-downtime setup relies on: the balancer drops
@@ -74,13 +74,7 @@ class Lb:
             c.close()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         self.logf.close()
 
     def log(self):
