@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/flags.h"
@@ -52,6 +56,7 @@ struct lb {
         json_t *view, *issues;
         struct lb_slots slots;
         char *structural; /* of the configuration last handed to HAProxy */
+        json_t *held_ports; /* "addr:port" of the service frontends in that configuration */
         uint64_t syncs;
         double last_sync_ms;
         char last_sync_at[25], *master_error;
@@ -79,6 +84,39 @@ static void next_master(struct lb *lb, size_t idx, const char *why) {
 }
 
 /* ---- applying a view ---- */
+
+/* A service port nobody listens on is bindable by HAProxy; one HAProxy holds already (a frontend
+ * of the configuration it runs) is its own. Anything else listening there would make the reload
+ * fail as a whole. */
+static bool port_taken(const char *addr, unsigned port, void *data) {
+        struct lb *lb = data;
+        char key[80];
+        snprintf(key, sizeof(key), "%s:%u", addr, port);
+        if (lb->held_ports && json_object_get(lb->held_ports, key))
+                return false;
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        if (!streq(addr, "*") && inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+                return false; /* IPv6 or a name: HAProxy decides */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        bool taken = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EADDRINUSE;
+        close(fd);
+        return taken;
+}
+
+/* The "addr:port" of every bind line of a configuration text: what HAProxy holds once it runs it. */
+static json_t *bound_ports(const char *text) {
+        json_t *ports = json_object();
+        for (const char *p = strstr(text, "\n  bind "); p; p = strstr(p + 1, "\n  bind ")) {
+                const char *a = p + 8, *end = a + strcspn(a, " \n");
+                _cleanup_free_ char *key = xstrndup(a, (size_t)(end - a));
+                json_object_set_new(ports, key, json_true());
+        }
+        return ports;
+}
 
 static char *render_materialized(void *data) {
         struct lb *lb = data;
@@ -111,6 +149,8 @@ static void apply(struct lb *lb, json_t *view) {
         if (!lb->structural || !streq(structural, lb->structural)) {
                 free(lb->structural);
                 lb->structural = TAKE_PTR(structural);
+                json_decref(lb->held_ports);
+                lb->held_ports = bound_ports(lb->structural);
                 log_info("lb: configuration changed: reloading haproxy");
                 /* the reload renders the current slots: the commands are part of it */
                 lb_haproxy_reload(lb->hx);
@@ -434,6 +474,7 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
 static void lb_free(struct lb *lb) {
         json_decref(lb->view);
         json_decref(lb->issues);
+        json_decref(lb->held_ports);
         lb_slots_release(&lb->slots);
         sse_parser_release(&lb->sse);
         flags_list_free(lb->masters);
@@ -515,6 +556,8 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
         lb->co.admin_socket = lb->socket_path;
         lb->co.bind_addr = lb->bind_addr;
         lb->co.ssl_cert = lb->ssl_cert;
+        lb->co.port_taken = port_taken;
+        lb->co.data = lb;
         /* HAProxy refuses to start when it needs more descriptors than it may open */
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)

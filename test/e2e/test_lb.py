@@ -436,3 +436,33 @@ def test_an_ab_header_rule_sends_matching_requests_to_version_b(edge, tmpdir_pat
     st = lb.status()
     svc = next(s for s in st["services"] if s["backend"] == f"shop_{sp}")
     assert svc["ab"]["backend"] == f"shop_{sp}_b" and svc["apps"] == ["/shop-a", "/shop-b"]
+
+
+def test_a_service_port_another_process_holds_is_reported_not_fatal(edge):
+    m, a, lb, app_py = edge
+    import socket as sk
+    busy = free_port()
+    holder = sk.socket()
+    holder.setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", busy))
+    holder.listen(1)
+    try:
+        deploy(m, web_app(app_py, busy, instances=1), 1)
+        wait_for(lambda: len(lb.servers(f"web_{busy}") or []) == 1, what="server")
+        st = lb.status()
+        assert any("another process" in i["message"] for i in st["issues"]), st["issues"]
+        assert f"frontend web_{busy}" not in st["config"]
+        # the vhost still routes, and later reloads still succeed
+        wait_for(lambda: lb.get("web.example.com")[0] == 200, what="vhost routed")
+        reloads = st["haproxy"]["reloads"]
+        other = {"id": "/other", "cmd": "sleep 1000", "instances": 0, "cpus": 0.1, "mem": 16,
+                 "portDefinitions": [{"port": free_port()}],
+                 "labels": {"HAPROXY_GROUP": "external", "HAPROXY_0_VHOST": "other.example.com"}}
+        assert m.post("/v2/apps", json=other).status_code == 201
+        wait_for(lambda: lb.status()["haproxy"]["reloads"] > reloads, what="a later reload")
+        assert lb.status()["haproxy"]["failed"] == 0
+    finally:
+        holder.close()
+    # once the port is free, the next resync binds it
+    m.put("/v2/apps/other", params={"force": "true"}, json={"instances": 0, "labels": {"HAPROXY_GROUP": "external"}})
+    wait_for(lambda: f"frontend web_{busy}" in lb.status()["config"], timeout=20, what="port bound once free")
