@@ -466,3 +466,39 @@ def test_a_service_port_another_process_holds_is_reported_not_fatal(edge):
     # once the port is free, the next resync binds it
     m.put("/v2/apps/other", params={"force": "true"}, json={"instances": 0, "labels": {"HAPROXY_GROUP": "external"}})
     wait_for(lambda: f"frontend web_{busy}" in lb.status()["config"], timeout=20, what="port bound once free")
+
+
+def test_a_canary_ramps_10_50_100_with_zero_failed_requests(edge, tmpdir_path):
+    m, a, lb, app_py = edge
+    sp = free_port()
+    r = cli(m, "app", "deploy", write_def(tmpdir_path, "v1.json", web_app(app_py, sp, instances=2, version="1")),
+            "--strategy", "blue-green")
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: lb.get("web.example.com")[1].startswith("1 "), what="v1 serving")
+
+    def share_of_2(n=400):
+        return sum(lb.get("web.example.com")[1].startswith("2 ") for _ in range(n)) / n
+    with Load(lb, "web.example.com", rate=300) as load:
+        v2 = write_def(tmpdir_path, "v2.json", web_app(app_py, sp, instances=2, version="2"))
+        r = cli(m, "app", "deploy", v2, "--strategy", "canary", "--weight", "10")
+        assert r.returncode == 0, r.stdout + r.stderr
+        wait_for(lambda: len([s for s in lb.servers(f"web_{sp}") or []]) == 4, what="canary servers")
+        s10 = share_of_2()
+        r = cli(m, "app", "promote", "web", "--weight", "50")
+        assert r.returncode == 0, r.stdout + r.stderr
+        time.sleep(1.5)
+        s50 = share_of_2()
+        r = cli(m, "app", "promote", "web")
+        assert r.returncode == 0, r.stdout + r.stderr
+        time.sleep(1.5)
+        s100 = share_of_2()
+    print(f"canary shares: {s10:.2f} {s50:.2f} {s100:.2f}; load {load.ok} ok, {len(load.failures)} failed")
+    assert 0.04 <= s10 <= 0.18 and 0.35 <= s50 <= 0.65 and s100 == 1.0
+    assert load.failures == [], load.failures[:20]
+    assert m.get("/v2/apps/web-blue").status_code == 404
+    # abort: a canary removed, the old version serves everything
+    r = cli(m, "app", "deploy", v2.replace("v2", "v2"), "--strategy", "canary", "--weight", "30")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli(m, "app", "abort", "web")
+    assert r.returncode == 0 and m.get("/v2/apps/web-blue").status_code == 404, r.stdout + r.stderr
+    assert share_of_2(50) == 1.0
