@@ -502,3 +502,43 @@ def test_a_canary_ramps_10_50_100_with_zero_failed_requests(edge, tmpdir_path):
     r = cli(m, "app", "abort", "web")
     assert r.returncode == 0 and m.get("/v2/apps/web-blue").status_code == 404, r.stdout + r.stderr
     assert share_of_2(50) == 1.0
+
+
+def test_https_frontend_and_redirect_to_https(tmpdir_path):
+    """--https-port with --ssl-cert terminates TLS for the vhosts; HAPROXY_0_REDIRECT_TO_HTTPS sends
+    plain HTTP there with a 301."""
+    import ssl
+    pem = os.path.join(tmpdir_path, "edge.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=web.example.com", "-keyout", pem + ".key", "-out", pem + ".crt"],
+                   check=True, capture_output=True, timeout=60)
+    with open(pem, "w") as out:
+        for part in (".crt", ".key"):
+            with open(pem + part) as f:
+                out.write(f.read())
+    with master_and_agent(tmpdir_path) as (m, a):
+        app_py = os.path.join(tmpdir_path, "app.py")
+        with open(app_py, "w") as f:
+            f.write(APP_PY)
+        https_port = free_port()
+        lb = Lb(tmpdir_path, [m.url], extra=["--https-port", str(https_port), "--ssl-cert", pem])
+        try:
+            sp = free_port()
+            deploy(m, web_app(app_py, sp, instances=1, labels={"HAPROXY_0_REDIRECT_TO_HTTPS": "true"}), 1)
+            wait_for(lambda: len(lb.servers(f"web_{sp}") or []) == 1, what="server")
+            wait_for(lambda: lb.status()["haproxy"]["running"], what="haproxy serving")
+            c = http.client.HTTPConnection("127.0.0.1", lb.http_port, timeout=5)
+            c.request("GET", "/some/path?q=1", headers={"Host": "web.example.com"})
+            r = c.getresponse()
+            assert r.status == 301
+            assert r.getheader("Location") == f"https://web.example.com:{https_port}/some/path?q=1"
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=5, context=ctx)
+            s.request("GET", "/", headers={"Host": "web.example.com"})
+            r = s.getresponse()
+            assert r.status == 200 and r.read().decode().startswith("1 ")
+        finally:
+            lb.stop()
+            remove_all_apps(m, a)
