@@ -14,6 +14,7 @@
 
 #define DEFAULT_MASTER "http://localhost:8080"
 
+extern const struct cli_noun cli_noun_job; /* cli_job.c */
 extern const struct cli_noun cli_noun_lb; /* cli_lb.c */
 
 /* Every noun the CLI knows, in the order `strata --help` lists them. */
@@ -22,8 +23,14 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_group,
         &cli_noun_deployment,
         &cli_noun_task,
+        &cli_noun_job,
         &cli_noun_node,
         &cli_noun_cluster,
+        &cli_noun_auth,
+        &cli_noun_user,
+        &cli_noun_serviceaccount,
+        &cli_noun_audit,
+        &cli_noun_dns,
         &cli_noun_lb,
 };
 
