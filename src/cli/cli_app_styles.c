@@ -199,6 +199,27 @@ static int delete_app(struct cli *c, const char *id, struct err *err) {
         return err_set(err, -ETIMEDOUT, "%s is still there 60 s after its removal", id);
 }
 
+/* Waits until app id has every instance healthy and no deployment running: 0, -ETIMEDOUT after
+ * timeout_s (err not set), or another failure with err set (what names the step). */
+static int wait_healthy(struct cli *c, const char *id, double timeout_s, const char *what, struct err *err) {
+        int64_t deadline = time_now_ms() + (int64_t)(timeout_s * 1000);
+        for (;;) {
+                _cleanup_(json_decrefp) json_t *app = NULL;
+                int r = get_app(c, id, &app, err);
+                if (r < 0)
+                        return r;
+                if (!app)
+                        return err_set(err, -ERR_NOT_FOUND, "%s was removed during the %s", id, what);
+                if ((r = deploying(c, id, err)) < 0)
+                        return r;
+                if (!r && healthy_at_full_size(app))
+                        return 0;
+                if (time_now_ms() > deadline)
+                        return -ETIMEDOUT;
+                usleep(500 * 1000);
+        }
+}
+
 const struct cli_flag cli_app_deploy_flags[] = {
         { "strategy", 0, "STYLE", "blue-green or canary" },
         { "weight", 0, "PERCENT", "canary: the share of requests for the new version (default 10)" },
@@ -282,26 +303,16 @@ int cli_app_deploy(struct cli *c, const struct cli_args *a, struct err *err) {
                         return err_wrap(err, "cannot start %s", new);
                 fprintf(c->out, "Started %s beside %s\n", new, old ? old : "nothing");
         }
-        int64_t deadline = time_now_ms() + (int64_t)(timeout_s * 1000);
-        for (;;) {
-                _cleanup_(json_decrefp) json_t *app = NULL;
-                if ((r = get_app(c, new, &app, err)) < 0)
-                        return r;
-                if (!app)
-                        return err_set(err, -ERR_NOT_FOUND, "%s was removed during the deployment", new);
-                if (healthy_at_full_size(app))
-                        break;
-                if (time_now_ms() > deadline) {
-                        int d = delete_app(c, new, err);
-                        if (d < 0)
-                                return err_wrap(err, "%s is not healthy after %.0f s, and removing it failed", new,
-                                                timeout_s);
-                        return err_set(err, -ERR_DEPLOYMENT_FAILED,
-                                       "%s is not healthy at full size after %.0f s: removed it; %s keeps serving", new,
-                                       timeout_s, old ? old : "nothing");
-                }
-                usleep(500 * 1000);
+        r = wait_healthy(c, new, timeout_s, "deployment", err);
+        if (r == -ETIMEDOUT) {
+                if (delete_app(c, new, err) < 0)
+                        return err_wrap(err, "%s is not healthy after %.0f s, and removing it failed", new, timeout_s);
+                return err_set(err, -ERR_DEPLOYMENT_FAILED,
+                               "%s is not healthy at full size after %.0f s: removed it; %s keeps serving", new,
+                               timeout_s, old ? old : "nothing");
         }
+        if (r < 0)
+                return r;
         if (canary && old) {
                 fprintf(c->out, "%s is healthy at full size: the balancers send it %u %% of the requests "
                                 "(strata app promote|abort %s)\n", new, share, group);
@@ -369,24 +380,14 @@ int cli_app_promote(struct cli *c, const struct cli_args *a, struct err *err) {
         _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         if ((r = cli_http_call(&c->http, "PATCH", path, body, &reply, err)) < 0)
                 return err_wrap(err, "cannot change the share of %s", new_id);
-        int64_t deadline = time_now_ms() + (int64_t)(timeout_s * 1000);
-        for (;;) {
-                _cleanup_(json_decrefp) json_t *app = NULL;
-                if ((r = get_app(c, new_id, &app, err)) < 0)
-                        return r;
-                if (!app)
-                        return err_set(err, -ERR_NOT_FOUND, "%s was removed during the promotion", new_id);
-                if ((r = deploying(c, new_id, err)) < 0)
-                        return r;
-                if (!r && healthy_at_full_size(app))
-                        break;
-                if (time_now_ms() > deadline)
-                        return err_set(err, -ERR_DEPLOYMENT_FAILED,
-                                       "%s is not healthy after %.0f s at share %u %%: strata app abort %s returns "
-                                       "every request to %s",
-                                       new_id, timeout_s, share, group, old_id);
-                usleep(500 * 1000);
-        }
+        r = wait_healthy(c, new_id, timeout_s, "promotion", err);
+        if (r == -ETIMEDOUT)
+                return err_set(err, -ERR_DEPLOYMENT_FAILED,
+                               "%s is not healthy after %.0f s at share %u %%: strata app abort %s returns every "
+                               "request to %s",
+                               new_id, timeout_s, share, group, old_id);
+        if (r < 0)
+                return r;
         if (share < 100) {
                 fprintf(c->out, "%s now gets %u %% of the requests\n", new_id, share);
                 return 0;
