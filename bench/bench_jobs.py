@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--no-record", action="store_true", help="print, do not append to RESULTS.md")
     ap.add_argument("--keep", action="store_true", help="keep the data dirs and logs")
+    ap.add_argument("--perf-tick", help="profile the master from 1 s before the tick for 5 s into this file")
     ap.add_argument("--perf", help="record the master with `perf record -g` into this file (RSS figures then meaningless)")
     a = ap.parse_args()
     n = 200 if a.smoke else a.jobs
@@ -119,8 +120,16 @@ def main():
             raise RuntimeError(f"creating {n} jobs took {create_s:.0f} s: past the tick")
         rss1 = rss_kib(master.pid)
         load = os.getloadavg()[0]
+        prof = None
+        if a.perf_tick:
+            while time.time() < tick - 1:
+                time.sleep(0.1)
+            prof = subprocess.Popen(["perf", "record", "-g", "-p", str(master.pid), "-o", a.perf_tick, "--", "sleep", "5"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while time.time() < tick + 5:
             time.sleep(0.5)
+        if prof:
+            prof.wait(30)
         # Every job's run, with its task placed.
         delays = []
         deadline = time.time() + 120
@@ -144,7 +153,7 @@ def main():
                 f"p99 {p99 * 1000:.0f} ms, max {mx * 1000:.0f} ms; master RSS {rss0 / 1024:.0f} → {rss1 / 1024:.0f} MiB "
                 f"({per_job:.1f} KiB per job); creating them took {create_s:.1f} s")
         print(line)
-        if not a.smoke and not a.perf and not a.no_record:
+        if not a.smoke and not a.perf and not a.perf_tick and not a.no_record:
             with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
                 f.write(f"\n## Jobs: {n} due in the same minute (bench/bench_jobs.py)\n\n"
                         f"{datetime.date.today().isoformat()}, commit {commit}, {machine()}, load average "

@@ -292,7 +292,9 @@ static const json_t *schedule_of(const json_t *rec, const json_t *run) {
         return sid ? json_object_get(json_object_get(rec, "schedules"), sid) : NULL;
 }
 
-/* The app a run of job runs as (new reference): the cached shape with the run's version. */
+/* The app a run of job runs as (new reference). One per job definition, versioned when it was
+ * made: the agents key apps by id@version and placement parses constraints once per version, so
+ * a version per run would cost both of them per run. */
 static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, int64_t created_ms, json_t **ret,
                    struct err *err) {
         json_t *e = json_object_get(js->apps, job_id);
@@ -300,17 +302,13 @@ static int run_app(struct job_scheduler *js, const char *job_id, const json_t *j
          * cannot be reused by a newer definition while the entry lives. */
         if (!e || json_array_get(e, 0) != job) {
                 json_t *app = NULL;
-                int r = job_launch_app(job, 0, &app, err);
+                int r = job_launch_app(job, time_now_ms(), &app, err);
                 if (r < 0)
                         return r;
                 e = json_pack("[O,o]", (json_t *)job, app);
                 json_object_set_new(js->apps, job_id, e);
         }
-        json_t *app = json_copy(json_array_get(e, 1)); /* shallow: only "version" differs */
-        char version[25];
-        time_format_ms(created_ms, version);
-        json_object_set_new(app, "version", json_string(version));
-        *ret = app;
+        *ret = json_incref(json_array_get(e, 1));
         return 0;
 }
 
