@@ -17,6 +17,9 @@
 #include "model/tick.h"
 #include "store/jobs.h"
 
+/* Every job is looked at this often anyway: a safety net under the incremental passes (one
+ * 10,000-job pass costs tens of milliseconds). */
+#define SWEEP_MS 10000
 /* A run that cannot be placed tries again this often. */
 #define RETRY_MS 1000
 /* A task with no status yet gets its LAUNCH again this often while its agent is connected (a
@@ -31,6 +34,7 @@ struct job_scheduler {
         bool leading;
         bool pass_due;        /* a zero-delay pass is armed */
         bool full;            /* the next pass looks at every job (leadership, reconciliation) */
+        int64_t last_full_ms; /* when a pass last looked at every job */
         json_t *dirty;        /* job id → true: look at these on the next pass */
         struct due_heap due;  /* (wake time, job id): a job's next decision time */
         json_t *wakes;        /* job id → the wake time pushed for it (one heap entry per job and time) */
@@ -543,8 +547,9 @@ static void pass(struct job_scheduler *js) {
                 return;
         const struct state *st = store_state(js->m->store);
         int64_t now = time_now_ms();
-        if (js->full) {
+        if (js->full || now - js->last_full_ms >= SWEEP_MS) {
                 js->full = false;
+                js->last_full_ms = now;
                 json_object_clear(js->dirty);
                 const char *job_id;
                 json_t *rec;
@@ -574,8 +579,10 @@ static void pass(struct job_scheduler *js) {
         int64_t next;
         if (json_object_size(js->dirty) > 0 || js->full)
                 arm(js, 0);
-        else if (due_heap_peek(&js->due, &next))
+        else if (due_heap_peek(&js->due, &next) && next < js->last_full_ms + SWEEP_MS)
                 arm(js, next > now ? next - now : 0);
+        else
+                arm(js, js->last_full_ms + SWEEP_MS > now ? js->last_full_ms + SWEEP_MS - now : 0);
 }
 
 static void timer_cb(uv_timer_t *t) {
