@@ -180,8 +180,7 @@ static struct submit_ctx *submit(struct job_scheduler *js, const char *key, json
 
 /* --- ticks ----------------------------------------------------------------------------------- */
 
-static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, int64_t created_ms, json_t **ret,
-                   struct err *err);
+static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, json_t **ret, struct err *err);
 
 /* Places the first task of a new run right away, so "tick T started run R on agent A" is one
  * commit before the LAUNCH. Returns the submit's launch fields to fill, or leaves the run
@@ -190,7 +189,7 @@ static void place_first(struct job_scheduler *js, const char *job_id, const json
                         struct submit_ctx *launch) {
         json_t *app = NULL;
         struct err e = { 0 };
-        if (run_app(js, job_id, job, json_integer_value(json_object_get(run, "createdAt")), &app, &e) < 0) {
+        if (run_app(js, job_id, job, &app, &e) < 0) {
                 err_release(&e);
                 return;
         }
@@ -299,8 +298,7 @@ static const json_t *schedule_of(const json_t *rec, const json_t *run) {
 /* The app a run of job runs as (new reference). One per job definition, versioned when it was
  * made: the agents key apps by id@version and placement parses constraints once per version, so
  * a version per run would cost both of them per run. */
-static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, int64_t created_ms, json_t **ret,
-                   struct err *err) {
+static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, json_t **ret, struct err *err) {
         json_t *e = json_object_get(js->apps, job_id);
         /* The entry holds a reference to the job document it was made from, so that address
          * cannot be reused by a newer definition while the entry lives. */
@@ -342,7 +340,7 @@ static void staging_step(struct job_scheduler *js, const char *job_id, const jso
         }
         json_t *app = NULL;
         struct err e = { 0 };
-        if (run_app(js, job_id, job, json_integer_value(json_object_get(run, "createdAt")), &app, &e) == 0) {
+        if (run_app(js, job_id, job, &app, &e) == 0) {
                 job_launch_send(js->m, agent, app, tid);
                 json_decref(app);
         }
@@ -418,7 +416,7 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
         }
         struct err e = { 0 };
         json_t *app = NULL;
-        if (run_app(js, job_id, job, json_integer_value(json_object_get(run, "createdAt")), &app, &e) < 0) {
+        if (run_app(js, job_id, job, &app, &e) < 0) {
                 log_warn("jobs: %s", err_msg(&e));
                 err_release(&e);
                 finish_run(js, key, job_id, run_id, "FAILED", now);
@@ -499,7 +497,7 @@ static int64_t job_step(struct job_scheduler *js, const char *job_id, const json
         if (json_object_size(json_object_get(rec, "schedules")) > 0) {
                 json_t *warm = NULL;
                 struct err e = { 0 };
-                if (run_app(js, job_id, json_object_get(rec, "job"), now, &warm, &e) < 0)
+                if (run_app(js, job_id, json_object_get(rec, "job"), &warm, &e) < 0)
                         log_warn("jobs: %s", err_msg(&e)); /* its runs will fail with this */
                 json_decref(warm);
                 err_release(&e);
