@@ -13,6 +13,7 @@
 #include "agent/image_store.h"
 #include "agent/runtime.h"
 #include "common/hashmap.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/recordio.h"
@@ -34,6 +35,9 @@ struct agent_config {
         char *cni_bridge;     /* container/bridge: the bridge (NULL: strata0) */
         char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
         int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
+        char *token, *service_account, *private_key; /* credentials for the masters (net/auth_client.h) */
+        char *dns_addr;       /* --dns ADDR:PORT or "off"; NULL: AGENT_DNS_DEFAULT (dns_agent.h) */
+        char **dns_upstreams; /* --dns-upstream IP[:PORT],…; NULL: /etc/resolv.conf */
 };
 
 struct agent {
@@ -48,6 +52,8 @@ struct agent {
         struct health *health; /* health and readiness checks of the tasks */
         struct http_client *client;
         struct http_server *http;
+        struct auth_client auth; /* what the agent presents to the masters */
+        struct agent_auth_cache *auth_cache; /* who may call our API (agent_auth.c) */
 
         /* subscription */
         size_t master_idx;
@@ -73,6 +79,8 @@ struct agent {
         /* named networks (agent_net.c) */
         json_t *net_pending;  /* the latest NETWORKS event not yet programmed */
         bool net_working;     /* a programming work is in flight */
+
+        struct dns_server *dns; /* DNS from the discovery view (dns_agent.c); NULL: none */
 };
 
 int agent_main(int argc, char **argv);
@@ -114,3 +122,5 @@ void agent_exec_handle(struct agent *a, struct http_request *req, const char *ta
 
 /* agent_api.c */
 void agent_api_dispatch(struct http_request *req, void *data);
+/* The API's route table with each route's permission: [{"method","pattern","match","permission"}]. */
+json_t *agent_api_routes_json(void);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_app_styles.h"
 #include "cli/cli_internal.h"
 #include "cli/cli_output.h"
 #include "cli/cli_wait.h"
@@ -41,6 +42,8 @@ static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
         if (!json_is_object(def))
                 return err_set(err, -ERR_BAD_JSON, "%s: an app definition is a JSON object",
                                streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
+        if ((r = cli_app_branch(def, cli_args_get(a, "branch"), err)) < 0) /* --branch: cli_app_styles.c */
+                return r;
         const char *raw_id = str_field(def, "id");
         if (raw_id && cli_id_absolute(raw_id, &id, err) < 0)
                 return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
@@ -125,6 +128,8 @@ static void append_query(struct strbuf *sb, const char *name, const char *value)
 }
 
 static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
+        if (cli_args_get(a, "branch")) /* cli_app_styles.c */
+                return cli_app_list_branches(c, err);
         _cleanup_(strbuf_release) struct strbuf path = { 0 };
         strbuf_puts(&path, "/v2/apps");
         append_query(&path, "id", cli_args_get(a, "id"));
@@ -478,10 +483,12 @@ static const struct cli_flag list_flags[] = {
           "only apps whose labels match: k, k==v, k!=v, k in (a,b), k notin (a,b); ',' = and" },
         { "id", 0, "TEXT", "only apps whose id contains TEXT (case-insensitive)" },
         { "cmd", 0, "TEXT", "only apps whose cmd contains TEXT (case-insensitive)" },
+        { "branch", 0, NULL, "list the apps that are branches (app add --branch) instead" },
         { NULL },
 };
 
 static const struct cli_flag wait_flags[] = {
+        { "branch", 0, "NAME", "deploy as branch NAME: /<id>-NAME beside /<id>, at <id>-NAME.<domain> on the edge" },
         CLI_WAIT_FLAGS,
         { NULL },
 };
@@ -594,6 +601,18 @@ static const struct cli_verb app_verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .run = app_versions,
+        },
+        {
+                .name = "deploy",
+                .synopsis = "FILE|-",
+                .summary = "Deploy a new version in a deployment style (--strategy blue-green)",
+                .description = "See docs/lb.md: the new version starts beside the old one as /<id>-blue or "
+                               "/<id>-green; the edge moves all traffic when it is healthy at full size, then "
+                               "the old one is removed. Rerun to resume after an interruption.\n",
+                .min_args = 1,
+                .max_args = 1,
+                .flags = cli_app_deploy_flags,
+                .run = cli_app_deploy,
         },
         { NULL },
 };

@@ -46,9 +46,14 @@ struct cli_noun {
 extern const struct cli_noun cli_noun_app;
 extern const struct cli_noun cli_noun_cluster;
 extern const struct cli_noun cli_noun_deployment;
+extern const struct cli_noun cli_noun_dns;
 extern const struct cli_noun cli_noun_group;
 extern const struct cli_noun cli_noun_node;
 extern const struct cli_noun cli_noun_task;
+extern const struct cli_noun cli_noun_auth;           /* cli_auth.c */
+extern const struct cli_noun cli_noun_user;           /* cli_user.c */
+extern const struct cli_noun cli_noun_serviceaccount; /* cli_user.c */
+extern const struct cli_noun cli_noun_audit;          /* cli_audit.c */
 
 struct cli_table;
 /* GETs path and prints what the answer holds at key (the whole answer when key is NULL), which

@@ -93,6 +93,7 @@ static int task_log(struct cli *c, const struct cli_args *a, struct err *err) {
         if (r < 0)
                 return r;
         agent.send = c->http.send;
+        agent.auth_base = c->http.base; /* the agent checks the master's tokens */
         agent.data = c->http.data;
         _cleanup_free_ char *tid = cli_url_escape(task_id, false);
         long long offset = 0;
@@ -185,6 +186,7 @@ static int task_exec(struct cli *c, const struct cli_args *a, struct err *err) {
         if (r < 0)
                 return r;
         agent.send = c->http.send;
+        agent.auth_base = c->http.base; /* the agent checks the master's tokens */
         agent.data = c->http.data;
         _cleanup_(json_decrefp) json_t *cmd = json_array();
         for (int i = 1; i < a->n_pos; i++)

@@ -95,7 +95,7 @@ int job_launch_app(const json_t *job, int64_t created_ms, json_t **ret, struct e
 char *job_launch_place(struct master *m, const json_t *app, char **ret_reservation, json_t **ret_reasons) {
         _cleanup_(json_decrefp) json_t *placements = json_array();
         json_t *reasons = json_object();
-        if (placement_plan(&m->launcher, app, 1, placements, reasons) == 0) {
+        if (placement_plan(m->core.placement, app, 1, placements, reasons) == 0) {
                 if (json_object_size(reasons) == 0)
                         json_object_set_new(reasons, "Deferred", json_integer(1)); /* the turn's budget */
                 *ret_reasons = reasons;
@@ -108,8 +108,8 @@ char *job_launch_place(struct master *m, const json_t *app, char **ret_reservati
 }
 
 void job_launch_release(struct master *m, const char *reservation) {
-        if (reservation && m->launcher.placement)
-                placement_forget(&m->launcher, reservation);
+        if (reservation && m->core.placement)
+                placement_forget(m->core.placement, reservation);
 }
 
 bool job_launch_send(struct master *m, const char *agent_id, const json_t *app, const char *task_id) {
@@ -120,14 +120,14 @@ bool job_launch_send(struct master *m, const char *agent_id, const json_t *app, 
         _cleanup_free_ char *text = json_compact(apps);
         json_decref(apps);
         json_t *tasks = json_pack("[{s:s,s:s,s:[]}]", "taskId", task_id, "app", key, "ports");
-        bool ok = agent_link_launch_text(&m->agents, agent_id, text, tasks);
+        bool ok = agent_link_launch_text(&m->core.agents, agent_id, text, tasks);
         json_decref(tasks);
         return ok;
 }
 
 bool job_launch_kill(struct master *m, const char *agent_id, const char *task_id, unsigned grace_s) {
         json_t *ids = json_pack("[s]", task_id);
-        bool ok = agent_link_kill(&m->agents, agent_id, ids, grace_s);
+        bool ok = agent_link_kill(&m->core.agents, agent_id, ids, grace_s);
         json_decref(ids);
         return ok;
 }

@@ -327,7 +327,7 @@ static void staging_step(struct job_scheduler *js, const char *job_id, const jso
                         *wake = at + RESEND_MS;
                 return;
         }
-        if (!agent_link_connected(&js->m->agents, agent)) {
+        if (!agent_link_connected(&js->m->core.agents, agent)) {
                 if (!sent) {
                         json_object_set_new(js->sent, tid, json_integer(now)); /* the clock starts now */
                 } else if (now >= at + STAGING_LOST_MS) {

@@ -7,13 +7,14 @@
 
 #include "common/err.h"
 #include "master/master.h"
-#include "master/agent_link.h"
+#include "master/auth.h"
 #include "master/app_text_cache.h"
 #include "master/events.h"
-#include "master/health_monitor.h"
-#include "master/launcher.h"
+#include "master/master_core.h"
 #include "net/http_client.h"
 #include "master/cluster_net.h"
+#include "master/discovery.h"
+#include "master/discovery.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
@@ -34,6 +35,7 @@ struct master_config {
         struct cluster_net networks[CLUSTER_NET_MAX]; /* --network NAME=CIDR */
         size_t n_networks;
         bool dev;
+        struct auth_config auth; /* --auth, --bootstrap-admin-key, --token-ttl, --metrics-auth */
 };
 
 struct master {
@@ -44,15 +46,17 @@ struct master {
         struct http_server *http;
         struct http_client *client;
         uv_signal_t sigint, sigterm;
-        struct agent_link agents;
-        struct launcher launcher;
-        struct health_monitor health; /* kills and events from health results (leader) */
+        struct clock *clock;      /* libuv's (clock_uv_new) */
+        struct master_core core;  /* the leader's control loop: agent link, launcher, … */
+        struct state_observer core_obs; /* the core's observer, chained before the discovery view's */
+        struct discovery discovery; /* the view streamed to agents' DNS (discovery.c) */
         struct events *events;  /* Marathon event bus (events.c) */
         struct app_text_cache *app_texts; /* GET /v2/apps: encoded app documents (made on first list) */
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;
         bool stopping;
         const struct master_hooks *hooks;
+        struct master_auth *auth; /* auth.c */
         struct job_scheduler *jobs; /* Metronome jobs on the leader (job_scheduler.c) */
 };
 
@@ -64,6 +68,8 @@ struct api_call {
         char *id;          /* resource id parsed from the path (owned), e.g. "/prod/web" */
         char *sub;         /* trailing segment after the id: "versions/<ts>" … (owned), or NULL */
         json_t *body;      /* parsed JSON body when the route wants one (owned) */
+        struct auth_who *who; /* the authenticated caller (owned), NULL without a token */
+        bool audit;           /* a write that passed the permission check: audited when answered */
 };
 
 /* Route handler: must end in exactly one api_reply*. */
@@ -106,6 +112,7 @@ void api_group_versions(struct api_call *call);
 void api_groups_create(struct api_call *call);
 void api_groups_put(struct api_call *call);
 void api_groups_delete(struct api_call *call);
+void api_groups_patch(struct api_call *call);
 /* api_apps.c, for the groups API: the app embeds the request names ("group.apps.tasks"…), and
  * AppInfo with exactly those (counts and deployments only when embedded; 0: the plain
  * definition). New reference. */
@@ -122,11 +129,36 @@ void api_mesos_slaves(struct api_call *call);
 void api_mesos_state(struct api_call *call);
 void api_info(struct api_call *call);
 void api_leader(struct api_call *call);
+void api_leader_abdicate(struct api_call *call);
+void api_plugins_list(struct api_call *call);
+void api_plugin_request(struct api_call *call);
 void api_ping(struct api_call *call);
 void api_cluster(struct api_call *call);
 void api_metrics(struct api_call *call);
 void api_cluster_register(struct api_call *call);
 void api_events(struct api_call *call);
+/* api_auth.c: identities and grants */
+void api_auth_login(struct api_call *call);
+void api_auth_logout(struct api_call *call);
+void api_auth_whoami(struct api_call *call);
+void api_auth_revoke(struct api_call *call);
+void api_auth_routes(struct api_call *call);
+void api_audit(struct api_call *call); /* audit.c */
+void api_acs_users_list(struct api_call *call);
+void api_acs_user_get(struct api_call *call);
+void api_acs_user_put(struct api_call *call);
+void api_acs_user_delete(struct api_call *call);
+void api_acs_groups_list(struct api_call *call);
+void api_acs_group_put(struct api_call *call);
+void api_acs_group_delete(struct api_call *call);
+void api_acs_acl_put(struct api_call *call);
+void api_acs_acl_delete(struct api_call *call);
+/* The route table as JSON: [{"method", "pattern", "match", "suffix"?, "permission"}] (api.c). */
+json_t *api_routes_json(void);
+/* api_agents.c: the agent protocol's HTTP side (POST /internal/v1/agents/subscribe,
+ * POST /internal/v1/agents/{id}/updates) over master/agent_link.h. */
+void api_agents_subscribe(struct api_call *call);
+void api_agents_updates(struct api_call *call);
 /* api_jobs.c (Metronome v1; "/v1/jobs/" + "<job>[/runs|schedules|ticks[/…]]" routed inside). */
 void api_jobs_list(struct api_call *call);
 void api_jobs_create(struct api_call *call);

@@ -14,7 +14,6 @@
 #include "common/util.h"
 #include "master/job_scheduler.h"
 #include "master/master.h"
-#include "master/deployer.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
 
@@ -35,6 +34,7 @@ static const char usage_master[] =
         "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --event-stream-max-outstanding N  events queued per /v2/events subscriber before it is\n"
         "                        dropped as too slow (default 1024)\n"
+        AUTH_FLAGS_USAGE
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -47,6 +47,9 @@ static const char usage_dev[] =
         "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
         "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
+        AUTH_FLAGS_USAGE
+        "  --dns ADDR:PORT       the built-in agent's DNS, UDP and TCP (default 127.0.0.1:8053; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -57,6 +60,7 @@ static void config_release(struct master_config *c) {
         free(c->advertise);
         free(c->agent_http);
         flags_list_free(c->masters);
+        auth_config_release(&c->auth);
 }
 
 /* host part of "host:port" ("" for ":port"). */
@@ -72,7 +76,7 @@ static const char *addr_port(const char *addr) {
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
-               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK };
+               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK, OPT_AUTH, OPT_AUTH_KEY, OPT_AUTH_TTL, OPT_AUTH_METRICS };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -85,6 +89,10 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "event-stream-max-outstanding", required_argument, NULL, OPT_EVENT_MAX },
                 { "network", required_argument, NULL, OPT_NETWORK },
+                { "auth", required_argument, NULL, OPT_AUTH },
+                { "bootstrap-admin-key", required_argument, NULL, OPT_AUTH_KEY },
+                { "token-ttl", required_argument, NULL, OPT_AUTH_TTL },
+                { "metrics-auth", no_argument, NULL, OPT_AUTH_METRICS },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -163,6 +171,15 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                                 return 2;
                         }
                         break;
+                case OPT_AUTH:
+                case OPT_AUTH_KEY:
+                case OPT_AUTH_TTL:
+                case OPT_AUTH_METRICS:
+                        if (auth_config_flag(&c->auth, opt - OPT_AUTH, optarg) < 0) {
+                                free(raft);
+                                return 2;
+                        }
+                        break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0) {
                                 free(raft);
@@ -227,18 +244,32 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->events = NULL;
         http_server_free(m->http);
         m->http = NULL;
+        auth_stop(m);
         http_client_free(m->client);
         m->client = NULL;
-        launcher_release(&m->launcher);
-        health_monitor_release(&m->health);
         job_scheduler_free(m->jobs);
         m->jobs = NULL;
-        agent_link_release(&m->agents);
+        master_core_release(&m->core);
+        discovery_release(&m->discovery);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
         store_close(m->store, NULL, NULL);
         m->store = NULL;
+}
+
+/* A job run's tasks are not instances: the agent link asks the job scheduler about them. */
+static bool job_task_owned(void *data, const char *agent_id, const char *task_id) {
+        return job_scheduler_owns_task(data, agent_id, task_id);
+}
+
+static bool job_task_status(void *data, const char *agent_id, const char *task_id, const char *state,
+                            const char *message, int64_t ts_ms) {
+        return job_scheduler_task_status(data, agent_id, task_id, state, message, ts_ms);
+}
+
+static void job_agent_reconciled(void *data, const char *agent_id, const json_t *reported) {
+        job_scheduler_agent_reconciled(data, agent_id, reported);
 }
 
 static void on_store_change(struct store *s, void *data) {
@@ -248,48 +279,66 @@ static void on_store_change(struct store *s, void *data) {
         log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
         if (m->client) {
-                agent_link_leadership(&m->agents, st.is_leader);
-                launcher_leadership(&m->launcher, st.is_leader);
-                health_monitor_leadership(&m->health, st.is_leader);
+                master_core_leadership(&m->core, st.is_leader);
                 job_scheduler_leadership(m->jobs, st.is_leader);
                 events_leadership(m->events, st.is_leader);
+                discovery_masters_changed(&m->discovery);
                 registry_check(m);
+                auth_leadership(m);
         }
 }
 
-/* The state machine tells the leader's control loops what changed (on every master; the
- * launcher ignores it unless leading). */
+/* Marathon's event bus as the core's event sink (the bus goes first at shutdown: NULL then). */
+static bool sink_wanted(void *impl, const char *type) {
+        return events_wanted(*(struct events **)impl, type);
+}
+static void sink_emit(void *impl, const char *type, json_t *fields) {
+        struct events *ev = *(struct events **)impl;
+        if (ev)
+                events_emit(ev, type, fields);
+        else
+                json_decref(fields);
+}
+static const struct event_sink_ops sink_ops = { .wanted = sink_wanted, .emit = sink_emit };
+
+/* The state machine's changes go to the core's parts first, then to the discovery view. */
 static void obs_app_changed(const char *app_id, void *data) {
-        launcher_app_changed(&((struct master *)data)->launcher, app_id);
+        struct master *m = data;
+        if (m->core_obs.app_changed)
+                m->core_obs.app_changed(app_id, m->core_obs.data);
 }
 static void obs_agent_changed(const char *agent_id, void *data) {
-        launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
+        struct master *m = data;
+        if (m->core_obs.agent_changed)
+                m->core_obs.agent_changed(agent_id, m->core_obs.data);
+        discovery_agent_changed(&m->discovery, agent_id);
 }
 static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
         struct master *m = data;
-        launcher_instance_changed(&m->launcher, i, (int)old);
-        health_monitor_instance_changed(&m->health, i);
-        /* Only the leader has subscribers (events_wanted is false elsewhere). A change of health
-         * or readiness alone is not a status update. */
-        if (i->state == old)
-                return;
-        const struct state *st = store_state(m->store);
-        if (events_wanted(m->events, "status_update_event"))
-                events_emit(m->events, "status_update_event", event_status_update(st, i));
-        if (events_wanted(m->events, "instance_changed_event"))
-                events_emit(m->events, "instance_changed_event", event_instance_changed(st, i));
+        if (m->core_obs.instance_changed)
+                m->core_obs.instance_changed(i, old, m->core_obs.data);
+        discovery_instance_changed(&m->discovery, i);
 }
 static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
-        launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
-        health_monitor_instance_removed(&((struct master *)data)->health, instance_id);
+        struct master *m = data;
+        if (m->core_obs.instance_removed)
+                m->core_obs.instance_removed(instance_id, app_id, m->core_obs.data);
+        discovery_instance_removed(&m->discovery, instance_id);
 }
-
-static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
-        deployer_deployment_changed(&((struct master *)data)->launcher, record, what);
-}
-
 static void obs_restored(void *data) {
-        launcher_state_restored(&((struct master *)data)->launcher);
+        struct master *m = data;
+        if (m->core_obs.restored)
+                m->core_obs.restored(m->core_obs.data);
+        discovery_restored(&m->discovery);
+}
+static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
+        struct master *m = data;
+        if (m->core_obs.deployment_changed)
+                m->core_obs.deployment_changed(record, what, m->core_obs.data);
+}
+
+static void agent_subscribed(const char *agent_id, void *data) {
+        discovery_agent_subscribed(data, agent_id);
 }
 
 static void raise_fd_limit(void) {
@@ -362,11 +411,17 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         m.client = http_client_new(m.loop);
         struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s, .networks = m.cfg.networks,
                                          .n_networks = m.cfg.n_networks };
-        agent_link_init(&m.agents, &m, &alc);
-        launcher_init(&m.launcher, &m);
-        health_monitor_init(&m.health, &m);
+        m.clock = clock_uv_new(m.loop);
+        struct core_log log = core_log_store(m.store);
+        struct event_sink sink = { &sink_ops, &m.events };
+        master_core_init(&m.core, &log, m.clock, &sink, NULL, &alc);
         m.jobs = job_scheduler_new(&m);
+        struct agent_link_task_owner job_tasks = { job_task_owned, job_task_status, job_agent_reconciled, m.jobs };
+        agent_link_set_task_owner(&m.core.agents, &job_tasks);
         m.events = events_new(&m);
+        discovery_init(&m.discovery, m.loop, m.store, &m.core.agents);
+        agent_link_set_subscribed_hook(&m.core.agents, agent_subscribed, &m.discovery);
+        m.core_obs = master_core_observer(&m.core);
         struct state_observer obs = {
                 .app_changed = obs_app_changed,
                 .agent_changed = obs_agent_changed,
@@ -379,6 +434,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         state_set_observer(store_state(m.store), &obs);
         uv_timer_init(m.loop, &m.registry_timer);
         m.registry_timer.data = &m;
+        auth_start(&m);
         registry_check(&m);
         uv_signal_init(m.loop, &m.sigint);
         uv_signal_init(m.loop, &m.sigterm);
@@ -389,12 +445,14 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                  m.http_advertised, m.cfg.http_addr, m.cfg.raft_addr, m.cfg.data_dir);
         if (hooks && hooks->started) {
                 _cleanup_free_ char *url = xasprintf("http://%s", m.http_advertised);
-                if (hooks->started(m.loop, url, m.cfg.data_dir, m.cfg.agent_http, hooks->data) < 0)
+                if (hooks->started(m.loop, url, m.cfg.data_dir, m.cfg.agent_http, auth_local_agent_secret(&m),
+                                   hooks->data) < 0)
                         on_signal(&m.sigterm, SIGTERM);
         }
         uv_run(m.loop, UV_RUN_DEFAULT);
         app_text_cache_free(m.app_texts);
         uv_loop_close(m.loop);
+        clock_uv_free(m.clock);
         free(m.http_advertised);
         config_release(&m.cfg);
         return 0;

@@ -13,6 +13,7 @@
 #include "store/state_internal.h"
 #include "store/deployments.h"
 #include "store/groups.h"
+#include "store/auth_store.h"
 #include "store/jobs.h"
 
 struct state_app {
@@ -39,8 +40,13 @@ struct state {
         struct hashmap groups;
         struct deployments deployments; /* deployments.c */
         struct group_records group_records; /* groups.c: explicit groups and root versions */
+        struct auth_records auth;           /* auth_store.c: users, grants, token key */
         struct job_records jobs;            /* jobs.c: Metronome jobs, schedules, runs */
 };
+
+struct auth_records *state_auth_records(struct state *s) {
+        return &s->auth;
+}
 
 struct job_records *state_job_records(struct state *s) {
         return &s->jobs;
@@ -113,6 +119,7 @@ struct state *state_new(void) {
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
         group_records_init(&s->group_records);
+        auth_records_init(&s->auth);
         job_records_init(&s->jobs);
         return s;
 }
@@ -159,6 +166,7 @@ void state_clear(struct state *s) {
         json_array_clear(s->group_records.history);
         json_object_clear(s->jobs.records);
         cluster_release(&s->cluster);
+        auth_records_from_json(&s->auth, NULL, NULL);
 }
 
 void state_free(struct state *s) {
@@ -167,6 +175,7 @@ void state_free(struct state *s) {
         state_clear(s);
         deployments_release(&s->deployments);
         group_records_release(&s->group_records);
+        auth_records_release(&s->auth);
         job_records_release(&s->jobs);
         free(s->buckets);
         free(s);
@@ -368,6 +377,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
  * | deployments | deployment records (deployments.c); absent in old snapshots                  |
  * | groups  | {"records", "history"} (groups.c); absent in old snapshots                   |
+ * | auth    | users, groups, grants, token key (auth_store.h); absent in old snapshots      |
  * | jobs    | {job id: record} (jobs.c); absent in old snapshots                           |
  */
 static json_t *to_json(const struct state *s, bool with_instances) {
@@ -391,6 +401,7 @@ static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *doc = json_pack("{s:o,s:o,s:o}", "apps", apps, "masters", masters, "deployments",
                                 deployments_to_json(&s->deployments));
         json_object_set_new(doc, "groups", group_records_to_json(&s->group_records));
+        json_object_set_new(doc, "auth", auth_records_to_json(&s->auth));
         json_object_set_new(doc, "jobs", job_records_to_json(&s->jobs));
         cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
@@ -474,7 +485,19 @@ int state_from_json_ext(struct state *s, const json_t *doc,
                 cluster_release(&cl);
                 return r;
         }
+        struct auth_records auth;
+        auth_records_init(&auth);
+        r = auth_records_from_json(&auth, json_object_get(doc, "auth"), err);
+        if (r < 0) {
+                auth_records_release(&auth);
+                group_records_release(&grp);
+                deployments_release(&deps);
+                cluster_release(&cl);
+                return r;
+        }
         state_clear(s);
+        auth_records_release(&s->auth);
+        s->auth = auth;
         deployments_release(&s->deployments);
         s->deployments = deps;
         group_records_release(&s->group_records);
