@@ -63,7 +63,8 @@ def main():
     log = open(os.path.join(base, "master.log"), "wb")
     wrap = ["perf", "record", "-g", "-o", a.perf, "--"] if a.perf else []
     master = subprocess.Popen(wrap + [strata, "master", "--data-dir", os.path.join(base, "m"), "--http", f"127.0.0.1:{port}",
-                               "--raft", f"127.0.0.1:{raft}"], stdout=log, stderr=subprocess.STDOUT)
+                               "--raft", f"127.0.0.1:{raft}", "--auth", "off"],  # bench_auth.py measures tokens
+                              stdout=log, stderr=subprocess.STDOUT)
     sim = None
     try:
         for _ in range(200):
