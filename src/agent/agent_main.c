@@ -38,6 +38,8 @@ static const char usage[] =
         "  --cni-bridge NAME     bridge of container/bridge tasks (default strata0)\n"
         "  --cni-subnet CIDR     this agent's subnet for container/bridge (default 172.31.0.0/16)\n"
         "  --container-pids-max N  default pids limit of a container (default 4096)\n"
+        "  --sandbox-keep N      finished tasks' sandboxes (logs) kept per app (default 5)\n"
+        "  --sandbox-max-age SECS  finished sandboxes older than this are removed (default 604800)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -60,7 +62,7 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS };
+               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -78,6 +80,8 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "cni-bridge", required_argument, NULL, OPT_CNI_BRIDGE },
                 { "cni-subnet", required_argument, NULL, OPT_CNI_SUBNET },
                 { "container-pids-max", required_argument, NULL, OPT_PIDS },
+                { "sandbox-keep", required_argument, NULL, OPT_SANDBOX_KEEP },
+                { "sandbox-max-age", required_argument, NULL, OPT_SANDBOX_AGE },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -177,6 +181,12 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         c->container_pids_max = v;
                         break;
                 }
+                case OPT_SANDBOX_KEEP:
+                case OPT_SANDBOX_AGE:
+                        if (task_history_flag(&c->history, opt == OPT_SANDBOX_KEEP ? "sandbox-keep" : "sandbox-max-age",
+                                              optarg) < 0)
+                                return 2;
+                        break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
                                 return 2;
@@ -253,6 +263,7 @@ static void status_cb(struct runtime *rt, const struct task_status *st, void *us
                 if (health_task_ended(a->health, st->task_id, why, sizeof why) && st->state == TASK_KILLED)
                         message = why;
         }
+        task_history_status(a->history, st);
         agent_updates_push_health(a, st->task_id, st->state, message, st->reason, st->exit_code, healthy, ready,
                                   NULL, 0, st->ip_address);
 }
@@ -296,6 +307,8 @@ void agent_stop(struct agent *a) {
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
         health_free(a->health);
         a->health = NULL;
+        task_history_free(a->history);
+        a->history = NULL;
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -349,6 +362,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         uv_timer_init(loop, &a->heartbeat_timer);
         uv_timer_init(loop, &a->flush_timer);
         a->reconnect_timer.data = a->heartbeat_timer.data = a->flush_timer.data = a;
+        a->history = task_history_new(loop, a->cfg.data_dir, &a->cfg.history, a->rt);
         /* Unacknowledged updates first, then what the checkpoints say about every task. */
         agent_updates_load(a);
         r = runtime_recover(a->rt, e);
