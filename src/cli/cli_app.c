@@ -536,16 +536,28 @@ static const struct cli_flag add_flags[] = {
 
 #define FORCE_FLAG { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" }
 
+#define ROLLBACK_FLAG                                                                                       \
+        { "rollback-on-failure", 0, NULL,                                                                    \
+          "with --wait: when the deployment fails, put the app back at its version from before" }
+
 static const struct cli_flag update_flags[] = {
         FORCE_FLAG,
         STRICT_FLAG,
         CLI_WAIT_FLAGS,
+        ROLLBACK_FLAG,
         { NULL },
 };
 
 static const struct cli_flag force_wait_flags[] = {
         FORCE_FLAG,
         CLI_WAIT_FLAGS,
+        { NULL },
+};
+
+static const struct cli_flag change_flags[] = {
+        FORCE_FLAG,
+        CLI_WAIT_FLAGS,
+        ROLLBACK_FLAG,
         { NULL },
 };
 
@@ -633,7 +645,7 @@ static const struct cli_verb app_verbs[] = {
                                "update (minimumHealthCapacity and maximumOverCapacity decide the pace).\n",
                 .min_args = 1,
                 .max_args = 1,
-                .flags = force_wait_flags,
+                .flags = change_flags,
                 .run = app_restart,
         },
         {
@@ -643,7 +655,7 @@ static const struct cli_verb app_verbs[] = {
                 .description = "PUTs {\"instances\": INSTANCES} to /v2/apps/ID (Marathon's scale call).\n",
                 .min_args = 2,
                 .max_args = 2,
-                .flags = force_wait_flags,
+                .flags = change_flags,
                 .run = app_scale,
         },
         {

@@ -7,7 +7,9 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/util.h"
+#include "master/deploy_watch.h"
 #include "master/event_json.h"
 #include "master/events.h"
 #include "master/master_internal.h"
@@ -27,6 +29,7 @@ bool deployer_gated(struct launcher *l, const char *app_id) {
 
 struct conv {
         const char *version;  /* the app's configuration version */
+        int64_t min_healthy_ms, now; /* a new task counts once it ran this long (deploy_watch.h) */
         bool health, readiness;
         size_t alive, good;   /* non-terminal; new, goal running, running, healthy and ready */
         bool stray;           /* a non-terminal instance that is old or not meant to run */
@@ -41,7 +44,8 @@ static int conv_instance(const struct instance *i, void *data) {
                 c->stray = true;
                 return 0;
         }
-        if (i->state == TASK_RUNNING && (!c->health || (i->has_health && i->healthy)) && (!c->readiness || i->ready))
+        if (i->state == TASK_RUNNING && (!c->health || (i->has_health && i->healthy)) && (!c->readiness || i->ready) &&
+            deploy_watch_settled(c->min_healthy_ms, i, c->now))
                 c->good++;
         return 0;
 }
@@ -57,6 +61,8 @@ static bool action_done(const struct state *st, const char *app_id, enum deploy_
                 c.version = json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
                 c.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
                 c.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
+                c.min_healthy_ms = deploy_watch_min_healthy_ms(st, app);
+                c.now = time_now_ms();
         }
         state_app_instances_foreach(st, app_id, conv_instance, &c);
         if (action == DEPLOY_STOP)
@@ -244,13 +250,15 @@ void deployer_deployment_changed(struct launcher *l, const json_t *rec, const ch
                 emit_step(l, "deployment_info", rec, cur);
         } else if (streq(what, "success")) {
                 forget_pending(l, id);
+                free(deploy_watch_ended(l, id));
                 log_info("deployment %s: success", id);
                 emit_step(l, "deployment_step_success", rec, cur);
                 emit_result(l, "deployment_success", rec, NULL);
         } else if (streq(what, "failed") || streq(what, "canceled")) {
                 forget_pending(l, id);
+                _cleanup_free_ char *why = deploy_watch_ended(l, id); /* the new version kept failing */
                 log_info("deployment %s: %s", id, what);
-                emit_result(l, "deployment_failed", rec, streq(what, "canceled") ? "canceled" : "failed");
+                emit_result(l, "deployment_failed", rec, why ? why : streq(what, "canceled") ? "canceled" : "failed");
         }
         wake_step(l, rec);
 }

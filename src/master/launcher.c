@@ -13,6 +13,7 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "master/master_internal.h"
+#include "master/deploy_watch.h"
 #include "master/deployer.h"
 #include "master/placement.h"
 #include "model/deployment.h"
@@ -248,6 +249,7 @@ struct scan {
         size_t dying;             /* not terminal, goal not running: being killed */
         size_t dying_old;         /* of which run an older configuration */
         size_t good;              /* active, running, healthy and ready */
+        int64_t min_healthy_ms;   /* in a deployment, good only after running this long (deploy_watch.h) */
         json_t *expunge;
 };
 
@@ -283,7 +285,7 @@ static int scan_instance(const struct instance *i, void *data) {
                 return 0;
         }
         push(&s->active, &s->n_active, &s->cap, i);
-        if (is_healthy(s, i) && (!s->readiness || i->ready))
+        if (is_healthy(s, i) && (!s->readiness || i->ready) && deploy_watch_settled(s->min_healthy_ms, i, s->now))
                 s->good++;
         return 0;
 }
@@ -362,6 +364,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 s.inactive_after_s = json_is_object(us) ? json_number_value(json_object_get(us, "inactiveAfterSeconds"))
                                                         : 1e12; /* "disabled": never replaced */
                 s.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
+                s.min_healthy_ms = deploy_watch_min_healthy_ms(st, app);
                 s.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
         }
         struct state_app_counts counts;
@@ -554,6 +557,7 @@ void launcher_instance_changed(struct launcher *l, const struct instance *i, int
         if (!l->leading)
                 return;
         placement_instance_changed(l, i, old_state);
+        deploy_watch_instance(l, i, old_state);
         enum task_state now = (enum task_state)i->state;
         if (task_state_is_terminal(now) && !task_state_is_terminal((enum task_state)old_state))
                 retry_waiting(l);
@@ -627,6 +631,7 @@ static void clear(struct launcher *l) {
         hashmap_release(&l->dirty);
         hashmap_release(&l->waiting);
         due_heap_release(&l->backoffs);
+        deploy_watch_free(TAKE_PTR(l->deploy_watch));
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
         hashmap_init(&l->waiting);

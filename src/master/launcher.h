@@ -30,6 +30,7 @@ struct launcher {
         struct hashmap waiting; /* app id → struct app_queue: apps with instances wanted, not placed */
         struct due_heap backoffs; /* apps waiting on their launch backoff, by next launch time */
         struct placement *placement; /* placement.c's scheduler view; leader only, NULL until used */
+        struct deploy_watch *deploy_watch; /* deploy_watch.c: failures of new versions; NULL until used */
         bool leading;
 };
 

@@ -1,0 +1,233 @@
+/* deploy_watch.c — counts failures of deployments' new versions and fails (or rolls back) the
+ * deployments whose policy says so (see deploy_watch.h, model/deploy_failure.h). */
+#include "master/deploy_watch.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <uv.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+#include "master/launcher.h"
+#include "master/master_internal.h"
+#include "model/deploy_failure.h"
+#include "store/cluster_state.h"
+#include "store/deployments.h"
+
+/* deployment id → {"apps": {app id: {"failures": n, "proven": bool}}, "reason"?: text} */
+struct deploy_watch {
+        struct launcher *l;
+        json_t *deployments;
+        json_t *due;     /* instance id → [app id, ms when its minimum healthy time is over] */
+        uv_timer_t timer; /* for the earliest of due */
+};
+
+static void closed_cb(uv_handle_t *h) {
+        struct deploy_watch *w = h->data;
+        json_decref(w->deployments);
+        json_decref(w->due);
+        free(w);
+}
+
+void deploy_watch_free(struct deploy_watch *w) {
+        if (!w)
+                return;
+        uv_close((uv_handle_t *)&w->timer, closed_cb);
+}
+
+static struct deploy_watch *get(struct launcher *l) {
+        if (!l->deploy_watch) {
+                struct deploy_watch *w = xcalloc(1, sizeof *w);
+                w->l = l;
+                w->deployments = json_object();
+                w->due = json_object();
+                uv_timer_init(l->m->loop, &w->timer);
+                w->timer.data = w;
+                l->deploy_watch = w;
+        }
+        return l->deploy_watch;
+}
+
+int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app) {
+        const char *id = json_string_value(json_object_get(app, "id"));
+        if (!id || !state_app_deployment(st, id))
+                return 0;
+        struct deploy_failure_policy p;
+        struct err e = { 0 };
+        (void)deploy_failure_policy_of(app, &p, &e); /* a bad label keeps the default (logged on failures) */
+        err_release(&e);
+        return (int64_t)p.min_healthy_s * 1000;
+}
+
+bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms) {
+        return min_healthy_ms <= 0 || (i->started_at > 0 && now_ms - i->started_at >= min_healthy_ms);
+}
+
+static void arm(struct deploy_watch *w);
+
+static void due_cb(uv_timer_t *t) {
+        struct deploy_watch *w = t->data;
+        int64_t now = time_now_ms();
+        const char *instance;
+        json_t *v, *tmp;
+        json_object_foreach_safe(w->due, tmp, instance, v) {
+                if (json_integer_value(json_array_get(v, 1)) <= now) {
+                        launcher_app_changed(w->l, json_string_value(json_array_get(v, 0)));
+                        json_object_del(w->due, instance);
+                }
+        }
+        arm(w);
+}
+
+static void arm(struct deploy_watch *w) {
+        int64_t first = INT64_MAX, now = time_now_ms();
+        const char *instance;
+        json_t *v;
+        json_object_foreach(w->due, instance, v)
+                first = MIN(first, (int64_t)json_integer_value(json_array_get(v, 1)));
+        if (first == INT64_MAX) {
+                uv_timer_stop(&w->timer);
+                return;
+        }
+        uv_timer_start(&w->timer, due_cb, (uint64_t)(first > now ? first - now : 0), 0);
+}
+
+/* A new task of a deployment's app started running: pass the app again when the task has run
+ * long enough to count. */
+static void schedule_settle(struct launcher *l, const struct instance *i, const json_t *app) {
+        int64_t min = deploy_watch_min_healthy_ms(store_state(l->m->store), app);
+        if (min <= 0 || i->started_at <= 0)
+                return;
+        struct deploy_watch *w = get(l);
+        json_object_set_new(w->due, i->id, json_pack("[s,I]", i->app_id, (json_int_t)(i->started_at + min + 20)));
+        arm(w);
+}
+
+struct proof_ctx {
+        const struct deploy_failure_policy *p;
+        const char *config; /* lastConfigChangeAt: instances at or after it run the new version */
+        bool health;
+        int64_t now;
+        bool proven;
+};
+
+static struct deploy_task task_of(const struct instance *i, bool health) {
+        bool terminal = task_state_is_terminal((enum task_state)i->state);
+        return (struct deploy_task){ .running = i->state == TASK_RUNNING,
+                                     .healthy = !health || (i->has_health && i->healthy),
+                                     .started_ms = i->started_at,
+                                     .ended_ms = terminal ? (i->updated_at > 0 ? i->updated_at : 1) : 0 };
+}
+
+static int prove_instance(const struct instance *i, void *data) {
+        struct proof_ctx *c = data;
+        if (strcmp(i->version, c->config) < 0 || task_state_is_terminal((enum task_state)i->state))
+                return 0;
+        struct deploy_task t = task_of(i, c->health);
+        if (deploy_task_proves(c->p, &t, c->now)) {
+                c->proven = true;
+                return 1;
+        }
+        return 0;
+}
+
+struct decided {
+        struct launcher *l;
+        char *id;
+};
+
+static void decided_cb(void *data, int status, json_t *result, struct err *err) {
+        struct decided *d = data;
+        if (status < 0)
+                log_warn("deployment %s: cannot end it: %s", d->id, err_msg(err));
+        free(d->id);
+        free(d);
+}
+
+void deploy_watch_instance(struct launcher *l, const struct instance *i, int old_state) {
+        enum task_state now_state = (enum task_state)i->state;
+        if (!l->leading || i->goal != GOAL_RUNNING)
+                return;
+        const struct state *st = store_state(l->m->store);
+        const char *dep = state_app_deployment(st, i->app_id);
+        const json_t *app = dep ? state_app_get(st, i->app_id) : NULL;
+        const char *config = json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
+        if (!dep || !app || !config || strcmp(i->version, config) < 0)
+                return; /* not in a deployment, or an old version's task */
+        if (now_state == TASK_RUNNING && old_state != TASK_RUNNING) {
+                schedule_settle(l, i, app);
+                return;
+        }
+        if (!task_state_is_failure(now_state) || task_state_is_terminal((enum task_state)old_state))
+                return;
+        struct deploy_failure_policy p;
+        struct err e = { 0 };
+        if (deploy_failure_policy_of(app, &p, &e) < 0)
+                log_warn("%s: %s (using the default)", i->app_id, err_msg(&e));
+        err_release(&e);
+        if (p.max_failures == 0)
+                return;
+
+        struct deploy_watch *w = get(l);
+        json_t *d = json_object_get(w->deployments, dep);
+        if (!d) {
+                d = json_pack("{s:{}}", "apps");
+                json_object_set_new(w->deployments, dep, d);
+        }
+        if (json_object_get(d, "reason"))
+                return; /* decided already; the record ends soon */
+        json_t *apps = json_object_get(d, "apps");
+        json_t *a = json_object_get(apps, i->app_id);
+        if (!a) {
+                a = json_pack("{s:i,s:b}", "failures", 0, "proven", false);
+                json_object_set_new(apps, i->app_id, a);
+        }
+        struct deploy_failure_count count = { .failures = (unsigned)json_integer_value(json_object_get(a, "failures")),
+                                              .proven = json_is_true(json_object_get(a, "proven")) };
+        int64_t now = time_now_ms();
+        bool health = json_array_size(json_object_get(app, "healthChecks")) > 0;
+        /* Another task of the new version that has proven itself by now ends the counting. */
+        if (!count.proven) {
+                struct proof_ctx pc = { .p = &p, .config = config, .health = health, .now = now };
+                state_app_instances_foreach(st, i->app_id, prove_instance, &pc);
+                count.proven = pc.proven;
+        }
+        struct deploy_task t = task_of(i, health);
+        bool failed = deploy_failure_note(&p, &count, &t, now);
+        json_object_set_new(a, "failures", json_integer(count.failures));
+        json_object_set_new(a, "proven", json_boolean(count.proven));
+        if (!failed)
+                return;
+
+        _cleanup_free_ char *why = deploy_failure_reason(&p, &count, i->app_id, i->message);
+        struct decided *dd = xcalloc(1, sizeof *dd);
+        dd->l = l;
+        dd->id = xstrdup(dep);
+        json_t *cmd;
+        if (p.on_failure == DEPLOY_ON_FAILURE_ROLLBACK) {
+                char new_id[37], ts[25];
+                uuid_random(new_id);
+                time_format_ms(now, ts);
+                cmd = json_pack("{s:s,s:i,s:s,s:s,s:s}", "type", "deployment_rollback", "v", 1, "id", dep, "newId",
+                                new_id, "ts", ts);
+                json_object_set_new(d, "reason", json_sprintf("%s; rolled back by deployment %s", why, new_id));
+        } else {
+                cmd = json_pack("{s:s,s:i,s:s,s:s,s:s}", "type", "deployment_finish", "v", 1, "id", dep, "result",
+                                "failed", "reason", why);
+                json_object_set_new(d, "reason", json_string(why));
+        }
+        log_warn("deployment %s failed: %s", dep, json_string_value(json_object_get(d, "reason")));
+        store_submit(l->m->store, cmd, decided_cb, dd);
+}
+
+char *deploy_watch_ended(struct launcher *l, const char *deployment_id) {
+        if (!l->deploy_watch || !deployment_id)
+                return NULL;
+        json_t *d = json_object_get(l->deploy_watch->deployments, deployment_id);
+        const char *reason = json_string_value(json_object_get(d, "reason"));
+        char *out = reason ? xstrdup(reason) : NULL;
+        json_object_del(l->deploy_watch->deployments, deployment_id);
+        return out;
+}
