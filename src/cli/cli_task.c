@@ -178,8 +178,8 @@ static int task_list(struct cli *c, const struct cli_args *a, struct err *err) {
                 json_object_del(v[i], "when");
                 json_array_append(shown, v[i]);
         }
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, shown);
+        if (cli_structured(c)) {
+                cli_print_data(c, shown);
                 return 0;
         }
         _cleanup_(cli_table_freep) struct cli_table *t = task_all_table(shown);
