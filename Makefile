@@ -7,7 +7,8 @@ PACKAGES := gcc clang meson ninja-build pkg-config libjansson-dev libuv1-dev lib
             libcurl4-openssl-dev libarchive-dev libraft-dev libldns-dev libcmocka-dev libssl-dev \
             python3 python3-pytest python3-requests curl iproute2 iptables procps libclang-rt-14-dev \
             docker-registry apache2-utils busybox-static zstd \
-            runc crun containernetworking-plugins python3-yaml groff-base
+            runc crun containernetworking-plugins libpcre2-dev tzdata \
+            dnsutils dnsperf unbound python3-yaml groff-base
 HTTP ?= 0.0.0.0:8080
 DATA_DIR ?= .strata
 

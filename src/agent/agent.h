@@ -36,6 +36,8 @@ struct agent_config {
         char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
         int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
         struct task_history_policy history; /* finished sandboxes kept (task_history.h) */
+        char *dns_addr;       /* --dns ADDR:PORT or "off"; NULL: AGENT_DNS_DEFAULT (dns_agent.h) */
+        char **dns_upstreams; /* --dns-upstream IP[:PORT],…; NULL: /etc/resolv.conf */
 };
 
 struct agent {
@@ -76,6 +78,8 @@ struct agent {
         /* named networks (agent_net.c) */
         json_t *net_pending;  /* the latest NETWORKS event not yet programmed */
         bool net_working;     /* a programming work is in flight */
+
+        struct dns_server *dns; /* DNS from the discovery view (dns_agent.c); NULL: none */
 };
 
 int agent_main(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/dns_server.h"
 #include "common/alloc.h"
 #include "common/util.h"
 
@@ -201,6 +202,8 @@ void agent_api_dispatch(struct http_request *req, void *data) {
                                                a->cfg.resources, "attributes", a->cfg.attributes));
         } else if (streq(path, "/health") || streq(path, "/ping")) {
                 http_respond(req, 200, "text/plain", "pong", 4);
+        } else if (dns_api_handle(a->dns, req, path)) {
+                /* Mesos-DNS's HTTP API (dns_api.c) */
         } else {
                 reply_error(req, 404, "URI not found");
         }

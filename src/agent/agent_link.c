@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/dns_agent.h"
 #include "agent/task_env.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -297,6 +298,8 @@ static int on_record(const char *data, size_t len, void *userdata) {
                 _cleanup_(json_decrefp) json_t *doc = json_loadb(data, len, 0, NULL);
                 if (streq(json_string_value(json_object_get(doc, "type")) ?: "", "NETWORKS"))
                         agent_net_update(a, doc);
+                else
+                        agent_dns_event(a, doc); /* DISCOVERY_* (master/discovery.h) */
         }
         return 0;
 }

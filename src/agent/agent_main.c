@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_resources.h"
+#include "agent/dns_agent.h"
 #include "agent/runtime_oci.h"
 #include "common/alloc.h"
 #include "common/flags.h"
@@ -40,6 +41,8 @@ static const char usage[] =
         "  --container-pids-max N  default pids limit of a container (default 4096)\n"
         "  --sandbox-keep N      finished tasks' sandboxes (logs) kept per app (default 5)\n"
         "  --sandbox-max-age SECS  finished sandboxes older than this are removed (default 604800)\n"
+        "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -55,6 +58,8 @@ static void config_release(struct agent_config *c) {
         free(c->oci_runtime);
         free(c->cni_bridge);
         free(c->cni_subnet);
+        free(c->dns_addr);
+        flags_list_free(c->dns_upstreams);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -62,7 +67,7 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE };
+               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -82,6 +87,8 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "container-pids-max", required_argument, NULL, OPT_PIDS },
                 { "sandbox-keep", required_argument, NULL, OPT_SANDBOX_KEEP },
                 { "sandbox-max-age", required_argument, NULL, OPT_SANDBOX_AGE },
+                { "dns", required_argument, NULL, OPT_DNS },
+                { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -186,6 +193,13 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         if (task_history_flag(&c->history, opt == OPT_SANDBOX_KEEP ? "sandbox-keep" : "sandbox-max-age",
                                               optarg) < 0)
                                 return 2;
+                        break;
+                case OPT_DNS:
+                        free(c->dns_addr);
+                        c->dns_addr = xstrdup(optarg);
+                        break;
+                case OPT_DNS_UPSTREAM:
+                        flags_list_add(&c->dns_upstreams, NULL, optarg);
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
@@ -309,6 +323,7 @@ void agent_stop(struct agent *a) {
         a->health = NULL;
         task_history_free(a->history);
         a->history = NULL;
+        agent_dns_stop(a);
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -354,6 +369,15 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
                 http_client_free(a->client);
+                health_free(a->health);
+                a->health = NULL;
+                return r;
+        }
+        r = agent_dns_start(a, e);
+        if (r < 0) {
+                runtime_close(a->rt, NULL, NULL);
+                http_client_free(a->client);
+                http_server_free(a->http);
                 health_free(a->health);
                 a->health = NULL;
                 return r;

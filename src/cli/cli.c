@@ -14,14 +14,18 @@
 
 #define DEFAULT_MASTER "http://localhost:8080"
 
+extern const struct cli_noun cli_noun_job; /* cli_job.c */
+
 /* Every noun the CLI knows, in the order `strata --help` lists them. */
 static const struct cli_noun *const nouns[] = {
         &cli_noun_app,
         &cli_noun_group,
         &cli_noun_deployment,
         &cli_noun_task,
+        &cli_noun_job,
         &cli_noun_node,
         &cli_noun_cluster,
+        &cli_noun_dns,
         &cli_noun_queue,
         &cli_noun_completion,
         &cli_noun_man,
@@ -31,8 +35,6 @@ const struct cli_noun *const *cli_nouns(size_t *ret_n) {
         *ret_n = ELEMENTSOF(nouns);
         return nouns;
 }
-
-
 
 /* Other words people type for a verb (kubectl's, docker's, dcos's habits). A row applies to a
  * noun that has the verb and no verb of the alias's own name. */

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/master_internal.h"
+#include "model/app_id.h"
 
 enum route_flags {
         ROUTE_LOCAL = 0,       /* answered by whichever master receives it */
@@ -41,6 +42,12 @@ static const struct route routes[] = {
         { "GET", "/ping", MATCH_EXACT, NULL, api_ping, ROUTE_LOCAL },
         { "GET", "/v2/info", MATCH_EXACT, NULL, api_info, ROUTE_LOCAL },
         { "GET", "/v2/leader", MATCH_EXACT, NULL, api_leader, ROUTE_LOCAL },
+        { "DELETE", "/v2/leader", MATCH_EXACT, NULL, api_leader_abdicate, ROUTE_LEADER },
+        { "GET", "/v2/plugins", MATCH_EXACT, NULL, api_plugins_list, ROUTE_LOCAL },
+        { "GET", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
+        { "PUT", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
+        { "POST", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
+        { "DELETE", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
         { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL },
         { "POST", "/v1/cluster/masters", MATCH_EXACT, NULL, api_cluster_register, ROUTE_LEADER | ROUTE_BODY },
         { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL },
@@ -73,6 +80,7 @@ static const struct route routes[] = {
         { "POST", "/v2/groups/", MATCH_APP, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY },
         { "PUT", "/v2/groups/", MATCH_APP, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY },
         { "DELETE", "/v2/groups/", MATCH_APP, NULL, api_groups_delete, ROUTE_LEADER },
+        { "PATCH", "/v2/groups/", MATCH_APP, NULL, api_groups_patch, ROUTE_LEADER | ROUTE_BODY },
         { "GET", "/v2/events", MATCH_EXACT, NULL, api_events, ROUTE_LEADER | ROUTE_REDIRECT },
         { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
         { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER },
@@ -82,15 +90,22 @@ static const struct route routes[] = {
         { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER },
         { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER },
         { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ },
+        { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ },
         { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ },
         { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ },
         { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
         { "GET", "/master/state.json", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
         { "GET", "/state-summary", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
+        { "GET", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_list, ROUTE_READ },
+        { "POST", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_create, ROUTE_LEADER | ROUTE_BODY },
+        { "GET", "/v1/jobs/", MATCH_APP, NULL, api_jobs_get_sub, ROUTE_READ },
+        { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER },
+        { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY },
+        { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER },
 };
 
 /* DC/OS Admin Router paths for Marathon. */
-static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos" };
+static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos", "/service/metronome" };
 
 void api_call_release(struct api_call *call) {
         free(call->id);
@@ -162,7 +177,11 @@ bool api_arg_bool(struct api_call *call, const char *name, bool dflt) {
 }
 
 /* Splits "<id>[/<suffix>…]" for MATCH_APP / MATCH_APP_SUB. Marathon parses suffix keywords off
- * the end, which is why they are reserved as an app id's last segment. */
+ * the end, which is why they are reserved as an app id's last segment. The id comes back in
+ * Marathon's canonical form, as every resource of Marathon reads it (`id.toAbsolutePath`:
+ * PathId.apply drops empty segments, canonicalPath resolves "." and ".."), so
+ * "/v2/apps//prod/./web" names app "/prod/web" on every route. Opaque keys (node, agent and
+ * deployment ids) hold no "/", ".", "..", so the same form only strips their extra slashes. */
 static bool match_app(const struct route *rt, const char *rest, char **ret_id, char **ret_sub) {
         if (!*rest)
                 return false;
@@ -171,11 +190,13 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
         while (n > 1 && copy[n - 1] == '/')
                 copy[--n] = 0;
         if (rt->match == MATCH_APP) {
-                const char *last = strrchr(copy, '/');
-                last = last ? last + 1 : copy;
-                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart"))
+                char *id = app_id_canonical(copy, "/");
+                const char *last = strrchr(id, '/') + 1;
+                if (streq(last, "versions") || streq(last, "tasks") || streq(last, "restart")) {
+                        free(id);
                         return false;
-                *ret_id = xasprintf("/%s", copy);
+                }
+                *ret_id = id;
                 *ret_sub = NULL;
                 return true;
         }
@@ -194,7 +215,7 @@ static bool match_app(const struct route *rt, const char *rest, char **ret_id, c
         if (*after == '/' && strchr(after + 1, '/'))
                 return false;
         *hit = 0;
-        *ret_id = xasprintf("/%s", copy);
+        *ret_id = app_id_canonical(copy, "/");
         *ret_sub = xstrdup(hit + 1);
         return true;
 }

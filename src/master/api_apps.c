@@ -14,6 +14,7 @@
 #include "master/api_tasks.h"
 #include "master/master_internal.h"
 #include "model/app.h"
+#include "model/task_stats.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
@@ -66,7 +67,28 @@ struct counts_ctx {
         json_t *readiness; /* readinessCheckResults; NULL unless embedded */
         const char *readiness_name;
         bool has_health;
+        struct task_stat *stats; /* placed tasks for tasksStats; NULL unless embedded */
+        size_t n_stats, cap_stats;
+        int64_t now_ms;
 };
+
+/* One placed task as Marathon's TaskForStatistics counts it, with the counts' own rules. */
+static void add_task_stat(struct counts_ctx *c, const struct instance *i) {
+        if (!i->agent_id)
+                return; /* Marathon: a scheduled instance without a task is no statistic */
+        if (c->n_stats == c->cap_stats) {
+                c->cap_stats = c->cap_stats ? 2 * c->cap_stats : 8;
+                c->stats = xrealloc(c->stats, c->cap_stats * sizeof *c->stats);
+        }
+        c->stats[c->n_stats++] = (struct task_stat){
+                .version = i->version,
+                .staging = i->state == TASK_STAGING || i->state == TASK_STARTING,
+                .running = i->state == TASK_RUNNING,
+                .healthy = c->has_health && i->has_health && i->healthy,
+                .unhealthy = c->has_health && i->has_health && !i->healthy,
+                .life_s = i->started_at > 0 ? (double)(c->now_ms - i->started_at) / 1000.0 : -1,
+        };
+}
 
 static int count_instance(const struct instance *i, void *data) {
         struct counts_ctx *c = data;
@@ -84,6 +106,8 @@ static int count_instance(const struct instance *i, void *data) {
         }
         if (c->tasks)
                 json_array_append_new(c->tasks, task_to_json(c->st, i, false));
+        if (c->now_ms)
+                add_task_stat(c, i);
         /* Strata lists the readiness of every running task of an app with a readiness check
          * (Marathon lists the tasks of deployments in progress; ours complete at once). */
         if (c->readiness && c->readiness_name && i->state == TASK_RUNNING)
@@ -101,7 +125,8 @@ static json_t *app_status(const struct state *st, const json_t *app, unsigned em
                                 .readiness = (embed & EMBED_READINESS) ? json_array() : NULL,
                                 .readiness_name = json_string_value(json_object_get(
                                         json_array_get(json_object_get(app, "readinessChecks"), 0), "name")),
-                                .has_health = json_array_size(json_object_get(app, "healthChecks")) > 0 };
+                                .has_health = json_array_size(json_object_get(app, "healthChecks")) > 0,
+                                .now_ms = (embed & EMBED_TASK_STATS) ? time_now_ms() : 0 };
         state_app_instances_foreach(st, id, count_instance, &c);
         json_object_set_new(info, "tasksStaged", json_integer(c.staged));
         json_object_set_new(info, "tasksRunning", json_integer(c.running));
@@ -117,8 +142,14 @@ static json_t *app_status(const struct state *st, const json_t *app, unsigned em
                 json_object_set_new(info, "tasks", c.tasks);
         if (c.readiness)
                 json_object_set_new(info, "readinessCheckResults", c.readiness);
-        if (embed & EMBED_TASK_STATS)
-                json_object_set_new(info, "tasksStats", json_object());
+        if (embed & EMBED_TASK_STATS) {
+                const json_t *vi = json_object_get(app, "versionInfo");
+                json_object_set_new(info, "tasksStats",
+                                    task_stats_json(c.stats, c.n_stats,
+                                                    json_string_value(json_object_get(vi, "lastScalingAt")),
+                                                    json_string_value(json_object_get(vi, "lastConfigChangeAt"))));
+                free(c.stats);
+        }
         if (embed & EMBED_LAST_FAILURE) {
                 const json_t *f = state_app_last_failure(st, id);
                 if (f)
@@ -478,6 +509,7 @@ static struct write_ctx *write_new(void) {
 }
 
 void api_apps_create(struct api_call *call) {
+        app_json_drop_nulls(call->body);
         if (!json_is_object(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsobject"));
@@ -570,6 +602,7 @@ static void app_update(struct api_call *call, const char *id, json_t *body, bool
 }
 
 static void app_write(struct api_call *call, bool partial, bool create) {
+        app_json_drop_nulls(call->body);
         if (!json_is_object(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsobject"));
@@ -680,6 +713,7 @@ static void prefix_details(struct err *e, size_t index) {
 void api_apps_bulk_update(struct api_call *call) {
         bool patch = streq(http_request_method(call->req), "PATCH");
         bool partial = patch || api_arg_bool(call, "partialUpdate", true);
+        app_json_drop_nulls(call->body);
         if (!json_is_array(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsarray"));

@@ -191,6 +191,7 @@ struct group_write {
         char ts[25];
         char *location; /* POST: the created group */
         int status;
+        bool no_body;   /* PATCH: Marathon answers a bare 200 */
 };
 
 static void write_free(struct group_write *w) {
@@ -214,6 +215,8 @@ static void write_done(void *data, int status, json_t *result, struct err *err) 
                 if (w->first.code == -ERR_NO_LEADER)
                         log_warn("group change %s failed: %s", w->deployment, err_msg(&w->first));
                 api_reply_err(call, &w->first);
+        } else if (w->no_body) {
+                api_reply_text(call, w->status, "application/json", "");
         } else {
                 http_request_add_header(call->req, "Marathon-Deployment-Id", w->deployment);
                 if (w->location) {
@@ -413,6 +416,7 @@ static char *effective_path(struct api_call *call, const char *base, struct err 
 
 /* Common start of POST and PUT: the body is an object, the paths are valid. */
 static char *write_path(struct api_call *call) {
+        app_json_drop_nulls(call->body);
         if (!json_is_object(call->body)) {
                 api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
                                                     "path", "/", "errors", "error.expected.jsobject"));
@@ -520,4 +524,45 @@ void api_groups_delete(struct api_call *call) {
         if (!current)
                 return;
         deploy_change(call, path, current, NULL, write_new(200));
+}
+
+/* PATCH /v2/groups/{id}: GroupPartialUpdate, Marathon's GroupsResource.patchGroup — only
+ * enforceRole, only on a top-level group, absent meaning the default (false: Marathon's
+ * --new_group_enforce_role=off); no deployment, a bare 200. */
+void api_groups_patch(struct api_call *call) {
+        if (!json_is_object(call->body)) {
+                api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
+                                                    "path", "/", "errors", "error.expected.jsobject"));
+                return;
+        }
+        app_json_drop_nulls(call->body);
+        const json_t *er = json_object_get(call->body, "enforceRole");
+        if (er && !json_is_boolean(er)) {
+                api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Invalid JSON", "details",
+                                                    "path", "/enforceRole", "errors", "error.expected.jsboolean"));
+                return;
+        }
+        _cleanup_free_ char *path = route_path(call);
+        if (!path || streq(path, "/") || strchr(path + 1, '/')) {
+                api_reply_json(call, 422, json_pack("{s:s,s:[{s:s,s:[s]}]}", "message", "Object is not valid", "details",
+                                                    "path", "/", "errors",
+                                                    path ? "Path needs to be top-level" : app_id_pattern_message));
+                return;
+        }
+        struct state *st = store_state(call->m->store);
+        _cleanup_(json_decrefp) json_t *target = group_tree_or_404(call, st, path);
+        if (!target)
+                return;
+        json_object_set_new(target, "enforceRole", json_boolean(json_is_true(er)));
+        struct group_write *w = write_new(200);
+        w->no_body = true;
+        json_t *gc = cmd_new("group_update", w);
+        json_object_set_new(gc, "path", json_string(path));
+        json_object_set_new(gc, "groups", group_records(target));
+        json_t *vc = cmd_new("group_version", w);
+        json_object_set_new(vc, "path", json_string(path));
+        w->call = call;
+        w->pending = 2;
+        store_submit(call->m->store, gc, write_done, w);
+        store_submit(call->m->store, vc, write_done, w);
 }

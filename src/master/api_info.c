@@ -7,6 +7,8 @@
 #include "common/strbuf.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
+#include "store/deployments.h"
+#include "store/store_transfer.h"
 
 #define STRATA_VERSION "0.1.0"
 /* The Marathon API level Strata implements; tools compare against it. */
@@ -35,6 +37,42 @@ void api_leader(struct api_call *call) {
         api_reply_json(call, 200, json_pack("{s:s}", "leader", leader));
 }
 
+static void abdicated(void *data, int status, struct err *err) {
+        struct api_call *call = data;
+        if (status < 0)
+                api_reply_error(call, 503, "Leadership was not abdicated: %s", err_msg(err));
+        else
+                api_reply_json(call, 200, json_pack("{s:s}", "message", "Leadership abdicated"));
+}
+
+/* DELETE /v2/leader: the leader steps down and another master takes over (Marathon exits and
+ * lets an election pick the next leader; Strata hands leadership over in Raft, without a
+ * restart). Answers once another master leads. A cluster of one has no one to hand it to: 503.
+ * Marathon's backup/restore parameters (ZooKeeper state dumps) have no Strata equivalent. */
+void api_leader_abdicate(struct api_call *call) {
+        if (http_request_arg(call->req, "backup") || http_request_arg(call->req, "restore")) {
+                api_reply_error(call, 400, "backup and restore are not supported: Strata's state is in Raft snapshots");
+                return;
+        }
+        struct err e = { 0 };
+        if (store_transfer_leadership(call->m->store, abdicated, call, &e) < 0) {
+                api_reply_error(call, 503, "Leadership was not abdicated: %s", err_msg(&e));
+                err_release(&e);
+        }
+}
+
+/* GET /v2/plugins: Marathon's PluginDefinitions; Strata loads no Marathon plugins. */
+void api_plugins_list(struct api_call *call) {
+        api_reply_json(call, 200, json_pack("{s:[]}", "plugins"));
+}
+
+/* /v2/plugins/{pluginId}/{path}: PluginsResource.handleRequest's answer for an unknown plugin. */
+void api_plugin_request(struct api_call *call) {
+        const char *id = call->id + 1;
+        const char *slash = strchr(id, '/');
+        api_reply_error(call, 404, "No plugin with this pluginId: %.*s", (int)(slash ? slash - id : (long)strlen(id)), id);
+}
+
 void api_info(struct api_call *call) {
         struct master *m = call->m;
         struct store_status st;
@@ -43,19 +81,27 @@ void api_info(struct api_call *call) {
         int port = colon ? atoi(colon + 1) : 8080;
         _cleanup_free_ char *host = xstrndup(m->http_advertised, colon ? (size_t)(colon - m->http_advertised) : strlen(m->http_advertised));
         _cleanup_free_ char *webui = xasprintf("http://%s", m->http_advertised);
+        /* Every field info.raml's MarathonConfig and ZooKeeperConfig require, with Marathon's
+         * defaults where Strata has no such setting (task_lost_expunge_*: ms, as Marathon's
+         * --task_lost_expunge_initial_delay / _interval; zk_*: Marathon's defaults, ms). */
         json_t *config = json_pack(
-                "{s:[s],s:s,s:s,s:[],s:s,s:b,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:s}", "access_control_allow_origin", "*",
-                "executor", "//cmd", "framework_name", "marathon", "features", "hostname", host, "ha",
+                "{s:[s],s:s,s:s,s:[],s:s,s:b,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:i}", "access_control_allow_origin",
+                "*", "executor", "//cmd", "framework_name", "marathon", "features", "hostname", host, "ha",
                 m->cfg.n_masters > 1, "local_port_min", 10000, "local_port_max", 20000, "master", "strata",
                 "mesos_role", "*", "mesos_user", "root", "webui_url", webui, "task_launch_timeout", 300000,
-                "default_network_name", "dcos");
-        json_t *info = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:s,s:o,s:{s:s,s:i,s:i},s:{s:i,s:i}}", "name", "marathon",
-                                 "version", MARATHON_COMPAT_VERSION, "buildref", "strata-" STRATA_VERSION,
-                                 "strata_version", STRATA_VERSION, "elected", st.is_leader, "leader",
-                                 leader ? json_string(leader) : json_null(), "frameworkId", "strata-marathon",
-                                 "marathon_config", config, "zookeeper_config", "zk", "strata-raft",
-                                 "zk_max_versions", 50, "zk_timeout", 10000, "http_config", "http_port", port,
-                                 "https_port", 8443);
+                "default_network_name", "dcos", "task_lost_expunge_initial_delay", 300000,
+                "task_lost_expunge_interval", 30000);
+        json_t *info = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o,s:{s:s,s:i,s:i,s:i,s:i},s:{s:i,s:i}}", "name", "marathon",
+                                 "version", MARATHON_COMPAT_VERSION, "buildref", "strata-" STRATA_VERSION, "elected",
+                                 st.is_leader, "frameworkId", "strata-marathon", "marathon_config", config,
+                                 "zookeeper_config", "zk", "strata-raft", "zk_max_versions", 50, "zk_timeout", 10000,
+                                 "zk_connection_timeout", 10000, "zk_session_timeout", 10000, "http_config",
+                                 "http_port", port, "https_port", 8443);
+        /* MarathonInfo's leader is optional, never null. */
+        if (leader)
+                json_object_set_new(info, "leader", json_string(leader));
+        /* Strata's own version is no MarathonInfo field: strict clients reject unknown fields. */
+        http_request_add_header(call->req, "X-Strata-Version", STRATA_VERSION);
         api_reply_json(call, 200, info);
 }
 
@@ -117,8 +163,41 @@ static int count_active_agent(const struct agent *a, void *data) {
         return 0;
 }
 
+/* GET /metrics with Accept: application/json: Marathon's Dropwizard registry as its
+ * MetricsConversion writes it (newMetrics.raml NewMetrics, "version": "4.0.0"), with the metrics
+ * of Marathon's that Strata has, under Marathon's names ("<prefix>.<name>.<type>",
+ * DropwizardMetrics.constructName). Strata's own figures (Raft, agents) stay in the Prometheus
+ * text, which is the default. */
+static void metrics_json(struct api_call *call) {
+        const struct state *state = store_state(call->m->store);
+        struct totals t = { .st = state };
+        state_apps_foreach(state, add_app_counts, &t);
+        size_t streams = 0;
+        if (call->m->events) {
+                struct events_stats es;
+                events_get_stats(call->m->events, &es);
+                streams = es.subscribers;
+        }
+        json_t *gauges = json_pack("{s:{s:f},s:{s:f},s:{s:f},s:{s:f},s:{s:f}}", "marathon.apps.active.gauge", "value",
+                                   (double)state_app_count(state), "marathon.pods.active.gauge", "value", 0.0,
+                                   "marathon.instances.running.gauge", "value", (double)t.sum.running,
+                                   "marathon.instances.staged.gauge", "value", (double)t.sum.staged,
+                                   "marathon.http.event-streams.active.gauge", "value", (double)streams);
+        /* DeploymentManagerActor's "deployments" counter goes up at a start and down at the end. */
+        json_t *counters = json_pack("{s:{s:I}}", "marathon.deployments.counter", "count",
+                                     (json_int_t)state_deployment_count(state));
+        api_reply_json(call, 200,
+                       json_pack("{s:s,s:o,s:o,s:{},s:{},s:{}}", "version", "4.0.0", "counters", counters, "gauges",
+                                 gauges, "histograms", "meters", "timers"));
+}
+
 void api_metrics(struct api_call *call) {
         struct master *m = call->m;
+        const char *accept = http_request_header(call->req, "Accept");
+        if (accept && strstr(accept, "application/json")) {
+                metrics_json(call);
+                return;
+        }
         struct store_status st;
         store_status(m->store, &st);
         struct strbuf sb = { 0 };

@@ -24,6 +24,16 @@ static json_t *ts_or_null(int64_t ms) {
         return json_string(buf);
 }
 
+/* Sets key to ms as an ISO timestamp; Marathon omits stagedAt/startedAt a task has not reached
+ * (task.raml: `startedAt?: string`, never null). */
+static void set_ts(json_t *t, const char *key, int64_t ms) {
+        if (ms <= 0)
+                return;
+        char buf[25];
+        time_format_ms(ms, buf);
+        json_object_set_new(t, key, json_string(buf));
+}
+
 /* The agent's IP: the host part of its address. */
 static char *agent_ip(const struct agent *a) {
         if (!a || !a->address)
@@ -32,23 +42,40 @@ static char *agent_ip(const struct agent *a) {
         return xstrndup(a->address, colon ? (size_t)(colon - a->address) : strlen(a->address));
 }
 
+/* Marathon's API writes its RAML types with None fields left out (the generated writers filter
+ * `_._2 != JsNull`); the health results Strata keeps say null for "never". Takes results. */
+static json_t *without_nulls(json_t *results) {
+        size_t idx;
+        json_t *r;
+        json_array_foreach(results, idx, r) {
+                const char *k;
+                json_t *v;
+                void *tmp;
+                json_object_foreach_safe(r, tmp, k, v)
+                        if (json_is_null(v))
+                                json_object_del(r, k);
+        }
+        return results;
+}
+
 json_t *task_to_json(const struct state *st, const struct instance *i, bool service_ports) {
         const struct agent *a = i->agent_id ? state_agent_get(st, i->agent_id) : NULL;
         json_t *ports = json_array();
         for (size_t p = 0; p < i->n_ports; p++)
                 json_array_append_new(ports, json_integer(i->ports[p]));
-        json_t *t = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:s,s:s}", "id", i->id, "appId", i->app_id, "host",
+        json_t *t = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:o,s:s,s:s}", "id", i->id, "appId", i->app_id, "host",
                               a ? a->hostname : NULL, "slaveId", i->agent_id, "state",
-                              task_state_to_string((enum task_state)i->state), "ports", ports, "stagedAt",
-                              ts_or_null(i->staged_at), "startedAt", ts_or_null(i->started_at), "version", i->version,
+                              task_state_to_string((enum task_state)i->state), "ports", ports, "version", i->version,
                               "role", "*");
+        set_ts(t, "stagedAt", i->staged_at);
+        set_ts(t, "startedAt", i->started_at);
         /* The task's own IP on a container network, else the agent's (Marathon's host IP). */
         char own[16];
         _cleanup_free_ char *ip = instance_ip(i, own) ? xstrdup(own) : agent_ip(a);
         json_object_set_new(t, "ipAddresses",
                             ip ? json_pack("[{s:s,s:s}]", "ipAddress", ip, "protocol", "IPv4") : json_array());
         json_object_set_new(t, "localVolumes", json_array());
-        json_object_set_new(t, "healthCheckResults", health_monitor_results_json(i));
+        json_object_set_new(t, "healthCheckResults", without_nulls(health_monitor_results_json(i)));
         if (service_ports) {
                 json_t *sp = json_array();
                 const json_t *app = state_app_get(st, i->app_id);
@@ -61,8 +88,8 @@ json_t *task_to_json(const struct state *st, const struct instance *i, bool serv
                         json_array_append(sp, json_object_get(pd, "servicePort"));
                 json_object_set_new(t, "servicePorts", sp);
         }
-        if (i->message && *i->message)
-                json_object_set_new(t, "message", json_string(i->message));
+        /* i->message (the agent's reason) is no field of Marathon's Task: strict clients reject
+         * it. It travels in status_update_event and lastTaskFailure, as in Marathon. */
         return t;
 }
 
@@ -132,14 +159,14 @@ static char *ports_string(const struct agent *a) {
 }
 
 json_t *node_to_json(struct master *m, const struct agent *a) {
-        int64_t seen = agent_link_last_seen(&m->agents, a->id);
+        int64_t seen = agent_link_last_seen(&m->core.agents, a->id);
         return json_pack("{s:s,s:s,s:s,s:s,s:{s:f,s:f,s:f,s:f,s:o},s:{s:f,s:f,s:f,s:f},s:O,s:I,s:o,s:o,s:b}", "id",
                          a->id, "hostname", a->hostname, "address", a->address, "state",
                          agent_state_to_string(a->state), "resources", "cpus", a->cpus, "mem", a->mem, "disk", a->disk,
                          "gpus", a->gpus, "ports", ports_array(a), "used", "cpus", a->used_cpus, "mem", a->used_mem,
                          "disk", a->used_disk, "gpus", a->used_gpus, "attributes", a->attributes, "tasks",
                          (json_int_t)a->n_instances, "registeredAt", ts_or_null(a->registered_at), "lastHeartbeat",
-                         ts_or_null(seen), "connected", agent_link_connected(&m->agents, a->id));
+                         ts_or_null(seen), "connected", agent_link_connected(&m->core.agents, a->id));
 }
 
 struct nodes_ctx {
@@ -351,7 +378,7 @@ static void kill_and_reply(struct api_call *call, json_t *ids, const char *app_i
                 if (inst)
                         json_array_append_new(killed, task_to_json(st, inst, false));
         }
-        launcher_kill(&m->launcher, ids, wipe);
+        launcher_kill(&m->core.launcher, ids, wipe);
         if (scale && app_id) {
                 const json_t *app = state_app_get(st, app_id);
                 json_int_t n = json_integer_value(json_object_get(app, "instances"));
@@ -457,7 +484,7 @@ static void embed_offers(const char *value, void *data) {
 }
 
 void api_queue_list(struct api_call *call) {
-        json_t *body = launcher_queue_json(&call->m->launcher);
+        json_t *body = launcher_queue_json(&call->m->core.launcher);
         bool offers = false;
         http_request_args_foreach(call->req, "embed", embed_offers, &offers);
         if (offers)
@@ -467,7 +494,7 @@ void api_queue_list(struct api_call *call) {
 
 /* DELETE /v2/queue/{id}/delay */
 void api_queue_delay_reset(struct api_call *call) {
-        if (!launcher_reset_delay(&call->m->launcher, call->id)) {
+        if (!launcher_reset_delay(&call->m->core.launcher, call->id)) {
                 api_reply_error(call, 404, "Application %s not found in tasks queue.", call->id);
                 return;
         }

@@ -4,51 +4,28 @@
 
 #include <stdint.h>
 #include <string.h>
-#include <uv.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/util.h"
-#include "master/launcher.h"
-#include "master/master_internal.h"
 #include "model/deploy_failure.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
-/* deployment id → {"apps": {app id: {"failures": n, "proven": bool}}, "reason"?: text} */
 struct deploy_watch {
-        struct launcher *l;
+        const struct core_log *log;
+        struct clock *clock;
+        deploy_watch_wake_cb wake;
+        void *data;
+        bool leading;
+        /* deployment id → {"apps": {app id: {"failures": n, "proven": bool}}, "reason"?: text} */
         json_t *deployments;
-        json_t *due;     /* instance id → [app id, ms when its minimum healthy time is over] */
-        uv_timer_t timer; /* for the earliest of due */
+        json_t *due; /* instance id → [app id, ms when its minimum healthy time is over] */
+        struct clock_timer *timer; /* for the earliest of due */
 };
 
-static void closed_cb(uv_handle_t *h) {
-        struct deploy_watch *w = h->data;
-        json_decref(w->deployments);
-        json_decref(w->due);
-        free(w);
-}
-
-void deploy_watch_free(struct deploy_watch *w) {
-        if (!w)
-                return;
-        uv_close((uv_handle_t *)&w->timer, closed_cb);
-}
-
-static struct deploy_watch *get(struct launcher *l) {
-        if (!l->deploy_watch) {
-                struct deploy_watch *w = xcalloc(1, sizeof *w);
-                w->l = l;
-                w->deployments = json_object();
-                w->due = json_object();
-                uv_timer_init(l->m->loop, &w->timer);
-                w->timer.data = w;
-                l->deploy_watch = w;
-        }
-        return l->deploy_watch;
-}
+/* --- the minimum healthy time ------------------------------------------------------------------ */
 
 int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app) {
         const char *id = json_string_value(json_object_get(app, "id"));
@@ -65,45 +42,45 @@ bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int6
         return min_healthy_ms <= 0 || (i->started_at > 0 && now_ms - i->started_at >= min_healthy_ms);
 }
 
-static void arm(struct deploy_watch *w);
+static void arm(struct deploy_watch *w) {
+        int64_t first = INT64_MAX, now = clock_now_ms(w->clock);
+        const char *instance;
+        json_t *v;
+        json_object_foreach(w->due, instance, v)
+                first = MIN(first, (int64_t)json_integer_value(json_array_get(v, 1)));
+        if (first == INT64_MAX)
+                clock_timer_stop(w->timer);
+        else
+                clock_timer_start(w->timer, (uint64_t)(first > now ? first - now : 0));
+}
 
-static void due_cb(uv_timer_t *t) {
-        struct deploy_watch *w = t->data;
-        int64_t now = time_now_ms();
+static void due_cb(struct clock_timer *t, void *data) {
+        struct deploy_watch *w = data;
+        int64_t now = clock_now_ms(w->clock);
         const char *instance;
         json_t *v, *tmp;
         json_object_foreach_safe(w->due, tmp, instance, v) {
                 if (json_integer_value(json_array_get(v, 1)) <= now) {
-                        launcher_app_changed(w->l, json_string_value(json_array_get(v, 0)));
+                        w->wake(json_string_value(json_array_get(v, 0)), w->data);
                         json_object_del(w->due, instance);
                 }
         }
         arm(w);
 }
 
-static void arm(struct deploy_watch *w) {
-        int64_t first = INT64_MAX, now = time_now_ms();
-        const char *instance;
-        json_t *v;
-        json_object_foreach(w->due, instance, v)
-                first = MIN(first, (int64_t)json_integer_value(json_array_get(v, 1)));
-        if (first == INT64_MAX) {
-                uv_timer_stop(&w->timer);
+void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state) {
+        if (!w->leading || i->state != TASK_RUNNING || old_state == TASK_RUNNING || i->goal != GOAL_RUNNING ||
+            i->started_at <= 0)
                 return;
-        }
-        uv_timer_start(&w->timer, due_cb, (uint64_t)(first > now ? first - now : 0), 0);
-}
-
-/* A new task of a deployment's app started running: pass the app again when the task has run
- * long enough to count. */
-static void schedule_settle(struct launcher *l, const struct instance *i, const json_t *app) {
-        int64_t min = deploy_watch_min_healthy_ms(store_state(l->m->store), app);
-        if (min <= 0 || i->started_at <= 0)
+        const struct state *st = core_state(w->log);
+        int64_t min = deploy_watch_min_healthy_ms(st, state_app_get(st, i->app_id));
+        if (min <= 0)
                 return;
-        struct deploy_watch *w = get(l);
         json_object_set_new(w->due, i->id, json_pack("[s,I]", i->app_id, (json_int_t)(i->started_at + min + 20)));
         arm(w);
 }
+
+/* --- failures ---------------------------------------------------------------------------------- */
 
 struct proof_ctx {
         const struct deploy_failure_policy *p;
@@ -133,35 +110,21 @@ static int prove_instance(const struct instance *i, void *data) {
         return 0;
 }
 
-struct decided {
-        struct launcher *l;
-        char *id;
-};
-
 static void decided_cb(void *data, int status, json_t *result, struct err *err) {
-        struct decided *d = data;
+        char *id = data;
         if (status < 0)
-                log_warn("deployment %s: cannot end it: %s", d->id, err_msg(err));
-        free(d->id);
-        free(d);
+                log_warn("deployment %s: cannot end it: %s", id, err_msg(err));
+        free(id);
 }
 
-void deploy_watch_instance(struct launcher *l, const struct instance *i, int old_state) {
-        enum task_state now_state = (enum task_state)i->state;
-        if (!l->leading || i->goal != GOAL_RUNNING)
-                return;
-        const struct state *st = store_state(l->m->store);
-        const char *dep = state_app_deployment(st, i->app_id);
-        const json_t *app = dep ? state_app_get(st, i->app_id) : NULL;
+void deploy_watch_failure(const json_t *record, unsigned step, const struct instance *i, void *data) {
+        struct deploy_watch *w = data;
+        const struct state *st = core_state(w->log);
+        const char *dep = json_string_value(json_object_get(record, "id"));
+        const json_t *app = state_app_get(st, i->app_id);
         const char *config = json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
-        if (!dep || !app || !config || strcmp(i->version, config) < 0)
-                return; /* not in a deployment, or an old version's task */
-        if (now_state == TASK_RUNNING && old_state != TASK_RUNNING) {
-                schedule_settle(l, i, app);
-                return;
-        }
-        if (!task_state_is_failure(now_state) || task_state_is_terminal((enum task_state)old_state))
-                return;
+        if (!w->leading || !dep || !app || !config || strcmp(i->version, config) < 0)
+                return; /* an old version's task: not this deployment's business */
         struct deploy_failure_policy p;
         struct err e = { 0 };
         if (deploy_failure_policy_of(app, &p, &e) < 0)
@@ -170,7 +133,6 @@ void deploy_watch_instance(struct launcher *l, const struct instance *i, int old
         if (p.max_failures == 0)
                 return;
 
-        struct deploy_watch *w = get(l);
         json_t *d = json_object_get(w->deployments, dep);
         if (!d) {
                 d = json_pack("{s:{}}", "apps");
@@ -186,7 +148,7 @@ void deploy_watch_instance(struct launcher *l, const struct instance *i, int old
         }
         struct deploy_failure_count count = { .failures = (unsigned)json_integer_value(json_object_get(a, "failures")),
                                               .proven = json_is_true(json_object_get(a, "proven")) };
-        int64_t now = time_now_ms();
+        int64_t now = clock_now_ms(w->clock);
         bool health = json_array_size(json_object_get(app, "healthChecks")) > 0;
         /* Another task of the new version that has proven itself by now ends the counting. */
         if (!count.proven) {
@@ -202,9 +164,6 @@ void deploy_watch_instance(struct launcher *l, const struct instance *i, int old
                 return;
 
         _cleanup_free_ char *why = deploy_failure_reason(&p, &count, i->app_id, i->message);
-        struct decided *dd = xcalloc(1, sizeof *dd);
-        dd->l = l;
-        dd->id = xstrdup(dep);
         json_t *cmd;
         if (p.on_failure == DEPLOY_ON_FAILURE_ROLLBACK) {
                 char new_id[37], ts[25];
@@ -219,15 +178,41 @@ void deploy_watch_instance(struct launcher *l, const struct instance *i, int old
                 json_object_set_new(d, "reason", json_string(why));
         }
         log_warn("deployment %s failed: %s", dep, json_string_value(json_object_get(d, "reason")));
-        store_submit(l->m->store, cmd, decided_cb, dd);
+        core_submit(w->log, cmd, decided_cb, xstrdup(dep));
 }
 
-char *deploy_watch_ended(struct launcher *l, const char *deployment_id) {
-        if (!l->deploy_watch || !deployment_id)
-                return NULL;
-        json_t *d = json_object_get(l->deploy_watch->deployments, deployment_id);
+char *deploy_watch_reason(const char *deployment_id, void *data) {
+        struct deploy_watch *w = data;
+        json_t *d = json_object_get(w->deployments, deployment_id);
         const char *reason = json_string_value(json_object_get(d, "reason"));
         char *out = reason ? xstrdup(reason) : NULL;
-        json_object_del(l->deploy_watch->deployments, deployment_id);
+        json_object_del(w->deployments, deployment_id);
         return out;
+}
+
+/* --- lifecycle --------------------------------------------------------------------------------- */
+
+struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock, deploy_watch_wake_cb wake,
+                                      void *data) {
+        struct deploy_watch *w = xcalloc(1, sizeof *w);
+        *w = (struct deploy_watch){ .log = log, .clock = clock, .wake = wake, .data = data,
+                                    .deployments = json_object(), .due = json_object() };
+        w->timer = clock_timer_new(clock, due_cb, w);
+        return w;
+}
+
+void deploy_watch_free(struct deploy_watch *w) {
+        if (!w)
+                return;
+        clock_timer_free(w->timer);
+        json_decref(w->deployments);
+        json_decref(w->due);
+        free(w);
+}
+
+void deploy_watch_leadership(struct deploy_watch *w, bool leading) {
+        w->leading = leading;
+        json_object_clear(w->deployments);
+        json_object_clear(w->due);
+        clock_timer_stop(w->timer);
 }

@@ -1,36 +1,51 @@
 /* deploy_watch.h — the leader ends a deployment whose new version keeps failing
- * (model/deploy_failure.h decides; this file counts the failures and acts).
+ * (model/deploy_failure.h decides; this part counts the failures and acts).
  *
- * Hooks (launcher.c, deployer.c): deploy_watch_instance on every instance change the launcher
- * sees; deploy_watch_ended when a deployment record ends (its reason, for deployment_failed);
- * deploy_watch_free when leadership goes. State lives in launcher.deploy_watch, NULL until a
- * deployment sees its first failure. */
+ * A part of the master core (master_core.c wires it): the deployer's failure hook hands it every
+ * failed task of a step (deploy_watch_failure), its reason hook asks it why a deployment failed
+ * (deploy_watch_reason, for deployment_failed's "reason"), and the state observer tells it when a
+ * new task starts running (deploy_watch_instance_changed), so that the app gets a launcher pass
+ * once the task has run its minimum healthy time. It uses the log (state, submissions), the clock
+ * and the wake callback; it calls no other part. */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-struct launcher;
+#include "master/clock.h"
+#include "master/core_ports.h"
+
 struct instance;
 struct state;
 struct deploy_watch;
 
+/* Called with an app whose new task has now run its minimum healthy time. */
+typedef void (*deploy_watch_wake_cb)(const char *app_id, void *data);
+
+/* log and clock are borrowed and must outlive the part. */
+struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock, deploy_watch_wake_cb wake,
+                                      void *data);
+/* NULL is a no-op. */
+void deploy_watch_free(struct deploy_watch *w);
+/* Starts or stops acting; forgets every count either way. */
+void deploy_watch_leadership(struct deploy_watch *w, bool leading);
+
 /* While app is in a deployment, a new task counts as healthy for the rolling rule and the
  * step's end only once it has run (healthy) for the app's STRATA_DEPLOY_MIN_HEALTHY_SECONDS:
  * a version that crashes right after starting neither replaces the old tasks nor "succeeds".
- * Returns that time in ms, 0 when the app is not in a deployment. */
+ * Returns that time in ms, 0 when the app is not in a deployment. Pure. */
 int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app);
-/* Whether the (running, healthy) instance has run min_healthy_ms at now_ms. */
+/* Whether a (running, healthy) instance has run min_healthy_ms at now_ms. Pure. */
 bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms);
 
-/* An instance changed (old_state: before the command). A new task of an app in a deployment
- * that starts running gets a pass of its app when its minimum healthy time is over. A failure
- * of the new version is counted; when the app's policy says the deployment failed, submits
- * deployment_finish (result failed, with the reason) or deployment_rollback. Leader only. */
-void deploy_watch_instance(struct launcher *l, const struct instance *i, int old_state);
-/* The deployment ended (success, failed, canceled): forgets it and returns the reason this file
- * decided it failed with (caller frees), or NULL when it did not decide it. */
-char *deploy_watch_ended(struct launcher *l, const char *deployment_id);
-/* Frees everything; NULL is a no-op. */
-void deploy_watch_free(struct deploy_watch *w);
+/* The deployer's failure hook (deployer_failure_cb; data is the part): counts a failure of the
+ * new version; when the app's policy says the deployment failed, submits deployment_finish
+ * (result failed) or deployment_rollback. */
+void deploy_watch_failure(const json_t *record, unsigned step, const struct instance *i, void *data);
+/* The deployer's reason hook (deployer_reason_cb): forgets the deployment, which has ended, and
+ * returns the reason this part failed it with (caller frees), or NULL. */
+char *deploy_watch_reason(const char *deployment_id, void *data);
+/* Observer hook: a task that starts running in a deployment gets its app a pass when its
+ * minimum healthy time is over. */
+void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state);

@@ -3,21 +3,36 @@
  * plan), and turns plan changes into Marathon's deployment events. */
 #include "master/deployer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hashmap.h"
 #include "common/log.h"
-#include "common/timeutil.h"
 #include "common/util.h"
 #include "master/deploy_watch.h"
 #include "master/event_json.h"
-#include "master/events.h"
-#include "master/master_internal.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
-bool deployer_gated(struct launcher *l, const char *app_id) {
-        const struct state *st = store_state(l->m->store);
+struct deployer {
+        const struct core_log *log;
+        struct clock *clock;
+        const struct event_sink *events;
+        deployer_wake_cb wake;
+        void *data;
+        deployer_failure_cb on_failure;
+        void *failure_data;
+        deployer_reason_cb on_reason; /* why a deployment failed (deploy_watch.c) */
+        void *reason_data;
+        struct hashmap pending;  /* deployment id → struct pending: the step whose end was submitted */
+        json_t *announce;        /* deployment ids whose deployment_info is due */
+        struct clock_timer *announce_timer; /* zero-delay: announces new plans after their Raft entry */
+        bool leading;
+};
+
+bool deployer_gated(struct deployer *d, const char *app_id) {
+        const struct state *st = core_state(d->log);
         const json_t *rec = state_deployment_get(st, state_app_deployment(st, app_id));
         if (!rec)
                 return false;
@@ -52,7 +67,7 @@ static int conv_instance(const struct instance *i, void *data) {
 
 /* Marathon: a scale or restart is done "when n new instances are healthy+ready and no old
  * instance with goal Running remains"; a stop when nothing of the app runs any more. */
-static bool action_done(const struct state *st, const char *app_id, enum deploy_action action) {
+static bool action_done(const struct state *st, const char *app_id, enum deploy_action action, int64_t now) {
         if (action == DEPLOY_START)
                 return true;
         const json_t *app = state_app_get(st, app_id);
@@ -62,7 +77,7 @@ static bool action_done(const struct state *st, const char *app_id, enum deploy_
                 c.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
                 c.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
                 c.min_healthy_ms = deploy_watch_min_healthy_ms(st, app);
-                c.now = time_now_ms();
+                c.now = now;
         }
         state_app_instances_foreach(st, app_id, conv_instance, &c);
         if (action == DEPLOY_STOP)
@@ -79,12 +94,12 @@ struct pending {
         char id[];
 };
 
-static void forget_pending(struct launcher *l, const char *id) {
-        free(hashmap_remove(&l->deploy_pending, id));
+static void forget_pending(struct deployer *d, const char *id) {
+        free(hashmap_remove(&d->pending, id));
 }
 
 struct submitted {
-        struct launcher *l;
+        struct deployer *d;
         json_int_t step;
         char id[];
 };
@@ -94,17 +109,17 @@ static void step_submitted(void *data, int status, json_t *result, struct err *e
         if (status < 0) {
                 log_warn("deployment %s step %lld: %s", sub->id, (long long)sub->step, err_msg(err));
                 /* Not committed: a later pass may try again. */
-                struct pending *p = hashmap_get(&sub->l->deploy_pending, sub->id);
+                struct pending *p = hashmap_get(&sub->d->pending, sub->id);
                 if (p && p->step == sub->step)
-                        forget_pending(sub->l, sub->id);
+                        forget_pending(sub->d, sub->id);
         }
         free(sub);
 }
 
-void deployer_check(struct launcher *l, const char *app_id, bool app_converged) {
-        if (!l->leading)
+void deployer_check(struct deployer *d, const char *app_id, bool app_converged) {
+        if (!d->leading)
                 return;
-        const struct state *st = store_state(l->m->store);
+        const struct state *st = core_state(d->log);
         const char *id = state_app_deployment(st, app_id);
         const json_t *rec = state_deployment_get(st, id);
         if (!rec)
@@ -115,7 +130,7 @@ void deployer_check(struct launcher *l, const char *app_id, bool app_converged) 
         if (deployment_app_step(rec, app_id, NULL) == (unsigned)cur && !app_converged)
                 return;
         /* One submission per step: the pending mark goes when the record changes. */
-        struct pending *pending = hashmap_get(&l->deploy_pending, id);
+        struct pending *pending = hashmap_get(&d->pending, id);
         if (pending && pending->step == cur)
                 return;
         const json_t *step = json_array_get(deployment_steps(rec), (size_t)(cur - 1));
@@ -127,38 +142,45 @@ void deployer_check(struct launcher *l, const char *app_id, bool app_converged) 
                 if (act < 0 || !app)
                         return;
                 if (streq(app, app_id) ? !app_converged && act != DEPLOY_START
-                                       : !action_done(st, app, (enum deploy_action)act))
+                                       : !action_done(st, app, (enum deploy_action)act, clock_now_ms(d->clock)))
                         return;
         }
         if (!pending) {
                 size_t n = strlen(id) + 1;
                 pending = xmalloc(sizeof *pending + n);
                 memcpy(pending->id, id, n);
-                hashmap_put(&l->deploy_pending, pending->id, pending);
+                hashmap_put(&d->pending, pending->id, pending);
         }
         pending->step = cur;
         size_t n = strlen(id) + 1;
         struct submitted *sub = xmalloc(sizeof *sub + n);
-        sub->l = l;
+        sub->d = d;
         sub->step = cur;
         memcpy(sub->id, id, n);
         json_t *cmd = cur >= total ? json_pack("{s:s,s:i,s:s,s:s}", "type", "deployment_finish", "v", 1, "id", id,
                                                "result", "success")
                                    : json_pack("{s:s,s:i,s:s,s:I}", "type", "deployment_step", "v", 1, "id", id,
                                                "step", (json_int_t)cur);
-        store_submit(l->m->store, cmd, step_submitted, sub);
+        core_submit(d->log, cmd, step_submitted, sub);
 }
 
-void deployer_release(struct launcher *l) {
+static void forget_all(struct deployer *d) {
         size_t pos = 0;
         const char *k;
         void *v;
-        while (hashmap_next(&l->deploy_pending, &pos, &k, &v))
+        while (hashmap_next(&d->pending, &pos, &k, &v))
                 free(v);
-        hashmap_release(&l->deploy_pending);
-        hashmap_init(&l->deploy_pending);
-        if (l->deploy_announce)
-                json_object_clear(l->deploy_announce);
+        hashmap_release(&d->pending);
+        hashmap_init(&d->pending);
+        json_object_clear(d->announce);
+}
+
+void deployer_leadership(struct deployer *d, bool leading) {
+        if (leading == d->leading)
+                return;
+        d->leading = leading;
+        forget_all(d);
+        clock_timer_stop(d->announce_timer);
 }
 
 /* --- events ---------------------------------------------------------------------------------- */
@@ -168,67 +190,95 @@ static json_t *plan_json(const json_t *rec) {
                          "version", json_object_get(rec, "version"));
 }
 
-static void emit_step(struct launcher *l, const char *type, const json_t *rec, json_int_t step) {
-        if (!events_wanted(l->m->events, type))
+static void emit_step(struct deployer *d, const char *type, const json_t *rec, json_int_t step) {
+        if (!event_wanted(d->events, type))
                 return;
         const json_t *s = json_array_get(deployment_steps(rec), (size_t)(step - 1));
         json_t *plan = plan_json(rec);
         json_t *cur = s ? json_incref((json_t *)s) : json_pack("{s:[]}", "actions");
-        events_emit(l->m->events, type, event_deployment_step(plan, cur));
+        event_emit(d->events, type, event_deployment_step(plan, cur));
         json_decref(plan);
         json_decref(cur);
 }
 
-static void emit_result(struct launcher *l, const char *type, const json_t *rec, const char *reason) {
-        if (!events_wanted(l->m->events, type))
+static void emit_result(struct deployer *d, const char *type, const json_t *rec, const char *reason) {
+        if (!event_wanted(d->events, type))
                 return;
         json_t *plan = plan_json(rec);
-        events_emit(l->m->events, type,
+        event_emit(d->events, type,
                     event_deployment_result(json_string_value(json_object_get(rec, "id")), plan, reason));
         json_decref(plan);
 }
 
 /* Marks the apps of the record's current step dirty: they may have been held back. */
-static void wake_step(struct launcher *l, const json_t *rec) {
+static void wake_step(struct deployer *d, const json_t *rec) {
         size_t i;
         json_t *a;
         json_array_foreach(json_object_get(rec, "affectedApps"), i, a)
-                launcher_app_changed(l, json_string_value(a));
+                d->wake(json_string_value(a), d->data);
 }
 
-static void announce_cb(uv_timer_t *t) {
-        struct launcher *l = t->data;
-        const struct state *st = store_state(l->m->store);
+static void announce_cb(struct clock_timer *t, void *data) {
+        struct deployer *d = data;
+        const struct state *st = core_state(d->log);
         const char *id;
         json_t *v;
-        json_object_foreach(l->deploy_announce, id, v) {
+        json_object_foreach(d->announce, id, v) {
                 const json_t *rec = state_deployment_get(st, id);
-                if (!rec || !l->leading)
+                if (!rec || !d->leading)
                         continue;
                 json_int_t cur = json_integer_value(json_object_get(rec, "currentStep"));
                 log_info("deployment %s: %u step(s), %zu app(s)", id, deployment_total_steps(rec),
                          json_array_size(json_object_get(rec, "affectedApps")));
-                emit_step(l, "deployment_info", rec, cur);
-                wake_step(l, rec);
+                emit_step(d, "deployment_info", rec, cur);
+                wake_step(d, rec);
         }
-        json_object_clear(l->deploy_announce);
+        json_object_clear(d->announce);
 }
 
-void deployer_init(struct launcher *l, uv_loop_t *loop) {
-        l->deploy_announce = json_object();
-        uv_timer_init(loop, &l->deploy_timer);
-        l->deploy_timer.data = l;
+struct deployer *deployer_new(const struct core_log *log, struct clock *clock, const struct event_sink *events,
+                              deployer_wake_cb wake, void *data) {
+        struct deployer *d = xcalloc(1, sizeof *d);
+        *d = (struct deployer){ .log = log, .clock = clock, .events = events, .wake = wake, .data = data };
+        hashmap_init(&d->pending);
+        d->announce = json_object();
+        d->announce_timer = clock_timer_new(clock, announce_cb, d);
+        return d;
 }
 
-void deployer_close(struct launcher *l) {
-        uv_close((uv_handle_t *)&l->deploy_timer, NULL);
-        json_decref(l->deploy_announce);
-        l->deploy_announce = NULL;
+void deployer_free(struct deployer *d) {
+        if (!d)
+                return;
+        forget_all(d);
+        hashmap_release(&d->pending);
+        clock_timer_free(d->announce_timer);
+        json_decref(d->announce);
+        free(d);
 }
 
-void deployer_deployment_changed(struct launcher *l, const json_t *rec, const char *what) {
+void deployer_set_failure_hook(struct deployer *d, deployer_failure_cb cb, void *data) {
+        d->on_failure = cb;
+        d->failure_data = data;
+}
+
+void deployer_set_reason_hook(struct deployer *d, deployer_reason_cb cb, void *data) {
+        d->on_reason = cb;
+        d->reason_data = data;
+}
+
+void deployer_instance_failed(struct deployer *d, const struct instance *i) {
+        if (!d->leading || !d->on_failure)
+                return;
+        const struct state *st = core_state(d->log);
+        const json_t *rec = state_deployment_get(st, state_app_deployment(st, i->app_id));
+        if (rec)
+                d->on_failure(rec, (unsigned)json_integer_value(json_object_get(rec, "currentStep")), i,
+                              d->failure_data);
+}
+
+void deployer_deployment_changed(struct deployer *d, const json_t *rec, const char *what) {
         const char *id = json_string_value(json_object_get(rec, "id"));
-        if (!id || !what || !l->leading)
+        if (!id || !what || !d->leading)
                 return;
         if (streq(what, "updated"))
                 return; /* an app joined: the app itself is dirty already */
@@ -236,29 +286,30 @@ void deployer_deployment_changed(struct launcher *l, const json_t *rec, const ch
         if (streq(what, "created")) {
                 /* The rest of a bulk or group change joins in the same Raft entry: announce the
                  * plan once the whole entry is applied (next loop turn). */
-                if (!json_object_get(l->deploy_announce, id))
-                        json_object_set_new(l->deploy_announce, id, json_true());
-                if (!uv_is_active((uv_handle_t *)&l->deploy_timer))
-                        uv_timer_start(&l->deploy_timer, announce_cb, 0, 0);
+                if (!json_object_get(d->announce, id))
+                        json_object_set_new(d->announce, id, json_true());
+                if (!clock_timer_active(d->announce_timer))
+                        clock_timer_start(d->announce_timer, 0);
                 return;
         }
         json_int_t total = deployment_total_steps(rec);
         if (streq(what, "step")) {
-                forget_pending(l, id);
+                forget_pending(d, id);
                 log_debug("deployment %s: step %lld of %lld", id, (long long)cur, (long long)total);
-                emit_step(l, "deployment_step_success", rec, cur - 1);
-                emit_step(l, "deployment_info", rec, cur);
+                emit_step(d, "deployment_step_success", rec, cur - 1);
+                emit_step(d, "deployment_info", rec, cur);
         } else if (streq(what, "success")) {
-                forget_pending(l, id);
-                free(deploy_watch_ended(l, id));
+                forget_pending(d, id);
+                if (d->on_reason)
+                        free(d->on_reason(id, d->reason_data)); /* forgets its counts */
                 log_info("deployment %s: success", id);
-                emit_step(l, "deployment_step_success", rec, cur);
-                emit_result(l, "deployment_success", rec, NULL);
+                emit_step(d, "deployment_step_success", rec, cur);
+                emit_result(d, "deployment_success", rec, NULL);
         } else if (streq(what, "failed") || streq(what, "canceled")) {
-                forget_pending(l, id);
-                _cleanup_free_ char *why = deploy_watch_ended(l, id); /* the new version kept failing */
+                forget_pending(d, id);
+                _cleanup_free_ char *why = d->on_reason ? d->on_reason(id, d->reason_data) : NULL;
                 log_info("deployment %s: %s", id, what);
-                emit_result(l, "deployment_failed", rec, why ? why : streq(what, "canceled") ? "canceled" : "failed");
+                emit_result(d, "deployment_failed", rec, why ? why : streq(what, "canceled") ? "canceled" : "failed");
         }
-        wake_step(l, rec);
+        wake_step(d, rec);
 }

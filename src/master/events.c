@@ -137,7 +137,10 @@ static void keepalive_cb(uv_timer_t *t) {
         ev->emitting++;
         for (struct subscriber *s = ev->subs, *next; s; s = next) {
                 next = s->next;
-                deliver(s, ev->crlf);
+                /* Bytes still queued will flow as soon as the client reads: no keep-alive needed,
+                 * and none piles up behind a reader that stalls (it counts as outstanding). */
+                if (http_stream_queued(s->req) == 0)
+                        deliver(s, ev->crlf);
         }
         ev->emitting--;
         flush_detached(ev);

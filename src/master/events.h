@@ -6,8 +6,10 @@
  * grows without bound: each event is serialized and framed once into a buffer shared by every
  * subscriber that wants it, and a subscriber with more than `max_outstanding` events not yet
  * handed to its connection is dropped (connection closed), as Marathon does with
- * --event_stream_max_outstanding_messages. A bare CRLF goes to every subscriber every
- * EVENTS_KEEPALIVE_MS (one timer for all). */
+ * --event_stream_max_outstanding_messages. A bare CRLF goes to every subscriber with nothing
+ * queued every EVENTS_KEEPALIVE_MS (one timer for all): 2 bytes a second, so an idle stream
+ * keeps above the minimum transfer speed HTTP clients enforce (curl --speed-limit 1, 1 byte/s
+ * averaged over --speed-time 300 s), which 2 bytes per 10 s fell below. */
 #pragma once
 
 #include <jansson.h>
@@ -22,7 +24,7 @@ struct events;
 struct http_request;
 
 #define EVENTS_DEFAULT_MAX_OUTSTANDING 1024
-#define EVENTS_KEEPALIVE_MS 10000
+#define EVENTS_KEEPALIVE_MS 1000
 
 /* Creates the bus of master m (owned by m; freed with events_free). Subscribers may have at
  * most m->cfg.event_max_outstanding events queued (0 = EVENTS_DEFAULT_MAX_OUTSTANDING). */

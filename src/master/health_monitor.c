@@ -8,7 +8,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/event_json.h"
-#include "master/master_internal.h"
 #include "store/cluster_state.h"
 
 /* What the monitor last saw of an instance. */
@@ -19,8 +18,9 @@ struct seen {
         char id[]; /* the map's key */
 };
 
-void health_monitor_init(struct health_monitor *hm, struct master *m) {
-        *hm = (struct health_monitor){ .m = m };
+void health_monitor_init(struct health_monitor *hm, const struct core_log *log, const struct event_sink *events,
+                         struct launcher *launcher) {
+        *hm = (struct health_monitor){ .log = log, .events = events, .launcher = launcher };
         hashmap_init(&hm->seen);
 }
 
@@ -43,17 +43,6 @@ void health_monitor_leadership(struct health_monitor *hm, bool leading) {
         clear(hm);
 }
 
-void health_monitor_update_item(json_t *item, const json_t *u) {
-        json_t *ready = json_object_get(u, "ready");
-        if (json_is_true(ready))
-                json_object_set_new(item, "ready", json_true());
-        json_t *health = json_object_get(u, "health");
-        struct health_result r[HEALTH_MAX_CHECKS];
-        size_t n;
-        if (health && health_results_from_json(health, r, &n, NULL) == 0)
-                json_object_set(item, "checks", health);
-}
-
 json_t *health_monitor_results_json(const struct instance *i) {
         json_t *arr = json_array();
         struct health_result r[HEALTH_MAX_CHECKS];
@@ -71,22 +60,21 @@ json_t *health_monitor_results_json(const struct instance *i) {
 
 static void kill_unhealthy(struct health_monitor *hm, const struct instance *i, const json_t *check,
                            const struct health_result *r) {
-        struct master *m = hm->m;
-        const struct agent *a = i->agent_id ? state_agent_get(store_state(m->store), i->agent_id) : NULL;
+        const struct agent *a = i->agent_id ? state_agent_get(core_state(hm->log), i->agent_id) : NULL;
         _cleanup_free_ char *iid = event_instance_id(i->id);
         _cleanup_free_ char *reason =
                 xasprintf("%u consecutive health check failures (maxConsecutiveFailures %lld): %s",
                           r->consecutive_failures, (long long)json_integer_value(json_object_get(check, "maxConsecutiveFailures")),
                           r->cause[0] ? r->cause : "unknown");
         log_info("%s: killing %s: %s", i->app_id, i->id, reason);
-        if (events_wanted(m->events, "unhealthy_instance_kill_event"))
-                events_emit(m->events, "unhealthy_instance_kill_event",
+        if (event_wanted(hm->events, "unhealthy_instance_kill_event"))
+                event_emit(hm->events, "unhealthy_instance_kill_event",
                             event_unhealthy_instance_kill(i->app_id, i->id, i->version, reason,
                                                           a ? a->hostname : NULL, i->agent_id));
         json_t *ids = json_pack("[s]", i->id);
-        launcher_kill(&m->launcher, ids, false);
+        launcher_kill(hm->launcher, ids, false);
         json_decref(ids);
-        launcher_count_failure(&m->launcher, i->app_id);
+        launcher_count_failure(hm->launcher, i->app_id);
 }
 
 void health_monitor_instance_changed(struct health_monitor *hm, const struct instance *i) {
@@ -105,28 +93,27 @@ void health_monitor_instance_changed(struct health_monitor *hm, const struct ins
                 s->healthy = -1;
                 hashmap_put(&hm->seen, s->id, s);
         }
-        struct master *m = hm->m;
         _cleanup_free_ char *iid = event_instance_id(i->id);
         int healthy = i->has_health ? (int)i->healthy : -1;
         if (healthy >= 0 && healthy != s->healthy) {
-                if (events_wanted(m->events, "health_status_changed_event"))
-                        events_emit(m->events, "health_status_changed_event",
+                if (event_wanted(hm->events, "health_status_changed_event"))
+                        event_emit(hm->events, "health_status_changed_event",
                                     event_health_status_changed(i->app_id, iid, i->version, healthy));
-                if (events_wanted(m->events, "instance_health_changed_event"))
-                        events_emit(m->events, "instance_health_changed_event",
+                if (event_wanted(hm->events, "instance_health_changed_event"))
+                        event_emit(hm->events, "instance_health_changed_event",
                                     event_instance_health_changed(iid, i->app_id, i->version, healthy));
         }
         s->healthy = (int8_t)healthy;
         struct health_result r[HEALTH_MAX_CHECKS];
         size_t n = instance_health_results(i, r);
-        const json_t *app = state_app_at_version(store_state(m->store), i->app_id, i->version);
+        const json_t *app = state_app_at_version(core_state(hm->log), i->app_id, i->version);
         if (!app)
-                app = state_app_get(store_state(m->store), i->app_id);
+                app = state_app_get(core_state(hm->log), i->app_id);
         const json_t *checks = json_object_get(app, "healthChecks");
         for (size_t k = 0; k < n; k++) {
                 const json_t *check = json_array_get(checks, k);
-                if (r[k].consecutive_failures > s->failures[k] && events_wanted(m->events, "failed_health_check_event"))
-                        events_emit(m->events, "failed_health_check_event",
+                if (r[k].consecutive_failures > s->failures[k] && event_wanted(hm->events, "failed_health_check_event"))
+                        event_emit(hm->events, "failed_health_check_event",
                                     json_pack("{s:s,s:s,s:O}", "appId", i->app_id, "taskId", iid, "healthCheck",
                                               check ? check : json_null()));
                 s->failures[k] = r[k].consecutive_failures;

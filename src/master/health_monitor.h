@@ -12,25 +12,28 @@
 #include <stdbool.h>
 
 #include "common/hashmap.h"
+#include "master/core_ports.h"
+#include "master/launcher.h"
 
-struct master;
 struct instance;
 
+/* It uses the log (the state), the event bus and the launcher (the kill and its backoff), all
+ * borrowed. */
 struct health_monitor {
-        struct master *m;
+        const struct core_log *log;
+        const struct event_sink *events;
+        struct launcher *launcher;
         struct hashmap seen; /* task id → struct seen (instances with health results) */
         bool leading;
 };
 
-void health_monitor_init(struct health_monitor *hm, struct master *m);
+void health_monitor_init(struct health_monitor *hm, const struct core_log *log, const struct event_sink *events,
+                         struct launcher *launcher);
 void health_monitor_release(struct health_monitor *hm);
 void health_monitor_leadership(struct health_monitor *hm, bool leading);
 /* Observer hooks. */
 void health_monitor_instance_changed(struct health_monitor *hm, const struct instance *i);
 void health_monitor_instance_removed(struct health_monitor *hm, const char *instance_id);
 
-/* Copies the health fields of an agent's status update u ("ready", "health") into the
- * instances_status item being built; malformed ones are dropped (the update still applies). */
-void health_monitor_update_item(json_t *item, const json_t *u);
 /* Marathon's healthCheckResults of a task ([] when it has none); new reference. */
 json_t *health_monitor_results_json(const struct instance *i);

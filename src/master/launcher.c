@@ -12,11 +12,8 @@
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/util.h"
-#include "master/master_internal.h"
 #include "master/deploy_watch.h"
-#include "master/deployer.h"
-#include "master/placement.h"
-#include "model/deployment.h"
+#include "master/launch_plan.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
@@ -47,13 +44,13 @@ static struct app_queue *queue_get(struct launcher *l, const char *app_id) {
         if (!q) {
                 q = xcalloc(1, sizeof *q);
                 q->app_id = xstrdup(app_id);
-                q->since_ms = time_now_ms();
+                q->since_ms = clock_now_ms(l->d.clock);
                 hashmap_put(&l->queues, q->app_id, q);
         }
         return q;
 }
 
-static void pass_cb(uv_timer_t *t);
+static void pass_cb(struct clock_timer *t, void *data);
 
 /* q->waiting, kept in step with the launcher's set of waiting apps (what new capacity retries). */
 static void set_waiting(struct launcher *l, struct app_queue *q, unsigned n) {
@@ -71,8 +68,8 @@ static void mark_dirty(struct launcher *l, const char *app_id) {
                 char *copy = xstrdup(app_id);
                 hashmap_put(&l->dirty, copy, copy);
         }
-        if (!uv_is_active((uv_handle_t *)&l->pass))
-                uv_timer_start(&l->pass, pass_cb, 0, 0);
+        if (!clock_timer_active(l->pass))
+                clock_timer_start(l->pass, 0);
 }
 
 /* --- submitting decisions ------------------------------------------------------------------ */
@@ -94,10 +91,10 @@ static void placed_cb(void *data, int status, json_t *result, struct err *err) {
                 log_warn("placing %u instance(s) of %s failed: %s", p->count, p->app_id, err_msg(err));
                 size_t k;
                 json_t *x;
-                json_array_foreach(p->placements, k, x) placement_forget(l, json_string_value(json_object_get(x, "id")));
+                json_array_foreach(p->placements, k, x) placement_forget(l->d.placement, json_string_value(json_object_get(x, "id")));
         } else if (l->leading) {
                 /* Committed: now, and only now, tell the agents (DESIGN §4). One LAUNCH per agent. */
-                struct state *st = store_state(l->m->store);
+                struct state *st = core_state(l->d.log);
                 struct hashmap per_agent;
                 hashmap_init(&per_agent);
                 size_t i;
@@ -106,7 +103,7 @@ static void placed_cb(void *data, int status, json_t *result, struct err *err) {
                         const char *id = json_string_value(json_object_get(pl, "id"));
                         const struct instance *inst = state_instance_get(st, id);
                         if (!inst) {
-                                placement_forget(l, id); /* skipped by the state machine (agent went away) */
+                                placement_forget(l->d.placement, id); /* skipped by the state machine (agent went away) */
                                 continue;
                         }
                         if (inst->state != TASK_STAGING)
@@ -159,7 +156,7 @@ static void placed_cb(void *data, int status, json_t *result, struct err *err) {
                         }
                         json_decref(seen);
                         strbuf_puts(&apps_text, "}");
-                        if (!agent_link_launch_text(&l->m->agents, agent_id, apps_text.buf, tasks))
+                        if (!l->d.agents->ops->launch_text(l->d.agents->impl, agent_id, apps_text.buf, tasks))
                                 log_info("agent %s is not connected: its launches go out when it subscribes", agent_id);
                         json_decref(tasks);
                 }
@@ -186,13 +183,52 @@ static void submitted_cb(void *data, int status, json_t *result, struct err *err
         free(what);
 }
 
+/* A goal command in flight: its ids leave launcher.killing when it is applied (or failed). */
+struct goal_ctx {
+        struct launcher *l;
+        json_t *ids;
+};
+
+static void unmark_killing(struct launcher *l, json_t *ids) {
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id) {
+                const char *key = json_string_value(id);
+                void *copy = hashmap_get(&l->killing, key);
+                if (copy) {
+                        hashmap_remove(&l->killing, key);
+                        free(copy);
+                }
+        }
+}
+
+static void goal_done(void *data, int status, json_t *result, struct err *err) {
+        struct goal_ctx *g = data;
+        if (status < 0)
+                log_warn("instances_goal failed: %s", err_msg(err));
+        unmark_killing(g->l, g->ids);
+        json_decref(g->ids);
+        free(g);
+}
+
 static void kill_instances(struct launcher *l, json_t *ids, const char *goal, unsigned grace_s) {
         if (json_array_size(ids) == 0)
                 return;
-        store_submit(l->m->store, json_pack("{s:s,s:i,s:O,s:s}", "type", "instances_goal", "v", 1, "ids", ids, "goal", goal),
-                     submitted_cb, xstrdup("instances_goal"));
+        size_t k;
+        json_t *kid;
+        json_array_foreach(ids, k, kid) {
+                const char *key = json_string_value(kid);
+                if (key && !hashmap_get(&l->killing, key)) {
+                        char *copy = xstrdup(key);
+                        hashmap_put(&l->killing, copy, copy);
+                }
+        }
+        struct goal_ctx *g = xcalloc(1, sizeof *g);
+        *g = (struct goal_ctx){ .l = l, .ids = json_incref(ids) };
+        core_submit(l->d.log, json_pack("{s:s,s:i,s:O,s:s}", "type", "instances_goal", "v", 1, "ids", ids, "goal", goal),
+                    goal_done, g);
         /* The kill itself needs no commit: the goal above makes sure no new leader relaunches. */
-        struct state *st = store_state(l->m->store);
+        struct state *st = core_state(l->d.log);
         struct hashmap per_agent;
         hashmap_init(&per_agent);
         size_t i;
@@ -212,7 +248,7 @@ static void kill_instances(struct launcher *l, json_t *ids, const char *goal, un
         const char *agent_id;
         void *v;
         while (hashmap_next(&per_agent, &pos, &agent_id, &v)) {
-                agent_link_kill(&l->m->agents, agent_id, v, grace_s);
+                l->d.agents->ops->kill(l->d.agents->impl, agent_id, v, grace_s);
                 json_decref(v);
         }
         hashmap_release(&per_agent);
@@ -223,7 +259,7 @@ void launcher_kill(struct launcher *l, json_t *instance_ids, bool wipe) {
 }
 
 void launcher_count_failure(struct launcher *l, const char *app_id) {
-        const json_t *app = state_app_get(store_state(l->m->store), app_id);
+        const json_t *app = state_app_get(core_state(l->d.log), app_id);
         if (!l->leading || !app)
                 return;
         struct app_queue *q = queue_get(l, app_id);
@@ -231,142 +267,58 @@ void launcher_count_failure(struct launcher *l, const char *app_id) {
         double factor = json_number_value(json_object_get(app, "backoffFactor"));
         double max = json_number_value(json_object_get(app, "maxLaunchDelaySeconds"));
         q->delay_s = q->delay_s == 0 ? base : MIN(q->delay_s * (factor >= 1 ? factor : 1), max);
-        q->next_launch_ms = time_now_ms() + (int64_t)(q->delay_s * 1000);
+        q->next_launch_ms = clock_now_ms(l->d.clock) + (int64_t)(q->delay_s * 1000);
         mark_dirty(l, app_id);
 }
 
 /* --- one pass over an app ------------------------------------------------------------------ */
 
-struct scan {
-        int64_t now;
-        const char *config_version;
-        double inactive_after_s;
-        bool health, readiness;   /* the app has health / readiness checks */
-        const struct instance **active; /* goal running, current version (scale-down candidates) */
-        size_t n_active, cap;
-        const struct instance **old;    /* goal running, older configuration (rolling restart) */
-        size_t n_old, cap_old;
-        size_t dying;             /* not terminal, goal not running: being killed */
-        size_t dying_old;         /* of which run an older configuration */
-        size_t good;              /* active, running, healthy and ready */
-        int64_t min_healthy_ms;   /* in a deployment, good only after running this long (deploy_watch.h) */
-        json_t *expunge;
+static void arm_backoff(struct launcher *l, int64_t at_ms) {
+        int64_t now = clock_now_ms(l->d.clock);
+        uint64_t due = at_ms > now ? (uint64_t)(at_ms - now) : 0;
+        clock_timer_start_by(l->backoff, due + 1);
+}
+
+struct gather {
+        const struct instance **v;
+        size_t n, cap;
 };
 
-static void push(const struct instance ***arr, size_t *n, size_t *cap, const struct instance *i) {
-        if (*n == *cap) {
-                *cap = *cap ? 2 * *cap : 16;
-                *arr = xrealloc(*arr, *cap * sizeof **arr);
+static int gather_instance(const struct instance *i, void *data) {
+        struct gather *g = data;
+        if (g->n == g->cap) {
+                g->cap = g->cap ? 2 * g->cap : 16;
+                g->v = xrealloc(g->v, g->cap * sizeof *g->v);
         }
-        (*arr)[(*n)++] = i;
-}
-
-/* Marathon: "healthy" = running with goal Running and (no health checks or healthy). */
-static bool is_healthy(const struct scan *s, const struct instance *i) {
-        return i->state == TASK_RUNNING && (!s->health || (i->has_health && i->healthy));
-}
-
-static int scan_instance(const struct instance *i, void *data) {
-        struct scan *s = data;
-        if (task_state_is_terminal((enum task_state)i->state)) {
-                json_array_append_new(s->expunge, json_string(i->id));
-                return 0;
-        }
-        if (i->goal != GOAL_RUNNING) {
-                s->dying++;
-                if (s->config_version && strcmp(i->version, s->config_version) < 0)
-                        s->dying_old++;
-                return 0;
-        }
-        if (i->state == TASK_UNREACHABLE && s->now - i->updated_at >= (int64_t)(s->inactive_after_s * 1000))
-                return 0; /* replaced per unreachableStrategy, kept until it returns or is expunged */
-        if (s->config_version && strcmp(i->version, s->config_version) < 0) {
-                push(&s->old, &s->n_old, &s->cap_old, i);
-                return 0;
-        }
-        push(&s->active, &s->n_active, &s->cap, i);
-        if (is_healthy(s, i) && (!s->readiness || i->ready) && deploy_watch_settled(s->min_healthy_ms, i, s->now))
-                s->good++;
+        g->v[g->n++] = i;
         return 0;
 }
 
-/* Scale-down victims first: not yet running, then by killSelection. */
-static bool youngest_first;
-static int victim_order(const void *x, const void *y) {
-        const struct instance *a = *(const struct instance *const *)x, *b = *(const struct instance *const *)y;
-        bool ar = a->state == TASK_RUNNING, br = b->state == TASK_RUNNING;
-        if (ar != br)
-                return ar ? 1 : -1;
-        int64_t ta = a->started_at ? a->started_at : a->staged_at, tb = b->started_at ? b->started_at : b->staged_at;
-        if (ta == tb)
-                return strcmp(a->id, b->id);
-        return youngest_first ? (ta > tb ? -1 : 1) : (ta < tb ? -1 : 1);
-}
-
-static void arm_backoff(struct launcher *l, int64_t at_ms) {
-        int64_t now = time_now_ms();
-        uint64_t due = at_ms > now ? (uint64_t)(at_ms - now) : 0;
-        if (!uv_is_active((uv_handle_t *)&l->backoff) || uv_timer_get_due_in(&l->backoff) > due)
-                uv_timer_start(&l->backoff, (uv_timer_cb)pass_cb, due + 1, 0);
-}
-
-/* Rolling restart: old instances go as new ones become healthy, within Marathon's bounds
- * (model/deployment.h rolling_decide). Returns how many new instances to launch. */
-static unsigned roll(struct launcher *l, const json_t *app, struct scan *s, long target, unsigned in_flight,
-                     unsigned grace) {
-        const json_t *us = json_object_get(app, "upgradeStrategy");
-        size_t old_healthy = 0;
-        for (size_t i = 0; i < s->n_old; i++)
-                old_healthy += is_healthy(s, s->old[i]);
-        struct rolling_input in = {
-                .n = (unsigned)target,
-                .min_health = json_is_object(us) ? json_number_value(json_object_get(us, "minimumHealthCapacity")) : 1.0,
-                .max_over = json_is_object(us) ? json_number_value(json_object_get(us, "maximumOverCapacity")) : 1.0,
-                .healthy = (unsigned)(old_healthy + s->good),
-                .old_active = (unsigned)(s->n_old + s->dying),
-                .new_started = (unsigned)(s->n_active + in_flight),
-                .resident = json_array_size(json_object_get(json_object_get(app, "container"), "volumes")) > 0 &&
-                            json_object_get(app, "residency") != NULL,
-        };
-        struct rolling_decision d;
-        rolling_decide(&in, &d);
-        json_t *victims = json_array();
-        /* "unhealthy old instances killed first": they hold no capacity the bound counts on. */
-        size_t kept_old = 0;
-        for (size_t i = 0; i < s->n_old; i++) {
-                if (!is_healthy(s, s->old[i]))
-                        json_array_append_new(victims, json_string(s->old[i]->id));
-                else
-                        s->old[kept_old++] = s->old[i];
+/* Commits and sends the plan's kills: one goal command for all, one KILL per agent. */
+static void send_kills(struct launcher *l, const struct launch_plan *plan) {
+        if (plan->n_kills == 0)
+                return;
+        json_t *ids = json_array();
+        for (size_t k = 0; k < plan->n_kills; k++) {
+                const struct launch_kill *x = &plan->kills[k];
+                log_debug("%s: killing %s: %s", x->instance->app_id, x->instance->id,
+                          launch_kill_reason_to_string(x->reason));
+                json_array_append_new(ids, json_string(x->instance->id));
         }
-        /* Then healthy ones within the budget, oldest first; and any old surplus beyond n. */
-        size_t budget = d.kill_healthy_old;
-        if (kept_old > (size_t)target && kept_old - (size_t)target > budget)
-                budget = kept_old - (size_t)target;
-        youngest_first = false;
-        qsort(s->old, kept_old, sizeof *s->old, victim_order);
-        for (size_t i = 0; i < kept_old && i < budget; i++)
-                json_array_append_new(victims, json_string(s->old[i]->id));
-        kill_instances(l, victims, "stopped", grace);
-        json_decref(victims);
-        return d.launch;
+        kill_instances(l, ids, plan->goal, plan->grace_s);
+        json_decref(ids);
 }
 
+/* Gathers what the pass over app_id needs, decides (launch_plan_decide), and carries the plan
+ * out: expunges and kills committed and sent, placements planned and submitted, the queue and
+ * backoff kept, the deployer told whether the app converged. */
 static void app_pass(struct launcher *l, const char *app_id) {
-        struct state *st = store_state(l->m->store);
+        struct state *st = core_state(l->d.log);
         const json_t *app = state_app_get(st, app_id);
-        struct scan s = { .now = time_now_ms(), .expunge = json_array() };
-        bool converged = false;
-        if (app) {
-                s.config_version =
-                        json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
-                const json_t *us = json_object_get(app, "unreachableStrategy");
-                s.inactive_after_s = json_is_object(us) ? json_number_value(json_object_get(us, "inactiveAfterSeconds"))
-                                                        : 1e12; /* "disabled": never replaced */
-                s.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
-                s.min_healthy_ms = deploy_watch_min_healthy_ms(st, app);
-                s.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
-        }
+        const char *config_version =
+                app ? json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"))
+                    : NULL;
+        struct launch_plan_input in = { .app = app, .now_ms = clock_now_ms(l->d.clock) };
         struct state_app_counts counts;
         state_app_counts(st, app_id, &counts);
         /* Fast path: an app still short of instances, with nothing to kill, expunge or roll, needs
@@ -374,92 +326,80 @@ static void app_pass(struct launcher *l, const char *app_id) {
          * instances the rescans dominated the master's profile). Nothing older than the current
          * configuration can exist when the last full scan of this configuration found none:
          * new instances are always placed at the current version. */
-        struct app_queue *fq = app ? hashmap_get(&l->queues, app_id) : NULL;
-        if (fq && fq->clean_config && s.config_version && streq(fq->clean_config, s.config_version) &&
+        struct app_queue *q = app ? hashmap_get(&l->queues, app_id) : NULL;
+        struct gather g = { 0 };
+        bool full = true;
+        if (q && q->clean_config && config_version && streq(q->clean_config, config_version) &&
             counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0 &&
-            (long)(counts.instances + fq->in_flight) < (long)json_integer_value(json_object_get(app, "instances"))) {
-                s.n_active = counts.instances;
+            (long)(counts.instances + q->in_flight) < (long)json_integer_value(json_object_get(app, "instances"))) {
+                in.n_unlisted = counts.instances;
+                full = false;
         } else {
                 /* One allocation per pass, not a doubling series. */
-                if (counts.instances > 0) {
-                        s.cap = s.cap_old = counts.instances;
-                        s.active = xmalloc(s.cap * sizeof *s.active);
-                        s.old = xmalloc(s.cap_old * sizeof *s.old);
+                g.cap = counts.instances;
+                g.v = g.cap ? xmalloc(g.cap * sizeof *g.v) : NULL;
+                state_app_instances_foreach(st, app_id, gather_instance, &g);
+                in.instances = g.v;
+                in.n = g.n;
+        }
+        in.gated = app && deployer_gated(l->d.deployer, app_id);
+        in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
+        if (app && !in.gated) {
+                q = queue_get(l, app_id);
+                if (!q->config_version || !config_version || !streq(q->config_version, config_version)) {
+                        /* A new configuration starts without backoff (Marathon resets it per version). */
+                        free(q->config_version);
+                        q->config_version = config_version ? xstrdup(config_version) : NULL;
+                        q->delay_s = 0;
+                        q->next_launch_ms = 0;
                 }
-                state_app_instances_foreach(st, app_id, scan_instance, &s);
-                if (app && s.n_old == 0 && s.dying_old == 0 && s.config_version) {
-                        struct app_queue *cq = queue_get(l, app_id);
-                        if (!cq->clean_config || !streq(cq->clean_config, s.config_version)) {
-                                free(cq->clean_config);
-                                cq->clean_config = xstrdup(s.config_version);
-                        }
+                in.in_flight = q->in_flight;
+                in.launch_after_ms = q->next_launch_ms;
+        }
+        in.killing = &l->killing;
+        if (app && json_array_size(json_object_get(app, "constraints")) > 0) {
+                /* Victim selection reads agents' attributes only for a GROUP_BY spread. */
+                in.cluster = placement_cluster(l->d.placement);
+                in.constraints = placement_constraints(l->d.placement, app);
+        }
+        struct launch_plan plan;
+        launch_plan_decide(&in, &plan);
+        if (full && plan.clean) {
+                struct app_queue *cq = queue_get(l, app_id);
+                if (!cq->clean_config || !streq(cq->clean_config, config_version)) {
+                        free(cq->clean_config);
+                        cq->clean_config = xstrdup(config_version);
                 }
         }
-        if (json_array_size(s.expunge) > 0)
-                store_submit(l->m->store, json_pack("{s:s,s:i,s:O}", "type", "instances_expunge", "v", 1, "ids", s.expunge),
-                             submitted_cb, xstrdup("instances_expunge"));
+        if (plan.n_expunge > 0) {
+                json_t *ids = json_array();
+                for (size_t k = 0; k < plan.n_expunge; k++)
+                        json_array_append_new(ids, json_string(plan.expunge[k]->id));
+                core_submit(l->d.log, json_pack("{s:s,s:i,s:o}", "type", "instances_expunge", "v", 1, "ids", ids),
+                            submitted_cb, xstrdup("instances_expunge"));
+        }
+        send_kills(l, &plan);
         if (!app) {
-                /* Deleted app: everything of it goes. */
-                json_t *all = json_array();
-                for (size_t i = 0; i < s.n_active; i++)
-                        json_array_append_new(all, json_string(s.active[i]->id));
-                for (size_t i = 0; i < s.n_old; i++)
-                        json_array_append_new(all, json_string(s.old[i]->id));
-                kill_instances(l, all, "decommissioned", 3);
-                json_decref(all);
-                struct app_queue *q = hashmap_remove(&l->queues, app_id);
-                if (q) {
-                        set_waiting(l, q, 0);
-                        queue_free(q);
+                struct app_queue *dq = hashmap_remove(&l->queues, app_id);
+                if (dq) {
+                        set_waiting(l, dq, 0);
+                        queue_free(dq);
                 }
                 goto out;
         }
+        if (in.gated)
+                goto out;
         long target = (long)json_integer_value(json_object_get(app, "instances"));
-        converged = s.n_old == 0 && s.dying == 0 && (long)s.n_active == target && (long)s.good == target;
-        /* A later step of a deployment: its instances wait for the earlier steps (api.md §3.2). */
-        if (deployer_gated(l, app_id))
-                goto out;
-        unsigned grace = (unsigned)json_integer_value(json_object_get(app, "taskKillGracePeriodSeconds"));
-        if (!grace)
-                grace = 3;
-        struct app_queue *q = queue_get(l, app_id);
-        if (!q->config_version || !s.config_version || !streq(q->config_version, s.config_version)) {
-                /* A new configuration starts without backoff (Marathon resets it per version). */
-                free(q->config_version);
-                q->config_version = s.config_version ? xstrdup(s.config_version) : NULL;
-                q->delay_s = 0;
-                q->next_launch_ms = 0;
-        }
-        long have = (long)s.n_active + (long)q->in_flight;
-        unsigned need;
-        /* A restart is rolling until the last old instance has ended (while killed ones finish
-         * their grace period they still count against maximumOverCapacity). */
-        if (s.n_old > 0 || s.dying_old > 0) {
-                need = roll(l, app, &s, target, q->in_flight, grace);
-        } else {
-                if (have > target && (long)s.n_active > 0) {
-                        size_t surplus = (size_t)MIN((long)s.n_active, have - target);
-                        youngest_first =
-                                !streq(json_string_value(json_object_get(app, "killSelection")) ?: "", "OLDEST_FIRST");
-                        qsort(s.active, s.n_active, sizeof *s.active, victim_order);
-                        json_t *victims = json_array();
-                        for (size_t i = 0; i < surplus; i++)
-                                json_array_append_new(victims, json_string(s.active[i]->id));
-                        kill_instances(l, victims, "stopped", grace);
-                        json_decref(victims);
-                }
-                need = have < target ? (unsigned)(target - have) : 0;
-        }
-        if (need == 0) {
+        if (plan.want == 0) {
                 set_waiting(l, q, 0);
                 json_decref(q->reasons);
                 q->reasons = NULL;
                 if (target == 0 || q->delay_s == 0)
-                        q->since_ms = s.now;
+                        q->since_ms = in.now_ms;
                 goto out;
         }
-        set_waiting(l, q, need);
-        if (s.now < q->next_launch_ms) {
+        set_waiting(l, q, plan.want);
+        if (plan.backoff) {
                 /* One heap entry per backoff, however often the app is passed meanwhile. */
                 if (q->heap_due_ms != q->next_launch_ms) {
                         q->heap_due_ms = q->next_launch_ms;
@@ -470,7 +410,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
         }
         json_t *placements = json_array();
         json_t *reasons = json_object();
-        unsigned placed = placement_plan(l, app, need, placements, reasons);
+        unsigned placed = placement_plan(l->d.placement, app, plan.want, placements, reasons);
         json_decref(q->reasons);
         q->reasons = reasons;
         if (placed == 0) {
@@ -478,24 +418,22 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 goto out;
         }
         q->in_flight += placed;
-        set_waiting(l, q, need - placed);
+        set_waiting(l, q, plan.want - placed);
         struct place_ctx *p = xcalloc(1, sizeof *p);
         p->l = l;
         p->app_id = xstrdup(app_id);
         p->count = placed;
         p->placements = json_incref(placements);
-        store_submit(l->m->store,
-                     json_pack("{s:s,s:i,s:o}", "type", "instances_place", "v", 1, "instances", placements),
-                     placed_cb, p);
+        core_submit(l->d.log, json_pack("{s:s,s:i,s:o}", "type", "instances_place", "v", 1, "instances", placements),
+                    placed_cb, p);
 out:
-        deployer_check(l, app_id, app ? converged : s.n_active + s.n_old + s.dying == 0);
-        free(s.active);
-        free(s.old);
-        json_decref(s.expunge);
+        deployer_check(l->d.deployer, app_id, plan.converged);
+        launch_plan_release(&plan);
+        free(g.v);
 }
 
-static void pass_cb(uv_timer_t *t) {
-        struct launcher *l = t->data;
+static void pass_cb(struct clock_timer *t, void *data) {
+        struct launcher *l = data;
         if (!l->leading)
                 return;
         /* Take the dirty set; passes may dirty apps again (next turn). */
@@ -510,7 +448,7 @@ static void pass_cb(uv_timer_t *t) {
         hashmap_release(&dirty);
         /* Apps waiting on backoff get another pass when it expires: only the heap's due entries
          * are looked at (a scan of every app's queue here cost O(apps) per pass). */
-        int64_t now = time_now_ms(), due;
+        int64_t now = clock_now_ms(l->d.clock), due;
         while (due_heap_peek(&l->backoffs, &due) && due <= now) {
                 _cleanup_free_ char *app_id = due_heap_pop(&l->backoffs, NULL);
                 struct app_queue *q = hashmap_get(&l->queues, app_id);
@@ -548,35 +486,34 @@ static void retry_waiting(struct launcher *l) {
 void launcher_agent_changed(struct launcher *l, const char *agent_id) {
         if (!l->leading)
                 return;
-        placement_agent_changed(l, agent_id);
-        state_agent_instances_foreach(store_state(l->m->store), agent_id, dirty_instance_app, l);
+        placement_agent_changed(l->d.placement, agent_id);
+        state_agent_instances_foreach(core_state(l->d.log), agent_id, dirty_instance_app, l);
         retry_waiting(l);
 }
 
 void launcher_instance_changed(struct launcher *l, const struct instance *i, int old_state) {
         if (!l->leading)
                 return;
-        placement_instance_changed(l, i, old_state);
-        deploy_watch_instance(l, i, old_state);
+        placement_instance_changed(l->d.placement, i, old_state);
         enum task_state now = (enum task_state)i->state;
         if (task_state_is_terminal(now) && !task_state_is_terminal((enum task_state)old_state))
                 retry_waiting(l);
         if (task_state_is_terminal(now) && !task_state_is_terminal((enum task_state)old_state) &&
             task_state_is_failure(now) && i->goal == GOAL_RUNNING) {
                 /* Marathon's backoff: delay, then delay × factor, up to maxLaunchDelaySeconds. */
-                const json_t *app = state_app_get(store_state(l->m->store), i->app_id);
+                const json_t *app = state_app_get(core_state(l->d.log), i->app_id);
                 struct app_queue *q = queue_get(l, i->app_id);
                 double base = json_number_value(json_object_get(app, "backoffSeconds"));
                 double factor = json_number_value(json_object_get(app, "backoffFactor"));
                 double max = json_number_value(json_object_get(app, "maxLaunchDelaySeconds"));
                 q->delay_s = q->delay_s == 0 ? base : MIN(q->delay_s * (factor >= 1 ? factor : 1), max);
-                q->next_launch_ms = time_now_ms() + (int64_t)(q->delay_s * 1000);
+                q->next_launch_ms = clock_now_ms(l->d.clock) + (int64_t)(q->delay_s * 1000);
                 log_info("%s: task %s %s; next launch in %.2f s", i->app_id, i->id, task_state_to_string(now),
                          q->delay_s);
         }
         /* During a deployment health and readiness drive the rolling restart and the step's end,
          * so any change counts; otherwise only a new state does. */
-        if (old_state != i->state || state_app_deployment(store_state(l->m->store), i->app_id))
+        if (old_state != i->state || state_app_deployment(core_state(l->d.log), i->app_id))
                 mark_dirty(l, i->app_id);
 }
 
@@ -591,7 +528,7 @@ static int dirty_app(const json_t *app, void *data) {
 
 static int dirty_orphans(const struct instance *i, void *data) {
         struct launcher *l = data;
-        if (!state_app_get(store_state(l->m->store), i->app_id))
+        if (!state_app_get(core_state(l->d.log), i->app_id))
                 mark_dirty(l, i->app_id);
         return 0;
 }
@@ -599,24 +536,22 @@ static int dirty_orphans(const struct instance *i, void *data) {
 void launcher_state_restored(struct launcher *l) {
         if (!l->leading)
                 return;
-        placement_rebuild(l);
-        state_apps_foreach(store_state(l->m->store), dirty_app, l);
-        state_instances_foreach(store_state(l->m->store), dirty_orphans, l);
+        placement_rebuild(l->d.placement);
+        state_apps_foreach(core_state(l->d.log), dirty_app, l);
+        state_instances_foreach(core_state(l->d.log), dirty_orphans, l);
 }
 
 /* --- lifecycle ----------------------------------------------------------------------------- */
 
-void launcher_init(struct launcher *l, struct master *m) {
-        *l = (struct launcher){ .m = m };
+void launcher_init(struct launcher *l, const struct launcher_deps *deps) {
+        *l = (struct launcher){ .d = *deps };
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
+        hashmap_init(&l->killing);
         hashmap_init(&l->waiting);
         due_heap_init(&l->backoffs);
-        hashmap_init(&l->deploy_pending);
-        deployer_init(l, m->loop);
-        uv_timer_init(m->loop, &l->pass);
-        uv_timer_init(m->loop, &l->backoff);
-        l->pass.data = l->backoff.data = l;
+        l->pass = clock_timer_new(deps->clock, pass_cb, l);
+        l->backoff = clock_timer_new(deps->clock, pass_cb, l);
 }
 
 static void clear(struct launcher *l) {
@@ -629,13 +564,16 @@ static void clear(struct launcher *l) {
         while (hashmap_next(&l->dirty, &pos, NULL, &v))
                 free(v);
         hashmap_release(&l->dirty);
+        pos = 0;
+        while (hashmap_next(&l->killing, &pos, NULL, &v))
+                free(v);
+        hashmap_release(&l->killing);
+        hashmap_init(&l->killing);
         hashmap_release(&l->waiting);
         due_heap_release(&l->backoffs);
-        deploy_watch_free(TAKE_PTR(l->deploy_watch));
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
         hashmap_init(&l->waiting);
-        deployer_release(l);
 }
 
 void launcher_leadership(struct launcher *l, bool leading) {
@@ -643,27 +581,27 @@ void launcher_leadership(struct launcher *l, bool leading) {
                 return;
         l->leading = leading;
         clear(l);
-        uv_timer_stop(&l->pass);
-        uv_timer_stop(&l->backoff);
+        clock_timer_stop(l->pass);
+        clock_timer_stop(l->backoff);
         if (leading)
                 launcher_state_restored(l);
         else
-                placement_release(l);
+                placement_reset(l->d.placement);
 }
 
 void launcher_release(struct launcher *l) {
         launcher_leadership(l, false);
-        deployer_close(l);
-        uv_close((uv_handle_t *)&l->pass, NULL);
-        uv_close((uv_handle_t *)&l->backoff, NULL);
+        clock_timer_free(l->pass);
+        clock_timer_free(l->backoff);
+        l->pass = l->backoff = NULL;
 }
 
 /* --- queue API ----------------------------------------------------------------------------- */
 
 json_t *launcher_queue_json(struct launcher *l) {
         json_t *queue = json_array();
-        struct state *st = store_state(l->m->store);
-        int64_t now = time_now_ms();
+        struct state *st = core_state(l->d.log);
+        int64_t now = clock_now_ms(l->d.clock);
         size_t pos = 0;
         void *v;
         while (hashmap_next(&l->queues, &pos, NULL, &v)) {

@@ -1,41 +1,54 @@
 /* launcher.h — the leader's control loop that makes running instances match the apps: places
- * missing instances (through the scheduler), kills surplus and outdated ones, replaces failed
+ * missing instances (through the placement), kills surplus and outdated ones, replaces failed
  * and unreachable ones with Marathon's launch backoff, and keeps the launch queue that
  * GET /v2/queue shows.
  *
  * It reacts to state changes (the store's observer marks apps dirty) and runs one pass over
- * the dirty apps per loop turn; nothing rescans the whole cluster on the hot path. */
+ * the dirty apps per loop turn; nothing rescans the whole cluster on the hot path.
+ *
+ * What it uses, all borrowed (struct launcher_deps): the log (state, submissions), the clock
+ * (the pass and backoff timers, now), the agents' command channel (LAUNCH, KILL), the placement
+ * (where new instances go, victim selection's view) and the deployer (which apps a deployment
+ * holds back, when a step is done). Nothing calls back into it but through these headers'
+ * callbacks, wired in master_core.c. */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "common/hashmap.h"
+#include "master/clock.h"
+#include "master/core_ports.h"
+#include "master/deployer.h"
 #include "master/due_heap.h"
+#include "master/placement.h"
 
-struct master;
 struct instance;
 
+struct launcher_deps {
+        const struct core_log *log;
+        struct clock *clock;
+        const struct agent_tx *agents;
+        struct placement *placement;
+        struct deployer *deployer;
+};
+
 struct launcher {
-        struct master *m;
+        struct launcher_deps d;
         struct hashmap queues;  /* app id → struct app_queue */
         struct hashmap dirty;   /* app id → app id copy: apps that need a pass */
-        struct hashmap deploy_pending; /* deployment id → struct pending: the step whose end was submitted (deployer.c) */
-        json_t *deploy_announce;       /* deployment ids whose deployment_info is due (deployer.c) */
-        uv_timer_t deploy_timer;       /* zero-delay: announces new plans after their Raft entry */
-        uv_timer_t pass;        /* zero-delay: one pass over dirty apps per loop turn */
-        uv_timer_t backoff;     /* next backoff expiry */
+        struct hashmap killing; /* instance id → id copy: a goal submitted for it, not applied yet */
+        struct clock_timer *pass;    /* zero-delay: one pass over dirty apps per loop turn */
+        struct clock_timer *backoff; /* next backoff expiry */
         struct hashmap waiting; /* app id → struct app_queue: apps with instances wanted, not placed */
         struct due_heap backoffs; /* apps waiting on their launch backoff, by next launch time */
-        struct placement *placement; /* placement.c's scheduler view; leader only, NULL until used */
-        struct deploy_watch *deploy_watch; /* deploy_watch.c: failures of new versions; NULL until used */
         bool leading;
 };
 
-void launcher_init(struct launcher *l, struct master *m);
+void launcher_init(struct launcher *l, const struct launcher_deps *deps);
 void launcher_release(struct launcher *l);
+/* Becoming leader marks every app (and every orphaned instance's app) dirty. */
 void launcher_leadership(struct launcher *l, bool leading);
 
 /* Observer hooks (wired to the store's state observer). */
@@ -49,9 +62,8 @@ void launcher_state_restored(struct launcher *l);
 json_t *launcher_queue_json(struct launcher *l);
 /* DELETE /v2/queue/{id}/delay: forgets the app's backoff. Returns false if it is not queued. */
 bool launcher_reset_delay(struct launcher *l, const char *app_id);
-/* Kills specific instances (DELETE /v2/apps/{id}/tasks…): their goal becomes stopped (or
- * decommissioned when wipe) and the agents are told. scale=true also lowers the app's instance
- * count (the caller submits that change). */
+/* Kills specific instances (DELETE /v2/apps/{id}/tasks…, a failed health check): their goal
+ * becomes stopped (or decommissioned when wipe), committed, and the agents are told. */
 void launcher_kill(struct launcher *l, json_t *instance_ids, bool wipe);
 /* Counts one failure of the app for its launch backoff (a task killed for failing its health
  * checks: its goal is stopped, so its end does not count by itself). */

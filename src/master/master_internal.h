@@ -7,13 +7,13 @@
 
 #include "common/err.h"
 #include "master/master.h"
-#include "master/agent_link.h"
 #include "master/app_text_cache.h"
 #include "master/events.h"
-#include "master/health_monitor.h"
-#include "master/launcher.h"
+#include "master/master_core.h"
 #include "net/http_client.h"
 #include "master/cluster_net.h"
+#include "master/discovery.h"
+#include "master/discovery.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
@@ -44,15 +44,17 @@ struct master {
         struct http_server *http;
         struct http_client *client;
         uv_signal_t sigint, sigterm;
-        struct agent_link agents;
-        struct launcher launcher;
-        struct health_monitor health; /* kills and events from health results (leader) */
+        struct clock *clock;      /* libuv's (clock_uv_new) */
+        struct master_core core;  /* the leader's control loop: agent link, launcher, … */
+        struct state_observer core_obs; /* the core's observer, chained before the discovery view's */
+        struct discovery discovery; /* the view streamed to agents' DNS (discovery.c) */
         struct events *events;  /* Marathon event bus (events.c) */
         struct app_text_cache *app_texts; /* GET /v2/apps: encoded app documents (made on first list) */
         uv_timer_t registry_timer; /* retries announcing this master to the leader */
         bool registering;
         bool stopping;
         const struct master_hooks *hooks;
+        struct job_scheduler *jobs; /* Metronome jobs on the leader (job_scheduler.c) */
 };
 
 /* One API call in flight: the request plus what the router parsed out of its path. */
@@ -105,6 +107,7 @@ void api_group_versions(struct api_call *call);
 void api_groups_create(struct api_call *call);
 void api_groups_put(struct api_call *call);
 void api_groups_delete(struct api_call *call);
+void api_groups_patch(struct api_call *call);
 /* api_apps.c, for the groups API: the app embeds the request names ("group.apps.tasks"…), and
  * AppInfo with exactly those (counts and deployments only when embedded; 0: the plain
  * definition). New reference. */
@@ -121,11 +124,25 @@ void api_mesos_slaves(struct api_call *call);
 void api_mesos_state(struct api_call *call);
 void api_info(struct api_call *call);
 void api_leader(struct api_call *call);
+void api_leader_abdicate(struct api_call *call);
+void api_plugins_list(struct api_call *call);
+void api_plugin_request(struct api_call *call);
 void api_ping(struct api_call *call);
 void api_cluster(struct api_call *call);
 void api_metrics(struct api_call *call);
 void api_cluster_register(struct api_call *call);
 void api_events(struct api_call *call);
+/* api_agents.c: the agent protocol's HTTP side (POST /internal/v1/agents/subscribe,
+ * POST /internal/v1/agents/{id}/updates) over master/agent_link.h. */
+void api_agents_subscribe(struct api_call *call);
+void api_agents_updates(struct api_call *call);
+/* api_jobs.c (Metronome v1; "/v1/jobs/" + "<job>[/runs|schedules|ticks[/…]]" routed inside). */
+void api_jobs_list(struct api_call *call);
+void api_jobs_create(struct api_call *call);
+void api_jobs_get_sub(struct api_call *call);
+void api_jobs_post_sub(struct api_call *call);
+void api_jobs_put_sub(struct api_call *call);
+void api_jobs_delete_sub(struct api_call *call);
 
 /* Makes sure this master's HTTP address is in the replicated masters registry (registry.c). */
 void registry_check(struct master *m);

@@ -12,8 +12,8 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/job_scheduler.h"
 #include "master/master.h"
-#include "master/deployer.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
 
@@ -228,14 +228,25 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->http = NULL;
         http_client_free(m->client);
         m->client = NULL;
-        launcher_release(&m->launcher);
-        health_monitor_release(&m->health);
-        agent_link_release(&m->agents);
+        job_scheduler_free(m->jobs);
+        m->jobs = NULL;
+        master_core_release(&m->core);
+        discovery_release(&m->discovery);
         uv_close((uv_handle_t *)&m->registry_timer, NULL);
         uv_close((uv_handle_t *)&m->sigint, NULL);
         uv_close((uv_handle_t *)&m->sigterm, NULL);
         store_close(m->store, NULL, NULL);
         m->store = NULL;
+}
+
+/* A job run's tasks are not instances: the agent link asks the job scheduler about them. */
+static bool job_task_owned(void *data, const char *agent_id, const char *task_id) {
+        return job_scheduler_owns_task(data, agent_id, task_id);
+}
+
+static bool job_task_status(void *data, const char *agent_id, const char *task_id, const char *state,
+                            const char *message, int64_t ts_ms) {
+        return job_scheduler_task_status(data, agent_id, task_id, state, message, ts_ms);
 }
 
 static void on_store_change(struct store *s, void *data) {
@@ -245,47 +256,65 @@ static void on_store_change(struct store *s, void *data) {
         log_info("raft: %s, term %llu, leader %s", st.state, (unsigned long long)st.term,
                  st.leader_http ? st.leader_http : st.leader_raft ? st.leader_raft : "unknown");
         if (m->client) {
-                agent_link_leadership(&m->agents, st.is_leader);
-                launcher_leadership(&m->launcher, st.is_leader);
-                health_monitor_leadership(&m->health, st.is_leader);
+                master_core_leadership(&m->core, st.is_leader);
+                job_scheduler_leadership(m->jobs, st.is_leader);
                 events_leadership(m->events, st.is_leader);
+                discovery_masters_changed(&m->discovery);
                 registry_check(m);
         }
 }
 
-/* The state machine tells the leader's control loops what changed (on every master; the
- * launcher ignores it unless leading). */
+/* Marathon's event bus as the core's event sink (the bus goes first at shutdown: NULL then). */
+static bool sink_wanted(void *impl, const char *type) {
+        return events_wanted(*(struct events **)impl, type);
+}
+static void sink_emit(void *impl, const char *type, json_t *fields) {
+        struct events *ev = *(struct events **)impl;
+        if (ev)
+                events_emit(ev, type, fields);
+        else
+                json_decref(fields);
+}
+static const struct event_sink_ops sink_ops = { .wanted = sink_wanted, .emit = sink_emit };
+
+/* The state machine's changes go to the core's parts first, then to the discovery view. */
 static void obs_app_changed(const char *app_id, void *data) {
-        launcher_app_changed(&((struct master *)data)->launcher, app_id);
+        struct master *m = data;
+        if (m->core_obs.app_changed)
+                m->core_obs.app_changed(app_id, m->core_obs.data);
 }
 static void obs_agent_changed(const char *agent_id, void *data) {
-        launcher_agent_changed(&((struct master *)data)->launcher, agent_id);
+        struct master *m = data;
+        if (m->core_obs.agent_changed)
+                m->core_obs.agent_changed(agent_id, m->core_obs.data);
+        discovery_agent_changed(&m->discovery, agent_id);
 }
 static void obs_instance_changed(const struct instance *i, enum task_state old, void *data) {
         struct master *m = data;
-        launcher_instance_changed(&m->launcher, i, (int)old);
-        health_monitor_instance_changed(&m->health, i);
-        /* Only the leader has subscribers (events_wanted is false elsewhere). A change of health
-         * or readiness alone is not a status update. */
-        if (i->state == old)
-                return;
-        const struct state *st = store_state(m->store);
-        if (events_wanted(m->events, "status_update_event"))
-                events_emit(m->events, "status_update_event", event_status_update(st, i));
-        if (events_wanted(m->events, "instance_changed_event"))
-                events_emit(m->events, "instance_changed_event", event_instance_changed(st, i));
+        if (m->core_obs.instance_changed)
+                m->core_obs.instance_changed(i, old, m->core_obs.data);
+        discovery_instance_changed(&m->discovery, i);
 }
 static void obs_instance_removed(const char *instance_id, const char *app_id, void *data) {
-        launcher_instance_removed(&((struct master *)data)->launcher, instance_id, app_id);
-        health_monitor_instance_removed(&((struct master *)data)->health, instance_id);
+        struct master *m = data;
+        if (m->core_obs.instance_removed)
+                m->core_obs.instance_removed(instance_id, app_id, m->core_obs.data);
+        discovery_instance_removed(&m->discovery, instance_id);
 }
-
-static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
-        deployer_deployment_changed(&((struct master *)data)->launcher, record, what);
-}
-
 static void obs_restored(void *data) {
-        launcher_state_restored(&((struct master *)data)->launcher);
+        struct master *m = data;
+        if (m->core_obs.restored)
+                m->core_obs.restored(m->core_obs.data);
+        discovery_restored(&m->discovery);
+}
+static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
+        struct master *m = data;
+        if (m->core_obs.deployment_changed)
+                m->core_obs.deployment_changed(record, what, m->core_obs.data);
+}
+
+static void agent_subscribed(const char *agent_id, void *data) {
+        discovery_agent_subscribed(data, agent_id);
 }
 
 static void raise_fd_limit(void) {
@@ -358,10 +387,17 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         m.client = http_client_new(m.loop);
         struct agent_link_config alc = { .agent_timeout_s = m.cfg.agent_timeout_s, .networks = m.cfg.networks,
                                          .n_networks = m.cfg.n_networks };
-        agent_link_init(&m.agents, &m, &alc);
-        launcher_init(&m.launcher, &m);
-        health_monitor_init(&m.health, &m);
+        m.clock = clock_uv_new(m.loop);
+        struct core_log log = core_log_store(m.store);
+        struct event_sink sink = { &sink_ops, &m.events };
+        master_core_init(&m.core, &log, m.clock, &sink, NULL, &alc);
+        m.jobs = job_scheduler_new(&m);
+        struct agent_link_task_owner job_tasks = { job_task_owned, job_task_status, m.jobs };
+        agent_link_set_task_owner(&m.core.agents, &job_tasks);
         m.events = events_new(&m);
+        discovery_init(&m.discovery, m.loop, m.store, &m.core.agents);
+        agent_link_set_subscribed_hook(&m.core.agents, agent_subscribed, &m.discovery);
+        m.core_obs = master_core_observer(&m.core);
         struct state_observer obs = {
                 .app_changed = obs_app_changed,
                 .agent_changed = obs_agent_changed,
@@ -390,6 +426,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         uv_run(m.loop, UV_RUN_DEFAULT);
         app_text_cache_free(m.app_texts);
         uv_loop_close(m.loop);
+        clock_uv_free(m.clock);
         free(m.http_advertised);
         config_release(&m.cfg);
         return 0;

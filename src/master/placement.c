@@ -1,4 +1,4 @@
-/* placement.c — the launcher's adapter to the scheduler library (src/scheduler): keeps a
+/* placement.c — the core's adapter to the scheduler library (src/scheduler): keeps a
  * struct sched_cluster in step with the replicated state, incrementally, and turns "place N
  * instances of this app" into placements.
  *
@@ -12,7 +12,7 @@
  *   swapped for the instance's when the commit lands, or released when the commit fails or the
  *   state machine skips it (placement_forget).
  * The view is built from the state once, when this master becomes leader or the state is
- * restored from a snapshot (placement_rebuild), and dropped when leadership ends. */
+ * restored from a snapshot (placement_rebuild), and dropped when leadership ends (placement_reset). */
 #include "master/placement.h"
 
 #include <errno.h>
@@ -24,8 +24,6 @@
 #include "common/hashmap.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "master/launcher.h"
-#include "master/master_internal.h"
 #include "scheduler/sched_constraints.h"
 #include "scheduler/sched_place.h"
 #include "store/cluster_state.h"
@@ -56,20 +54,14 @@ struct app_constraints {
  * stays small. */
 #define PLACEMENT_TURN_BUDGET 2048
 
-/* The timer that retries apps deferred by the budget; separate from struct placement because a
- * libuv handle is freed only in its close callback. */
-struct deferral {
-        uv_timer_t timer;
-        struct launcher *l;
-};
-
 struct deferred_app {
         char *app_id; /* the key in placement.deferred */
         unsigned need;
         struct deferred_app *next;
 };
 
-struct placement {
+/* The scheduler's view and what goes with it; built on first use, dropped with leadership. */
+struct view {
         struct sched_cluster *cluster;
         struct hashmap pending;     /* instance id → struct pending */
         struct hashmap constraints; /* app id → struct app_constraints */
@@ -81,11 +73,19 @@ struct placement {
          * (the queue's entry), and the queue itself. */
         struct hashmap deferred;
         struct deferred_app *deferred_head, *deferred_tail;
-        struct deferral *deferral;  /* NULL until first needed */
 };
 
-static struct state *st(struct launcher *l) {
-        return store_state(l->m->store);
+struct placement {
+        const struct core_log *log;
+        struct clock *clock;
+        placement_wake_cb wake;
+        void *data;
+        struct clock_timer *deferral; /* retries apps deferred by the budget */
+        struct view *view;            /* NULL until first needed */
+};
+
+static struct state *st(struct placement *pl) {
+        return core_state(pl->log);
 }
 
 static void pending_free(struct pending *p) {
@@ -199,31 +199,27 @@ static int add_instance(const struct instance *i, void *data) {
         return 0;
 }
 
-static struct placement *get(struct launcher *l) {
-        if (l->placement)
-                return l->placement;
-        struct placement *p = xcalloc(1, sizeof *p);
+static struct view *get(struct placement *pl) {
+        if (pl->view)
+                return pl->view;
+        struct view *p = xcalloc(1, sizeof *p);
         hashmap_init(&p->pending);
         hashmap_init(&p->constraints);
         hashmap_init(&p->deferred);
         sched_plan_init(&p->plan);
         p->cluster = sched_cluster_new();
-        state_agents_foreach(st(l), add_agent, p->cluster);
-        state_instances_foreach(st(l), add_instance, p->cluster);
-        l->placement = p;
+        state_agents_foreach(st(pl), add_agent, p->cluster);
+        state_instances_foreach(st(pl), add_instance, p->cluster);
+        pl->view = p;
         return p;
-}
-
-static void deferral_closed(uv_handle_t *h) {
-        free(h->data);
 }
 
 /* The budget refilled: as many deferred apps as it can serve, oldest first, get their pass (the
  * launcher asks placement_plan again); the rest wait for the next turn. Waking every deferred
  * app at once would have each of them scan its instances only to be turned away again. */
-static void deferral_cb(uv_timer_t *t) {
-        struct deferral *d = t->data;
-        struct placement *p = d->l->placement;
+static void deferral_cb(struct clock_timer *t, void *data) {
+        struct placement *pl = data;
+        struct view *p = pl->view;
         if (!p)
                 return;
         unsigned budget = PLACEMENT_TURN_BUDGET;
@@ -234,21 +230,15 @@ static void deferral_cb(uv_timer_t *t) {
                         p->deferred_tail = NULL;
                 hashmap_remove(&p->deferred, x->app_id);
                 budget -= MIN(budget, x->need);
-                launcher_app_changed(d->l, x->app_id);
+                pl->wake(x->app_id, pl->data);
                 free(x->app_id);
                 free(x);
         }
         if (p->deferred_head)
-                uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
+                clock_timer_start(pl->deferral, 1);
 }
 
-static void defer(struct launcher *l, struct placement *p, const char *app_id, unsigned need) {
-        if (!p->deferral) {
-                p->deferral = xcalloc(1, sizeof *p->deferral);
-                p->deferral->l = l;
-                p->deferral->timer.data = p->deferral;
-                uv_timer_init(l->m->loop, &p->deferral->timer);
-        }
+static void defer(struct placement *pl, struct view *p, const char *app_id, unsigned need) {
         struct deferred_app *x = hashmap_get(&p->deferred, app_id);
         if (x) {
                 x->need = need;
@@ -263,12 +253,12 @@ static void defer(struct launcher *l, struct placement *p, const char *app_id, u
                         p->deferred_head = x;
                 p->deferred_tail = x;
         }
-        if (!uv_is_active((uv_handle_t *)&p->deferral->timer))
-                uv_timer_start(&p->deferral->timer, deferral_cb, 1, 0);
+        if (!clock_timer_active(pl->deferral))
+                clock_timer_start(pl->deferral, 1);
 }
 
-void placement_release(struct launcher *l) {
-        struct placement *p = l->placement;
+void placement_reset(struct placement *pl) {
+        struct view *p = pl->view;
         if (!p)
                 return;
         size_t pos = 0;
@@ -286,28 +276,42 @@ void placement_release(struct launcher *l) {
                 free(x);
         }
         hashmap_release(&p->deferred);
-        if (p->deferral)
-                uv_close((uv_handle_t *)&p->deferral->timer, deferral_closed);
+        clock_timer_stop(pl->deferral);
         sched_plan_release(&p->plan);
         sched_cluster_free(p->cluster);
         free(p);
-        l->placement = NULL;
+        pl->view = NULL;
 }
 
-void placement_rebuild(struct launcher *l) {
-        struct placement *old = l->placement;
+struct placement *placement_new(const struct core_log *log, struct clock *clock, placement_wake_cb wake, void *data) {
+        struct placement *pl = xcalloc(1, sizeof *pl);
+        *pl = (struct placement){ .log = log, .clock = clock, .wake = wake, .data = data };
+        pl->deferral = clock_timer_new(clock, deferral_cb, pl);
+        return pl;
+}
+
+void placement_free(struct placement *pl) {
+        if (!pl)
+                return;
+        placement_reset(pl);
+        clock_timer_free(pl->deferral);
+        free(pl);
+}
+
+void placement_rebuild(struct placement *pl) {
+        struct view *old = pl->view;
         if (!old)
                 return; /* built on first use */
         /* Placements in flight stay reserved: their commits (or failures) are still to come. */
         struct hashmap keep = old->pending;
         hashmap_init(&old->pending);
-        placement_release(l);
-        struct placement *p = get(l);
+        placement_reset(pl);
+        struct view *p = get(pl);
         size_t pos = 0;
         void *v;
         while (hashmap_next(&keep, &pos, NULL, &v)) {
                 struct pending *x = v;
-                if (state_instance_get(st(l), x->instance_id) ||
+                if (state_instance_get(st(pl), x->instance_id) ||
                     sched_alloc(p->cluster, x->agent_id, x->app_id, &x->res, x->ports, x->n_ports, NULL) < 0) {
                         pending_free(x);
                         continue;
@@ -317,11 +321,11 @@ void placement_rebuild(struct launcher *l) {
         hashmap_release(&keep);
 }
 
-void placement_agent_changed(struct launcher *l, const char *agent_id) {
-        if (!l->placement)
+void placement_agent_changed(struct placement *pl, const char *agent_id) {
+        struct view *p = pl->view;
+        if (!p)
                 return; /* the view is built from the state when first needed */
-        struct placement *p = l->placement;
-        const struct agent *a = state_agent_get(st(l), agent_id);
+        const struct agent *a = state_agent_get(st(pl), agent_id);
         if (!a || a->state == AGENT_GONE) {
                 sched_agent_remove(p->cluster, agent_id);
                 return;
@@ -330,12 +334,12 @@ void placement_agent_changed(struct launcher *l, const char *agent_id) {
                 agent_put(p->cluster, a, false);
                 /* An agent the view did not know (removed while gone, say): account what runs
                  * there. */
-                state_agent_instances_foreach(st(l), agent_id, add_instance, p->cluster);
+                state_agent_instances_foreach(st(pl), agent_id, add_instance, p->cluster);
         }
 }
 
-void placement_instance_changed(struct launcher *l, const struct instance *i, int old_state) {
-        struct placement *p = l->placement;
+void placement_instance_changed(struct placement *pl, const struct instance *i, int old_state) {
+        struct view *p = pl->view;
         if (!p)
                 return;
         bool held = old_state != TASK_UNKNOWN && !task_state_is_terminal((enum task_state)old_state);
@@ -353,8 +357,8 @@ void placement_instance_changed(struct launcher *l, const struct instance *i, in
                 instance_release(p->cluster, i);
 }
 
-void placement_forget(struct launcher *l, const char *instance_id) {
-        struct placement *p = l->placement;
+void placement_forget(struct placement *pl, const char *instance_id) {
+        struct view *p = pl->view;
         if (!p)
                 return;
         struct pending *x = hashmap_remove(&p->pending, instance_id);
@@ -366,11 +370,11 @@ void placement_forget(struct launcher *l, const char *instance_id) {
 /* --- planning -------------------------------------------------------------------------------- */
 
 /* The app's constraints as the scheduler takes them, parsed once per app version. Returns false
- * when they cannot be parsed (the model validates Marathon's syntax; a POSIX regex it let through
- * may still fail to compile): such an app is not placed. */
+ * when they cannot be parsed (the model validates them; an app restored from an older snapshot
+ * may still carry a pattern the regex budget refuses): such an app is not placed. */
 /* Drops the parsed constraints of apps that no longer exist, once the cache has grown well past
  * the number of apps (a sweep every ~1,024 deletions, not a scan per call). */
-static void sweep_constraints(struct placement *p, const struct state *state) {
+static void sweep_constraints(struct view *p, const struct state *state) {
         if (hashmap_size(&p->constraints) <= state_app_count(state) + 1024)
                 return;
         size_t pos = 0;
@@ -384,7 +388,7 @@ static void sweep_constraints(struct placement *p, const struct state *state) {
         }
 }
 
-static bool app_constraints(struct placement *p, const struct state *state, const json_t *app, const char *app_id,
+static bool app_constraints(struct view *p, const struct state *state, const json_t *app, const char *app_id,
                             const char *version, struct sched_constraints **ret) {
         sweep_constraints(p, state);
         struct app_constraints *a = hashmap_get(&p->constraints, app_id);
@@ -449,18 +453,18 @@ static void set_reason(json_t *reasons, const char *r, json_int_t n) {
         json_object_set_new(reasons, r, json_integer(n));
 }
 
-unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, json_t *placements, json_t *reasons) {
-        struct placement *p = get(l);
+unsigned placement_plan(struct placement *pl, const json_t *app, unsigned need, json_t *placements, json_t *reasons) {
+        struct view *p = get(pl);
         const char *app_id = json_string_value(json_object_get(app, "id"));
         const char *version = json_string_value(json_object_get(app, "version"));
         json_object_clear(reasons);
         if (!app_id || !version || need == 0)
                 return 0;
-        if (state_agent_count(st(l)) == 0) {
+        if (state_agent_count(st(pl)) == 0) {
                 set_reason(reasons, "NoAgents", 1);
                 return 0;
         }
-        uint64_t now = uv_now(l->m->loop);
+        uint64_t now = clock_turn_ms(pl->clock);
         if (now != p->budget_ms) {
                 p->budget_ms = now;
                 p->budget_used = 0;
@@ -468,7 +472,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
         if (p->budget_used >= PLACEMENT_TURN_BUDGET) {
                 /* No reasons: nothing was declined, the app waits for its turn. When placed > 0
                  * the launcher comes back by itself (after the commit); at 0 it needs a nudge. */
-                defer(l, p, app_id, need);
+                defer(pl, p, app_id, need);
                 return 0;
         }
         struct sched_request req = {
@@ -489,7 +493,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
         }
         req.ports = ports;
         req.n_ports = (size_t)n_ports;
-        if (!app_constraints(p, st(l), app, app_id, version, &req.constraints)) {
+        if (!app_constraints(p, st(pl), app, app_id, version, &req.constraints)) {
                 set_reason(reasons, sched_reason_to_string(SCHED_REASON_UNFULFILLED_CONSTRAINT), 1);
                 return 0;
         }
@@ -503,9 +507,7 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
         }
         req.roles = roles;
         /* Deterministic per decision: the Raft index this plan is made at, and a counter. */
-        struct store_status ss;
-        store_status(l->m->store, &ss);
-        req.seed = ss.last_applied * UINT64_C(0x9e3779b97f4a7c15) ^ ++p->calls;
+        req.seed = core_applied(pl->log) * UINT64_C(0x9e3779b97f4a7c15) ^ ++p->calls;
 
         struct err err = {0};
         int placed = sched_place(p->cluster, &req, SCHED_PLACE_COMMIT, &p->plan, &err);
@@ -517,17 +519,17 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
         }
         p->budget_used += (unsigned)placed;
         for (size_t k = 0; k < p->plan.n; k++) {
-                const struct sched_placement *pl = &p->plan.placements[k];
+                const struct sched_placement *sp = &p->plan.placements[k];
                 struct pending *x = xcalloc(1, sizeof *x);
                 x->instance_id = new_instance_id(app_id);
-                x->agent_id = xstrdup(pl->agent_id);
+                x->agent_id = xstrdup(sp->agent_id);
                 x->app_id = xstrdup(app_id);
                 x->res = req.res;
                 x->n_ports = (uint8_t)req.n_ports;
                 json_t *jports = json_array();
                 for (size_t j = 0; j < req.n_ports; j++) {
-                        x->ports[j] = pl->ports[j];
-                        json_array_append_new(jports, json_integer(pl->ports[j]));
+                        x->ports[j] = sp->ports[j];
+                        json_array_append_new(jports, json_integer(sp->ports[j]));
                 }
                 json_array_append_new(placements,
                                       json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", x->instance_id, "appId", app_id,
@@ -540,4 +542,18 @@ unsigned placement_plan(struct launcher *l, const json_t *app, unsigned need, js
                                 set_reason(reasons, sched_reason_to_string((enum sched_reason)k),
                                            (json_int_t)p->plan.declined[k]);
         return (unsigned)placed;
+}
+
+const struct sched_cluster *placement_cluster(struct placement *pl) {
+        return get(pl)->cluster;
+}
+
+const struct sched_constraints *placement_constraints(struct placement *pl, const json_t *app) {
+        struct view *p = get(pl);
+        const char *app_id = json_string_value(json_object_get(app, "id"));
+        const char *version = json_string_value(json_object_get(app, "version"));
+        struct sched_constraints *k = NULL;
+        if (!app_id || !version || !app_constraints(p, st(pl), app, app_id, version, &k))
+                return NULL;
+        return k;
 }

@@ -41,7 +41,6 @@ void app_format_double(double d, char buf[static 32]) {
         }
 }
 
-/* Removes null members of objects, recursively: Play reads an optional null as absent. */
 static void strip_nulls(json_t *j, int depth) {
         if (depth > 16)
                 return;
@@ -61,6 +60,10 @@ static void strip_nulls(json_t *j, int depth) {
                 json_array_foreach(j, i, v)
                         strip_nulls(v, depth + 1);
         }
+}
+
+void app_json_drop_nulls(json_t *doc) {
+        strip_nulls(doc, 0);
 }
 
 static void check_min_double(struct verrs *v, const char *path, const json_t *j, double min) {
@@ -114,6 +117,9 @@ static void build_basics(struct app_build *b, const char *parent) {
 
         json_t *cmd = json_object_get(in, "cmd");
         if (cmd) {
+                /* Marathon's validateCanonicalAppAPI, on the whole app (so at path "/"):
+                 * isTrue("must not be an empty string")(_.cmd.forall { s => s.length() > 1 }) —
+                 * a one-character command is refused too; "" never gets here (app_schema.c). */
                 if (strlen(json_string_value(cmd)) <= 1)
                         verr(&b->errs, "", "must not be an empty string");
                 json_object_set(out, "cmd", cmd);

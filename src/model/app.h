@@ -15,6 +15,12 @@
 /* Largest number of stored versions per app (Marathon's zk_max_versions default is 50). */
 #define APP_MAX_VERSIONS 50
 
+/* Removes null members of objects in doc, recursively (at most 16 levels deep), in place: Play
+ * reads an optional field that is null as absent, so clients that send every attribute of their
+ * app object ({"version": null, "cmd": null, …}) mean "not given". API handlers call it on app
+ * and group bodies before anything reads them. */
+void app_json_drop_nulls(json_t *doc);
+
 /* Validates an app definition as sent to POST /v2/apps (or as a full PUT with
  * partialUpdate=false) and returns its canonical form in *ret (new reference).
  * parent is the group that relative ids resolve against ("/" for the root).

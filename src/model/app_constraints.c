@@ -1,23 +1,28 @@
 /* app_constraints.c — placement constraints: [field, OPERATOR] or [field, OPERATOR, value]. */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/jregex.h"
 #include "model/app_internal.h"
 
 static const char *const operators[] = {"UNIQUE", "CLUSTER", "GROUP_BY", "LIKE", "MAX_PER", "UNLIKE", "IS", NULL};
 
+/* Compiling here puts the pattern in jregex's shared cache: the scheduler reuses this compiled
+ * pattern for the app version instead of compiling it again. */
+int app_regex_check(const char *s, struct err *err) {
+        _cleanup_(jregex_unrefp) struct jregex *re = NULL;
+        return jregex_get(s, &re, err);
+}
+
 bool app_regex_valid(const char *s) {
-        regex_t re;
-        if (!s)
-                return false;
-        if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB) != 0)
-                return false;
-        regfree(&re);
-        return true;
+        struct err err = {0};
+        int r = app_regex_check(s, &err);
+        err_release(&err);
+        return r >= 0;
 }
 
 /* Java's Integer.parseInt: optional sign, decimal digits, 32-bit range. */
@@ -82,9 +87,15 @@ json_t *app_constraint_normalize(const json_t *c, const char *path, struct verrs
                 if (!value) {
                         verr(v, path, "LIKE and UNLIKE require a non-empty, regular expression value");
                         ok = false;
-                } else if (!app_regex_valid(value)) {
-                        verr(v, path, "is not a valid regular expression");
-                        ok = false;
+                } else {
+                        struct err err = {0};
+                        int r = app_regex_check(value, &err);
+                        if (r < 0) {
+                                /* Marathon's words for a bad pattern; the budget says its own */
+                                verr(v, path, "%s", r == -E2BIG ? err_msg(&err) : "is not a valid regular expression");
+                                ok = false;
+                        }
+                        err_release(&err);
                 }
         } else if (streq(op, "IS") && !is_value_valid(value ? value : "")) {
                 verr(v, path,

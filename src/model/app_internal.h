@@ -90,8 +90,11 @@ void app_build_constraints(struct app_build *b);
  * constraint (operator upper-cased) or NULL after adding errors. */
 json_t *app_constraint_normalize(const json_t *c, const char *path, struct verrs *v);
 
-/* True if s is a valid POSIX extended regular expression. */
+/* True if s is a valid constraint pattern within the budget (app_regex_check). */
 bool app_regex_valid(const char *s);
+/* Compiles s as a constraint pattern (common/jregex.h: Java semantics, bounded cost); 0 or
+ * -ERR_INVALID (syntax) or -E2BIG (over the budget) with *err saying why. */
+int app_regex_check(const char *s, struct err *err);
 
 /* ---- small JSON helpers --------------------------------------------------------------------- */
 

@@ -165,6 +165,16 @@ ENUM(S_IPC_MODE, "PRIVATE", "SHARE_PARENT");
 
 /* ---- custom kinds ---- */
 
+/* app.raml `cmd: {type: string, minLength: 1}`: Marathon's generated reader rejects "" at /cmd
+ * (Play's Reads.minLength, "error.minLength") before any validator runs. */
+static void check_nonempty_string(const json_t *j, const char *path, struct verrs *v) {
+        if (!json_is_string(j))
+                verr(v, path, "error.expected.jsstring");
+        else if (json_string_length(j) < 1)
+                verr(v, path, "error.minLength");
+}
+static const struct schema S_NONEMPTY_STRING = {.kind = K_CUSTOM, .custom = check_nonempty_string};
+
 /* env values: a string or {"secret": "name"}. */
 static const struct field F_ENV_SECRET[] = {
         {"secret", &S_STRING, true},
@@ -480,7 +490,7 @@ static const struct schema S_NETWORKS = {.kind = K_ARRAY, .elem = &S_NETWORK};
 /* The app; "id" is handled by the caller (required or not). */
 static const struct field F_APP[] = {
         {"id", &S_STRING, false},
-        {"cmd", &S_STRING, false},
+        {"cmd", &S_NONEMPTY_STRING, false},
         {"args", &S_STRINGS, false},
         {"user", &S_STRING, false},
         {"env", &S_ENV, false},

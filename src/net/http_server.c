@@ -7,7 +7,9 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -427,6 +429,43 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, struct err 
         return 0;
 }
 
+/* The listening socket, made here rather than by MHD so that an address in use is a clear error.
+ * SO_REUSEADDR only (a restarted master rebinds past TIME_WAIT); never SO_REUSEPORT, which let a
+ * second master share the port with the first and answer every other request. */
+static int listen_socket(const struct sockaddr_storage *ss, const char *addr, const char *what, struct err *err) {
+        int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return err_set(err, -errno, "cannot listen for %s on %s: %s", what, addr, strerror(errno));
+        int one = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ss->ss_family == AF_INET6)
+                (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 1024) < 0) {
+                int e = errno;
+                close(fd);
+                if (e == EADDRINUSE)
+                        return err_set(err, -e,
+                                       "cannot listen for %s on %s: address already in use (is another strata "
+                                       "process running there?)",
+                                       what, addr);
+                return err_set(err, -e, "cannot listen for %s on %s: %s", what, addr, strerror(e));
+        }
+        return fd;
+}
+
+int net_listen_probe(const char *addr, const char *what, struct err *err) {
+        struct sockaddr_storage ss;
+        int r = parse_addr(addr, &ss, err);
+        if (r < 0)
+                return r;
+        int fd = listen_socket(&ss, addr, what, err);
+        if (fd < 0)
+                return fd;
+        close(fd);
+        return 0;
+}
+
 int http_server_new(const struct http_server_config *cfg, struct http_server **ret, struct err *err) {
         struct sockaddr_storage ss;
         int r = parse_addr(cfg->addr, &ss, err);
@@ -440,20 +479,29 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **r
         unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TCP_FASTOPEN;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        int fd = listen_socket(&ss, cfg->addr, "HTTP", err);
+        if (fd < 0) {
+                free(s);
+                return fd;
+        }
         s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s,
-                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                  MHD_OPTION_LISTEN_SOCKET, fd,
                                   MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
-                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                                   MHD_OPTION_END);
         if (!s->mhd) {
+                close(fd);
                 free(s);
-                return err_set(err, -EADDRINUSE, "cannot listen for HTTP on %s", cfg->addr);
+                return err_set(err, -EIO, "cannot serve HTTP on %s", cfg->addr);
         }
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-        const union MHD_DaemonInfo *pi = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-        s->port = pi ? pi->port : 0;
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof bound;
+        s->port = 0; /* the port actually bound (the caller may have asked for :0) */
+        if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+                s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                            : ((struct sockaddr_in *)&bound)->sin_port);
         uv_poll_init(s->loop, &s->poll, di->epoll_fd);
         s->poll.data = s;
         uv_timer_init(s->loop, &s->timer);

@@ -35,6 +35,12 @@ void http_server_free(struct http_server *s);
 /* The bound port (useful with port 0). */
 uint16_t http_server_port(const struct http_server *s);
 
+/* Whether addr ("host:port") can be listened on now: binds and closes a socket the way the HTTP
+ * server does (SO_REUSEADDR, never SO_REUSEPORT). For listeners made by other libraries (Raft's),
+ * so that an address in use fails with "cannot listen for <what> on <addr>: address already in
+ * use" rather than an empty error. Returns 0 or -errno with *err set. */
+int net_listen_probe(const char *addr, const char *what, struct err *err);
+
 /* Request accessors; strings are valid until http_respond. */
 const char *http_request_method(const struct http_request *r);
 /* The path without the query string, percent-decoded by MHD. */

@@ -59,8 +59,7 @@ static bool scalar(const char *s, double *ret) {
 }
 
 static void constraint_release(struct sched_constraint *k) {
-        if (k->has_re)
-                regfree(&k->re);
+        jregex_unref(k->re);
         free(k->field);
         free(k->value);
         free(k->scalar);
@@ -122,11 +121,16 @@ static int parse_one(const json_t *item, struct sched_constraint *k, struct err 
                 if (!value)
                         return err_set(err, -ERR_INVALID,
                                        "LIKE and UNLIKE require a non-empty, regular expression value");
-                /* "field must fully match regex": anchor the whole expression */
-                _cleanup_free_ char *anchored = xasprintf("^(%s)$", value);
-                if (regcomp(&k->re, anchored, REG_EXTENDED | REG_NOSUB) != 0)
-                        return err_set(err, -ERR_INVALID, "'%s' is not a valid regular expression", value);
-                k->has_re = true;
+                /* "field must fully match regex" (Java's String.matches). The model's validation
+                 * compiled this pattern already; jregex_get returns that compiled object. */
+                struct err rerr = {0};
+                int r = jregex_get(value, &k->re, &rerr);
+                if (r < 0) {
+                        r = err_set(err, -ERR_INVALID, "'%s' %s", value,
+                                    r == -E2BIG ? err_msg(&rerr) : "is not a valid regular expression");
+                        err_release(&rerr);
+                        return r;
+                }
                 break;
         }
         case SCHED_OP_IS: {
@@ -208,10 +212,12 @@ bool constraint_static_ok(const struct sched_constraint *k, const char *value) {
         if (!value)
                 return k->op == SCHED_OP_UNLIKE; /* "If the offer lacks the field, only UNLIKE matches." */
         switch (k->op) {
+        /* A match that runs out of budget (-E2BIG) satisfies neither LIKE nor UNLIKE: not placing
+         * is the safe answer when the scheduler cannot tell. */
         case SCHED_OP_LIKE:
-                return regexec(&k->re, value, 0, NULL, 0) == 0;
+                return jregex_match(k->re, value) == 1;
         case SCHED_OP_UNLIKE:
-                return regexec(&k->re, value, 0, NULL, 0) != 0;
+                return jregex_match(k->re, value) == 0;
         case SCHED_OP_IS:
                 return is_equal(k, value);
         case SCHED_OP_CLUSTER:

@@ -10,8 +10,9 @@
  * - GROUP_BY [n]: spread evenly — an instance goes to a value with the fewest instances among the
  *   values where it fits; with n, no value holds more than ceil(total / n), so fewer than n values
  *   admit only that many instances each ("first fill n distinct values").
- * - LIKE / UNLIKE re: the value fully matches (does not fully match) the POSIX extended regular
- *   expression, compiled once here as ^(re)$.
+ * - LIKE / UNLIKE re: the value fully matches (does not fully match) the regular expression, with
+ *   Java's syntax and String.matches semantics (common/jregex.h: PCRE2, bounded cost); the compiled
+ *   pattern is shared with the model's validation.
  * - MAX_PER n: at most n live instances per value.
  * - IS v: the value equals v; when both are numbers they are compared in 3-decimal form.
  * Counts cover every live instance of the app, old versions included. */

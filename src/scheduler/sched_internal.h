@@ -5,11 +5,11 @@
  * was. */
 #pragma once
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/hashmap.h"
+#include "common/jregex.h"
 #include "scheduler/sched_cluster.h"
 #include "scheduler/sched_constraints.h"
 #include "scheduler/sched_place.h"
@@ -206,8 +206,7 @@ struct sched_constraint {
         char *field; /* as given */
         char *value; /* NULL when absent */
         long n;      /* MAX_PER n; GROUP_BY expected number of values (0: none given) */
-        regex_t re;  /* LIKE/UNLIKE, compiled anchored */
-        bool has_re;
+        struct jregex *re; /* LIKE/UNLIKE: a reference to the shared compiled pattern (whole-value match) */
         char *scalar; /* IS: the value in 3-decimal form when it is a number, else NULL */
 };
 

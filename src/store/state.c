@@ -13,6 +13,8 @@
 #include "store/state_internal.h"
 #include "store/deployments.h"
 #include "store/groups.h"
+#include "store/auth_store.h"
+#include "store/jobs.h"
 
 struct state_app {
         char *id;
@@ -38,7 +40,21 @@ struct state {
         struct hashmap groups;
         struct deployments deployments; /* deployments.c */
         struct group_records group_records; /* groups.c: explicit groups and root versions */
+        struct auth_records auth;           /* auth_store.c: users, grants, token key */
+        struct job_records jobs;            /* jobs.c: Metronome jobs, schedules, runs */
 };
+
+struct auth_records *state_auth_records(struct state *s) {
+        return &s->auth;
+}
+
+struct job_records *state_job_records(struct state *s) {
+        return &s->jobs;
+}
+
+const struct job_records *state_job_records_const(const struct state *s) {
+        return &s->jobs;
+}
 
 struct group_records *state_group_records(struct state *s) {
         return &s->group_records;
@@ -103,6 +119,8 @@ struct state *state_new(void) {
         s->buckets = xcalloc(s->n_buckets, sizeof *s->buckets);
         cluster_init(&s->cluster);
         group_records_init(&s->group_records);
+        auth_records_init(&s->auth);
+        job_records_init(&s->jobs);
         return s;
 }
 
@@ -146,7 +164,9 @@ void state_clear(struct state *s) {
         json_object_clear(s->deployments.by_app);
         json_object_clear(s->group_records.records);
         json_array_clear(s->group_records.history);
+        json_object_clear(s->jobs.records);
         cluster_release(&s->cluster);
+        auth_records_from_json(&s->auth, NULL, NULL);
 }
 
 void state_free(struct state *s) {
@@ -155,6 +175,8 @@ void state_free(struct state *s) {
         state_clear(s);
         deployments_release(&s->deployments);
         group_records_release(&s->group_records);
+        auth_records_release(&s->auth);
+        job_records_release(&s->jobs);
         free(s->buckets);
         free(s);
 }
@@ -355,6 +377,8 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | cluster, agents, instance_apps | agents and instances (cluster_json.c); absent in old snapshots |
  * | deployments | deployment records (deployments.c); absent in old snapshots                  |
  * | groups  | {"records", "history"} (groups.c); absent in old snapshots                   |
+ * | auth    | users, groups, grants, token key (auth_store.h); absent in old snapshots      |
+ * | jobs    | {job id: record} (jobs.c); absent in old snapshots                           |
  */
 static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *apps = json_array();
@@ -377,6 +401,8 @@ static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *doc = json_pack("{s:o,s:o,s:o}", "apps", apps, "masters", masters, "deployments",
                                 deployments_to_json(&s->deployments));
         json_object_set_new(doc, "groups", group_records_to_json(&s->group_records));
+        json_object_set_new(doc, "auth", auth_records_to_json(&s->auth));
+        json_object_set_new(doc, "jobs", job_records_to_json(&s->jobs));
         cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
 }
@@ -448,17 +474,36 @@ int state_from_json_ext(struct state *s, const json_t *doc,
         struct group_records grp;
         group_records_init(&grp);
         r = group_records_from_json(&grp, json_object_get(doc, "groups"), err);
+        struct job_records jobs;
+        job_records_init(&jobs);
+        if (r >= 0)
+                r = job_records_from_json(&jobs, json_object_get(doc, "jobs"), err);
         if (r < 0) {
+                job_records_release(&jobs);
+                group_records_release(&grp);
+                deployments_release(&deps);
+                cluster_release(&cl);
+                return r;
+        }
+        struct auth_records auth;
+        auth_records_init(&auth);
+        r = auth_records_from_json(&auth, json_object_get(doc, "auth"), err);
+        if (r < 0) {
+                auth_records_release(&auth);
                 group_records_release(&grp);
                 deployments_release(&deps);
                 cluster_release(&cl);
                 return r;
         }
         state_clear(s);
+        auth_records_release(&s->auth);
+        s->auth = auth;
         deployments_release(&s->deployments);
         s->deployments = deps;
         group_records_release(&s->group_records);
         s->group_records = grp;
+        job_records_release(&s->jobs);
+        s->jobs = jobs;
         cluster_move(&s->cluster, &cl);
         size_t i, j;
         json_t *a, *v, *m;

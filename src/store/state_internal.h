@@ -32,6 +32,9 @@ bool state_port_taken(const struct state *s, int port);
 /* Inserts or replaces the registry entry of a master (matched by raft id). */
 void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, const char *http_addr);
 
+/* The auth document (auth_store.c). */
+struct auth_records *state_auth_records(struct state *s);
+
 /* Drops every app and master: the state of an empty log. */
 void state_clear(struct state *s);
 

@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "net/http_server.h"
 #include "store/snapshot.h"
 #include "store/store_internal.h"
 
@@ -346,7 +347,11 @@ void store_close(struct store *s, void (*cb)(void *data), void *data) {
 
 static int start_raft(struct store *s, const struct store_config *cfg, const char *raft_dir,
                       const struct raft_configuration *conf, struct err *err) {
-        int rv = raft_uv_tcp_init(&s->transport, s->loop);
+        /* libraft reports a listener it cannot bind with an empty message: check first */
+        int rv = net_listen_probe(s->raft_addr, "Raft", err);
+        if (rv < 0)
+                return rv;
+        rv = raft_uv_tcp_init(&s->transport, s->loop);
         if (rv != 0)
                 return err_set(err, -EIO, "raft transport: %s", raft_strerror(rv));
         rv = raft_uv_init(&s->io, s->loop, raft_dir, &s->transport);

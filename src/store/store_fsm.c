@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "common/macro.h"
+#include "store/auth_store.h"
 #include "store/cluster_internal.h"
 #include "store/deployments.h"
 #include "store/groups.h"
+#include "store/jobs.h"
 
 /* What to do with a command whose version this master does not implement. */
 enum fsm_unknown_version {
@@ -43,6 +45,15 @@ static const struct fsm_command commands[] = {
         { "instances_status",  1, 1, fsm_instances_status,  FSM_VERSION_SKIP_IF_FLAGGED },
         { "instances_goal",    1, 1, fsm_instances_goal,    FSM_VERSION_SKIP_IF_FLAGGED },
         { "instances_expunge", 1, 1, fsm_instances_expunge, FSM_VERSION_SKIP_IF_FLAGGED },
+        { "auth",              1, 1, fsm_auth,              FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_create",          1, 1, fsm_job_create,          FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_update",          1, 1, fsm_job_update,          FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_delete",          1, 1, fsm_job_delete,          FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_schedule_put",    1, 1, fsm_job_schedule_put,    FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_schedule_delete", 1, 1, fsm_job_schedule_delete, FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_tick",            1, 1, fsm_job_tick,            FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_run_start",       1, 1, fsm_job_run_start,       FSM_VERSION_SKIP_IF_FLAGGED },
+        { "job_run_update",      1, 1, fsm_job_run_update,      FSM_VERSION_SKIP_IF_FLAGGED },
 };
 /* clang-format on */
 

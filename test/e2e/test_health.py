@@ -41,7 +41,7 @@ def test_http_check_makes_tasks_healthy(one):
     assert info["tasksHealthy"] == 2 and info["tasksUnhealthy"] == 0 and info["tasksRunning"] == 2
     res = info["tasks"][0]["healthCheckResults"][0]
     assert res["alive"] is True and res["consecutiveFailures"] == 0 and res["firstSuccess"] and res["lastSuccess"]
-    assert res["lastFailure"] is None and res["instanceId"] == info["tasks"][0]["id"].rsplit("._app", 1)[0]
+    assert "lastFailure" not in res and res["instanceId"] == info["tasks"][0]["id"].rsplit("._app", 1)[0]
     # /v2/tasks carries the same results
     all_tasks = m.get("/v2/tasks").json()["tasks"]
     assert all(t["healthCheckResults"][0]["alive"] for t in all_tasks if t["appId"] == "/web")

@@ -67,7 +67,11 @@ static void cmd_args_container_rule(void **state) {
         json_decref(norm_ok("{\"id\":\"/a\",\"container\":{\"docker\":{\"image\":\"i\"}}}"));
         json_decref(norm_ok("{\"id\":\"/a\",\"args\":[\"x\"],\"container\":{\"docker\":{\"image\":\"i\"}}}"));
         json_decref(norm_ok("{\"id\":\"/a\",\"container\":{\"type\":\"MESOS\"}}"));
+        /* Marathon's rule (AppValidation: cmd.forall(_.length() > 1)) is on the app, so at "/"; an
+         * empty cmd fails the RAML reader's minLength first, at /cmd. */
         expect_invalid("{\"id\":\"/a\",\"cmd\":\"x\"}", "/", "must not be an empty string");
+        expect_bad_json("{\"id\":\"/a\",\"cmd\":\"\"}", "/cmd", "error.minLength");
+        json_decref(norm_ok("{\"id\":\"/a\",\"cmd\":\"xy\"}"));
 }
 
 static void resources_must_not_be_negative(void **state) {
