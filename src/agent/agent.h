@@ -12,6 +12,7 @@
 #include "agent/health.h"
 #include "agent/image_store.h"
 #include "agent/runtime.h"
+#include "agent/agent_metrics.h"
 #include "agent/task_history.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
@@ -51,6 +52,7 @@ struct agent {
                                      * once stopping) */
         struct health *health; /* health and readiness checks of the tasks */
         struct task_history *history; /* finished tasks' sandboxes and ends (task_history.c) */
+        struct agent_metrics *metrics; /* GET /metrics (agent_metrics.c); families can be added */
         struct http_client *client;
         struct http_server *http;
 

@@ -278,6 +278,7 @@ static void status_cb(struct runtime *rt, const struct task_status *st, void *us
                         message = why;
         }
         task_history_status(a->history, st);
+        agent_metrics_task_status(a->metrics, st);
         agent_updates_push_health(a, st->task_id, st->state, message, st->reason, st->exit_code, healthy, ready,
                                   NULL, 0, st->ip_address);
 }
@@ -289,6 +290,7 @@ static void health_cb(void *data, const char *task_id, int healthy, bool ready, 
         struct runtime_task_info info;
         if (runtime_get(a->rt, task_id, &info) < 0 || info.state != TASK_RUNNING)
                 return;
+        agent_metrics_health_result(a->metrics, healthy == 1);
         agent_updates_push_health(a, task_id, TASK_RUNNING, NULL, NULL, -1, healthy, ready, results, n, NULL);
 }
 
@@ -328,6 +330,7 @@ void agent_stop(struct agent *a) {
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         a->loop = loop;
+        a->metrics = agent_metrics_new();
         const char *colon = strrchr(a->cfg.http_addr, ':');
         a->address = xasprintf("%s:%s", a->cfg.advertise, colon + 1);
         agent_link_load_identity(a);
@@ -412,6 +415,8 @@ void agent_release(struct agent *a) {
         free(a->address);
         free(a->agent_id);
         free(a->leader_url);
+        agent_metrics_free(a->metrics);
+        a->metrics = NULL;
         config_release(&a->cfg);
 }
 
