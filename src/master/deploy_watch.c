@@ -29,7 +29,11 @@ struct deploy_watch {
 
 int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app) {
         const char *id = json_string_value(json_object_get(app, "id"));
-        if (!id || !state_app_deployment(st, id))
+        const json_t *rec = id ? state_deployment_get(st, state_app_deployment(st, id)) : NULL;
+        enum deploy_action action;
+        /* Only a restart replaces running tasks: new apps and scales end as in Marathon, when
+         * their tasks run (clients that scale right after a create expect no 409). */
+        if (!rec || deployment_app_step(rec, id, &action) == 0 || action != DEPLOY_RESTART)
                 return 0;
         struct deploy_failure_policy p;
         struct err e = { 0 };

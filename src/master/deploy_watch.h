@@ -31,10 +31,11 @@ void deploy_watch_free(struct deploy_watch *w);
 /* Starts or stops acting; forgets every count either way. */
 void deploy_watch_leadership(struct deploy_watch *w, bool leading);
 
-/* While app is in a deployment, a new task counts as healthy for the rolling rule and the
- * step's end only once it has run (healthy) for the app's STRATA_DEPLOY_MIN_HEALTHY_SECONDS:
- * a version that crashes right after starting neither replaces the old tasks nor "succeeds".
- * Returns that time in ms, 0 when the app is not in a deployment. Pure. */
+/* While a deployment restarts app (a new configuration replacing running tasks), a new task
+ * counts as healthy for the rolling rule and the step's end only once it has run (healthy) for
+ * the app's STRATA_DEPLOY_MIN_HEALTHY_SECONDS: a version that crashes right after starting
+ * neither replaces the old tasks nor "succeeds". Returns that time in ms; 0 when no deployment
+ * restarts the app (new apps and scales end when their tasks run, as in Marathon). Pure. */
 int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app);
 /* Whether a (running, healthy) instance has run min_healthy_ms at now_ms. Pure. */
 bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms);

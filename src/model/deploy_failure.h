@@ -1,4 +1,5 @@
 /* deploy_failure.h — when a deployment has failed: a new version whose tasks keep failing.
+ * (The minimum healthy time gates only restarts: master/deploy_watch.h.)
  *
  * Marathon retries a crashing version forever (with backoff) and its deployment never ends.
  * Strata gives up after N failures of the new version's tasks before one of them has proven
