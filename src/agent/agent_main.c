@@ -44,6 +44,7 @@ static const char usage[] =
         "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
         "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static void config_release(struct agent_config *c) {
@@ -67,7 +68,8 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM };
+               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM,
+               OPT_LOG_FORMAT };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -77,6 +79,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "resources", required_argument, NULL, OPT_RESOURCES },
                 { "attributes", required_argument, NULL, OPT_ATTRIBUTES },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
                 { "fake-runtime", no_argument, NULL, OPT_FAKE },
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP },
                 { "registry-config", required_argument, NULL, OPT_REGCFG },
@@ -200,6 +203,10 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         break;
                 case OPT_DNS_UPSTREAM:
                         flags_list_add(&c->dns_upstreams, NULL, optarg);
+                        break;
+                case OPT_LOG_FORMAT:
+                        if (log_format_flag("strata", optarg) < 0)
+                                return 2;
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)

@@ -101,7 +101,8 @@ int cli_app_list_with_status(struct cli *c, const char *path, struct err *err);
 struct cli_table *cli_app_show_table(const json_t *app);
 /* The `cluster status` header line and masters table for a GET /v1/cluster body. */
 char *cli_cluster_header(const json_t *cluster);
-struct cli_table *cli_cluster_table(const json_t *cluster);
+/* seen: one string per master (its own state, or "unreachable: …"), or NULL for no STATE column. */
+struct cli_table *cli_cluster_table(const json_t *cluster, const json_t *seen);
 
 /* Runs one command line (argv[0] is the program) with c->out/c->in set and c->http unset; the
  * master comes from --master, then env_master (STRATA_MASTER), then http://localhost:8080.

@@ -3,6 +3,7 @@
 #include "master/deploy_watch.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -81,6 +82,27 @@ void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance
         if (min <= 0)
                 return;
         json_object_set_new(w->due, i->id, json_pack("[s,I]", i->app_id, (json_int_t)(i->started_at + min + 20)));
+        arm(w);
+}
+
+void deploy_watch_deployment_changed(struct deploy_watch *w, const json_t *record, const char *what) {
+        if (!w->leading || !what || !(streq(what, "created") || streq(what, "step") || streq(what, "updated")))
+                return;
+        /* Tasks already running when a restart starts (a rollback to the running version) prove
+         * it by now + the minimum healthy time at the latest: pass the app again then. */
+        const struct state *st = core_state(w->log);
+        int64_t now = clock_now_ms(w->clock);
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(record, "affectedApps"), i, a) {
+                const char *app_id = json_string_value(a);
+                int64_t min = app_id ? deploy_watch_min_healthy_ms(st, state_app_get(st, app_id)) : 0;
+                if (min <= 0)
+                        continue;
+                char key[CLUSTER_MAX_ID_LEN + 8];
+                snprintf(key, sizeof key, "app:%s", app_id);
+                json_object_set_new(w->due, key, json_pack("[s,I]", app_id, (json_int_t)(now + min + 20)));
+        }
         arm(w);
 }
 

@@ -47,6 +47,9 @@ void deploy_watch_failure(const json_t *record, unsigned step, const struct inst
 /* The deployer's reason hook (deployer_reason_cb): forgets the deployment, which has ended, and
  * returns the reason this part failed it with (caller frees), or NULL. */
 char *deploy_watch_reason(const char *deployment_id, void *data);
+/* Observer hook: a deployment record changed (created, step…): each app it restarts gets a pass
+ * once tasks running now have run the minimum healthy time. */
+void deploy_watch_deployment_changed(struct deploy_watch *w, const json_t *record, const char *what);
 /* Observer hook: a task that starts running in a deployment gets its app a pass when its
  * minimum healthy time is over. */
 void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state);

@@ -123,6 +123,7 @@ static void obs_instance_removed(const char *instance_id, const char *app_id, vo
 static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
         struct master_core *c = data;
         deployer_deployment_changed(c->deployer, record, what);
+        deploy_watch_deployment_changed(c->watch, record, what);
 }
 
 static void obs_restored(void *data) {

@@ -35,6 +35,7 @@ static const char usage_master[] =
         "  --event-stream-max-outstanding N  events queued per /v2/events subscriber before it is\n"
         "                        dropped as too slow (default 1024)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static const char usage_dev[] =
@@ -47,6 +48,7 @@ static const char usage_dev[] =
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
         "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static void config_release(struct master_config *c) {
@@ -71,7 +73,7 @@ static const char *addr_port(const char *addr) {
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
-               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK };
+               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK, OPT_LOG_FORMAT };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -79,6 +81,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "masters", required_argument, NULL, OPT_MASTERS },
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
                 { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
                 { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
@@ -164,6 +167,12 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0) {
+                                free(raft);
+                                return 2;
+                        }
+                        break;
+                case OPT_LOG_FORMAT:
+                        if (log_format_flag("strata", optarg) < 0) {
                                 free(raft);
                                 return 2;
                         }

@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -230,6 +231,17 @@ static void build_query(struct http_request *r) {
         r->query = strbuf_steal(&sb);
 }
 
+/* libmicrohttpd's own messages ("Error accepting connection…") go through our log, in its
+ * format, instead of straight to stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        char msg[512];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        size_t n = strlen(msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+                msg[--n] = 0;
+        log_warn("http: %s", msg);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
         struct http_server *s = cls;
@@ -281,7 +293,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         if (!r->body.buf)
                 strbuf_append(&r->body, "", 0);
+        /* Every answer names its request; what the handler logs carries the same id. */
+        char rid[64];
+        log_request_id(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"), rid);
+        http_request_add_header(r, "X-Request-Id", rid);
+        log_request(rid);
+        log_debug("%s %s from %s", r->method, r->path, r->peer[0] ? r->peer : "?");
         s->handler(r, s->data);
+        log_request(NULL);
         if (r->answered)
                 return queue(r);
         r->suspended = true;
@@ -489,6 +508,7 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **r
                                   MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                   MHD_OPTION_END);
         if (!s->mhd) {
                 close(fd);
