@@ -47,6 +47,9 @@ static const char usage_dev[] =
         "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
         "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
+        "  --cgroup-parent, --resources, --attributes, --hostname, --sandbox-keep, --sandbox-max-age,\n"
+        "  --oci-runtime, --registry-config, --insecure-registry  as 'strata agent --help' says,\n"
+        "                        for the built-in agent\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";

@@ -84,3 +84,19 @@ def test_json_logs_parse_line_by_line_and_carry_request_ids(tmpdir_path):
         assert any(d.get("request") == own for d in docs)
         agent_docs = [json.loads(ln) for ln in open(a.log_path).read().splitlines() if ln.strip()]
         assert any("TASK_RUNNING" in d["msg"] and d["msg"].startswith("task j.instance-") for d in agent_docs)
+
+
+def test_strata_dev_passes_agent_flags_to_its_agent(tmpdir_path):
+    import os
+    from conftest import Master, free_port
+    cg = f"strata-devtest-{os.getpid()}"
+    m = Master(os.path.join(tmpdir_path, "dev"), free_port(), free_port(), dev=True,
+               extra=["--agent-http", f"127.0.0.1:{free_port()}", "--dns", "off", "--cgroup-parent", cg,
+                      "--resources", "cpus:1.5;mem:700;disk:100;ports:[33000-33010]", "--sandbox-keep=2"]).start()
+    try:
+        m.wait_ready()
+        nodes = wait_for(lambda: m.get("/v1/nodes").json()["nodes"], timeout=20, what="the built-in agent")
+        res = nodes[0]["resources"]
+        assert (res["cpus"], res["mem"], res["disk"]) == (1.5, 700, 100)
+    finally:
+        m.stop()
