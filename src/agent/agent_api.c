@@ -203,7 +203,8 @@ void agent_api_dispatch(struct http_request *req, void *data) {
                                                a->cfg.resources, "attributes", a->cfg.attributes));
         } else if (streq(path, "/metrics")) {
                 struct strbuf sb = { 0 };
-                agent_metrics_render(a->metrics, a->rt, a->subscribed, json_array_size(a->pending), &sb);
+                agent_metrics_render(a->metrics, a->rt, a->http ? http_server_metrics(a->http) : NULL, a->subscribed,
+                                     json_array_size(a->pending), &sb);
                 http_respond(req, 200, "text/plain; version=0.0.4", sb.buf ? sb.buf : "", sb.len);
                 strbuf_release(&sb);
         } else if (streq(path, "/health") || streq(path, "/ping")) {

@@ -14,6 +14,8 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/timeutil.h"
+#include "net/http_metrics.h"
 #include "common/strbuf.h"
 
 struct header {
@@ -27,6 +29,7 @@ struct http_request {
         char *method, *path, *query;
         struct strbuf body;
         bool too_large, dispatched, suspended, answered;
+        uint64_t started_ns; /* arrival (monotonic), for the latency histogram */
         char peer[64];
         void *data;
         struct header *headers;
@@ -57,6 +60,7 @@ struct http_server {
         uint16_t port;
         int closing;
         struct http_request *requests; /* live requests, for shutdown */
+        struct http_metrics metrics;   /* latency of answered requests (http_metrics.h) */
 };
 
 struct http_chunk {
@@ -257,6 +261,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 s->requests = r;
                 r->method = xstrdup(method);
                 r->path = xstrdup(url);
+                r->started_ns = time_mono_ns();
                 build_query(r);
                 const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
                 if (ci && ci->client_addr) {
@@ -309,6 +314,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        struct http_request *r = *con_cls;
+        if (r && r->answered && !r->streaming)
+                http_metrics_observe(&((struct http_server *)cls)->metrics, r->method, r->status,
+                                     (double)(time_mono_ns() - r->started_ns) / 1e9);
         request_free(*con_cls);
         *con_cls = NULL;
 }
@@ -626,4 +635,8 @@ void *http_request_get_data(const struct http_request *r) {
 void http_request_add_header(struct http_request *r, const char *name, const char *value) {
         r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
         r->headers[r->n_headers++] = (struct header){ xstrdup(name), xstrdup(value) };
+}
+
+const struct http_metrics *http_server_metrics(const struct http_server *s) {
+        return &s->metrics;
 }

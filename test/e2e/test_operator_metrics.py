@@ -59,7 +59,12 @@ def test_every_daemon_serves_valid_metrics_with_process_and_build_info(one):
     failures = {k: v for k, v in s.items() if k.startswith("strata_agent_task_failures_total")}
     assert sum(failures.values()) >= 1, failures
     assert s["strata_agent_subscribed"] == 1
+    # request latency histograms: the POSTs above on the master, the scrapes on the agent
+    assert s['strata_http_request_duration_seconds_count{method="GET",code="2xx"}'] >= 1
     ms = samples(m.get("/metrics").text)
+    posts = ms['strata_http_request_duration_seconds_count{method="POST",code="2xx"}']
+    assert posts >= 2  # the two apps, and the agent's status updates
+    assert ms['strata_http_request_duration_seconds_bucket{method="POST",code="2xx",le="+Inf"}'] == posts
     assert ms["strata_agents_registered"] == 1 and ms["strata_agents_active"] == 1
     assert ms['strata_instances{state="running"}'] == 1
 
