@@ -13,6 +13,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "agent/agent_flags.h"
+#include "lb/lb.h"
 #include "master/master.h"
 
 /* `strata dev`: a master (cluster of one) and an agent on one loop, data under one directory. */
@@ -20,14 +21,20 @@ static struct agent dev_agent;
 static bool dev_agent_started;
 static char **dev_dns_flags; /* --dns/--dns-upstream given to `strata dev` (dns_agent.h) */
 static char **dev_agent_flags; /* --cgroup-parent, --resources… given to `strata dev` (agent_flags.h) */
+static char **dev_lb_args; /* `strata dev --lb`: a balancer on the same loop */
+static struct lb *dev_lb;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
-                       void *data) {
+                       const char *agent_token, void *data) {
         _cleanup_free_ char *agent_dir = xasprintf("%s/agent", data_dir);
         char *argv[48] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
                            "--dns", AGENT_DNS_DEV_DEFAULT };
         int argc = 9;
-        for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 15; i++)
+        if (agent_token) {
+                argv[argc++] = "--token";
+                argv[argc++] = (char *)agent_token;
+        }
+        for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 17; i++)
                 argv[argc++] = dev_dns_flags[i];
         for (size_t i = 0; dev_agent_flags && dev_agent_flags[i] && argc < 47; i++)
                 argv[argc++] = dev_agent_flags[i];
@@ -41,10 +48,19 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
                 return -1;
         }
         dev_agent_started = true;
+        int n_lb = 0;
+        while (dev_lb_args && dev_lb_args[n_lb])
+                n_lb++;
+        if (dev_lb_args && lb_start(loop, n_lb, dev_lb_args, api_url, data_dir, &dev_lb, &e) < 0) {
+                log_error("cannot start the built-in balancer: %s", err_msg(&e));
+                err_release(&e);
+                return -1;
+        }
         return 0;
 }
 
 static void dev_stopping(void *data) {
+        lb_stop(dev_lb);
         if (dev_agent_started)
                 agent_stop(&dev_agent);
 }
@@ -54,12 +70,21 @@ static int dev_main(int argc, char **argv) {
         dev_dns_flags = agent_dns_take_flags(&argc, argv);
         static const char *const agent_names[] = { AGENT_DEV_FLAGS };
         dev_agent_flags = agent_take_flags(&argc, argv, agent_names, ELEMENTSOF(agent_names));
+        dev_lb_args = lb_dev_args(&argc, argv);
         int r = master_run(argc, argv, &hooks);
+        lb_dev_args_free(dev_lb_args);
         strv_free(dev_dns_flags);
         free(dev_agent_flags); /* the strings are argv's */
         if (dev_agent.address)
                 agent_release(&dev_agent);
         return r;
+}
+
+/* `strata lb status|config` is the CLI noun; `strata lb --master …` the daemon. */
+static int lb_cmd_main(int argc, char **argv) {
+        if (argc >= 2 && argv[1][0] != '-')
+                return cli_main(argc + 1, argv - 1);
+        return lb_main(argc, argv);
 }
 
 /* argv[1] → entry point (called with argv shifted by one); everything else is the CLI. */
@@ -73,6 +98,7 @@ static const struct {
         { "agent-sim", sim_main },
         { SHIM_ARG, shim_main },
         { "image", image_main },
+        { "lb", lb_cmd_main },
 };
 
 int main(int argc, char **argv) {

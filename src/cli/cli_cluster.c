@@ -57,6 +57,7 @@ static json_t *probe_masters(struct cli *c, const json_t *cluster) {
                 int r = cli_http_init(&h, url, &e);
                 if (r >= 0) {
                         h.send = c->http.send;
+                        h.auth_base = c->http.base; /* one cluster, one token */
                         h.data = c->http.data;
                         h.timeout_s = 3;
                         r = cli_http_call(&h, "GET", "/v1/cluster?stale=true", NULL, &reply, &e);

@@ -17,6 +17,7 @@
 
 #define MAX_REPORTED_TASKS 100000
 #define MAX_UPDATES 10000
+#define SWEEP_MS 1000
 
 struct agent_conn {
         char *agent_id;
@@ -225,13 +226,22 @@ static void sweep_cb(struct clock_timer *t, void *data) {
         struct agent_link *l = data;
         if (!l->leading)
                 return;
-        clock_timer_start(l->sweep, 1000);
+        clock_timer_start(l->sweep, SWEEP_MS);
         int64_t now = now_ms(l);
+        /* A stalled loop: what the agents sent meanwhile waits unread behind this timer. */
+        int64_t credit = l->last_sweep_ms && now - l->last_sweep_ms > 2 * SWEEP_MS
+                                 ? now - l->last_sweep_ms - SWEEP_MS : 0;
+        if (credit > 0)
+                log_warn("agent link: the loop was stalled for %lld ms; agents' silence meanwhile is not counted",
+                         (long long)credit);
+        l->last_sweep_ms = now;
         struct state *st = core_state(l->log);
         size_t pos = 0;
         void *v;
         while (hashmap_next(&l->conns, &pos, NULL, &v)) {
                 struct agent_conn *c = v;
+                if (credit > 0)
+                        c->last_seen = MIN(now, c->last_seen + credit);
                 if (c->stream.ops && now - c->last_heartbeat_sent >= (int64_t)l->cfg.heartbeat_interval_s * 1000) {
                         c->last_heartbeat_sent = now;
                         send_event(c, json_pack("{s:s}", "type", "HEARTBEAT"));
@@ -256,7 +266,8 @@ void agent_link_leadership(struct agent_link *l, bool leading) {
         if (leading) {
                 /* Every agent gets a full timeout from now to find us before it is unreachable. */
                 state_agents_foreach(core_state(l->log), seed_agent, l);
-                clock_timer_start(l->sweep, 1000);
+                l->last_sweep_ms = 0;
+                clock_timer_start(l->sweep, SWEEP_MS);
                 return;
         }
         clock_timer_stop(l->sweep);
@@ -472,6 +483,8 @@ static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *report
                                                         "Reported by the agent on resubscription", "ts", (json_int_t)r.now));
         }
         state_agent_instances_foreach(st, c->agent_id, reconcile_expected, &r);
+        if (l->owner.reconciled)
+                l->owner.reconciled(l->owner.data, c->agent_id, reported);
         json_array_extend(status_updates, r.lost);
         if (json_array_size(status_updates) > 0)
                 core_submit(l->log, json_pack("{s:s,s:i,s:O}", "type", "instances_status", "v", 1, "updates", status_updates),
@@ -510,14 +523,17 @@ static void health_fields(json_t *item, const json_t *u) {
 
 /* The state machine's item for one valid update u of task (the compact array form unless a rarer
  * field needs the object form), or NULL when the task is not ours to report. */
-static json_t *update_item(struct agent_link *l, const struct state *st, const char *agent_id, const json_t *u) {
+static json_t *update_item(struct agent_link *l, const struct state *st, const char *agent_id, const json_t *u,
+                           bool *owner_took) {
         const char *task = json_string_value(json_object_get(u, "taskId"));
         const char *state = json_string_value(json_object_get(u, "state"));
         const char *msg = json_string_value(json_object_get(u, "message"));
         json_t *ts = json_object_get(u, "timestamp");
         const struct instance *inst = state_instance_get(st, task);
-        if (!inst && l->owner.status && l->owner.status(l->owner.data, agent_id, task, state, msg, now_ms(l)))
-                return NULL; /* another owner's task (a job run's): applied there */
+        if (!inst && l->owner.status && l->owner.status(l->owner.data, agent_id, task, state, msg, now_ms(l))) {
+                *owner_took = true; /* acknowledged after a commit that follows the owner's */
+                return NULL;        /* another owner's task (a job run's): applied there */
+        }
         if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                 return NULL; /* not ours (or already expunged): acknowledge and drop */
         /* The compact item form: a million updates are encoded into Raft entries and parsed
@@ -594,13 +610,14 @@ int agent_link_updates(struct agent_link *l, const char *agent_id, const json_t 
         }
         json_t *items = json_array();
         json_t *uuids = json_array();
+        bool jobs_pending = false;
         json_array_foreach(updates, i, u) {
                 json_array_append_new(uuids, json_string(json_string_value(json_object_get(u, "uuid"))));
-                json_t *item = update_item(l, st, agent_id, u);
+                json_t *item = update_item(l, st, agent_id, u, &jobs_pending);
                 if (item)
                         json_array_append_new(items, item);
         }
-        if (json_array_size(items) == 0) {
+        if (json_array_size(items) == 0 && !jobs_pending) {
                 json_decref(items);
                 cb(data, 0, uuids, NULL);
                 json_decref(uuids);

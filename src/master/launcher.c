@@ -329,10 +329,21 @@ static void app_pass(struct launcher *l, const char *app_id) {
         struct app_queue *q = app ? hashmap_get(&l->queues, app_id) : NULL;
         struct gather g = { 0 };
         bool full = true;
-        if (q && q->clean_config && config_version && streq(q->clean_config, config_version) &&
-            counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0 &&
-            (long)(counts.instances + q->in_flight) < (long)json_integer_value(json_object_get(app, "instances"))) {
+        bool quiet = q && q->clean_config && config_version && streq(q->clean_config, config_version) &&
+                     counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0;
+        long target = app ? (long)json_integer_value(json_object_get(app, "instances")) : 0;
+        long have = (long)(counts.instances + (q ? q->in_flight : 0));
+        if (quiet && have < target) {
                 in.n_unlisted = counts.instances;
+                full = false;
+        } else if (quiet && have == target && hashmap_size(&l->killing) == 0 &&
+                   json_array_size(json_object_get(app, "readinessChecks")) == 0) {
+                /* At its target with nothing else to do: whether it converged is a matter of the
+                 * state's per-app counts too (a status batch of a settled app costs O(1), not a
+                 * scan of its instances). */
+                in.n_unlisted = counts.instances;
+                in.n_unlisted_good = json_array_size(json_object_get(app, "healthChecks")) > 0 ? counts.healthy
+                                                                                               : counts.running;
                 full = false;
         } else {
                 /* One allocation per pass, not a doubling series. */
@@ -389,7 +400,6 @@ static void app_pass(struct launcher *l, const char *app_id) {
         }
         if (in.gated)
                 goto out;
-        long target = (long)json_integer_value(json_object_get(app, "instances"));
         if (plan.want == 0) {
                 set_waiting(l, q, 0);
                 json_decref(q->reasons);
