@@ -53,7 +53,15 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
         int n_lb = 0;
         while (dev_lb_args && dev_lb_args[n_lb])
                 n_lb++;
-        if (dev_lb_args && lb_start(loop, n_lb, dev_lb_args, api_url, data_dir, &dev_lb, &e) < 0) {
+        /* The built-in balancer presents the same in-process secret as the built-in agent. */
+        _cleanup_free_ char **lb_argv = xcalloc((size_t)n_lb + 3, sizeof(char *));
+        for (int i = 0; i < n_lb; i++)
+                lb_argv[i] = dev_lb_args[i];
+        if (agent_token) {
+                lb_argv[n_lb++] = "--token";
+                lb_argv[n_lb++] = (char *)agent_token;
+        }
+        if (dev_lb_args && lb_start(loop, n_lb, lb_argv, api_url, data_dir, &dev_lb, &e) < 0) {
                 log_error("cannot start the built-in balancer: %s", err_msg(&e));
                 err_release(&e);
                 return -1;

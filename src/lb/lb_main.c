@@ -19,6 +19,7 @@
 #include "lb/lb_config.h"
 #include "lb/lb_haproxy.h"
 #include "lb/lb_view.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/sse.h"
@@ -35,6 +36,9 @@ struct lb {
         struct lb_config_options co;
         char *group, *domain, *ssl_cert, *bind_addr, *data_dir, *haproxy_bin, *http_addr, *config_path, *socket_path;
         struct http_client *http;
+        char *token, *service_account, *private_key; /* credentials for the masters (auth_client.h) */
+        struct auth_client auth;
+        bool auth_on;
         struct http_server *api;
         struct lb_haproxy *hx;
         /* the event stream */
@@ -151,9 +155,18 @@ static void resync_done(struct lb *lb) {
         }
 }
 
+/* Request headers: accept, and the token for the current master once a login gave one. */
+static void request_headers(struct lb *lb, const char *accept, const char *hv[3]) {
+        hv[0] = accept;
+        hv[1] = lb->auth_on ? auth_client_header(&lb->auth, master_url(lb)) : NULL;
+        hv[2] = NULL;
+}
+
 static void got(void *data, int status, const struct http_client_response *resp, struct err *err, json_t **slot,
                 const char *what) {
         struct lb *lb = data;
+        if (status >= 0 && resp->status == 401 && lb->auth_on)
+                auth_client_refused(&lb->auth); /* the next try logs in again */
         if (status < 0 || resp->status != 200) {
                 _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                                       : xasprintf("GET %s answered %ld", what, resp->status);
@@ -195,7 +208,8 @@ static void resync(struct lb *lb) {
         lb->resync_pending = 2;
         lb->resync_start = uv_hrtime();
         lb->resync_master = lb->cur % lb->n_masters;
-        static const char *const headers[] = { "Accept: application/json", NULL };
+        const char *headers[3];
+        request_headers(lb, "Accept: application/json", headers);
         _cleanup_free_ char *apps = xasprintf("%s/v2/apps?embed=apps.tasks", master_url(lb));
         _cleanup_free_ char *deps = xasprintf("%s/v2/deployments", master_url(lb));
         http_client_request(lb->http, "GET", apps, headers, NULL, 0, 10000, got_apps, lb);
@@ -260,6 +274,8 @@ static void stream_done(void *data, int status, const struct http_client_respons
         struct lb *lb = data;
         lb->events = NULL;
         lb->attached = false;
+        if (status >= 0 && resp->status == 401 && lb->auth_on)
+                auth_client_refused(&lb->auth);
         _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                               : resp->status >= 300 ? xasprintf("/v2/events answered %ld", resp->status)
                                                                     : xstrdup("event stream ended");
@@ -273,7 +289,8 @@ static void connect_events(struct lb *lb) {
                 return;
         sse_parser_release(&lb->sse);
         sse_parser_init(&lb->sse, SSE_MAX);
-        static const char *const headers[] = { "Accept: text/event-stream", NULL };
+        const char *headers[3];
+        request_headers(lb, "Accept: text/event-stream", headers);
         _cleanup_free_ char *url = xasprintf("%s/v2/events", master_url(lb));
         lb->events_master = lb->cur % lb->n_masters;
         lb->events = http_client_stream(lb->http, "GET", url, headers, NULL, 0, -1, on_stream_data, stream_done, lb);
@@ -361,7 +378,9 @@ static void api_handler(struct http_request *req, void *data) {
 static const char usage[] =
         "usage: strata lb --master URL[,URL...] --group NAME --http-port PORT [--https-port PORT] --domain DOMAIN\n"
         "                 [--ssl-cert PEM] [--bind-addr ADDR] [--strict-mode] [--haproxy PATH] [--data-dir DIR]\n"
-        "                 [--http ADDR:PORT] [--log-level LEVEL]\n";
+        "                 [--http ADDR:PORT] [--log-level LEVEL]\n"
+        "                 [--token TOKEN | --service-account NAME --private-key FILE]\n"
+        "credentials default to $STRATA_SERVICE_ACCOUNT and $STRATA_PRIVATE_KEY (see docs/SECURITY.md)\n";
 
 static int parse_port(const char *flag, const char *arg, unsigned *ret, struct err *err) {
         if (flags_uint(arg, 1, 65535, ret) < 0)
@@ -377,6 +396,8 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
                 { "data-dir", required_argument, NULL, 'D' }, { "ssl-cert", required_argument, NULL, 'c' },
                 { "bind-addr", required_argument, NULL, 'b' }, { "strict-mode", no_argument, NULL, 'S' },
                 { "http", required_argument, NULL, 'h' },     { "log-level", required_argument, NULL, 'l' },
+                { "token", required_argument, NULL, 'T' },    { "service-account", required_argument, NULL, 'A' },
+                { "private-key", required_argument, NULL, 'K' },
                 { "help", no_argument, NULL, 'H' },           { 0 },
         };
         int c, r;
@@ -400,6 +421,9 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
                 case 'c': free(lb->ssl_cert), lb->ssl_cert = xstrdup(optarg); break;
                 case 'b': free(lb->bind_addr), lb->bind_addr = xstrdup(optarg); break;
                 case 'S': lb->vo.strict = true; break;
+                case 'T': free(lb->token), lb->token = xstrdup(optarg); break;
+                case 'A': free(lb->service_account), lb->service_account = xstrdup(optarg); break;
+                case 'K': free(lb->private_key), lb->private_key = xstrdup(optarg); break;
                 case 'h': free(lb->http_addr), lb->http_addr = flags_listen_addr(optarg, "127.0.0.1"); break;
                 case 'l':
                         if (flags_log_level("strata lb", optarg) < 0)
@@ -448,6 +472,9 @@ static void lb_free(struct lb *lb) {
         free(lb->socket_path);
         free(lb->structural);
         free(lb->master_error);
+        free(lb->token);
+        free(lb->service_account);
+        free(lb->private_key);
         free(lb);
 }
 
@@ -464,6 +491,9 @@ void lb_stop(struct lb *lb) {
         if (lb->events)
                 http_client_cancel(lb->http, lb->events);
         lb->events = NULL;
+        if (lb->auth_on)
+                auth_client_release(&lb->auth);
+        lb->auth_on = false;
         http_client_free(lb->http);
         http_server_free(lb->api);
         lb_haproxy_free(lb->hx);
@@ -526,6 +556,13 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
                 return err_wrap(err, "--http");
         }
         lb->http = http_client_new(loop);
+        if ((r = auth_client_init(&lb->auth, lb->http, lb->token, lb->service_account, lb->private_key, err)) < 0) {
+                http_client_free(lb->http);
+                http_server_free(lb->api);
+                lb_free(lb);
+                return r;
+        }
+        lb->auth_on = true;
         struct lb_haproxy_config hc = { .loop = loop, .bin = lb->haproxy_bin, .config_path = lb->config_path,
                                         .socket_path = lb->socket_path, .render = render_materialized, .data = lb };
         lb->hx = lb_haproxy_new(&hc);

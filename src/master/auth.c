@@ -276,8 +276,13 @@ static bool is_member(const json_t *group, const char *uid) {
 
 bool auth_allowed(struct master *m, const struct auth_who *who, const char *rid, const char *path, unsigned action,
                   bool some) {
+        /* The in-process secret of `strata dev` serves its built-in agent (the agent link) and its
+         * built-in balancer, which only reads apps and follows events (src/lb). */
         if (who->builtin)
-                return streq(who->uid, "strata:master") || (streq(who->uid, "strata:agent") && streq(rid, RID_AGENT));
+                return streq(who->uid, "strata:master") ||
+                       (streq(who->uid, "strata:agent") &&
+                        (streq(rid, RID_AGENT) ||
+                         (action == PERM_READ && (streq(rid, RID_SERVICES) || streq(rid, RID_EVENTS)))));
         const struct state *st = store_state(m->store);
         const json_t *user = state_auth_user(st, who->uid);
         if (!user)
