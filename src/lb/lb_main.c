@@ -299,6 +299,20 @@ static void connect_events(struct lb *lb) {
         schedule_resync(lb);
 }
 
+/* A login finished: with a token at last, follow the events and resync now rather than after
+ * the retry delays. */
+static void on_login(void *data, bool ok) {
+        struct lb *lb = data;
+        if (!ok || lb->stopping)
+                return;
+        if (!lb->events) {
+                uv_timer_stop(&lb->reconnect_timer);
+                connect_events(lb); /* resyncs too */
+        } else {
+                schedule_resync(lb);
+        }
+}
+
 /* ---- the status endpoint ---- */
 
 static json_t *services_status(const struct lb *lb) {
@@ -456,6 +470,7 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
 
 /* Frees lb and what it owns (its handles are closed, or were never opened). */
 static void lb_free(struct lb *lb) {
+        auth_client_release(&lb->auth);
         json_decref(lb->view);
         json_decref(lb->issues);
         lb_slots_release(&lb->slots);
@@ -563,6 +578,8 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
                 return r;
         }
         lb->auth_on = true;
+        lb->auth.on_token = on_login;
+        lb->auth.on_token_data = lb;
         struct lb_haproxy_config hc = { .loop = loop, .bin = lb->haproxy_bin, .config_path = lb->config_path,
                                         .socket_path = lb->socket_path, .render = render_materialized, .data = lb };
         lb->hx = lb_haproxy_new(&hc);

@@ -312,6 +312,26 @@ bool auth_may(const struct api_call *call, const char *rid, const char *path, un
         return who->root_ok || auth_allowed(call->m, who, rid, path, action, false);
 }
 
+bool auth_may_all(const struct api_call *call, const char *rid, const json_t *ids, unsigned action) {
+        if (json_array_size(ids) == 0)
+                return auth_may(call, rid, "/", action);
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+                if (!json_is_string(id) || !auth_may(call, rid, json_string_value(id), action))
+                        return false;
+        return true;
+}
+
+void auth_filter_items(const struct api_call *call, json_t *items, const char *key) {
+        for (size_t i = json_array_size(items); i-- > 0;) {
+                json_t *v = json_object_get(json_array_get(items, i), key);
+                const char *id = json_is_string(v) ? json_string_value(v) : json_string_value(json_object_get(v, "id"));
+                if (!id || !auth_may(call, RID_SERVICES, id, PERM_READ))
+                        json_array_remove(items, i);
+        }
+}
+
 /* An app or group id as Marathon reads a body's "id": relative ids are under base. */
 static char *absolute_id(const char *id, const char *base) {
         if (id[0] == '/')
