@@ -1,5 +1,6 @@
 /* main.c — the one binary: daemons (master, dev, agent), the task supervisor, the CLI nouns. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -12,6 +13,8 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "agent/agent_flags.h"
+#include "common/config_file.h"
 #include "lb/lb.h"
 #include "master/master.h"
 
@@ -19,13 +22,14 @@
 static struct agent dev_agent;
 static bool dev_agent_started;
 static char **dev_dns_flags; /* --dns/--dns-upstream given to `strata dev` (dns_agent.h) */
+static char **dev_agent_flags; /* --cgroup-parent, --resources… given to `strata dev` (agent_flags.h) */
 static char **dev_lb_args; /* `strata dev --lb`: a balancer on the same loop */
 static struct lb *dev_lb;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
                        const char *agent_token, void *data) {
         _cleanup_free_ char *agent_dir = xasprintf("%s/agent", data_dir);
-        char *argv[18] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
+        char *argv[48] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
                            "--dns", AGENT_DNS_DEV_DEFAULT };
         int argc = 9;
         if (agent_token) {
@@ -34,6 +38,8 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
         }
         for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 17; i++)
                 argv[argc++] = dev_dns_flags[i];
+        for (size_t i = 0; dev_agent_flags && dev_agent_flags[i] && argc < 47; i++)
+                argv[argc++] = dev_agent_flags[i];
         int r = agent_config_from_args(&dev_agent.cfg, argc, argv);
         if (r >= 0)
                 return -1;
@@ -72,10 +78,13 @@ static void dev_stopping(void *data) {
 static int dev_main(int argc, char **argv) {
         static const struct master_hooks hooks = { dev_started, dev_stopping, NULL };
         dev_dns_flags = agent_dns_take_flags(&argc, argv);
+        static const char *const agent_names[] = { AGENT_DEV_FLAGS };
+        dev_agent_flags = agent_take_flags(&argc, argv, agent_names, ELEMENTSOF(agent_names));
         dev_lb_args = lb_dev_args(&argc, argv);
         int r = master_run(argc, argv, &hooks);
         lb_dev_args_free(dev_lb_args);
         strv_free(dev_dns_flags);
+        free(dev_agent_flags); /* the strings are argv's */
         if (dev_agent.address)
                 agent_release(&dev_agent);
         return r;
@@ -92,19 +101,34 @@ static int lb_cmd_main(int argc, char **argv) {
 static const struct {
         const char *name;
         int (*main)(int argc, char **argv);
+        bool config; /* takes --config FILE and STRATA_<NAME>_* (common/config_file.h) */
 } daemons[] = {
-        { "master", master_main },
-        { "dev", dev_main },
-        { "agent", agent_main },
-        { "agent-sim", sim_main },
-        { SHIM_ARG, shim_main },
-        { "image", image_main },
-        { "lb", lb_cmd_main },
+        { "master", master_main, true },
+        { "dev", dev_main, true },
+        { "agent", agent_main, true },
+        { "agent-sim", sim_main, false },
+        { SHIM_ARG, shim_main, false },
+        { "image", image_main, false },
+        { "lb", lb_cmd_main, false },
 };
 
 int main(int argc, char **argv) {
-        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(daemons); i++)
-                if (strcmp(argv[1], daemons[i].name) == 0)
+        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(daemons); i++) {
+                if (strcmp(argv[1], daemons[i].name) != 0)
+                        continue;
+                if (!daemons[i].config)
                         return daemons[i].main(argc - 1, argv + 1);
+                char **full = NULL;
+                int n = 0;
+                struct err e = { 0 };
+                if (config_file_argv(daemons[i].name, NULL, argc - 1, argv + 1, &n, &full, &e) < 0) {
+                        fprintf(stderr, "strata: %s\n", err_msg(&e));
+                        err_release(&e);
+                        return 2;
+                }
+                int r = daemons[i].main(n, full);
+                config_argv_free(full);
+                return r;
+        }
         return cli_main(argc, argv);
 }

@@ -1,6 +1,7 @@
 /* agent_api.c — the agent's HTTP API: sandbox files (Mesos /files/read and /files/browse
  * compatible, plus ?task=&file= for the CLI), its task table, health, task exec
- * (agent_exec.c). */
+ * (agent_exec.c), the finished tasks it keeps (/v1/sandboxes: task_history.h) and /metrics
+ * (agent_metrics.h).  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_auth.h"
+#include "common/strbuf.h"
 #include "agent/dns_server.h"
 #include "common/alloc.h"
 #include "common/util.h"
@@ -189,6 +191,26 @@ static void pong(struct agent *a, struct http_request *req) {
         http_respond(req, 200, "text/plain", "pong", 4);
 }
 
+/* GET /v1/sandboxes, POST /v1/sandboxes/gc: the finished tasks the agent keeps (task_history.h). */
+static void sandboxes_list(struct agent *a, struct http_request *req) {
+        reply_json(req, 200, task_history_list(a->history));
+}
+
+static void sandboxes_gc(struct agent *a, struct http_request *req) {
+        bool started = task_history_collect(a->history);
+        reply_json(req, started ? 202 : 409,
+                   json_pack("{s:s}", "message", started ? "collection started" : "a collection is running"));
+}
+
+/* GET /metrics (agent_metrics.h): the agent's state, so its permission (scrape with a token). */
+static void metrics(struct agent *a, struct http_request *req) {
+        struct strbuf sb = { 0 };
+        agent_metrics_render(a->metrics, a->rt, a->http ? http_server_metrics(a->http) : NULL, a->subscribed,
+                             json_array_size(a->pending), &sb);
+        http_respond(req, 200, "text/plain; version=0.0.4", sb.buf ? sb.buf : "", sb.len);
+        strbuf_release(&sb);
+}
+
 /* How a route's path matches. */
 enum agent_match {
         AM_EXACT,     /* path == pattern */
@@ -226,6 +248,9 @@ static const struct agent_route routes[] = {
         { "GET", "/state", AM_EXACT, state, RID_AGENT_STATE, PERM_READ, false },
         { "GET", "/slave(1)/state", AM_EXACT, state, RID_AGENT_STATE, PERM_READ, false },
         { "GET", "/v1/auth/routes", AM_EXACT, routes_list, RID_AGENT_STATE, PERM_READ, false },
+        { "GET", "/v1/sandboxes", AM_EXACT, sandboxes_list, RID_AGENT_SANDBOX, PERM_READ, false },
+        { "POST", "/v1/sandboxes/gc", AM_EXACT, sandboxes_gc, RID_AGENT_SANDBOX, PERM_DELETE, false },
+        { "GET", "/metrics", AM_EXACT, metrics, RID_AGENT_STATE, PERM_READ, false },
         { "GET", "/health", AM_EXACT, pong, NULL, 0, true },
         { "GET", "/ping", AM_EXACT, pong, NULL, 0, true },
         /* Open: the same names and addresses the agent's DNS port answers to anyone. Last. */

@@ -32,6 +32,24 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_audit,
         &cli_noun_dns,
         &cli_noun_lb,
+        &cli_noun_queue,
+        &cli_noun_completion,
+        &cli_noun_man,
+};
+
+const struct cli_noun *const *cli_nouns(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(nouns);
+        return nouns;
+}
+
+/* Other words people type for a verb (kubectl's, docker's, dcos's habits). A row applies to a
+ * noun that has the verb and no verb of the alias's own name. */
+static const struct {
+        const char *alias, *verb;
+} verb_aliases[] = {
+        { "ls", "list" },     { "get", "show" },  { "describe", "show" }, { "inspect", "show" },
+        { "rm", "remove" },   { "delete", "remove" }, { "del", "remove" }, { "logs", "log" },
+        { "create", "add" },  { "edit", "update" }, { "debug", "why" },
 };
 
 /* The daemons main.c runs before the CLI sees argv; listed in help only. */
@@ -44,9 +62,13 @@ static const struct {
         { "lb", "Run an edge balancer: HAProxy from the apps' HAPROXY_* labels" },
 };
 
+/* The noun called name, or its plural ("apps", "nodes"). */
 static const struct cli_noun *find_noun(const char *name) {
+        size_t n = strlen(name);
         for (size_t i = 0; i < ELEMENTSOF(nouns); i++)
-                if (streq(nouns[i]->name, name))
+                if (streq(nouns[i]->name, name) ||
+                    (n > 1 && name[n - 1] == 's' && strlen(nouns[i]->name) == n - 1 &&
+                     strncmp(nouns[i]->name, name, n - 1) == 0))
                         return nouns[i];
         return NULL;
 }
@@ -55,7 +77,28 @@ static const struct cli_verb *find_verb(const struct cli_noun *noun, const char 
         for (const struct cli_verb *v = noun->verbs; v->name; v++)
                 if (streq(v->name, name))
                         return v;
+        for (size_t i = 0; i < ELEMENTSOF(verb_aliases); i++)
+                if (streq(verb_aliases[i].alias, name))
+                        return find_verb(noun, verb_aliases[i].verb);
         return NULL;
+}
+
+/* " (did you mean 'strata app list'?)" for a mistyped noun (verb NULL) or verb, or "". */
+static char *did_you_mean(const struct cli_noun *noun, const char *word) {
+        const char *names[64] = { 0 };
+        size_t n = 0;
+        if (!noun) {
+                for (size_t i = 0; i < ELEMENTSOF(nouns) && n < ELEMENTSOF(names); i++)
+                        names[n++] = nouns[i]->name;
+        } else {
+                for (const struct cli_verb *v = noun->verbs; v->name && n < ELEMENTSOF(names); v++)
+                        names[n++] = v->name;
+        }
+        const char *near = cli_suggest(word, names, n);
+        if (!near)
+                return xstrdup("");
+        return noun ? xasprintf("; did you mean 'strata %s %s'?", noun->name, near)
+                    : xasprintf("; did you mean 'strata %s'?", near);
 }
 
 static char *verb_names(const struct cli_noun *noun) {
@@ -73,9 +116,14 @@ static char *verb_usage(const struct cli_noun *noun, const struct cli_verb *verb
 static const char global_options[] =
         "Global options (before or after the command):\n"
         "  --master URL          master to talk to (default $STRATA_MASTER, else " DEFAULT_MASTER ")\n"
-        "  -o, --output FORMAT   table (default) or json\n"
+        "  -o, --output FORMAT   table (default), wide (tables with more columns, nothing cut), json or\n"
+        "                        yaml (--wait progress stays JSON lines)\n"
         "  -h, --help            show help; after a noun or verb, help for it\n"
         "  --version             print the version\n";
+
+const char *cli_global_options(void) {
+        return global_options;
+}
 
 static void print_top_help(FILE *f) {
         fputs("Usage: strata [OPTIONS] NOUN VERB [ARGS...]\n"
@@ -121,6 +169,17 @@ static void print_noun_help(FILE *f, const struct cli_noun *noun) {
                 noun->name);
 }
 
+static void print_examples(FILE *f, const struct cli_verb *verb) {
+        if (!verb->examples)
+                return;
+        fputs("\nExamples:\n", f);
+        for (const char *p = verb->examples; *p;) {
+                size_t n = strcspn(p, "\n");
+                fprintf(f, "  %.*s\n", (int)n, p);
+                p += n + (p[n] == '\n');
+        }
+}
+
 static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct cli_verb *verb) {
         _cleanup_free_ char *usage = verb_usage(noun, verb);
         fprintf(f, "Usage: %s\n\n%s.\n", usage, verb->summary);
@@ -140,6 +199,7 @@ static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct c
                 }
                 cli_table_print(t, f);
         }
+        print_examples(f, verb);
         fputs("\n", f);
         fputs(global_options, f);
 }
@@ -236,8 +296,18 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
                         return 2;
                 }
         if (!noun) {
-                err_set(err, -ERR_USAGE, "unknown command '%s' (see 'strata --help')", args[0]);
+                _cleanup_free_ char *hint = did_you_mean(NULL, args[0]);
+                err_set(err, -ERR_USAGE, "unknown command '%s'%s (see 'strata --help')", args[0], hint);
                 return 2;
+        }
+        /* `strata queue` is `strata queue list`. */
+        _cleanup_free_ char **with_default = NULL;
+        if (n == 1 && !g.help && noun->default_verb) {
+                with_default = xcalloc(3, sizeof(char *));
+                with_default[0] = args[0];
+                with_default[1] = (char *)noun->default_verb;
+                args = with_default;
+                n = 2;
         }
         if (n == 1) {
                 if (g.help) {
@@ -252,8 +322,9 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
 
         const struct cli_verb *verb = find_verb(noun, args[1]);
         if (!verb) {
-                err_set(err, -ERR_USAGE, "unknown command '%s %s' (see 'strata %s --help')", noun->name,
-                        args[1], noun->name);
+                _cleanup_free_ char *hint = did_you_mean(noun, args[1]);
+                err_set(err, -ERR_USAGE, "unknown command '%s %s'%s (see 'strata %s --help')", noun->name,
+                        args[1], hint, noun->name);
                 return 2;
         }
         if (g.help) {
@@ -291,11 +362,18 @@ int cli_get_and_print(struct cli *c, const char *path, const char *key, json_typ
         const json_t *j = key ? json_object_get(reply.json, key) : reply.json;
         if (!j || json_typeof(j) != type)
                 return err_set(err, -EBADMSG, "master sent no %s for GET %s", what, path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, j);
+        if (cli_structured(c)) {
+                cli_print_data(c, j);
                 return 0;
         }
         _cleanup_(cli_table_freep) struct cli_table *t = table(j);
         cli_table_print(t, c->out);
         return 0;
+}
+
+void cli_print_data(struct cli *c, const json_t *j) {
+        if (c->output == CLI_OUTPUT_YAML)
+                cli_print_yaml(c->out, j);
+        else
+                cli_print_json(c->out, j);
 }

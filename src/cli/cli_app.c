@@ -8,11 +8,14 @@
 #include "cli/cli_internal.h"
 #include "cli/cli_output.h"
 #include "cli/cli_wait.h"
+#include "cli/cli_why.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
 /* The CMD/IMAGE column of `app list` is cut to this many characters. */
 #define LIST_CMD_WIDTH 40
+/* …and STATUS ("Waiting: InsufficientMemory, InsufficientCpus") to this many. */
+#define LIST_STATUS_WIDTH 48
 
 /* "/v2/apps/<id>[/<sub>][?force=true]" for a user-typed id ("web" means "/web"). */
 static int app_path(const char *raw_id, const char *sub, bool force, char **ret_path, char **ret_id,
@@ -42,6 +45,8 @@ static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
         if (!json_is_object(def))
                 return err_set(err, -ERR_BAD_JSON, "%s: an app definition is a JSON object",
                                streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
+        if (cli_args_get(a, "strict") && cli_app_check_strict(def, err) < 0)
+                return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
         if ((r = cli_app_branch(def, cli_args_get(a, "branch"), err)) < 0) /* --branch: cli_app_styles.c */
                 return r;
         const char *raw_id = str_field(def, "id");
@@ -86,6 +91,9 @@ static char *app_runs(const json_t *app) {
         return strbuf_steal(&sb);
 }
 
+static char *join_map(const json_t *obj);
+static char *constraints_cell(const json_t *app);
+
 /* "running/instances" when the master reports counts, else the instances alone. */
 static char *instances_cell(const json_t *app) {
         const json_t *running = json_object_get(app, "tasksRunning");
@@ -95,11 +103,11 @@ static char *instances_cell(const json_t *app) {
         return xasprintf("%" JSON_INTEGER_FORMAT "/%s", json_integer_value(running), want);
 }
 
-struct cli_table *cli_app_list_table(const json_t *apps) {
+struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue, bool wide) {
         static const char *const headers[] = {
-                "ID", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION",
+                "ID", "STATUS", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION", "LABELS", "CONSTRAINTS",
         };
-        struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
+        struct cli_table *t = cli_table_new(wide ? ELEMENTSOF(headers) : ELEMENTSOF(headers) - 2, headers);
         size_t n = json_array_size(apps);
         _cleanup_free_ const json_t **sorted = xcalloc(n ? n : 1, sizeof *sorted);
 
@@ -113,9 +121,13 @@ struct cli_table *cli_app_list_table(const json_t *apps) {
                 _cleanup_free_ char *mem = cli_json_cell(json_object_get(app, "mem"));
                 _cleanup_free_ char *disk = cli_json_cell(json_object_get(app, "disk"));
                 _cleanup_free_ char *runs = app_runs(app);
-                _cleanup_free_ char *runs_cut = runs ? cli_truncate(runs, LIST_CMD_WIDTH) : NULL;
-                cli_table_add(t, (const char *[]){ str_field(app, "id"), instances, cpus, mem, disk, runs_cut,
-                                                   str_field(app, "version") });
+                _cleanup_free_ char *runs_cut = runs ? cli_truncate(runs, wide ? SIZE_MAX : LIST_CMD_WIDTH) : NULL;
+                _cleanup_free_ char *status = cli_app_status(app, cli_queue_entry(queue, str_field(app, "id")));
+                _cleanup_free_ char *status_cut = cli_truncate(status, wide ? SIZE_MAX : LIST_STATUS_WIDTH);
+                _cleanup_free_ char *labels = wide ? join_map(json_object_get(app, "labels")) : NULL;
+                _cleanup_free_ char *constraints = wide ? constraints_cell(app) : NULL;
+                cli_table_add(t, (const char *[]){ str_field(app, "id"), status_cut, instances, cpus, mem, disk,
+                                                   runs_cut, str_field(app, "version"), labels, constraints });
         }
         return t;
 }
@@ -131,11 +143,12 @@ static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
         if (cli_args_get(a, "branch")) /* cli_app_styles.c */
                 return cli_app_list_branches(c, err);
         _cleanup_(strbuf_release) struct strbuf path = { 0 };
-        strbuf_puts(&path, "/v2/apps");
+        /* The counts, deployments and last failures are what STATUS is made of. */
+        strbuf_puts(&path, "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure");
         append_query(&path, "id", cli_args_get(a, "id"));
         append_query(&path, "cmd", cli_args_get(a, "cmd"));
         append_query(&path, "label", cli_args_get(a, "label"));
-        return cli_get_and_print(c, path.buf, "apps", JSON_ARRAY, "\"apps\" array", cli_app_list_table, err);
+        return cli_app_list_with_status(c, path.buf, err);
 }
 
 /* --- show ------------------------------------------------------------------------------------ */
@@ -289,14 +302,43 @@ static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
         int r = app_path(a->pos[0], NULL, false, &path, NULL, err);
         if (r < 0)
                 return r;
-        return cli_get_and_print(c, path, "app", JSON_OBJECT, "\"app\" object", cli_app_show_table, err);
+        if (cli_structured(c))
+                return cli_get_and_print(c, path, "app", JSON_OBJECT, "\"app\" object", cli_app_show_table, err);
+        _cleanup_(cli_why_release) struct cli_why w = { 0 };
+        r = cli_why_fetch(c, path, &w, err);
+        if (r < 0)
+                return r;
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_show_table(json_object_get(w.app.json, "app"));
+        cli_table_print(t, c->out);
+        fputc('\n', c->out);
+        cli_why_show(c, &w);
+        return 0;
+}
+
+static int app_why(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *path = NULL;
+        int r = app_path(a->pos[0], NULL, false, &path, NULL, err);
+        if (r < 0)
+                return r;
+        _cleanup_(cli_why_release) struct cli_why w = { 0 };
+        r = cli_why_fetch(c, path, &w, err);
+        if (r < 0)
+                return r;
+        if (cli_structured(c)) {
+                _cleanup_(json_decrefp) json_t *j = cli_why_json(&w);
+                cli_print_data(c, j);
+                return 0;
+        }
+        fprintf(c->out, "App %s\n", str_field(json_object_get(w.app.json, "app"), "id") ?: a->pos[0]);
+        cli_why_show(c, &w);
+        return 0;
 }
 
 /* --- update ---------------------------------------------------------------------------------- */
 
 /* The body of `app update`: the file's JSON, or the KEY=VALUE assignments applied to the
  * current definition (fetched only when a dotted key needs it). */
-static int update_body(struct cli *c, const char *path, char *const *args, int n, json_t **ret,
+static int update_body(struct cli *c, const char *path, char *const *args, int n, bool strict, json_t **ret,
                        struct err *err) {
         int r;
 
@@ -310,6 +352,10 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
                         return err_set(err, -ERR_BAD_JSON, "%s: an app update is a JSON object",
                                        streq(args[0], "-") ? "standard input" : args[0]);
                 }
+                if (strict && cli_app_check_strict(body, err) < 0) {
+                        json_decref(body);
+                        return err_wrap(err, "%s", streq(args[0], "-") ? "standard input" : args[0]);
+                }
                 *ret = body;
                 return 0;
         }
@@ -319,7 +365,11 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
                                        "'%s' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)",
                                        args[i]);
 
-        /* Check the keys before asking the master anything: a typo is a usage error, not a GET. */
+        /* Check the keys before asking the master anything: a typo is a usage error, not a GET
+         * (Marathon would ignore an unknown field and report success). */
+        r = cli_assignments_check_keys(args, n, err);
+        if (r < 0)
+                return r;
         _cleanup_(json_decrefp) json_t *dry_run = json_object();
         r = cli_assignments_apply(dry_run, NULL, args, n, err);
         if (r < 0)
@@ -350,7 +400,7 @@ static int app_update(struct cli *c, const struct cli_args *a, struct err *err) 
         r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &put_path, NULL, err);
         if (r < 0)
                 return r;
-        r = update_body(c, get_path, a->pos + 1, a->n_pos - 1, &body, err);
+        r = update_body(c, get_path, a->pos + 1, a->n_pos - 1, cli_args_get(a, "strict") != NULL, &body, err);
         if (r < 0)
                 return r;
 
@@ -463,8 +513,8 @@ static int app_versions(struct cli *c, const struct cli_args *a, struct err *err
         const json_t *versions = json_object_get(reply.json, "versions");
         if (!json_is_array(versions))
                 return err_set(err, -EBADMSG, "master sent no \"versions\" array for GET %s", path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, versions);
+        if (cli_structured(c)) {
+                cli_print_data(c, versions);
                 return 0;
         }
         size_t i;
@@ -487,32 +537,58 @@ static const struct cli_flag list_flags[] = {
         { NULL },
 };
 
-static const struct cli_flag wait_flags[] = {
+#define STRICT_FLAG { "strict", 0, NULL, "reject fields Marathon does not know (it ignores them otherwise)" }
+
+static const struct cli_flag add_flags[] = {
         { "branch", 0, "NAME", "deploy as branch NAME: /<id>-NAME beside /<id>, at <id>-NAME.<domain> on the edge" },
+        STRICT_FLAG,
         CLI_WAIT_FLAGS,
         { NULL },
 };
 
-static const struct cli_flag force_wait_flags[] = {
-        { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" },
+#define FORCE_FLAG { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" }
+
+#define ROLLBACK_FLAG                                                                                       \
+        { "rollback-on-failure", 0, NULL,                                                                    \
+          "with --wait: when the deployment fails, put the app back at its version from before" }
+
+static const struct cli_flag update_flags[] = {
+        FORCE_FLAG,
+        STRICT_FLAG,
         CLI_WAIT_FLAGS,
+        ROLLBACK_FLAG,
+        { NULL },
+};
+
+static const struct cli_flag force_wait_flags[] = {
+        FORCE_FLAG,
+        CLI_WAIT_FLAGS,
+        { NULL },
+};
+
+static const struct cli_flag change_flags[] = {
+        FORCE_FLAG,
+        CLI_WAIT_FLAGS,
+        ROLLBACK_FLAG,
         { NULL },
 };
 
 static const struct cli_verb app_verbs[] = {
         {
                 .name = "add",
+                .examples = "strata app add web.json --wait\ncat web.json | strata app add - --strict\n",
                 .synopsis = "FILE|-",
                 .summary = "Create an app from a JSON definition (a file, or - for standard input)",
                 .description = "POSTs the definition to /v2/apps. The id may be relative (\"web\" means "
                                "\"/web\").\n",
                 .min_args = 1,
                 .max_args = 1,
-                .flags = wait_flags,
+                .flags = add_flags,
                 .run = app_add,
         },
         {
                 .name = "list",
+                .examples = "strata app list\nstrata app ls -l team==web -o wide\nstrata -o yaml app list --id web\n",
                 .summary = "List apps with their instances, resources and command or image",
                 .description =
                         "INSTANCES shows running/wanted. CMD/IMAGE shows the container image, else the cmd,\n"
@@ -523,6 +599,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "show",
+                .examples = "strata app show /prod/web\nstrata app get web -o yaml\n",
                 .synopsis = "ID",
                 .summary = "Show one app's definition and status",
                 .min_args = 1,
@@ -530,7 +607,21 @@ static const struct cli_verb app_verbs[] = {
                 .run = app_show,
         },
         {
+                .name = "why",
+                .synopsis = "ID",
+                .summary = "Explain an app's state: queue reasons per agent, last failure, health, deployment",
+                .description =
+                        "Reads the app, GET /v2/queue?embed=lastUnusedOffers and GET /v2/deployments. The reasons\n"
+                        "per agent compare the app's cpus/mem/disk/gpus/ports with what each agent has free\n"
+                        "now; 'Declined by' lists what the scheduler's last pass declined for.\n",
+                .examples = "strata app why /web\nstrata app why web -o json\n",
+                .min_args = 1,
+                .max_args = 1,
+                .run = app_why,
+        },
+        {
                 .name = "update",
+                .examples = "strata app update /web instances=3 --wait\nstrata app update /web env.LOG=debug container.docker.image=nginx:2\nstrata app update /web web.json --wait --timeout 600 --rollback-on-failure\n",
                 .synopsis = "ID FILE|-|KEY=VALUE...",
                 .summary = "Change an app from a partial definition or KEY=VALUE pairs",
                 .description =
@@ -550,11 +641,12 @@ static const struct cli_verb app_verbs[] = {
                         "  version=TIMESTAMP  alone: roll back to that version (see 'strata app versions')\n",
                 .min_args = 2,
                 .max_args = -1,
-                .flags = force_wait_flags,
+                .flags = update_flags,
                 .run = app_update,
         },
         {
                 .name = "remove",
+                .examples = "strata app remove /web\nstrata app rm /web --force --wait\n",
                 .synopsis = "ID",
                 .summary = "Remove an app and kill its tasks",
                 .min_args = 1,
@@ -564,27 +656,30 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "restart",
+                .examples = "strata app restart /web --wait\n",
                 .synopsis = "ID",
                 .summary = "Replace every task of an app, rolling, by its upgradeStrategy",
                 .description = "POSTs to /v2/apps/ID/restart: a new version of the same definition, deployed like an\n"
                                "update (minimumHealthCapacity and maximumOverCapacity decide the pace).\n",
                 .min_args = 1,
                 .max_args = 1,
-                .flags = force_wait_flags,
+                .flags = change_flags,
                 .run = app_restart,
         },
         {
                 .name = "scale",
+                .examples = "strata app scale /web 5 --wait\n",
                 .synopsis = "ID INSTANCES",
                 .summary = "Set how many instances an app runs",
                 .description = "PUTs {\"instances\": INSTANCES} to /v2/apps/ID (Marathon's scale call).\n",
                 .min_args = 2,
                 .max_args = 2,
-                .flags = force_wait_flags,
+                .flags = change_flags,
                 .run = app_scale,
         },
         {
                 .name = "rollback",
+                .examples = "strata app rollback /web --wait\nstrata app rollback /web 2024-05-01T10:00:00.000Z\n",
                 .synopsis = "ID [VERSION]",
                 .summary = "Go back to an earlier version of an app (default: the one before the current)",
                 .description = "PUTs {\"version\": VERSION} to /v2/apps/ID. Without VERSION, the second entry of\n"
@@ -596,6 +691,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "versions",
+                .examples = "strata app versions /web\n",
                 .synopsis = "ID",
                 .summary = "List an app's stored versions, newest first",
                 .min_args = 1,
@@ -613,11 +709,12 @@ static const struct cli_verb app_verbs[] = {
                 .max_args = 1,
                 .flags = cli_app_deploy_flags,
                 .run = cli_app_deploy,
+                .examples = "strata app deploy web.json --strategy blue-green\n",
         },
         { "promote", "ID", "Raise a canary's share of requests (--weight, default 100: replace the old version)", NULL,
-          1, 1, cli_app_promote_flags, cli_app_promote },
+          1, 1, cli_app_promote_flags, cli_app_promote, "strata app promote /web --weight 50\nstrata app promote /web\n" },
         { "abort", "ID", "Remove a canary: the old version takes every request again", NULL, 1, 1, NULL,
-          cli_app_abort },
+          cli_app_abort, "strata app abort /web\n" },
         { NULL },
 };
 

@@ -209,7 +209,7 @@ DEFINE_POINTER_CLEANUP(struct watch, watch_free)
 
 /* A line for people (table output) or an object (JSON output) outside the progress display. */
 static void say(struct watch *w, const char *type, const char *text) {
-        if (w->c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(w->c)) {
                 _cleanup_(json_decrefp) json_t *j = json_pack("{s:s,s:s}", "type", type, "message", text);
                 _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
                 fprintf(w->c->out, "%s\n", s);
@@ -409,7 +409,7 @@ static void show(struct watch *w, const struct cli_progress *p, int64_t now) {
                 return;
         }
         _cleanup_free_ char *text = NULL;
-        if (w->c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(w->c)) {
                 _cleanup_(json_decrefp) json_t *j = cli_progress_json(p);
                 text = json_dumps(j, JSON_COMPACT);
         } else {
@@ -425,7 +425,7 @@ static void show(struct watch *w, const struct cli_progress *p, int64_t now) {
 }
 
 static void show_result(struct watch *w, const char *result, const char *reason, int64_t now) {
-        if (w->c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(w->c)) {
                 _cleanup_(json_decrefp) json_t *j =
                         json_pack("{s:s,s:s,s:s,s:f}", "type", "result", "deployment", w->id, "result", result,
                                   "seconds", (double)(now - w->start_ms) / 1000.0);
@@ -550,6 +550,55 @@ int cli_wait_options(const struct cli_args *a, bool *ret_wait, double *ret_timeo
         return 0;
 }
 
+/* The app's version now (what --rollback-on-failure restores), or NULL for an app that does not
+ * exist yet (nothing to restore). */
+static int current_version(struct cli *c, const char *app_id, char **ret, struct err *err) {
+        _cleanup_free_ char *escaped = cli_url_escape(app_id, true);
+        _cleanup_free_ char *path = xasprintf("/v2/apps%s", escaped);
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        int r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r == -ERR_NOT_FOUND) {
+                err_release(err);
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        const char *v = str_field(json_object_get(reply.json, "app"), "version");
+        *ret = v ? xstrdup(v) : NULL;
+        return 0;
+}
+
+/* After a failed deployment (err says why): puts the app back at version and waits for that
+ * deployment. Returns -ERR_DEPLOYMENT_FAILED with the failure and what the rollback did. */
+static int roll_back(struct cli *c, const char *app_id, const char *version, double timeout_s, struct err *err) {
+        _cleanup_free_ char *failure = xstrdup(err_msg(err));
+        err_release(err);
+        _cleanup_free_ char *escaped = cli_url_escape(app_id, true);
+        /* force: the failed deployment may still hold the app for a moment */
+        _cleanup_free_ char *path = xasprintf("/v2/apps%s?force=true", escaped);
+        _cleanup_(json_decrefp) json_t *body = json_pack("{s:s}", "version", version);
+        _cleanup_(watch_freep) struct watch *w = watch_open(c);
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        fprintf(c->out, "Rolling back app %s to version %s\n", app_id, version);
+        fflush(c->out);
+        struct err e = { 0 };
+        int r = cli_http_call(&c->http, "PUT", path, body, &reply, &e);
+        const char *deployment = r >= 0 ? cli_deployment_of(&reply) : NULL;
+        if (r >= 0 && deployment) {
+                _cleanup_free_ char *id = xstrdup(deployment);
+                r = watch_run(w, id, app_id, NULL, timeout_s, false, &e);
+        }
+        if (r < 0) {
+                err_set(err, -ERR_DEPLOYMENT_FAILED, "%s; the rollback to version %s failed too: %s", failure, version,
+                        err_msg(&e));
+                err_release(&e);
+                return -ERR_DEPLOYMENT_FAILED;
+        }
+        err_release(&e);
+        return err_set(err, -ERR_DEPLOYMENT_FAILED, "%s; rolled back to version %s", failure, version);
+}
+
 int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_change *ch, struct err *err) {
         _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_(watch_freep) struct watch *w = NULL;
@@ -560,6 +609,15 @@ int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_
         r = cli_wait_options(a, &wait, &timeout_s, err);
         if (r < 0)
                 return r;
+        bool rollback = cli_args_get(a, "rollback-on-failure") != NULL;
+        if (rollback && !wait)
+                return err_set(err, -ERR_USAGE, "--rollback-on-failure goes with --wait");
+        _cleanup_free_ char *restore = NULL;
+        if (rollback && ch->app_id) {
+                r = current_version(c, ch->app_id, &restore, err);
+                if (r < 0)
+                        return r;
+        }
         if (wait)
                 w = watch_open(c); /* before the change: its end must not come before we listen */
 
@@ -567,13 +625,13 @@ int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_
         if (r < 0)
                 return r;
         const char *deployment = cli_deployment_of(&reply);
-        if (c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(c)) {
                 _cleanup_free_ char *s = reply.json ? json_dumps(reply.json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
                 /* With --wait the answer is the first of several JSON lines: keep it on one line. */
                 if (wait)
                         fprintf(c->out, "%s\n", s ? s : "null");
                 else
-                        cli_print_json(c->out, reply.json ? reply.json : json_null());
+                        cli_print_data(c, reply.json ? reply.json : json_null());
         } else {
                 const char *version = str_field(reply.json, "version");
                 fprintf(c->out, "%s", r == 201 && ch->done_created ? ch->done_created : ch->done);
@@ -589,7 +647,11 @@ int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_
                 return err_set(err, -EBADMSG, "the master named no deployment for %s %s: nothing to wait for",
                                ch->method, ch->path);
         _cleanup_free_ char *id = xstrdup(deployment);
-        return watch_run(w, id, ch->app_id, ch->group_id, timeout_s, false, err);
+        r = watch_run(w, id, ch->app_id, ch->group_id, timeout_s, false, err);
+        /* The master rolls back by itself when the app's STRATA_DEPLOY_ON_FAILURE says so. */
+        if (r != -ERR_DEPLOYMENT_FAILED || !restore || (w->reason && strstr(w->reason, "; rolled back by deployment ")))
+                return r;
+        return roll_back(c, ch->app_id, restore, timeout_s, err);
 }
 
 int cli_wait_existing(struct cli *c, const char *deployment_id, double timeout_s, struct err *err) {

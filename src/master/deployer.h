@@ -23,6 +23,9 @@ typedef void (*deployer_wake_cb)(const char *app_id, void *data);
 /* Called when an instance of an app in a running deployment fails (a terminal failure while its
  * goal is running): record is the deployment (borrowed), step the current one. */
 typedef void (*deployer_failure_cb)(const json_t *record, unsigned step, const struct instance *i, void *data);
+/* Called when a deployment ends (success, failed, canceled): the reason the failure hook's
+ * policy failed it with, for deployment_failed's "reason" (caller frees), or NULL. */
+typedef char *(*deployer_reason_cb)(const char *deployment_id, void *data);
 
 /* log, clock and events are borrowed and must outlive the deployer. */
 struct deployer *deployer_new(const struct core_log *log, struct clock *clock, const struct event_sink *events,
@@ -44,5 +47,7 @@ void deployer_deployment_changed(struct deployer *d, const json_t *record, const
  * its app is in a running deployment. */
 void deployer_instance_failed(struct deployer *d, const struct instance *i);
 /* Sets (or, with NULL, clears) the failure hook: the place a policy such as "fail the deployment
- * after a crash loop" reads task failures of a step from. */
+ * after a crash loop" reads task failures of a step from (master/deploy_watch.c). */
 void deployer_set_failure_hook(struct deployer *d, deployer_failure_cb cb, void *data);
+/* Sets (or clears) the hook asked why a deployment that ended failed (deploy_watch_reason). */
+void deployer_set_reason_hook(struct deployer *d, deployer_reason_cb cb, void *data);

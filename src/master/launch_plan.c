@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/hashmap.h"
 #include "common/util.h"
+#include "master/deploy_watch.h"
 #include "model/deployment.h"
 #include "scheduler/sched_kill.h"
 #include "store/cluster_state.h"
@@ -77,7 +78,8 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                         s->old[s->n_old++] = i;
                 } else {
                         s->active[s->n_active++] = i;
-                        if (is_healthy(s, i) && (!s->readiness || i->ready))
+                        if (is_healthy(s, i) && (!s->readiness || i->ready) &&
+                            deploy_watch_settled(in->min_healthy_ms, i, in->now_ms))
                                 s->good++;
                 }
         }

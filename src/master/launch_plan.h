@@ -58,6 +58,9 @@ struct launch_plan_input {
         bool gated;           /* the app's deployment step is after the current one */
         int64_t now_ms;
         int64_t launch_after_ms; /* launch backoff: no launch before (0: none) */
+        /* In a deployment: a new instance counts as healthy only once it has run this long
+         * (deploy_watch_min_healthy_ms; 0: at once). */
+        int64_t min_healthy_ms;
         /* Victim selection's view of agents (GROUP_BY reads their attributes) and the app's
          * parsed constraints; either may be NULL (plain killSelection order). */
         const struct sched_cluster *cluster;

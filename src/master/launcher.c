@@ -12,6 +12,7 @@
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "master/deploy_watch.h"
 #include "master/launch_plan.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
@@ -360,6 +361,7 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 in.n = g.n;
         }
         in.gated = app && deployer_gated(l->d.deployer, app_id);
+        in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
         if (app && !in.gated) {
                 q = queue_get(l, app_id);
                 if (!q->config_version || !config_version || !streq(q->config_version, config_version)) {

@@ -46,6 +46,9 @@ void master_core_init(struct master_core *c, const struct core_log *log, struct 
         c->tx = tx ? *tx : agent_link_tx(&c->agents);
         c->placement = placement_new(&c->log, clock, wake_app, &c->launcher);
         c->deployer = deployer_new(&c->log, clock, &c->events, wake_app, &c->launcher);
+        c->watch = deploy_watch_new(&c->log, clock, wake_app, &c->launcher);
+        deployer_set_failure_hook(c->deployer, deploy_watch_failure, c->watch);
+        deployer_set_reason_hook(c->deployer, deploy_watch_reason, c->watch);
         struct launcher_deps deps = {
                 .log = &c->log,
                 .clock = clock,
@@ -61,6 +64,8 @@ void master_core_release(struct master_core *c) {
         health_monitor_release(&c->health);
         launcher_release(&c->launcher);
         deployer_free(c->deployer);
+        deploy_watch_free(c->watch);
+        c->watch = NULL;
         placement_free(c->placement);
         agent_link_release(&c->agents);
         c->deployer = NULL;
@@ -72,6 +77,7 @@ void master_core_leadership(struct master_core *c, bool leading) {
          * before the launcher, whose first passes ask it which apps are held back. */
         agent_link_leadership(&c->agents, leading);
         deployer_leadership(c->deployer, leading);
+        deploy_watch_leadership(c->watch, leading);
         launcher_leadership(&c->launcher, leading);
         health_monitor_leadership(&c->health, leading);
 }
@@ -92,6 +98,7 @@ static void obs_instance_changed(const struct instance *i, enum task_state old, 
         struct master_core *c = data;
         launcher_instance_changed(&c->launcher, i, (int)old);
         health_monitor_instance_changed(&c->health, i);
+        deploy_watch_instance_changed(c->watch, i, (int)old);
         enum task_state now = (enum task_state)i->state;
         if (task_state_is_terminal(now) && !task_state_is_terminal(old) && task_state_is_failure(now) &&
             i->goal == GOAL_RUNNING)
@@ -116,6 +123,7 @@ static void obs_instance_removed(const char *instance_id, const char *app_id, vo
 static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
         struct master_core *c = data;
         deployer_deployment_changed(c->deployer, record, what);
+        deploy_watch_deployment_changed(c->watch, record, what);
 }
 
 static void obs_restored(void *data) {

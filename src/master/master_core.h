@@ -18,6 +18,7 @@
 #include "master/agent_link.h"
 #include "master/clock.h"
 #include "master/core_ports.h"
+#include "master/deploy_watch.h"
 #include "master/deployer.h"
 #include "master/health_monitor.h"
 #include "master/launcher.h"
@@ -32,6 +33,7 @@ struct master_core {
         struct agent_link agents;
         struct placement *placement;
         struct deployer *deployer;
+        struct deploy_watch *watch; /* fails deployments whose new version keeps failing */
         struct launcher launcher;
         struct health_monitor health;
 };

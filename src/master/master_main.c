@@ -36,6 +36,9 @@ static const char usage_master[] =
         "                        dropped as too slow (default 1024)\n"
         AUTH_FLAGS_USAGE
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
+        "  --config FILE         flags from FILE (key = value, keys the flags' names); then\n"
+        "                        $STRATA_MASTER_<FLAG>; the command line wins\n"
         "  -h, --help            this help\n";
 
 static const char usage_dev[] =
@@ -47,10 +50,14 @@ static const char usage_dev[] =
         "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
         "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
+        "  --cgroup-parent, --resources, --attributes, --hostname, --sandbox-keep, --sandbox-max-age,\n"
+        "  --oci-runtime, --registry-config, --insecure-registry  as 'strata agent --help' says,\n"
+        "                        for the built-in agent\n"
         AUTH_FLAGS_USAGE
         "  --dns ADDR:PORT       the built-in agent's DNS, UDP and TCP (default 127.0.0.1:8053; off: none)\n"
         "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static void config_release(struct master_config *c) {
@@ -76,7 +83,8 @@ static const char *addr_port(const char *addr) {
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
-               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK, OPT_AUTH, OPT_AUTH_KEY, OPT_AUTH_TTL, OPT_AUTH_METRICS };
+               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK, OPT_LOG_FORMAT, OPT_AUTH, OPT_AUTH_KEY, OPT_AUTH_TTL,
+               OPT_AUTH_METRICS };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -84,6 +92,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "masters", required_argument, NULL, OPT_MASTERS },
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
                 { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
                 { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
@@ -182,6 +191,12 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0) {
+                                free(raft);
+                                return 2;
+                        }
+                        break;
+                case OPT_LOG_FORMAT:
+                        if (log_format_flag("strata", optarg) < 0) {
                                 free(raft);
                                 return 2;
                         }
