@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agent_metrics.h"
 #include "agent/dns_server.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -49,6 +50,11 @@ static void write_resolv_conf(struct agent *a) {
         strbuf_release(&sb);
 }
 
+/* The DNS counters on the agent's /metrics (queries by type and rcode, forward latency). */
+static void dns_family(struct strbuf *out, void *data) {
+        dns_server_metrics(data, out);
+}
+
 int agent_dns_start(struct agent *a, struct err *e) {
         if (a->cfg.dns_addr && streq(a->cfg.dns_addr, "off")) {
                 write_resolv_conf(a);
@@ -68,11 +74,15 @@ int agent_dns_start(struct agent *a, struct err *e) {
                 return 0;
         }
         log_info("DNS on %s (udp, tcp)", dns_server_address(a->dns));
+        if (a->metrics)
+                agent_metrics_add_family(a->metrics, dns_family, a->dns);
         write_resolv_conf(a);
         return 0;
 }
 
 void agent_dns_stop(struct agent *a) {
+        if (a->dns && a->metrics)
+                agent_metrics_remove_family(a->metrics, dns_family, a->dns);
         dns_server_free(a->dns);
         a->dns = NULL;
 }

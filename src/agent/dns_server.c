@@ -547,18 +547,28 @@ void dns_server_metrics(const struct dns_server *s, struct strbuf *out) {
         if (s->fwd)
                 dns_forwarder_stats(s->fwd, &fs);
         strbuf_printf(out,
+                      "# HELP strata_dns_forwarded_total Queries forwarded to the upstream resolvers.\n"
                       "# TYPE strata_dns_forwarded_total counter\nstrata_dns_forwarded_total %llu\n"
+                      "# HELP strata_dns_forward_timeouts_total Forwarded queries no upstream answered in time (SERVFAIL).\n"
                       "# TYPE strata_dns_forward_timeouts_total counter\nstrata_dns_forward_timeouts_total %llu\n"
+                      "# HELP strata_dns_forward_failures_total Forwarded queries that failed otherwise.\n"
                       "# TYPE strata_dns_forward_failures_total counter\nstrata_dns_forward_failures_total %llu\n"
                       "# HELP strata_dns_forward_latency_seconds Upstream answer latency.\n"
                       "# TYPE strata_dns_forward_latency_seconds summary\n"
                       "strata_dns_forward_latency_seconds_sum %.6f\nstrata_dns_forward_latency_seconds_count %llu\n"
+                      "# HELP strata_dns_dropped_total Packets dropped as unreadable.\n"
                       "# TYPE strata_dns_dropped_total counter\nstrata_dns_dropped_total %llu\n"
+                      "# HELP strata_dns_truncated_total Answers truncated to the size the client accepts.\n"
                       "# TYPE strata_dns_truncated_total counter\nstrata_dns_truncated_total %llu\n"
+                      "# HELP strata_dns_cache_hits_total Answers served from the reply cache.\n"
                       "# TYPE strata_dns_cache_hits_total counter\nstrata_dns_cache_hits_total %llu\n"
+                      "# HELP strata_dns_view_events_total Discovery view events applied.\n"
                       "# TYPE strata_dns_view_events_total counter\nstrata_dns_view_events_total %llu\n"
+                      "# HELP strata_dns_view_errors_total Discovery view events refused as malformed.\n"
                       "# TYPE strata_dns_view_errors_total counter\nstrata_dns_view_errors_total %llu\n"
+                      "# HELP strata_dns_tasks Tasks the DNS view serves.\n"
                       "# TYPE strata_dns_tasks gauge\nstrata_dns_tasks %zu\n"
+                      "# HELP strata_dns_records Records in the DNS view.\n"
                       "# TYPE strata_dns_records gauge\nstrata_dns_records %zu\n",
                       (unsigned long long)s->c.forwarded, (unsigned long long)fs.timeouts,
                       (unsigned long long)fs.failed, (double)fs.latency_us_sum / 1e6,

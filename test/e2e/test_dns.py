@@ -432,9 +432,9 @@ def test_leader_names_follow_a_failover(tmpdir_path):
 
 
 def test_dev_serves_dns_and_bad_dns_flags_fail_clearly(tmpdir_path):
-    port, dport = free_port(), free_port()
+    port, dport, aport = free_port(), free_port(), free_port()
     m = Master(os.path.join(tmpdir_path, "dev"), port, free_port(), dev=True,
-               extra=["--agent-http", f"127.0.0.1:{free_port()}", "--dns", f"127.0.0.1:{dport}"])
+               extra=["--agent-http", f"127.0.0.1:{aport}", "--dns", f"127.0.0.1:{dport}"])
     m.start()
     try:
         m.wait_ready()
@@ -446,6 +446,18 @@ def test_dev_serves_dns_and_bad_dns_flags_fail_clearly(tmpdir_path):
             return out.split()
         wait_for(lambda: answer("solo.marathon.mesos") == ["127.0.0.1"], timeout=10, what="dev DNS")
         assert answer("leader.mesos") == ["127.0.0.1"]
+        assert answer("nothing-here.marathon.mesos") == []
+        # the DNS counters are on the agent's /metrics, as valid Prometheus text
+        token = subprocess.run([STRATA, "auth", "token"], env=dict(os.environ, STRATA_MASTER=m.url),
+                               capture_output=True, text=True, timeout=20).stdout.strip()
+        text = requests.get(f"http://127.0.0.1:{aport}/metrics", headers={"Authorization": f"token={token}"},
+                            timeout=5).text
+        counts = {ln.split(" ")[0]: float(ln.split(" ")[1]) for ln in text.splitlines()
+                  if ln.startswith("strata_dns_")}
+        assert counts['strata_dns_queries_total{transport="udp"}'] >= 3, text
+        assert counts['strata_dns_responses_total{rcode="NXDOMAIN"}'] >= 1, text
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
         # an explicit address that is taken stops the agent with a one-line reason
         out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a2"),
                               "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", f"127.0.0.1:{dport}"],
