@@ -490,6 +490,7 @@ int state_from_json_ext(struct state *s, const json_t *doc,
         r = auth_records_from_json(&auth, json_object_get(doc, "auth"), err);
         if (r < 0) {
                 auth_records_release(&auth);
+                job_records_release(&jobs);
                 group_records_release(&grp);
                 deployments_release(&deps);
                 cluster_release(&cl);
