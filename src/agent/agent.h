@@ -12,6 +12,7 @@
 #include "agent/health.h"
 #include "agent/image_store.h"
 #include "agent/runtime.h"
+#include "agent/task_history.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -36,6 +37,7 @@ struct agent_config {
         int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
         char *dns_addr;       /* --dns ADDR:PORT or "off"; NULL: AGENT_DNS_DEFAULT (dns_agent.h) */
         char **dns_upstreams; /* --dns-upstream IP[:PORT],…; NULL: /etc/resolv.conf */
+        struct task_history_policy history; /* finished sandboxes kept (task_history.h) */
 };
 
 struct agent {
@@ -48,6 +50,7 @@ struct agent {
         struct image_store *images; /* the OCI runtime's (borrowed; NULL with the fake runtime and
                                      * once stopping) */
         struct health *health; /* health and readiness checks of the tasks */
+        struct task_history *history; /* finished tasks' sandboxes and ends (task_history.c) */
         struct http_client *client;
         struct http_server *http;
 

@@ -1,6 +1,7 @@
 /* agent_api.c — the agent's HTTP API: sandbox files (Mesos /files/read and /files/browse
  * compatible, plus ?task=&file= for the CLI), its task table, health, task exec
- * (agent_exec.c). */
+ * (agent_exec.c), the finished tasks it keeps (GET /v1/sandboxes, POST /v1/sandboxes/gc:
+ * task_history.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -180,6 +181,12 @@ void agent_api_dispatch(struct http_request *req, void *data) {
                 images_gc(a, req);
         } else if (streq(http_request_method(req), "GET") && streq(path, "/v1/images")) {
                 images_list(a, req);
+        } else if (streq(http_request_method(req), "GET") && streq(path, "/v1/sandboxes")) {
+                reply_json(req, 200, task_history_list(a->history));
+        } else if (streq(http_request_method(req), "POST") && streq(path, "/v1/sandboxes/gc")) {
+                bool started = task_history_collect(a->history);
+                reply_json(req, started ? 202 : 409,
+                           json_pack("{s:s}", "message", started ? "collection started" : "a collection is running"));
         } else if (!streq(http_request_method(req), "GET")) {
                 reply_error(req, 405, "Only GET is served here");
         } else if (streq(path, "/files/read") || streq(path, "/files/read.json")) {

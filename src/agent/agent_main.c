@@ -41,6 +41,8 @@ static const char usage[] =
         "  --container-pids-max N  default pids limit of a container (default 4096)\n"
         "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
         "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
+        "  --sandbox-keep N      finished tasks' sandboxes (logs) kept per app (default 5)\n"
+        "  --sandbox-max-age SECS  finished sandboxes older than this are removed (default 604800)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -65,7 +67,7 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS, OPT_DNS, OPT_DNS_UPSTREAM };
+               OPT_PIDS, OPT_DNS, OPT_DNS_UPSTREAM, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -85,6 +87,8 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "container-pids-max", required_argument, NULL, OPT_PIDS },
                 { "dns", required_argument, NULL, OPT_DNS },
                 { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+                { "sandbox-keep", required_argument, NULL, OPT_SANDBOX_KEEP },
+                { "sandbox-max-age", required_argument, NULL, OPT_SANDBOX_AGE },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -191,6 +195,12 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 case OPT_DNS_UPSTREAM:
                         flags_list_add(&c->dns_upstreams, NULL, optarg);
                         break;
+                case OPT_SANDBOX_KEEP:
+                case OPT_SANDBOX_AGE:
+                        if (task_history_flag(&c->history, opt == OPT_SANDBOX_KEEP ? "sandbox-keep" : "sandbox-max-age",
+                                              optarg) < 0)
+                                return 2;
+                        break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
                                 return 2;
@@ -267,6 +277,7 @@ static void status_cb(struct runtime *rt, const struct task_status *st, void *us
                 if (health_task_ended(a->health, st->task_id, why, sizeof why) && st->state == TASK_KILLED)
                         message = why;
         }
+        task_history_status(a->history, st);
         agent_updates_push_health(a, st->task_id, st->state, message, st->reason, st->exit_code, healthy, ready,
                                   NULL, 0, st->ip_address);
 }
@@ -311,6 +322,8 @@ void agent_stop(struct agent *a) {
         health_free(a->health);
         a->health = NULL;
         agent_dns_stop(a);
+        task_history_free(a->history);
+        a->history = NULL;
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -373,6 +386,7 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         uv_timer_init(loop, &a->heartbeat_timer);
         uv_timer_init(loop, &a->flush_timer);
         a->reconnect_timer.data = a->heartbeat_timer.data = a->flush_timer.data = a;
+        a->history = task_history_new(loop, a->cfg.data_dir, &a->cfg.history, a->rt);
         /* Unacknowledged updates first, then what the checkpoints say about every task. */
         agent_updates_load(a);
         r = runtime_recover(a->rt, e);

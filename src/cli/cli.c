@@ -26,6 +26,17 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_node,
         &cli_noun_cluster,
         &cli_noun_dns,
+        &cli_noun_queue,
+};
+
+/* Other words people type for a verb (kubectl's, docker's, dcos's habits). A row applies to a
+ * noun that has the verb and no verb of the alias's own name. */
+static const struct {
+        const char *alias, *verb;
+} verb_aliases[] = {
+        { "ls", "list" },     { "get", "show" },  { "describe", "show" }, { "inspect", "show" },
+        { "rm", "remove" },   { "delete", "remove" }, { "del", "remove" }, { "logs", "log" },
+        { "create", "add" },  { "edit", "update" }, { "debug", "why" },
 };
 
 /* The daemons main.c runs before the CLI sees argv; listed in help only. */
@@ -37,9 +48,13 @@ static const struct {
         { "agent", "Run an agent: offer this machine's resources, run its tasks" },
 };
 
+/* The noun called name, or its plural ("apps", "nodes"). */
 static const struct cli_noun *find_noun(const char *name) {
+        size_t n = strlen(name);
         for (size_t i = 0; i < ELEMENTSOF(nouns); i++)
-                if (streq(nouns[i]->name, name))
+                if (streq(nouns[i]->name, name) ||
+                    (n > 1 && name[n - 1] == 's' && strlen(nouns[i]->name) == n - 1 &&
+                     strncmp(nouns[i]->name, name, n - 1) == 0))
                         return nouns[i];
         return NULL;
 }
@@ -48,7 +63,28 @@ static const struct cli_verb *find_verb(const struct cli_noun *noun, const char 
         for (const struct cli_verb *v = noun->verbs; v->name; v++)
                 if (streq(v->name, name))
                         return v;
+        for (size_t i = 0; i < ELEMENTSOF(verb_aliases); i++)
+                if (streq(verb_aliases[i].alias, name))
+                        return find_verb(noun, verb_aliases[i].verb);
         return NULL;
+}
+
+/* " (did you mean 'strata app list'?)" for a mistyped noun (verb NULL) or verb, or "". */
+static char *did_you_mean(const struct cli_noun *noun, const char *word) {
+        const char *names[64] = { 0 };
+        size_t n = 0;
+        if (!noun) {
+                for (size_t i = 0; i < ELEMENTSOF(nouns) && n < ELEMENTSOF(names); i++)
+                        names[n++] = nouns[i]->name;
+        } else {
+                for (const struct cli_verb *v = noun->verbs; v->name && n < ELEMENTSOF(names); v++)
+                        names[n++] = v->name;
+        }
+        const char *near = cli_suggest(word, names, n);
+        if (!near)
+                return xstrdup("");
+        return noun ? xasprintf("; did you mean 'strata %s %s'?", noun->name, near)
+                    : xasprintf("; did you mean 'strata %s'?", near);
 }
 
 static char *verb_names(const struct cli_noun *noun) {
@@ -114,6 +150,17 @@ static void print_noun_help(FILE *f, const struct cli_noun *noun) {
                 noun->name);
 }
 
+static void print_examples(FILE *f, const struct cli_verb *verb) {
+        if (!verb->examples)
+                return;
+        fputs("\nExamples:\n", f);
+        for (const char *p = verb->examples; *p;) {
+                size_t n = strcspn(p, "\n");
+                fprintf(f, "  %.*s\n", (int)n, p);
+                p += n + (p[n] == '\n');
+        }
+}
+
 static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct cli_verb *verb) {
         _cleanup_free_ char *usage = verb_usage(noun, verb);
         fprintf(f, "Usage: %s\n\n%s.\n", usage, verb->summary);
@@ -133,6 +180,7 @@ static void print_verb_help(FILE *f, const struct cli_noun *noun, const struct c
                 }
                 cli_table_print(t, f);
         }
+        print_examples(f, verb);
         fputs("\n", f);
         fputs(global_options, f);
 }
@@ -229,8 +277,18 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
                         return 2;
                 }
         if (!noun) {
-                err_set(err, -ERR_USAGE, "unknown command '%s' (see 'strata --help')", args[0]);
+                _cleanup_free_ char *hint = did_you_mean(NULL, args[0]);
+                err_set(err, -ERR_USAGE, "unknown command '%s'%s (see 'strata --help')", args[0], hint);
                 return 2;
+        }
+        /* `strata queue` is `strata queue list`. */
+        _cleanup_free_ char **with_default = NULL;
+        if (n == 1 && !g.help && noun->default_verb) {
+                with_default = xcalloc(3, sizeof(char *));
+                with_default[0] = args[0];
+                with_default[1] = (char *)noun->default_verb;
+                args = with_default;
+                n = 2;
         }
         if (n == 1) {
                 if (g.help) {
@@ -245,8 +303,9 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
 
         const struct cli_verb *verb = find_verb(noun, args[1]);
         if (!verb) {
-                err_set(err, -ERR_USAGE, "unknown command '%s %s' (see 'strata %s --help')", noun->name,
-                        args[1], noun->name);
+                _cleanup_free_ char *hint = did_you_mean(noun, args[1]);
+                err_set(err, -ERR_USAGE, "unknown command '%s %s'%s (see 'strata %s --help')", noun->name,
+                        args[1], hint, noun->name);
                 return 2;
         }
         if (g.help) {

@@ -7,11 +7,14 @@
 #include "cli/cli_internal.h"
 #include "cli/cli_output.h"
 #include "cli/cli_wait.h"
+#include "cli/cli_why.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
 /* The CMD/IMAGE column of `app list` is cut to this many characters. */
 #define LIST_CMD_WIDTH 40
+/* …and STATUS ("Waiting: InsufficientMemory, InsufficientCpus") to this many. */
+#define LIST_STATUS_WIDTH 48
 
 /* "/v2/apps/<id>[/<sub>][?force=true]" for a user-typed id ("web" means "/web"). */
 static int app_path(const char *raw_id, const char *sub, bool force, char **ret_path, char **ret_id,
@@ -41,6 +44,8 @@ static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
         if (!json_is_object(def))
                 return err_set(err, -ERR_BAD_JSON, "%s: an app definition is a JSON object",
                                streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
+        if (cli_args_get(a, "strict") && cli_app_check_strict(def, err) < 0)
+                return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
         const char *raw_id = str_field(def, "id");
         if (raw_id && cli_id_absolute(raw_id, &id, err) < 0)
                 return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
@@ -92,9 +97,9 @@ static char *instances_cell(const json_t *app) {
         return xasprintf("%" JSON_INTEGER_FORMAT "/%s", json_integer_value(running), want);
 }
 
-struct cli_table *cli_app_list_table(const json_t *apps) {
+struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue) {
         static const char *const headers[] = {
-                "ID", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION",
+                "ID", "STATUS", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION",
         };
         struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
         size_t n = json_array_size(apps);
@@ -111,8 +116,10 @@ struct cli_table *cli_app_list_table(const json_t *apps) {
                 _cleanup_free_ char *disk = cli_json_cell(json_object_get(app, "disk"));
                 _cleanup_free_ char *runs = app_runs(app);
                 _cleanup_free_ char *runs_cut = runs ? cli_truncate(runs, LIST_CMD_WIDTH) : NULL;
-                cli_table_add(t, (const char *[]){ str_field(app, "id"), instances, cpus, mem, disk, runs_cut,
-                                                   str_field(app, "version") });
+                _cleanup_free_ char *status = cli_app_status(app, cli_queue_entry(queue, str_field(app, "id")));
+                _cleanup_free_ char *status_cut = cli_truncate(status, LIST_STATUS_WIDTH);
+                cli_table_add(t, (const char *[]){ str_field(app, "id"), status_cut, instances, cpus, mem, disk,
+                                                   runs_cut, str_field(app, "version") });
         }
         return t;
 }
@@ -126,11 +133,12 @@ static void append_query(struct strbuf *sb, const char *name, const char *value)
 
 static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
         _cleanup_(strbuf_release) struct strbuf path = { 0 };
-        strbuf_puts(&path, "/v2/apps");
+        /* The counts, deployments and last failures are what STATUS is made of. */
+        strbuf_puts(&path, "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure");
         append_query(&path, "id", cli_args_get(a, "id"));
         append_query(&path, "cmd", cli_args_get(a, "cmd"));
         append_query(&path, "label", cli_args_get(a, "label"));
-        return cli_get_and_print(c, path.buf, "apps", JSON_ARRAY, "\"apps\" array", cli_app_list_table, err);
+        return cli_app_list_with_status(c, path.buf, err);
 }
 
 /* --- show ------------------------------------------------------------------------------------ */
@@ -284,14 +292,43 @@ static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
         int r = app_path(a->pos[0], NULL, false, &path, NULL, err);
         if (r < 0)
                 return r;
-        return cli_get_and_print(c, path, "app", JSON_OBJECT, "\"app\" object", cli_app_show_table, err);
+        if (c->output == CLI_OUTPUT_JSON)
+                return cli_get_and_print(c, path, "app", JSON_OBJECT, "\"app\" object", cli_app_show_table, err);
+        _cleanup_(cli_why_release) struct cli_why w = { 0 };
+        r = cli_why_fetch(c, path, &w, err);
+        if (r < 0)
+                return r;
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_show_table(json_object_get(w.app.json, "app"));
+        cli_table_print(t, c->out);
+        fputc('\n', c->out);
+        cli_why_show(c, &w);
+        return 0;
+}
+
+static int app_why(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *path = NULL;
+        int r = app_path(a->pos[0], NULL, false, &path, NULL, err);
+        if (r < 0)
+                return r;
+        _cleanup_(cli_why_release) struct cli_why w = { 0 };
+        r = cli_why_fetch(c, path, &w, err);
+        if (r < 0)
+                return r;
+        if (c->output == CLI_OUTPUT_JSON) {
+                _cleanup_(json_decrefp) json_t *j = cli_why_json(&w);
+                cli_print_json(c->out, j);
+                return 0;
+        }
+        fprintf(c->out, "App %s\n", str_field(json_object_get(w.app.json, "app"), "id") ?: a->pos[0]);
+        cli_why_show(c, &w);
+        return 0;
 }
 
 /* --- update ---------------------------------------------------------------------------------- */
 
 /* The body of `app update`: the file's JSON, or the KEY=VALUE assignments applied to the
  * current definition (fetched only when a dotted key needs it). */
-static int update_body(struct cli *c, const char *path, char *const *args, int n, json_t **ret,
+static int update_body(struct cli *c, const char *path, char *const *args, int n, bool strict, json_t **ret,
                        struct err *err) {
         int r;
 
@@ -305,6 +342,10 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
                         return err_set(err, -ERR_BAD_JSON, "%s: an app update is a JSON object",
                                        streq(args[0], "-") ? "standard input" : args[0]);
                 }
+                if (strict && cli_app_check_strict(body, err) < 0) {
+                        json_decref(body);
+                        return err_wrap(err, "%s", streq(args[0], "-") ? "standard input" : args[0]);
+                }
                 *ret = body;
                 return 0;
         }
@@ -314,7 +355,11 @@ static int update_body(struct cli *c, const char *path, char *const *args, int n
                                        "'%s' is not KEY=VALUE (give one FILE, '-', or KEY=VALUE arguments)",
                                        args[i]);
 
-        /* Check the keys before asking the master anything: a typo is a usage error, not a GET. */
+        /* Check the keys before asking the master anything: a typo is a usage error, not a GET
+         * (Marathon would ignore an unknown field and report success). */
+        r = cli_assignments_check_keys(args, n, err);
+        if (r < 0)
+                return r;
         _cleanup_(json_decrefp) json_t *dry_run = json_object();
         r = cli_assignments_apply(dry_run, NULL, args, n, err);
         if (r < 0)
@@ -345,7 +390,7 @@ static int app_update(struct cli *c, const struct cli_args *a, struct err *err) 
         r = app_path(a->pos[0], NULL, cli_args_get(a, "force") != NULL, &put_path, NULL, err);
         if (r < 0)
                 return r;
-        r = update_body(c, get_path, a->pos + 1, a->n_pos - 1, &body, err);
+        r = update_body(c, get_path, a->pos + 1, a->n_pos - 1, cli_args_get(a, "strict") != NULL, &body, err);
         if (r < 0)
                 return r;
 
@@ -481,14 +526,38 @@ static const struct cli_flag list_flags[] = {
         { NULL },
 };
 
-static const struct cli_flag wait_flags[] = {
+#define STRICT_FLAG { "strict", 0, NULL, "reject fields Marathon does not know (it ignores them otherwise)" }
+
+static const struct cli_flag add_flags[] = {
+        STRICT_FLAG,
         CLI_WAIT_FLAGS,
         { NULL },
 };
 
-static const struct cli_flag force_wait_flags[] = {
-        { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" },
+#define FORCE_FLAG { "force", 'f', NULL, "override a deployment that holds the app (Marathon's ?force=true)" }
+
+#define ROLLBACK_FLAG                                                                                       \
+        { "rollback-on-failure", 0, NULL,                                                                    \
+          "with --wait: when the deployment fails, put the app back at its version from before" }
+
+static const struct cli_flag update_flags[] = {
+        FORCE_FLAG,
+        STRICT_FLAG,
         CLI_WAIT_FLAGS,
+        ROLLBACK_FLAG,
+        { NULL },
+};
+
+static const struct cli_flag force_wait_flags[] = {
+        FORCE_FLAG,
+        CLI_WAIT_FLAGS,
+        { NULL },
+};
+
+static const struct cli_flag change_flags[] = {
+        FORCE_FLAG,
+        CLI_WAIT_FLAGS,
+        ROLLBACK_FLAG,
         { NULL },
 };
 
@@ -501,7 +570,7 @@ static const struct cli_verb app_verbs[] = {
                                "\"/web\").\n",
                 .min_args = 1,
                 .max_args = 1,
-                .flags = wait_flags,
+                .flags = add_flags,
                 .run = app_add,
         },
         {
@@ -521,6 +590,19 @@ static const struct cli_verb app_verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .run = app_show,
+        },
+        {
+                .name = "why",
+                .synopsis = "ID",
+                .summary = "Explain an app's state: queue reasons per agent, last failure, health, deployment",
+                .description =
+                        "Reads the app, GET /v2/queue?embed=lastUnusedOffers and GET /v2/deployments. The reasons\n"
+                        "per agent compare the app's cpus/mem/disk/gpus/ports with what each agent has free\n"
+                        "now; 'Declined by' lists what the scheduler's last pass declined for.\n",
+                .examples = "strata app why /web\nstrata app why web -o json\n",
+                .min_args = 1,
+                .max_args = 1,
+                .run = app_why,
         },
         {
                 .name = "update",
@@ -543,7 +625,7 @@ static const struct cli_verb app_verbs[] = {
                         "  version=TIMESTAMP  alone: roll back to that version (see 'strata app versions')\n",
                 .min_args = 2,
                 .max_args = -1,
-                .flags = force_wait_flags,
+                .flags = update_flags,
                 .run = app_update,
         },
         {
@@ -563,7 +645,7 @@ static const struct cli_verb app_verbs[] = {
                                "update (minimumHealthCapacity and maximumOverCapacity decide the pace).\n",
                 .min_args = 1,
                 .max_args = 1,
-                .flags = force_wait_flags,
+                .flags = change_flags,
                 .run = app_restart,
         },
         {
@@ -573,7 +655,7 @@ static const struct cli_verb app_verbs[] = {
                 .description = "PUTs {\"instances\": INSTANCES} to /v2/apps/ID (Marathon's scale call).\n",
                 .min_args = 2,
                 .max_args = 2,
-                .flags = force_wait_flags,
+                .flags = change_flags,
                 .run = app_scale,
         },
         {

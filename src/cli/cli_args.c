@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/alloc.h"
 #include "common/strbuf.h"
@@ -145,6 +146,16 @@ int cli_args_parse(struct cli_args *a, const struct cli_flag *flags, int argc, c
                 }
                 if (!f) {
                         cli_args_release(&out);
+                        const char *names[CLI_MAX_FLAGS + 1];
+                        size_t n_names = 0;
+                        for (size_t k = 0; flags && flags[k].name && n_names < ELEMENTSOF(names); k++)
+                                names[n_names++] = flags[k].name;
+                        const char *name = arg + strspn(arg, "-");
+                        _cleanup_free_ char *bare = xstrndup(name, strcspn(name, "="));
+                        const char *near = cli_suggest(bare, names, n_names);
+                        if (near)
+                                return err_set(err, -ERR_USAGE, "unknown option '%s'; did you mean '--%s'?", arg,
+                                               near);
                         return err_set(err, -ERR_USAGE, "unknown option '%s'", arg);
                 }
                 if (!f->value) {
@@ -367,5 +378,108 @@ int cli_read_json(const char *path, FILE *in, json_t **ret, struct err *err) {
         if (!doc)
                 return err_set(err, -ERR_BAD_JSON, "%s line %d: %s", name, jerr.line, jerr.text);
         *ret = doc;
+        return 0;
+}
+
+/* Edit distance counting a swap of two neighbours as one edit (optimal string alignment:
+ * "lsit" is 1 from "list"), case-insensitive; words are short. */
+static size_t distance(const char *a, const char *b) {
+        size_t n = strlen(a), m = strlen(b);
+        if (n > 64 || m > 64)
+                return SIZE_MAX;
+        size_t d[65][65];
+        for (size_t i = 0; i <= n; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= m; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= n; i++)
+                for (size_t j = 1; j <= m; j++) {
+                        int ai = tolower((unsigned char)a[i - 1]), bj = tolower((unsigned char)b[j - 1]);
+                        size_t v = MIN(d[i - 1][j] + 1, d[i][j - 1] + 1);
+                        v = MIN(v, d[i - 1][j - 1] + (ai != bj));
+                        if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                            tolower((unsigned char)a[i - 2]) == bj)
+                                v = MIN(v, d[i - 2][j - 2] + 1);
+                        d[i][j] = v;
+                }
+        return d[n][m];
+}
+
+const char *cli_suggest(const char *word, const char *const *candidates, size_t n) {
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX, len = strlen(word);
+        if (len == 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                size_t d = distance(word, candidates[i]);
+                /* A prefix of 3+ characters either way counts as a near miss too ("dep" →
+                 * "deployment", "memory" → "mem"). */
+                size_t clen = strlen(candidates[i]);
+                if ((len >= 3 && strncasecmp(candidates[i], word, len) == 0) ||
+                    (clen >= 3 && strncasecmp(candidates[i], word, clen) == 0))
+                        d = MIN(d, 1);
+                if (d < best_d) {
+                        best_d = d;
+                        best = candidates[i];
+                }
+        }
+        /* Close enough to be a typo: 1 edit for short words, 2 from 5 characters. */
+        size_t limit = len < 5 ? 1 : 2;
+        return best_d <= limit ? best : NULL;
+}
+
+/* Top-level fields of a Marathon app definition (AppDefinition, api.md §1.1), plus "version"
+ * (a rollback) and the output-only AppInfo fields that an exported definition carries. */
+static const char *const app_fields[] = {
+        "id", "cmd", "args", "user", "env", "instances", "cpus", "mem", "disk", "gpus", "executor",
+        "constraints", "uris", "fetch", "ports", "portDefinitions", "requirePorts", "backoffSeconds",
+        "backoffFactor", "maxLaunchDelaySeconds", "container", "healthChecks", "check", "readinessChecks",
+        "dependencies", "upgradeStrategy", "labels", "acceptedResourceRoles", "ipAddress", "residency",
+        "secrets", "taskKillGracePeriodSeconds", "unreachableStrategy", "killSelection", "networks", "tty",
+        "role", "resourceLimits", "executorResources", "version",
+};
+static const char *const app_output_fields[] = {
+        "versionInfo", "tasks", "tasksStaged", "tasksRunning", "tasksHealthy", "tasksUnhealthy", "deployments",
+        "readinessCheckResults", "lastTaskFailure", "tasksStats", "taskStats",
+};
+
+static bool known_app_field(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(app_fields); i++)
+                if (streq(app_fields[i], key))
+                        return true;
+        for (size_t i = 0; i < ELEMENTSOF(app_output_fields); i++)
+                if (streq(app_output_fields[i], key))
+                        return true;
+        return false;
+}
+
+static int unknown_field(const char *key, const char *what, struct err *err) {
+        const char *near = cli_suggest(key, app_fields, ELEMENTSOF(app_fields));
+        if (near)
+                return err_set(err, -ERR_USAGE, "unknown %s '%s'; did you mean '%s'?", what, key, near);
+        struct strbuf sb = { 0 };
+        for (size_t i = 0; i < ELEMENTSOF(app_fields); i++)
+                strbuf_printf(&sb, "%s%s", i ? ", " : "", app_fields[i]);
+        err_set(err, -ERR_USAGE, "unknown %s '%s' (known: %s)", what, key, sb.buf);
+        strbuf_release(&sb);
+        return -ERR_USAGE;
+}
+
+int cli_assignments_check_keys(char *const *args, int n, struct err *err) {
+        for (int i = 0; i < n; i++) {
+                const char *a = args[i];
+                _cleanup_free_ char *top = xstrndup(a, strcspn(a, ".="));
+                if (!known_app_field(top))
+                        return unknown_field(top, "app field", err);
+        }
+        return 0;
+}
+
+int cli_app_check_strict(const json_t *def, struct err *err) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)def, key, v)
+                if (!known_app_field(key))
+                        return unknown_field(key, "field", err);
         return 0;
 }

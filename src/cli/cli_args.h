@@ -89,3 +89,14 @@ int cli_id_absolute(const char *id, char **ret, struct err *err);
 /* Reads one JSON document from path, or from in when path is "-". On a parse error, err names
  * the file and line ("'app.json' line 3: …"). Returns 0 or a negative code. */
 int cli_read_json(const char *path, FILE *in, json_t **ret, struct err *err);
+
+/* The candidate nearest to word when it looks like a typo of it (edit distance 1 for words
+ * under 5 characters, 2 from 5, a swap of neighbours being 1; a 3+ character prefix either way
+ * counts as 1; case-insensitive), else NULL.
+ * Borrowed from candidates. */
+const char *cli_suggest(const char *word, const char *const *candidates, size_t n);
+/* -ERR_USAGE unless every assignment's top-level key is a Marathon app field: "unknown app field
+ * 'instnaces'; did you mean 'instances'?" (or the known fields listed when nothing is close). */
+int cli_assignments_check_keys(char *const *args, int n, struct err *err);
+/* --strict: -ERR_USAGE naming the first top-level member of def that is not an app field. */
+int cli_app_check_strict(const json_t *def, struct err *err);

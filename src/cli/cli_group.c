@@ -106,7 +106,7 @@ static int group_show(struct cli *c, const struct cli_args *a, struct err *err) 
         const json_t *apps = json_object_get(g, "apps");
         fprintf(c->out, "\napps:%s\n", json_array_size(apps) ? "" : " -");
         if (json_array_size(apps)) {
-                _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(apps);
+                _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(apps, NULL);
                 cli_table_print(t, c->out);
         }
         return 0;

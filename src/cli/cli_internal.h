@@ -31,6 +31,7 @@ struct cli_verb {
         const char *synopsis;         /* arguments, for usage lines: "ID FILE|-|KEY=VALUE..." */
         const char *summary;          /* one line for `strata NOUN --help` */
         const char *description;      /* more paragraphs for `strata NOUN VERB --help`, or NULL */
+        const char *examples;         /* command lines, one per line, for help and man pages, or NULL */
         int min_args, max_args;       /* positional arguments; max -1: no limit */
         const struct cli_flag *flags; /* NULL-name terminated, or NULL */
         /* Runs the verb; returns >= 0 or a negative code with err set (-ERR_USAGE: exit 2). */
@@ -41,6 +42,7 @@ struct cli_noun {
         const char *name;
         const char *summary;
         const struct cli_verb *verbs; /* terminated by a row with name NULL */
+        const char *default_verb;     /* run when the noun comes alone (`strata queue`), or NULL */
 };
 
 extern const struct cli_noun cli_noun_app;
@@ -49,6 +51,7 @@ extern const struct cli_noun cli_noun_deployment;
 extern const struct cli_noun cli_noun_dns;
 extern const struct cli_noun cli_noun_group;
 extern const struct cli_noun cli_noun_node;
+extern const struct cli_noun cli_noun_queue;
 extern const struct cli_noun cli_noun_task;
 
 struct cli_table;
@@ -68,8 +71,25 @@ struct cli_table *cli_node_list_table(const json_t *nodes);
 struct cli_table *cli_task_list_table(const json_t *tasks);
 
 struct cli_table;
-/* The `app list` table: one row per app of the array apps, sorted by id. Caller frees. */
-struct cli_table *cli_app_list_table(const json_t *apps);
+/* The `app list` table: one row per app of the array apps, sorted by id, with a STATUS column
+ * (cli_app_status) from queue, a GET /v2/queue body (may be NULL). Caller frees. */
+struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue);
+
+/* What `app show` and `app why` read to explain an app (cli_queue.c). */
+struct cli_why {
+        struct http_reply app, queue, deployments;
+};
+/* GETs app_path (/v2/apps/ID: tasks, counts, lastTaskFailure, deployments), the queue with
+ * lastUnusedOffers and the deployments. Returns 0 or a negative code with err set; release *w
+ * in both cases. */
+int cli_why_fetch(struct cli *c, const char *app_path, struct cli_why *w, struct err *err);
+void cli_why_release(struct cli_why *w);
+/* Prints cli_why_print's explanation to c->out. */
+void cli_why_show(struct cli *c, const struct cli_why *w);
+/* {"id", "status", "queue"?, "lastTaskFailure"?, "tasks", "deployments"} for -o json. */
+json_t *cli_why_json(const struct cli_why *w);
+/* `app list`: GETs path, then the queue, and prints the table with STATUS (or the apps as JSON). */
+int cli_app_list_with_status(struct cli *c, const char *path, struct err *err);
 /* The `app show` key/value listing; optional rows without a value are left out. Caller frees. */
 struct cli_table *cli_app_show_table(const json_t *app);
 /* The `cluster status` header line and masters table for a GET /v1/cluster body. */

@@ -550,6 +550,55 @@ int cli_wait_options(const struct cli_args *a, bool *ret_wait, double *ret_timeo
         return 0;
 }
 
+/* The app's version now (what --rollback-on-failure restores), or NULL for an app that does not
+ * exist yet (nothing to restore). */
+static int current_version(struct cli *c, const char *app_id, char **ret, struct err *err) {
+        _cleanup_free_ char *escaped = cli_url_escape(app_id, true);
+        _cleanup_free_ char *path = xasprintf("/v2/apps%s", escaped);
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        int r = cli_http_call(&c->http, "GET", path, NULL, &reply, err);
+        if (r == -ERR_NOT_FOUND) {
+                err_release(err);
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        const char *v = str_field(json_object_get(reply.json, "app"), "version");
+        *ret = v ? xstrdup(v) : NULL;
+        return 0;
+}
+
+/* After a failed deployment (err says why): puts the app back at version and waits for that
+ * deployment. Returns -ERR_DEPLOYMENT_FAILED with the failure and what the rollback did. */
+static int roll_back(struct cli *c, const char *app_id, const char *version, double timeout_s, struct err *err) {
+        _cleanup_free_ char *failure = xstrdup(err_msg(err));
+        err_release(err);
+        _cleanup_free_ char *escaped = cli_url_escape(app_id, true);
+        /* force: the failed deployment may still hold the app for a moment */
+        _cleanup_free_ char *path = xasprintf("/v2/apps%s?force=true", escaped);
+        _cleanup_(json_decrefp) json_t *body = json_pack("{s:s}", "version", version);
+        _cleanup_(watch_freep) struct watch *w = watch_open(c);
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        fprintf(c->out, "Rolling back app %s to version %s\n", app_id, version);
+        fflush(c->out);
+        struct err e = { 0 };
+        int r = cli_http_call(&c->http, "PUT", path, body, &reply, &e);
+        const char *deployment = r >= 0 ? cli_deployment_of(&reply) : NULL;
+        if (r >= 0 && deployment) {
+                _cleanup_free_ char *id = xstrdup(deployment);
+                r = watch_run(w, id, app_id, NULL, timeout_s, false, &e);
+        }
+        if (r < 0) {
+                err_set(err, -ERR_DEPLOYMENT_FAILED, "%s; the rollback to version %s failed too: %s", failure, version,
+                        err_msg(&e));
+                err_release(&e);
+                return -ERR_DEPLOYMENT_FAILED;
+        }
+        err_release(&e);
+        return err_set(err, -ERR_DEPLOYMENT_FAILED, "%s; rolled back to version %s", failure, version);
+}
+
 int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_change *ch, struct err *err) {
         _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         _cleanup_(watch_freep) struct watch *w = NULL;
@@ -560,6 +609,15 @@ int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_
         r = cli_wait_options(a, &wait, &timeout_s, err);
         if (r < 0)
                 return r;
+        bool rollback = cli_args_get(a, "rollback-on-failure") != NULL;
+        if (rollback && !wait)
+                return err_set(err, -ERR_USAGE, "--rollback-on-failure goes with --wait");
+        _cleanup_free_ char *restore = NULL;
+        if (rollback && ch->app_id) {
+                r = current_version(c, ch->app_id, &restore, err);
+                if (r < 0)
+                        return r;
+        }
         if (wait)
                 w = watch_open(c); /* before the change: its end must not come before we listen */
 
@@ -589,7 +647,11 @@ int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_
                 return err_set(err, -EBADMSG, "the master named no deployment for %s %s: nothing to wait for",
                                ch->method, ch->path);
         _cleanup_free_ char *id = xstrdup(deployment);
-        return watch_run(w, id, ch->app_id, ch->group_id, timeout_s, false, err);
+        r = watch_run(w, id, ch->app_id, ch->group_id, timeout_s, false, err);
+        /* The master rolls back by itself when the app's STRATA_DEPLOY_ON_FAILURE says so. */
+        if (r != -ERR_DEPLOYMENT_FAILED || !restore || (w->reason && strstr(w->reason, "; rolled back by deployment ")))
+                return r;
+        return roll_back(c, ch->app_id, restore, timeout_s, err);
 }
 
 int cli_wait_existing(struct cli *c, const char *deployment_id, double timeout_s, struct err *err) {

@@ -12,6 +12,7 @@
 #include "master/api_tasks.h"
 #include "master/health_monitor.h"
 #include "master/master_internal.h"
+#include "master/queue_offers.h"
 #include "model/task_id.h"
 #include "store/cluster_state.h"
 
@@ -478,8 +479,17 @@ void api_tasks_delete(struct api_call *call) {
         kill_and_reply(call, known, app_id, false);
 }
 
+static void embed_offers(const char *value, void *data) {
+        *(bool *)data |= streq(value, "lastUnusedOffers");
+}
+
 void api_queue_list(struct api_call *call) {
-        api_reply_json(call, 200, launcher_queue_json(&call->m->core.launcher));
+        json_t *body = launcher_queue_json(&call->m->core.launcher);
+        bool offers = false;
+        http_request_args_foreach(call->req, "embed", embed_offers, &offers);
+        if (offers)
+                queue_offers_embed(store_state(call->m->store), body);
+        api_reply_json(call, 200, body);
 }
 
 /* DELETE /v2/queue/{id}/delay */

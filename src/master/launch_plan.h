@@ -12,7 +12,10 @@
  * - an app held back by an earlier deployment step: nothing but expunges;
  * - instances of an older configuration: Marathon's rolling restart (rolling_decide): "unhealthy
  *   old instances killed first", then healthy old ones within the budget, oldest first;
- * - otherwise surplus instances are killed by the app's killSelection, and missing ones placed.
+ * - otherwise surplus instances are killed by the app's killSelection, and missing ones placed;
+ * - while the app is in a deployment, a new instance counts as healthy (for the rolling rule and
+ *   the step's end) only once it has run min_healthy_ms (model/deploy_failure.h): a version that
+ *   crashes right after starting neither replaces old instances nor converges.
  * Every choice of victims among candidates goes through sched_select_victims (killSelection,
  * not-yet-running first, GROUP_BY spread kept even). */
 #pragma once
@@ -62,6 +65,9 @@ struct launch_plan_input {
         /* Instance ids (keys) whose kill was submitted and not applied yet: they count as dying,
          * so a second pass in the same turn does not kill them again. May be NULL. */
         const struct hashmap *killing;
+        /* A running, healthy and ready new instance counts as such only once it has run this long
+         * (since started_at); 0: at once. */
+        int64_t min_healthy_ms;
 };
 
 struct launch_kill {
@@ -80,6 +86,8 @@ struct launch_plan {
         bool backoff;                    /* want > 0, but the launch waits for launch_after_ms */
         bool converged;                  /* n new instances healthy and ready, nothing else alive
                                           * (deleted app: nothing alive) */
+        int64_t settle_at_ms;            /* when the first instance held back by min_healthy_ms
+                                          * counts (pass the app again then); 0: none is */
         bool clean;                      /* a full list had nothing older than the configuration */
 };
 

@@ -46,6 +46,8 @@ void master_core_init(struct master_core *c, const struct core_log *log, struct 
         c->tx = tx ? *tx : agent_link_tx(&c->agents);
         c->placement = placement_new(&c->log, clock, wake_app, &c->launcher);
         c->deployer = deployer_new(&c->log, clock, &c->events, wake_app, &c->launcher);
+        deploy_watch_init(&c->watch, &c->log, clock);
+        deployer_set_failure_hook(c->deployer, deploy_watch_failed, deploy_watch_ended, &c->watch);
         struct launcher_deps deps = {
                 .log = &c->log,
                 .clock = clock,
@@ -61,6 +63,7 @@ void master_core_release(struct master_core *c) {
         health_monitor_release(&c->health);
         launcher_release(&c->launcher);
         deployer_free(c->deployer);
+        deploy_watch_release(&c->watch);
         placement_free(c->placement);
         agent_link_release(&c->agents);
         c->deployer = NULL;
@@ -72,6 +75,7 @@ void master_core_leadership(struct master_core *c, bool leading) {
          * before the launcher, whose first passes ask it which apps are held back. */
         agent_link_leadership(&c->agents, leading);
         deployer_leadership(c->deployer, leading);
+        deploy_watch_leadership(&c->watch, leading);
         launcher_leadership(&c->launcher, leading);
         health_monitor_leadership(&c->health, leading);
 }

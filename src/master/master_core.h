@@ -3,7 +3,7 @@
  *
  * Calls go one way (checked by test/unit/test_master_core_layers.c):
  *
- *     master_core ──► health_monitor ──► launcher ──► deployer
+ *     master_core ──► health_monitor ──► launcher ──► deployer ┄┄(failure hook)┄┄► deploy_watch
  *          │                               │ └──────► placement ──► scheduler
  *          └──► agent_link ◄── (agent_tx) ─┘
  *
@@ -18,6 +18,7 @@
 #include "master/agent_link.h"
 #include "master/clock.h"
 #include "master/core_ports.h"
+#include "master/deploy_watch.h"
 #include "master/deployer.h"
 #include "master/health_monitor.h"
 #include "master/launcher.h"
@@ -32,6 +33,7 @@ struct master_core {
         struct agent_link agents;
         struct placement *placement;
         struct deployer *deployer;
+        struct deploy_watch watch; /* fails deployments whose new version keeps failing */
         struct launcher launcher;
         struct health_monitor health;
 };

@@ -754,9 +754,10 @@ def test_cli_app_commands(master, tmp_path):
     r = cli(master, "app", "list")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["ID", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION"]
+    assert lines[0].split() == ["ID", "STATUS", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION"]
     assert [ln.split()[0] for ln in lines[1:]] == ["/cli/db", "/cli/web"]
-    assert lines[2].split()[1:5] == ["0/1", "1", "64", "0"]
+    # no agent: the queue says why (STATUS is two words here)
+    assert lines[2].split()[1:7] == ["Waiting:", "NoAgents", "0/1", "1", "64", "0"]
     r = cli(master, "app", "list", "-o", "json")
     assert r.returncode == 0 and sorted(a["id"] for a in json.loads(r.stdout)) == ["/cli/db", "/cli/web"]
     r = cli(master, "app", "list", "--label", "team==a")

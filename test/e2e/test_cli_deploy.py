@@ -172,3 +172,86 @@ def test_the_event_stream_decides_the_exit_status(outcome, code):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def crashing_update(master, tmpdir_path, app_id, *flags):
+    path = write_app(tmpdir_path, {"id": app_id, "cmd": "sleep 1000", "instances": 2, "cpus": 0.1, "mem": 32,
+                                   "backoffSeconds": 1, "backoffFactor": 1.0})
+    r = strata(master, "app", "add", path, "--wait", "--timeout", "60")
+    assert r.returncode == 0, r.stdout + r.stderr
+    old = {t["id"] for t in running_tasks(master, app_id)}
+    assert len(old) == 2
+    # While the new version crashes, sample how many tasks run (capacity).
+    lowest = [2]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            lowest[0] = min(lowest[0], len(running_tasks(master, app_id)))
+            time.sleep(0.2)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    try:
+        r = strata(master, "app", "update", app_id, "cmd=echo cannot start >&2; exit 1", "--wait", "--timeout",
+                   "90", *flags)
+    finally:
+        stop.set()
+        t.join()
+    return r, old, lowest[0]
+
+
+def test_a_crash_looping_version_fails_the_wait_with_the_tasks_message(master, native_agent, tmpdir_path):
+    r, old, lowest = crashing_update(master, tmpdir_path, "/ci/crashy")
+    assert r.returncode == 3, r.stdout + r.stderr
+    line = r.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert line.startswith("strata: deployment ") and " failed: 3 tasks of /ci/crashy failed before one ran " \
+                                                         "3 s healthy; last: Command exited with status 1" in line, line
+    assert "cannot start" in line  # the task's own last words
+    assert master.get("/v2/deployments").json() == []
+    # the app keeps the new definition (Marathon-style retries go on); the old tasks still serve
+    assert "exit 1" in master.get("/v2/apps/ci/crashy").json()["app"]["cmd"]
+    assert lowest == 2
+    master.delete("/v2/apps/ci/crashy", params={"force": "true"})
+
+
+def test_rollback_on_failure_restores_the_old_version_without_losing_capacity(master, native_agent, tmpdir_path):
+    r, old, lowest = crashing_update(master, tmpdir_path, "/ci/undo", "--rollback-on-failure")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "Rolling back app /ci/undo to version " in r.stdout
+    assert "; rolled back to version " in r.stderr
+    app = master.get("/v2/apps/ci/undo").json()["app"]
+    assert app["cmd"] == "sleep 1000"
+    wait_for(lambda: len(running_tasks(master, "/ci/undo")) == 2 and not master.get("/v2/deployments").json(),
+             timeout=30, what="the old version back at 2 tasks")
+    assert lowest == 2, "capacity dropped during the failed deployment or the rollback"
+    master.delete("/v2/apps/ci/undo", params={"force": "true"})
+
+
+def test_marathons_behaviour_stays_with_a_label(master, native_agent, tmpdir_path):
+    """STRATA_DEPLOY_MAX_FAILURES=0: the deployment goes on retrying, as Marathon's does."""
+    path = write_app(tmpdir_path, {"id": "/ci/marathon", "cmd": "exit 1", "instances": 1, "cpus": 0.1, "mem": 32,
+                                   "backoffSeconds": 1, "backoffFactor": 1.0,
+                                   "labels": {"STRATA_DEPLOY_MAX_FAILURES": "0"}})
+    r = strata(master, "app", "add", path, "--wait", "--timeout", "8")
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert len(master.get("/v2/deployments").json()) == 1
+    master.delete("/v2/apps/ci/marathon", params={"force": "true"})
+
+
+def test_the_masters_rollback_on_failure_keeps_the_old_tasks(master, native_agent, tmpdir_path):
+    """STRATA_DEPLOY_ON_FAILURE=rollback: the master rolls the deployment back itself, as DELETE
+    /v2/deployments/{id} does: the original definition returns and its tasks were never replaced."""
+    path = write_app(tmpdir_path, {"id": "/ci/selfheal", "cmd": "sleep 1000", "instances": 2, "cpus": 0.1, "mem": 32,
+                                   "backoffSeconds": 1, "backoffFactor": 1.0,
+                                   "labels": {"STRATA_DEPLOY_ON_FAILURE": "rollback"}})
+    assert strata(master, "app", "add", path, "--wait", "--timeout", "60").returncode == 0
+    old = {t["id"] for t in running_tasks(master, "/ci/selfheal")}
+    r = strata(master, "app", "update", "/ci/selfheal", "cmd=exit 1", "--wait", "--timeout", "60")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "; rolled back by deployment " in r.stderr
+    wait_for(lambda: not master.get("/v2/deployments").json(), timeout=30, what="the rollback to end")
+    assert master.get("/v2/apps/ci/selfheal").json()["app"]["cmd"] == "sleep 1000"
+    assert {t["id"] for t in running_tasks(master, "/ci/selfheal")} == old
+    master.delete("/v2/apps/ci/selfheal", params={"force": "true"})

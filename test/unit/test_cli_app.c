@@ -7,6 +7,10 @@
 
 #define M "http://master.test:8080"
 
+/* What `app list` asks for: STATUS needs the counts, deployments and last failures. */
+#define LIST M "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure"
+#define QUEUE M "/v2/queue?embed=lastUnusedOffers"
+
 static const char web_app[] =
         "{\"id\":\"/web\",\"cmd\":\"python3 -m http.server 8080\",\"cpus\":0.1,\"mem\":64.0,\"disk\":0,"
         "\"instances\":2,\"version\":\"2024-05-01T10:00:00.000Z\",\"tasksRunning\":1,\"tasksStaged\":0,"
@@ -117,27 +121,32 @@ static void list_prints_a_sorted_table(void **state) {
                           "\"cmd\":\"while true; do echo a very long line of shell; sleep 1; done\","
                           "\"version\":\"2024-05-03T00:00:00.000Z\"}]}",
                           web_app);
-        struct exchange x[] = { { "GET", M "/v2/apps", 200, body } };
+        struct exchange x[] = {
+                { "GET", LIST, 200, body },
+                { "GET", QUEUE, 200,
+                  "{\"queue\":[{\"app\":{\"id\":\"/web\"},\"count\":1,\"processedOffersSummary\":{"
+                  "\"rejectSummaryLastOffers\":[{\"reason\":\"InsufficientCpus\",\"declined\":1,\"processed\":1},"
+                  "{\"reason\":\"InsufficientMemory\",\"declined\":3,\"processed\":3},"
+                  "{\"reason\":\"UnfulfilledRole\",\"declined\":0,\"processed\":3}]}}]}" },
+        };
         struct run r = run_cli(x, "app", "list");
         assert_int_equal(r.code, 0);
         assert_null(x[0].sent);
+        /* /db has no counts: "-"; /long wants 0 (no counts either); /web waits, most declined first. */
         assert_string_equal(
                 r.out,
-                "ID     INSTANCES  CPUS  MEM   DISK  CMD/IMAGE                                 VERSION\n"
-                "/db    1          1     1024  0     postgres:16                               "
-                "2024-05-02T00:00:00.000Z\n"
-                "/long  0          0.25  32    10    while true; do echo a very long line of…  "
-                "2024-05-03T00:00:00.000Z\n"
-                "/web   1/2        0.1   64    0     python3 -m http.server 8080               "
-                "2024-05-01T10:00:00.000Z\n");
+                "ID     STATUS                                         INSTANCES  CPUS  MEM   DISK  CMD/IMAGE                                 VERSION\n"
+                "/db    -                                              1          1     1024  0     postgres:16                               2024-05-02T00:00:00.000Z\n"
+                "/long  -                                              0          0.25  32    10    while true; do echo a very long line of…  2024-05-03T00:00:00.000Z\n"
+                "/web   Waiting: InsufficientMemory, InsufficientCpus  1/2        0.1   64    0     python3 -m http.server 8080               2024-05-01T10:00:00.000Z\n");
         run_release(&r);
-        exchanges_release(x, 1);
+        exchanges_release(x, 2);
         free(body);
 }
 
 static void list_passes_filters_escaped_and_prints_the_array_as_json(void **state) {
         struct exchange x[] = {
-                { "GET", M "/v2/apps?id=web&label=team%3D%3Da%2Cenv%20in%20%28x%29", 200,
+                { "GET", LIST "&id=web&label=team%3D%3Da%2Cenv%20in%20%28x%29", 200,
                   "{\"apps\":[{\"id\":\"/web\"}]}" },
         };
         struct run r =
@@ -149,18 +158,19 @@ static void list_passes_filters_escaped_and_prints_the_array_as_json(void **stat
 }
 
 static void list_with_no_apps_prints_the_header(void **state) {
-        struct exchange x[] = { { "GET", M "/v2/apps", 200, "{\"apps\":[]}" } };
+        struct exchange x[] = { { "GET", LIST, 200, "{\"apps\":[]}" }, { "GET", QUEUE, 200, "{\"queue\":[]}" } };
         struct run r = run_cli(x, "app", "list");
-        assert_string_equal(r.out, "ID  INSTANCES  CPUS  MEM  DISK  CMD/IMAGE  VERSION\n");
+        assert_string_equal(r.out, "ID  STATUS  INSTANCES  CPUS  MEM  DISK  CMD/IMAGE  VERSION\n");
         run_release(&r);
         exchanges_release(x, 1);
 }
 
 static void list_rejects_an_answer_without_apps(void **state) {
-        struct exchange x[] = { { "GET", M "/v2/apps", 200, "{\"things\":[]}" } };
+        struct exchange x[] = { { "GET", LIST, 200, "{\"things\":[]}" } };
         struct run r = run_cli(x, "app", "list");
         assert_int_equal(r.code, 1);
-        assert_string_equal(r.error, "master sent no \"apps\" array for GET /v2/apps");
+        assert_string_equal(r.error, "master sent no \"apps\" array for GET "
+                                     "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure");
         run_release(&r);
         exchanges_release(x, 1);
 }
@@ -169,7 +179,11 @@ static void list_rejects_an_answer_without_apps(void **state) {
 
 static void show_prints_key_fields(void **state) {
         char *body = xasprintf("{\"app\":%s}", web_app);
-        struct exchange x[] = { { "GET", M "/v2/apps/web", 200, body } };
+        struct exchange x[] = {
+                { "GET", M "/v2/apps/web", 200, body },
+                { "GET", QUEUE, 200, "{\"queue\":[]}" },
+                { "GET", M "/v2/deployments", 200, "[]" },
+        };
         struct run r = run_cli(x, "app", "show", "web");
         assert_int_equal(r.code, 0);
         assert_string_equal(r.out, "id:                  /web\n"
@@ -185,9 +199,12 @@ static void show_prints_key_fields(void **state) {
                                    "env:                 A=1\n"
                                    "deployments:         -\n"
                                    "last config change:  2024-04-30T09:00:00.000Z\n"
-                                   "last scaling:        2024-05-01T10:00:00.000Z\n");
+                                   "last scaling:        2024-05-01T10:00:00.000Z\n"
+                                   "\n"
+                                   "Status:       Starting (1 of 2 running)\n"
+                                   "Deployment:   none\n");
         run_release(&r);
-        exchanges_release(x, 1);
+        exchanges_release(x, 3);
         free(body);
 }
 
@@ -353,7 +370,7 @@ static void versions_one_per_line_or_the_array(void **state) {
 /* --- the network -------------------------------------------------------------------------- */
 
 static void unreachable_master_exits_1(void **state) {
-        struct exchange x[] = { { "GET", M "/v2/apps", 0 } };
+        struct exchange x[] = { { "GET", LIST, 0 } };
         struct run r = run_cli(x, "app", "list");
         assert_int_equal(r.code, 1);
         assert_string_equal(r.error, "cannot reach master at " M ": Couldn't connect to server");
@@ -362,7 +379,11 @@ static void unreachable_master_exits_1(void **state) {
 }
 
 static void master_option_beats_the_environment(void **state) {
-        struct exchange x[] = { { "GET", "http://other:9090/v2/apps", 200, "{\"apps\":[]}" } };
+        struct exchange x[] = {
+                { "GET", "http://other:9090/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure",
+                  200, "{\"apps\":[]}" },
+                { "GET", "http://other:9090/v2/queue?embed=lastUnusedOffers", 200, "{\"queue\":[]}" },
+        };
         struct run r = run_cli(x, "app", "list", "--master", "other:9090/");
         assert_int_equal(r.code, 0);
         run_release(&r);

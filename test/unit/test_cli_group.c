@@ -49,8 +49,8 @@ static void show_lists_the_groups_apps(void **state) {
                                    "groups:        /prod/db\n"
                                    "\n"
                                    "apps:\n"
-                                   "ID         INSTANCES  CPUS  MEM  DISK  CMD/IMAGE  VERSION\n"
-                                   "/prod/web  1/2        -     -    -     serve      -\n");
+                                   "ID         STATUS    INSTANCES  CPUS  MEM  DISK  CMD/IMAGE  VERSION\n"
+                                   "/prod/web  Starting  1/2        -     -    -     serve      -\n");
         run_release(&r);
 
         struct exchange y[] = { { "GET", M "/v2/groups/nope", 404, "{\"message\":\"Group '/nope' does not exist\"}" } };

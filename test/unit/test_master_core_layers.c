@@ -15,7 +15,8 @@
 
 #include <cmocka.h>
 
-static const char *const parts[] = { "launcher", "deployer", "placement", "health_monitor", "agent_link" };
+static const char *const parts[] = { "launcher", "deployer", "placement", "health_monitor", "agent_link",
+                                     "deploy_watch" };
 #define N_PARTS (sizeof parts / sizeof *parts)
 
 static char src_master[PATH_MAX];
