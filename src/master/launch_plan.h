@@ -13,8 +13,9 @@
  * - instances of an older configuration: Marathon's rolling restart (rolling_decide): "unhealthy
  *   old instances killed first", then healthy old ones within the budget, oldest first;
  * - otherwise surplus instances are killed by the app's killSelection, and missing ones placed;
- * - while the app is in a deployment, a new instance counts as healthy (for the rolling rule and
- *   the step's end) only once it has run min_healthy_ms (model/deploy_failure.h): a version that
+ * - with min_healthy_ms (the launcher sets it while the app is in a deployment or may still have
+ *   instances of an older configuration), a new instance counts as healthy for the rolling rule
+ *   and the step's end only once it has run that long (model/deploy_failure.h): a version that
  *   crashes right after starting neither replaces old instances nor converges.
  * Every choice of victims among candidates goes through sched_select_victims (killSelection,
  * not-yet-running first, GROUP_BY spread kept even). */

@@ -362,7 +362,11 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 in.launch_after_ms = q->next_launch_ms;
         }
         in.killing = &l->killing;
-        if (app && !in.gated && state_app_deployment(st, app_id))
+        /* The minimum healthy time holds in a deployment, and while instances of an older
+         * configuration may remain (after a deployment failed, its retries must not replace
+         * proven tasks with ones that crash a moment later). */
+        bool clean = q && q->clean_config && config_version && streq(q->clean_config, config_version);
+        if (app && !in.gated && (!clean || state_app_deployment(st, app_id)))
                 in.min_healthy_ms = deploy_failure_min_healthy_ms(app);
         if (app && json_array_size(json_object_get(app, "constraints")) > 0) {
                 /* Victim selection reads agents' attributes only for a GROUP_BY spread. */
