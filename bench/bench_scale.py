@@ -252,7 +252,7 @@ def scenario_c1m(strata, base, smoke):
         while time.perf_counter() - t0 < limit:
             g = metrics(m.port)
             t = time.perf_counter() - t0
-            samples.append((t, g.get("instances_all", 0), g.get("instances_running", 0)))
+            samples.append((t, g.get("instances_stored", 0), g.get("instances_running", 0)))
             if samples[-1][2] >= total:
                 done = True
                 break
@@ -442,7 +442,7 @@ def scenario_failover(strata, base, smoke):
             g = metrics(m.port)
             return (s["tasksByState"].get("TASK_RUNNING") == total and s["tasks"] == total
                     and s["launches"] == before["launches"] and s["kills"] == before["kills"]
-                    and g.get("instances_running") == total and g.get("instances_all") == total)
+                    and g.get("instances_running") == total and g.get("instances_stored") == total)
 
         _, _ = wait("reconciled", reconciled, 60, 0.05)
         recon = time.perf_counter() - t0

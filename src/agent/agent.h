@@ -12,6 +12,7 @@
 #include "agent/health.h"
 #include "agent/image_store.h"
 #include "agent/runtime.h"
+#include "agent/agent_metrics.h"
 #include "agent/task_history.h"
 #include "common/hashmap.h"
 #include "net/http_client.h"
@@ -35,9 +36,9 @@ struct agent_config {
         char *cni_bridge;     /* container/bridge: the bridge (NULL: strata0) */
         char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
         int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
+        struct task_history_policy history; /* finished sandboxes kept (task_history.h) */
         char *dns_addr;       /* --dns ADDR:PORT or "off"; NULL: AGENT_DNS_DEFAULT (dns_agent.h) */
         char **dns_upstreams; /* --dns-upstream IP[:PORT],…; NULL: /etc/resolv.conf */
-        struct task_history_policy history; /* finished sandboxes kept (task_history.h) */
 };
 
 struct agent {
@@ -51,6 +52,7 @@ struct agent {
                                      * once stopping) */
         struct health *health; /* health and readiness checks of the tasks */
         struct task_history *history; /* finished tasks' sandboxes and ends (task_history.c) */
+        struct agent_metrics *metrics; /* GET /metrics (agent_metrics.c); families can be added */
         struct http_client *client;
         struct http_server *http;
 

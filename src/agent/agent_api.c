@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "common/strbuf.h"
 #include "agent/dns_server.h"
 #include "common/alloc.h"
 #include "common/util.h"
@@ -200,6 +201,11 @@ void agent_api_dispatch(struct http_request *req, void *data) {
                                                a->cfg.hostname, "address", a->address, "subscribed", a->subscribed,
                                                "maxTerm", (json_int_t)a->max_term, "tasks", tasks, "resources",
                                                a->cfg.resources, "attributes", a->cfg.attributes));
+        } else if (streq(path, "/metrics")) {
+                struct strbuf sb = { 0 };
+                agent_metrics_render(a->metrics, a->rt, a->subscribed, json_array_size(a->pending), &sb);
+                http_respond(req, 200, "text/plain; version=0.0.4", sb.buf ? sb.buf : "", sb.len);
+                strbuf_release(&sb);
         } else if (streq(path, "/health") || streq(path, "/ping")) {
                 http_respond(req, 200, "text/plain", "pong", 4);
         } else if (dns_api_handle(a->dns, req, path)) {

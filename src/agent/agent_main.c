@@ -39,10 +39,10 @@ static const char usage[] =
         "  --cni-bridge NAME     bridge of container/bridge tasks (default strata0)\n"
         "  --cni-subnet CIDR     this agent's subnet for container/bridge (default 172.31.0.0/16)\n"
         "  --container-pids-max N  default pids limit of a container (default 4096)\n"
-        "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
-        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --sandbox-keep N      finished tasks' sandboxes (logs) kept per app (default 5)\n"
         "  --sandbox-max-age SECS  finished sandboxes older than this are removed (default 604800)\n"
+        "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  -h, --help            this help\n";
 
@@ -67,7 +67,7 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS, OPT_DNS, OPT_DNS_UPSTREAM, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE };
+               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -85,10 +85,10 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "cni-bridge", required_argument, NULL, OPT_CNI_BRIDGE },
                 { "cni-subnet", required_argument, NULL, OPT_CNI_SUBNET },
                 { "container-pids-max", required_argument, NULL, OPT_PIDS },
-                { "dns", required_argument, NULL, OPT_DNS },
-                { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
                 { "sandbox-keep", required_argument, NULL, OPT_SANDBOX_KEEP },
                 { "sandbox-max-age", required_argument, NULL, OPT_SANDBOX_AGE },
+                { "dns", required_argument, NULL, OPT_DNS },
+                { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -188,18 +188,18 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                         c->container_pids_max = v;
                         break;
                 }
+                case OPT_SANDBOX_KEEP:
+                case OPT_SANDBOX_AGE:
+                        if (task_history_flag(&c->history, opt == OPT_SANDBOX_KEEP ? "sandbox-keep" : "sandbox-max-age",
+                                              optarg) < 0)
+                                return 2;
+                        break;
                 case OPT_DNS:
                         free(c->dns_addr);
                         c->dns_addr = xstrdup(optarg);
                         break;
                 case OPT_DNS_UPSTREAM:
                         flags_list_add(&c->dns_upstreams, NULL, optarg);
-                        break;
-                case OPT_SANDBOX_KEEP:
-                case OPT_SANDBOX_AGE:
-                        if (task_history_flag(&c->history, opt == OPT_SANDBOX_KEEP ? "sandbox-keep" : "sandbox-max-age",
-                                              optarg) < 0)
-                                return 2;
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
@@ -278,6 +278,7 @@ static void status_cb(struct runtime *rt, const struct task_status *st, void *us
                         message = why;
         }
         task_history_status(a->history, st);
+        agent_metrics_task_status(a->metrics, st);
         agent_updates_push_health(a, st->task_id, st->state, message, st->reason, st->exit_code, healthy, ready,
                                   NULL, 0, st->ip_address);
 }
@@ -289,6 +290,7 @@ static void health_cb(void *data, const char *task_id, int healthy, bool ready, 
         struct runtime_task_info info;
         if (runtime_get(a->rt, task_id, &info) < 0 || info.state != TASK_RUNNING)
                 return;
+        agent_metrics_health_result(a->metrics, healthy == 1);
         agent_updates_push_health(a, task_id, TASK_RUNNING, NULL, NULL, -1, healthy, ready, results, n, NULL);
 }
 
@@ -321,13 +323,14 @@ void agent_stop(struct agent *a) {
         uv_close((uv_handle_t *)&a->flush_timer, NULL);
         health_free(a->health);
         a->health = NULL;
-        agent_dns_stop(a);
         task_history_free(a->history);
         a->history = NULL;
+        agent_dns_stop(a);
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
         a->loop = loop;
+        a->metrics = agent_metrics_new();
         const char *colon = strrchr(a->cfg.http_addr, ':');
         a->address = xasprintf("%s:%s", a->cfg.advertise, colon + 1);
         agent_link_load_identity(a);
@@ -412,6 +415,8 @@ void agent_release(struct agent *a) {
         free(a->address);
         free(a->agent_id);
         free(a->leader_url);
+        agent_metrics_free(a->metrics);
+        a->metrics = NULL;
         config_release(&a->cfg);
 }
 

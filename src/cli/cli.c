@@ -27,7 +27,14 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_cluster,
         &cli_noun_dns,
         &cli_noun_queue,
+        &cli_noun_completion,
+        &cli_noun_man,
 };
+
+const struct cli_noun *const *cli_nouns(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(nouns);
+        return nouns;
+}
 
 /* Other words people type for a verb (kubectl's, docker's, dcos's habits). A row applies to a
  * noun that has the verb and no verb of the alias's own name. */
@@ -102,9 +109,14 @@ static char *verb_usage(const struct cli_noun *noun, const struct cli_verb *verb
 static const char global_options[] =
         "Global options (before or after the command):\n"
         "  --master URL          master to talk to (default $STRATA_MASTER, else " DEFAULT_MASTER ")\n"
-        "  -o, --output FORMAT   table (default) or json\n"
+        "  -o, --output FORMAT   table (default), wide (tables with more columns, nothing cut), json or\n"
+        "                        yaml (--wait progress stays JSON lines)\n"
         "  -h, --help            show help; after a noun or verb, help for it\n"
         "  --version             print the version\n";
+
+const char *cli_global_options(void) {
+        return global_options;
+}
 
 static void print_top_help(FILE *f) {
         fputs("Usage: strata [OPTIONS] NOUN VERB [ARGS...]\n"
@@ -343,11 +355,18 @@ int cli_get_and_print(struct cli *c, const char *path, const char *key, json_typ
         const json_t *j = key ? json_object_get(reply.json, key) : reply.json;
         if (!j || json_typeof(j) != type)
                 return err_set(err, -EBADMSG, "master sent no %s for GET %s", what, path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, j);
+        if (cli_structured(c)) {
+                cli_print_data(c, j);
                 return 0;
         }
         _cleanup_(cli_table_freep) struct cli_table *t = table(j);
         cli_table_print(t, c->out);
         return 0;
+}
+
+void cli_print_data(struct cli *c, const json_t *j) {
+        if (c->output == CLI_OUTPUT_YAML)
+                cli_print_yaml(c->out, j);
+        else
+                cli_print_json(c->out, j);
 }

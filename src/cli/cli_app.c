@@ -88,6 +88,9 @@ static char *app_runs(const json_t *app) {
         return strbuf_steal(&sb);
 }
 
+static char *join_map(const json_t *obj);
+static char *constraints_cell(const json_t *app);
+
 /* "running/instances" when the master reports counts, else the instances alone. */
 static char *instances_cell(const json_t *app) {
         const json_t *running = json_object_get(app, "tasksRunning");
@@ -97,11 +100,11 @@ static char *instances_cell(const json_t *app) {
         return xasprintf("%" JSON_INTEGER_FORMAT "/%s", json_integer_value(running), want);
 }
 
-struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue) {
+struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue, bool wide) {
         static const char *const headers[] = {
-                "ID", "STATUS", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION",
+                "ID", "STATUS", "INSTANCES", "CPUS", "MEM", "DISK", "CMD/IMAGE", "VERSION", "LABELS", "CONSTRAINTS",
         };
-        struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
+        struct cli_table *t = cli_table_new(wide ? ELEMENTSOF(headers) : ELEMENTSOF(headers) - 2, headers);
         size_t n = json_array_size(apps);
         _cleanup_free_ const json_t **sorted = xcalloc(n ? n : 1, sizeof *sorted);
 
@@ -115,11 +118,13 @@ struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue) {
                 _cleanup_free_ char *mem = cli_json_cell(json_object_get(app, "mem"));
                 _cleanup_free_ char *disk = cli_json_cell(json_object_get(app, "disk"));
                 _cleanup_free_ char *runs = app_runs(app);
-                _cleanup_free_ char *runs_cut = runs ? cli_truncate(runs, LIST_CMD_WIDTH) : NULL;
+                _cleanup_free_ char *runs_cut = runs ? cli_truncate(runs, wide ? SIZE_MAX : LIST_CMD_WIDTH) : NULL;
                 _cleanup_free_ char *status = cli_app_status(app, cli_queue_entry(queue, str_field(app, "id")));
-                _cleanup_free_ char *status_cut = cli_truncate(status, LIST_STATUS_WIDTH);
+                _cleanup_free_ char *status_cut = cli_truncate(status, wide ? SIZE_MAX : LIST_STATUS_WIDTH);
+                _cleanup_free_ char *labels = wide ? join_map(json_object_get(app, "labels")) : NULL;
+                _cleanup_free_ char *constraints = wide ? constraints_cell(app) : NULL;
                 cli_table_add(t, (const char *[]){ str_field(app, "id"), status_cut, instances, cpus, mem, disk,
-                                                   runs_cut, str_field(app, "version") });
+                                                   runs_cut, str_field(app, "version"), labels, constraints });
         }
         return t;
 }
@@ -292,7 +297,7 @@ static int app_show(struct cli *c, const struct cli_args *a, struct err *err) {
         int r = app_path(a->pos[0], NULL, false, &path, NULL, err);
         if (r < 0)
                 return r;
-        if (c->output == CLI_OUTPUT_JSON)
+        if (cli_structured(c))
                 return cli_get_and_print(c, path, "app", JSON_OBJECT, "\"app\" object", cli_app_show_table, err);
         _cleanup_(cli_why_release) struct cli_why w = { 0 };
         r = cli_why_fetch(c, path, &w, err);
@@ -314,9 +319,9 @@ static int app_why(struct cli *c, const struct cli_args *a, struct err *err) {
         r = cli_why_fetch(c, path, &w, err);
         if (r < 0)
                 return r;
-        if (c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(c)) {
                 _cleanup_(json_decrefp) json_t *j = cli_why_json(&w);
-                cli_print_json(c->out, j);
+                cli_print_data(c, j);
                 return 0;
         }
         fprintf(c->out, "App %s\n", str_field(json_object_get(w.app.json, "app"), "id") ?: a->pos[0]);
@@ -503,8 +508,8 @@ static int app_versions(struct cli *c, const struct cli_args *a, struct err *err
         const json_t *versions = json_object_get(reply.json, "versions");
         if (!json_is_array(versions))
                 return err_set(err, -EBADMSG, "master sent no \"versions\" array for GET %s", path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, versions);
+        if (cli_structured(c)) {
+                cli_print_data(c, versions);
                 return 0;
         }
         size_t i;
@@ -564,6 +569,7 @@ static const struct cli_flag change_flags[] = {
 static const struct cli_verb app_verbs[] = {
         {
                 .name = "add",
+                .examples = "strata app add web.json --wait\ncat web.json | strata app add - --strict\n",
                 .synopsis = "FILE|-",
                 .summary = "Create an app from a JSON definition (a file, or - for standard input)",
                 .description = "POSTs the definition to /v2/apps. The id may be relative (\"web\" means "
@@ -575,6 +581,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "list",
+                .examples = "strata app list\nstrata app ls -l team==web -o wide\nstrata -o yaml app list --id web\n",
                 .summary = "List apps with their instances, resources and command or image",
                 .description =
                         "INSTANCES shows running/wanted. CMD/IMAGE shows the container image, else the cmd,\n"
@@ -585,6 +592,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "show",
+                .examples = "strata app show /prod/web\nstrata app get web -o yaml\n",
                 .synopsis = "ID",
                 .summary = "Show one app's definition and status",
                 .min_args = 1,
@@ -606,6 +614,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "update",
+                .examples = "strata app update /web instances=3 --wait\nstrata app update /web env.LOG=debug container.docker.image=nginx:2\nstrata app update /web web.json --wait --timeout 600 --rollback-on-failure\n",
                 .synopsis = "ID FILE|-|KEY=VALUE...",
                 .summary = "Change an app from a partial definition or KEY=VALUE pairs",
                 .description =
@@ -630,6 +639,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "remove",
+                .examples = "strata app remove /web\nstrata app rm /web --force --wait\n",
                 .synopsis = "ID",
                 .summary = "Remove an app and kill its tasks",
                 .min_args = 1,
@@ -639,6 +649,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "restart",
+                .examples = "strata app restart /web --wait\n",
                 .synopsis = "ID",
                 .summary = "Replace every task of an app, rolling, by its upgradeStrategy",
                 .description = "POSTs to /v2/apps/ID/restart: a new version of the same definition, deployed like an\n"
@@ -650,6 +661,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "scale",
+                .examples = "strata app scale /web 5 --wait\n",
                 .synopsis = "ID INSTANCES",
                 .summary = "Set how many instances an app runs",
                 .description = "PUTs {\"instances\": INSTANCES} to /v2/apps/ID (Marathon's scale call).\n",
@@ -660,6 +672,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "rollback",
+                .examples = "strata app rollback /web --wait\nstrata app rollback /web 2024-05-01T10:00:00.000Z\n",
                 .synopsis = "ID [VERSION]",
                 .summary = "Go back to an earlier version of an app (default: the one before the current)",
                 .description = "PUTs {\"version\": VERSION} to /v2/apps/ID. Without VERSION, the second entry of\n"
@@ -671,6 +684,7 @@ static const struct cli_verb app_verbs[] = {
         },
         {
                 .name = "versions",
+                .examples = "strata app versions /web\n",
                 .synopsis = "ID",
                 .summary = "List an app's stored versions, newest first",
                 .min_args = 1,

@@ -80,13 +80,19 @@ int cli_parse_globals(int argc, char **argv, struct cli_globals *g, char ***ret_
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        if (streq(value, "json"))
-                                out.output = CLI_OUTPUT_JSON;
-                        else if (streq(value, "table"))
-                                out.output = CLI_OUTPUT_TABLE;
-                        else
+                        static const struct {
+                                const char *name;
+                                enum cli_output output;
+                        } formats[] = { { "table", CLI_OUTPUT_TABLE }, { "json", CLI_OUTPUT_JSON },
+                                        { "yaml", CLI_OUTPUT_YAML },   { "yml", CLI_OUTPUT_YAML },
+                                        { "wide", CLI_OUTPUT_WIDE } };
+                        size_t k = 0;
+                        while (k < ELEMENTSOF(formats) && !streq(formats[k].name, value))
+                                k++;
+                        if (k == ELEMENTSOF(formats))
                                 return err_set(err, -ERR_USAGE,
-                                               "unknown output format '%s' (use json or table)", value);
+                                               "unknown output format '%s' (use table, wide, json or yaml)", value);
+                        out.output = formats[k].output;
                         continue;
                 }
                 rest[n++] = argv[i];

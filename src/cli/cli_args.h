@@ -27,7 +27,7 @@
 /* Largest JSON file or standard input the CLI reads. */
 #define CLI_MAX_INPUT (16u << 20)
 
-enum cli_output { CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON };
+enum cli_output { CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON, CLI_OUTPUT_YAML, CLI_OUTPUT_WIDE };
 
 /* The options that may stand anywhere on the command line. */
 struct cli_globals {

@@ -46,8 +46,8 @@ static int cluster_status(struct cli *c, const struct cli_args *a, struct err *e
                 return r;
         if (!json_is_object(reply.json))
                 return err_set(err, -EBADMSG, "master sent no cluster object for GET /v1/cluster");
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
+        if (cli_structured(c)) {
+                cli_print_data(c, reply.json);
                 return 0;
         }
         _cleanup_free_ char *header = cli_cluster_header(reply.json);
@@ -60,6 +60,7 @@ static int cluster_status(struct cli *c, const struct cli_args *a, struct err *e
 static const struct cli_verb cluster_verbs[] = {
         {
                 .name = "status",
+                .examples = "strata cluster status\nstrata --master http://10.0.0.2:8080 cluster status -o json\n",
                 .summary = "Show the masters, which one leads, the Raft term and commit index",
                 .description = "Reads GET /v1/cluster from the master it talks to (that master's view of the "
                                "cluster).\n",

@@ -80,9 +80,9 @@ static int deployment_stop(struct cli *c, const struct cli_args *a, struct err *
         if (r < 0)
                 return r;
         /* Marathon answers 202 with an empty body: the apps stay as the deployment left them. */
-        if (c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(c)) {
                 _cleanup_(json_decrefp) json_t *j = json_pack("{s:s,s:b}", "id", a->pos[0], "stopped", 1);
-                cli_print_json(c->out, reply.json ? reply.json : j);
+                cli_print_data(c, reply.json ? reply.json : j);
                 return 0;
         }
         fprintf(c->out, "Stopped deployment %s (its apps stay as they are now)\n", a->pos[0]);
@@ -102,6 +102,7 @@ static const struct cli_flag rollback_flags[] = {
 static const struct cli_verb deployment_verbs[] = {
         {
                 .name = "list",
+                .examples = "strata deployment list\n",
                 .summary = "List running deployments: step, current actions, affected apps",
                 .description = "A deployment leaves the list when it ends; 'strata deployment watch ID' tells how.\n",
                 .max_args = 0,
@@ -109,6 +110,7 @@ static const struct cli_verb deployment_verbs[] = {
         },
         {
                 .name = "watch",
+                .examples = "strata deployment watch 5bf3f4ce-66b8-41e4-9d46-595230e0a79f --timeout 600\n",
                 .synopsis = "ID",
                 .summary = "Show a running deployment's progress until it ends (exit 0 success, 3 failed)",
                 .description =
@@ -121,6 +123,7 @@ static const struct cli_verb deployment_verbs[] = {
         },
         {
                 .name = "rollback",
+                .examples = "strata deployment rollback 5bf3f4ce-66b8-41e4-9d46-595230e0a79f --wait\n",
                 .synopsis = "ID",
                 .summary = "Cancel a deployment and deploy its apps' previous state",
                 .description = "DELETE /v2/deployments/ID: the master answers with a new deployment that reverts\n"
@@ -132,6 +135,7 @@ static const struct cli_verb deployment_verbs[] = {
         },
         {
                 .name = "stop",
+                .examples = "strata deployment stop 5bf3f4ce-66b8-41e4-9d46-595230e0a79f\n",
                 .synopsis = "ID",
                 .summary = "Cancel a deployment where it stands, without rolling back",
                 .description = "DELETE /v2/deployments/ID?force=true: old and new tasks may stay mixed.\n",

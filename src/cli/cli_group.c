@@ -90,8 +90,8 @@ static int group_show(struct cli *c, const struct cli_args *a, struct err *err) 
                 return r;
         if (!json_is_object(reply.json))
                 return err_set(err, -EBADMSG, "master sent no group object for GET %s", path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, reply.json);
+        if (cli_structured(c)) {
+                cli_print_data(c, reply.json);
                 return 0;
         }
         const json_t *g = reply.json;
@@ -106,7 +106,7 @@ static int group_show(struct cli *c, const struct cli_args *a, struct err *err) 
         const json_t *apps = json_object_get(g, "apps");
         fprintf(c->out, "\napps:%s\n", json_array_size(apps) ? "" : " -");
         if (json_array_size(apps)) {
-                _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(apps, NULL);
+                _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(apps, NULL, c->output == CLI_OUTPUT_WIDE);
                 cli_table_print(t, c->out);
         }
         return 0;
@@ -149,8 +149,8 @@ static int group_add(struct cli *c, const struct cli_args *a, struct err *err) {
 
 /* `group update --dry-run`: the plan's steps, one per line. */
 static int print_plan(struct cli *c, const json_t *answer) {
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, answer);
+        if (cli_structured(c)) {
+                cli_print_data(c, answer);
                 return 0;
         }
         const json_t *steps = json_object_get(answer, "steps");
@@ -248,6 +248,7 @@ static const struct cli_flag update_flags[] = {
 static const struct cli_verb group_verbs[] = {
         {
                 .name = "add",
+                .examples = "strata group add prod.json --wait\n",
                 .synopsis = "FILE|-",
                 .summary = "Create a group (with its apps and subgroups) from a JSON definition",
                 .description = "POSTs the definition to /v2/groups; it needs an \"id\". Ids inside it may be\n"
@@ -259,12 +260,14 @@ static const struct cli_verb group_verbs[] = {
         },
         {
                 .name = "list",
+                .examples = "strata group list\n",
                 .summary = "List every group, depth first: apps, subgroups, dependencies, version",
                 .max_args = 0,
                 .run = group_list,
         },
         {
                 .name = "show",
+                .examples = "strata group show /prod\n",
                 .synopsis = "ID",
                 .summary = "Show one group and its apps ('/' is the root group)",
                 .min_args = 1,
@@ -273,6 +276,7 @@ static const struct cli_verb group_verbs[] = {
         },
         {
                 .name = "update",
+                .examples = "strata group update /prod prod.json --dry-run\nstrata group update /prod prod.json --wait\n",
                 .synopsis = "ID FILE|-",
                 .summary = "Change a group from a JSON definition (creates it if missing)",
                 .description =
@@ -286,6 +290,7 @@ static const struct cli_verb group_verbs[] = {
         },
         {
                 .name = "scale",
+                .examples = "strata group scale /prod 2 --wait\n",
                 .synopsis = "ID FACTOR",
                 .summary = "Multiply the instances of every app in a group (rounded up)",
                 .description = "PUTs {\"scaleBy\": FACTOR} to /v2/groups/ID: 2 doubles, 0.5 halves, 0 stops all.\n",
@@ -296,6 +301,7 @@ static const struct cli_verb group_verbs[] = {
         },
         {
                 .name = "remove",
+                .examples = "strata group remove /prod --force\n",
                 .synopsis = "ID",
                 .summary = "Remove a group with its apps and subgroups",
                 .min_args = 1,

@@ -149,6 +149,38 @@ static char *one_line(const char *s, size_t max) {
         return strbuf_steal(&sb);
 }
 
+/* Marathon's advice speaks the API; a person at the CLI reads the CLI's words instead. */
+static const struct {
+        const char *api, *cli;
+} advice[] = {
+        { "Override with the option '?force=true'.", "Use --force to override." },
+        { "Override with the option '?force=true'", "Use --force to override" },
+        { "with force=true", "with --force" },
+};
+
+/* sb's text with each advice[].api replaced by its cli form, and "View details at
+ * '/v2/deployments/ID'." by "See 'strata deployment list'." */
+static void cli_words(struct strbuf *sb) {
+        for (size_t i = 0; i < ELEMENTSOF(advice); i++) {
+                char *at;
+                while (sb->buf && (at = strstr(sb->buf, advice[i].api))) {
+                        _cleanup_free_ char *rest = xstrdup(at + strlen(advice[i].api));
+                        sb->len = (size_t)(at - sb->buf);
+                        sb->buf[sb->len] = 0;
+                        strbuf_printf(sb, "%s%s", advice[i].cli, rest);
+                }
+        }
+        static const char view[] = "View details at '/v2/deployments/";
+        char *at = sb->buf ? strstr(sb->buf, view) : NULL;
+        char *end = at ? strstr(at + strlen(view), "'.") : NULL;
+        if (at && end) {
+                _cleanup_free_ char *rest = xstrdup(end + 2);
+                sb->len = (size_t)(at - sb->buf);
+                sb->buf[sb->len] = 0;
+                strbuf_printf(sb, "See 'strata deployment list'.%s", rest);
+        }
+}
+
 int cli_http_error(long status, const char *body, size_t len, struct err *err) {
         int code = cli_http_status_code(status);
         _cleanup_(json_decrefp) json_t *doc = json_loadb(body ? body : "", len, JSON_DECODE_ANY, NULL);
@@ -170,6 +202,7 @@ int cli_http_error(long status, const char *body, size_t len, struct err *err) {
                                 append_detail(&sb, d);
                         }
                 }
+                cli_words(&sb);
                 /* 409 "App is locked by one or more deployments": name them. */
                 const json_t *deps = json_object_get(doc, "deployments");
                 if (json_array_size(deps) > 0) {

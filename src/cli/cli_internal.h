@@ -52,6 +52,12 @@ extern const struct cli_noun cli_noun_dns;
 extern const struct cli_noun cli_noun_group;
 extern const struct cli_noun cli_noun_node;
 extern const struct cli_noun cli_noun_queue;
+extern const struct cli_noun cli_noun_completion;
+extern const struct cli_noun cli_noun_man;
+
+/* Every noun, in help order (borrowed; n in *ret_n), and the global options' help text. */
+const struct cli_noun *const *cli_nouns(size_t *ret_n);
+const char *cli_global_options(void);
 extern const struct cli_noun cli_noun_task;
 
 struct cli_table;
@@ -72,8 +78,9 @@ struct cli_table *cli_task_list_table(const json_t *tasks);
 
 struct cli_table;
 /* The `app list` table: one row per app of the array apps, sorted by id, with a STATUS column
- * (cli_app_status) from queue, a GET /v2/queue body (may be NULL). Caller frees. */
-struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue);
+ * (cli_app_status) from queue, a GET /v2/queue body (may be NULL). wide (-o wide): nothing cut,
+ * and LABELS and CONSTRAINTS columns. Caller frees. */
+struct cli_table *cli_app_list_table(const json_t *apps, const json_t *queue, bool wide);
 
 /* What `app show` and `app why` read to explain an app (cli_queue.c). */
 struct cli_why {
@@ -104,6 +111,13 @@ int cli_run(struct cli *c, int argc, char **argv, const char *env_master, struct
 /* The exit code for a failure code: 2 for -ERR_USAGE, 3 for -ERR_DEPLOYMENT_FAILED, 4 for
  * -ERR_WAIT_TIMEOUT, 1 for everything else. */
 int cli_exit_code(int code);
+
+/* -o json or -o yaml: the verb prints the master's data instead of a table. */
+static inline bool cli_structured(const struct cli *c) {
+        return c->output == CLI_OUTPUT_JSON || c->output == CLI_OUTPUT_YAML;
+}
+/* Prints j as the output format says: indented JSON, or YAML. */
+void cli_print_data(struct cli *c, const json_t *j);
 
 /* The string member key of obj, or NULL (borrowed). */
 static inline const char *str_field(const json_t *obj, const char *key) {

@@ -1,7 +1,9 @@
-/* cli_output.c — aligned tables and JSON on standard output. */
+/* cli_output.c — aligned tables, JSON and YAML on standard output. */
 #include "cli/cli_output.h"
 
+#include <ctype.h>
 #include <stdbool.h>
+#include <strings.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -137,4 +139,101 @@ void cli_print_json(FILE *f, const json_t *j) {
         /* 15 digits print 0.1 as 0.1, not jansson's round-trip 0.10000000000000001. */
         json_dumpf(j, f, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         fputc('\n', f);
+}
+
+/* --- YAML -------------------------------------------------------------------------------------- */
+
+/* A string YAML reads back as the same string without quotes: letters, digits and a few
+ * punctuation marks, not starting with one YAML treats specially, and not a word YAML 1.1 reads
+ * as a boolean or null. Everything else is written as a JSON string, which is a valid YAML
+ * double-quoted scalar. */
+static bool yaml_plain(const char *s) {
+        static const char *const words[] = { "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~" };
+        if (!*s || !(isalpha((unsigned char)*s) || *s == '_' || *s == '/'))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("_./-+@", *p))
+                        return false;
+        for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                if (strcasecmp(s, words[i]) == 0)
+                        return false;
+        return true;
+}
+
+static void yaml_scalar(FILE *f, const json_t *j) {
+        if (json_is_string(j) && yaml_plain(json_string_value(j))) {
+                fputs(json_string_value(j), f);
+                return;
+        }
+        json_dumpf(j, f, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+}
+
+static void yaml_key(FILE *f, const char *k) {
+        if (yaml_plain(k)) {
+                fputs(k, f);
+                return;
+        }
+        json_t *s = json_string(k);
+        json_dumpf(s, f, JSON_ENCODE_ANY);
+        json_decref(s);
+}
+
+static bool yaml_block(const json_t *j) {
+        return (json_is_object(j) && json_object_size(j) > 0) || (json_is_array(j) && json_array_size(j) > 0);
+}
+
+/* A scalar, or an empty object or array, and the end of its line. */
+static void yaml_leaf(FILE *f, const json_t *v) {
+        if (json_is_object(v))
+                fputs("{}", f);
+        else if (json_is_array(v))
+                fputs("[]", f);
+        else
+                yaml_scalar(f, v);
+        fputc('\n', f);
+}
+
+/* Writes j's members or items, one per line at indent; the first line's indentation is already
+ * written when inline_first is set (after "- "). */
+static void yaml_value(FILE *f, const json_t *j, int indent, bool inline_first) {
+        bool first = true;
+        if (json_is_object(j)) {
+                const char *k;
+                json_t *v;
+                json_object_foreach((json_t *)j, k, v) {
+                        if (!(first && inline_first))
+                                fprintf(f, "%*s", indent, "");
+                        first = false;
+                        yaml_key(f, k);
+                        if (yaml_block(v)) {
+                                fputs(":\n", f);
+                                yaml_value(f, v, json_is_array(v) ? indent : indent + 2, false);
+                        } else {
+                                fputs(": ", f);
+                                yaml_leaf(f, v);
+                        }
+                }
+                return;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) {
+                if (!(first && inline_first))
+                        fprintf(f, "%*s", indent, "");
+                first = false;
+                fputs("- ", f);
+                if (yaml_block(v)) {
+                        yaml_value(f, v, indent + 2, true);
+                } else {
+                        yaml_leaf(f, v);
+                }
+        }
+}
+
+void cli_print_yaml(FILE *f, const json_t *j) {
+        if (yaml_block(j)) {
+                yaml_value(f, j, 0, false);
+                return;
+        }
+        yaml_leaf(f, j);
 }

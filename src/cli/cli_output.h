@@ -36,3 +36,6 @@ char *cli_truncate(const char *s, size_t max);
 char *cli_json_cell(const json_t *v);
 /* Prints j indented by two spaces, keys in their order, and a newline. */
 void cli_print_json(FILE *f, const json_t *j);
+/* Prints j as a YAML document (block style, two-space indents; strings plain when YAML reads them
+ * back unchanged, else JSON-quoted, which YAML reads as double-quoted). */
+void cli_print_yaml(FILE *f, const json_t *j);

@@ -66,8 +66,8 @@ int cli_app_list_with_status(struct cli *c, const char *path, struct err *err) {
         const json_t *list = json_object_get(apps.json, "apps");
         if (!json_is_array(list))
                 return err_set(err, -EBADMSG, "master sent no \"apps\" array for GET %s", path);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, list);
+        if (cli_structured(c)) {
+                cli_print_data(c, list);
                 return 0;
         }
         /* The queue lives on the leader; without one the list still prints, statuses without it. */
@@ -75,7 +75,7 @@ int cli_app_list_with_status(struct cli *c, const char *path, struct err *err) {
         if (get_queue(c, &queue, &qerr) < 0)
                 fprintf(stderr, "strata: statuses without the launch queue: %s\n", err_msg(&qerr));
         err_release(&qerr);
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(list, queue.json);
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_app_list_table(list, queue.json, c->output == CLI_OUTPUT_WIDE);
         cli_table_print(t, c->out);
         return 0;
 }
@@ -105,8 +105,8 @@ static int queue_list(struct cli *c, const struct cli_args *a, struct err *err) 
                 return r;
         if (!json_is_array(json_object_get(reply.json, "queue")))
                 return err_set(err, -EBADMSG, "master sent no \"queue\" array for GET " QUEUE_PATH);
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, json_object_get(reply.json, "queue"));
+        if (cli_structured(c)) {
+                cli_print_data(c, json_object_get(reply.json, "queue"));
                 return 0;
         }
         if (json_array_size(json_object_get(reply.json, "queue")) == 0) {

@@ -178,8 +178,8 @@ static int task_list(struct cli *c, const struct cli_args *a, struct err *err) {
                 json_object_del(v[i], "when");
                 json_array_append(shown, v[i]);
         }
-        if (c->output == CLI_OUTPUT_JSON) {
-                cli_print_json(c->out, shown);
+        if (cli_structured(c)) {
+                cli_print_data(c, shown);
                 return 0;
         }
         _cleanup_(cli_table_freep) struct cli_table *t = task_all_table(shown);
@@ -369,6 +369,18 @@ static int task_log(struct cli *c, const struct cli_args *a, struct err *err) {
                 while (!interrupted) {
                         _cleanup_(http_reply_release) struct http_reply chunk = { 0 };
                         r = read_at(&agent, tid, file, offset, LOG_CHUNK, &chunk, err);
+                        if (r == -ERR_NOT_FOUND && follow && !terminal && offset == 0) {
+                                /* A task just placed has no sandbox yet: wait for it. */
+                                err_release(err);
+                                struct timespec ts = { 0, 500 * 1000 * 1000 };
+                                nanosleep(&ts, NULL);
+                                _cleanup_(json_decrefp) json_t *now = NULL;
+                                struct err e2 = { 0 };
+                                if (resolve_task(c, task_id, false, &now, &e2) < 0 || is_terminal(now))
+                                        terminal = true;
+                                err_release(&e2);
+                                continue;
+                        }
                         if (r < 0) {
                                 cli_http_release(&agent);
                                 return err_wrap(err, "cannot read %s of %s", file, task_id);

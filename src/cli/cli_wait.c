@@ -209,7 +209,7 @@ DEFINE_POINTER_CLEANUP(struct watch, watch_free)
 
 /* A line for people (table output) or an object (JSON output) outside the progress display. */
 static void say(struct watch *w, const char *type, const char *text) {
-        if (w->c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(w->c)) {
                 _cleanup_(json_decrefp) json_t *j = json_pack("{s:s,s:s}", "type", type, "message", text);
                 _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
                 fprintf(w->c->out, "%s\n", s);
@@ -409,7 +409,7 @@ static void show(struct watch *w, const struct cli_progress *p, int64_t now) {
                 return;
         }
         _cleanup_free_ char *text = NULL;
-        if (w->c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(w->c)) {
                 _cleanup_(json_decrefp) json_t *j = cli_progress_json(p);
                 text = json_dumps(j, JSON_COMPACT);
         } else {
@@ -425,7 +425,7 @@ static void show(struct watch *w, const struct cli_progress *p, int64_t now) {
 }
 
 static void show_result(struct watch *w, const char *result, const char *reason, int64_t now) {
-        if (w->c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(w->c)) {
                 _cleanup_(json_decrefp) json_t *j =
                         json_pack("{s:s,s:s,s:s,s:f}", "type", "result", "deployment", w->id, "result", result,
                                   "seconds", (double)(now - w->start_ms) / 1000.0);
@@ -625,13 +625,13 @@ int cli_change_submit(struct cli *c, const struct cli_args *a, const struct cli_
         if (r < 0)
                 return r;
         const char *deployment = cli_deployment_of(&reply);
-        if (c->output == CLI_OUTPUT_JSON) {
+        if (cli_structured(c)) {
                 _cleanup_free_ char *s = reply.json ? json_dumps(reply.json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
                 /* With --wait the answer is the first of several JSON lines: keep it on one line. */
                 if (wait)
                         fprintf(c->out, "%s\n", s ? s : "null");
                 else
-                        cli_print_json(c->out, reply.json ? reply.json : json_null());
+                        cli_print_data(c, reply.json ? reply.json : json_null());
         } else {
                 const char *version = str_field(reply.json, "version");
                 fprintf(c->out, "%s", r == 201 && ch->done_created ? ch->done_created : ch->done);

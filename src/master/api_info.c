@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/prom.h"
 #include "common/strbuf.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
@@ -220,15 +221,19 @@ void api_metrics(struct api_call *call) {
         state_apps_foreach(state, add_app_counts, &t);
         state_agents_foreach(state, count_active_agent, &active);
         strbuf_printf(&sb,
-                      "# HELP strata_agents Agents in the replicated state, by state.\n"
-                      "# TYPE strata_agents gauge\nstrata_agents{state=\"active\"} %zu\nstrata_agents{state=\"all\"} %zu\n"
-                      "# HELP strata_instances Instances (tasks) in the replicated state, by state; \"all\" includes "
-                      "those of deleted apps.\n"
-                      "# TYPE strata_instances gauge\nstrata_instances{state=\"all\"} %zu\n"
+                      "# HELP strata_agents_registered Agents in the replicated state, whatever their state.\n"
+                      "# TYPE strata_agents_registered gauge\nstrata_agents_registered %zu\n"
+                      "# HELP strata_agents_active Active agents (the ones that receive placements).\n"
+                      "# TYPE strata_agents_active gauge\nstrata_agents_active %zu\n"
+                      "# HELP strata_instances_stored Instances (tasks) in the replicated state, those of deleted "
+                      "apps included.\n"
+                      "# TYPE strata_instances_stored gauge\nstrata_instances_stored %zu\n"
+                      "# HELP strata_instances Instances of existing apps, by state (each counted once).\n"
+                      "# TYPE strata_instances gauge\n"
                       "strata_instances{state=\"staged\"} %zu\nstrata_instances{state=\"running\"} %zu\n"
                       "strata_instances{state=\"killing\"} %zu\nstrata_instances{state=\"unreachable\"} %zu\n"
                       "strata_instances{state=\"terminal\"} %zu\n",
-                      active, state_agent_count(state), state_instance_count(state), t.sum.staged, t.sum.running,
+                      state_agent_count(state), active, state_instance_count(state), t.sum.staged, t.sum.running,
                       t.sum.killing, t.sum.unreachable, t.sum.terminal);
         if (m->events) {
                 struct events_stats es;
@@ -245,6 +250,7 @@ void api_metrics(struct api_call *call) {
                               "strata_event_subscribers_dropped_total %" PRIu64 "\n",
                               es.subscribers, es.emitted, es.delivered, es.dropped);
         }
+        prom_process_metrics(&sb, "master");
         _cleanup_free_ char *text = strbuf_steal(&sb);
         api_reply_text(call, 200, "text/plain; version=0.0.4", text);
 }

@@ -3,7 +3,6 @@
 #include "master/deploy_watch.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -12,20 +11,80 @@
 #include "common/util.h"
 #include "model/deploy_failure.h"
 #include "store/cluster_state.h"
+#include "store/deployments.h"
 
-void deploy_watch_init(struct deploy_watch *w, const struct core_log *log, struct clock *clock) {
-        *w = (struct deploy_watch){ .log = log, .clock = clock, .deployments = json_object() };
+struct deploy_watch {
+        const struct core_log *log;
+        struct clock *clock;
+        deploy_watch_wake_cb wake;
+        void *data;
+        bool leading;
+        /* deployment id → {"apps": {app id: {"failures": n, "proven": bool}}, "reason"?: text} */
+        json_t *deployments;
+        json_t *due; /* instance id → [app id, ms when its minimum healthy time is over] */
+        struct clock_timer *timer; /* for the earliest of due */
+};
+
+/* --- the minimum healthy time ------------------------------------------------------------------ */
+
+int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app) {
+        const char *id = json_string_value(json_object_get(app, "id"));
+        const json_t *rec = id ? state_deployment_get(st, state_app_deployment(st, id)) : NULL;
+        enum deploy_action action;
+        /* Only a restart replaces running tasks: new apps and scales end as in Marathon, when
+         * their tasks run (clients that scale right after a create expect no 409). */
+        if (!rec || deployment_app_step(rec, id, &action) == 0 || action != DEPLOY_RESTART)
+                return 0;
+        struct deploy_failure_policy p;
+        struct err e = { 0 };
+        (void)deploy_failure_policy_of(app, &p, &e); /* a bad label keeps the default (logged on failures) */
+        err_release(&e);
+        return (int64_t)p.min_healthy_s * 1000;
 }
 
-void deploy_watch_release(struct deploy_watch *w) {
-        json_decref(w->deployments);
-        w->deployments = NULL;
+bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms) {
+        return min_healthy_ms <= 0 || (i->started_at > 0 && now_ms - i->started_at >= min_healthy_ms);
 }
 
-void deploy_watch_leadership(struct deploy_watch *w, bool leading) {
-        w->leading = leading;
-        json_object_clear(w->deployments);
+static void arm(struct deploy_watch *w) {
+        int64_t first = INT64_MAX, now = clock_now_ms(w->clock);
+        const char *instance;
+        json_t *v;
+        json_object_foreach(w->due, instance, v)
+                first = MIN(first, (int64_t)json_integer_value(json_array_get(v, 1)));
+        if (first == INT64_MAX)
+                clock_timer_stop(w->timer);
+        else
+                clock_timer_start(w->timer, (uint64_t)(first > now ? first - now : 0));
 }
+
+static void due_cb(struct clock_timer *t, void *data) {
+        struct deploy_watch *w = data;
+        int64_t now = clock_now_ms(w->clock);
+        const char *instance;
+        json_t *v, *tmp;
+        json_object_foreach_safe(w->due, tmp, instance, v) {
+                if (json_integer_value(json_array_get(v, 1)) <= now) {
+                        w->wake(json_string_value(json_array_get(v, 0)), w->data);
+                        json_object_del(w->due, instance);
+                }
+        }
+        arm(w);
+}
+
+void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state) {
+        if (!w->leading || i->state != TASK_RUNNING || old_state == TASK_RUNNING || i->goal != GOAL_RUNNING ||
+            i->started_at <= 0)
+                return;
+        const struct state *st = core_state(w->log);
+        int64_t min = deploy_watch_min_healthy_ms(st, state_app_get(st, i->app_id));
+        if (min <= 0)
+                return;
+        json_object_set_new(w->due, i->id, json_pack("[s,I]", i->app_id, (json_int_t)(i->started_at + min + 20)));
+        arm(w);
+}
+
+/* --- failures ---------------------------------------------------------------------------------- */
 
 struct proof_ctx {
         const struct deploy_failure_policy *p;
@@ -62,14 +121,14 @@ static void decided_cb(void *data, int status, json_t *result, struct err *err) 
         free(id);
 }
 
-void deploy_watch_failed(const json_t *record, unsigned step, const struct instance *i, void *data) {
+void deploy_watch_failure(const json_t *record, unsigned step, const struct instance *i, void *data) {
         struct deploy_watch *w = data;
         const struct state *st = core_state(w->log);
         const char *dep = json_string_value(json_object_get(record, "id"));
         const json_t *app = state_app_get(st, i->app_id);
         const char *config = json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
-        if (!w->leading || !dep || !app || !config || i->goal != GOAL_RUNNING || strcmp(i->version, config) < 0)
-                return; /* not the new version's task */
+        if (!w->leading || !dep || !app || !config || strcmp(i->version, config) < 0)
+                return; /* an old version's task: not this deployment's business */
         struct deploy_failure_policy p;
         struct err e = { 0 };
         if (deploy_failure_policy_of(app, &p, &e) < 0)
@@ -122,17 +181,42 @@ void deploy_watch_failed(const json_t *record, unsigned step, const struct insta
                                 "failed", "reason", why);
                 json_object_set_new(d, "reason", json_string(why));
         }
-        log_warn("deployment %s failed at step %u: %s", dep, step, json_string_value(json_object_get(d, "reason")));
+        log_warn("deployment %s failed: %s", dep, json_string_value(json_object_get(d, "reason")));
         core_submit(w->log, cmd, decided_cb, xstrdup(dep));
 }
 
-char *deploy_watch_ended(const char *deployment_id, void *data) {
+char *deploy_watch_reason(const char *deployment_id, void *data) {
         struct deploy_watch *w = data;
-        if (!deployment_id)
-                return NULL;
         json_t *d = json_object_get(w->deployments, deployment_id);
         const char *reason = json_string_value(json_object_get(d, "reason"));
         char *out = reason ? xstrdup(reason) : NULL;
         json_object_del(w->deployments, deployment_id);
         return out;
+}
+
+/* --- lifecycle --------------------------------------------------------------------------------- */
+
+struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock, deploy_watch_wake_cb wake,
+                                      void *data) {
+        struct deploy_watch *w = xcalloc(1, sizeof *w);
+        *w = (struct deploy_watch){ .log = log, .clock = clock, .wake = wake, .data = data,
+                                    .deployments = json_object(), .due = json_object() };
+        w->timer = clock_timer_new(clock, due_cb, w);
+        return w;
+}
+
+void deploy_watch_free(struct deploy_watch *w) {
+        if (!w)
+                return;
+        clock_timer_free(w->timer);
+        json_decref(w->deployments);
+        json_decref(w->due);
+        free(w);
+}
+
+void deploy_watch_leadership(struct deploy_watch *w, bool leading) {
+        w->leading = leading;
+        json_object_clear(w->deployments);
+        json_object_clear(w->due);
+        clock_timer_stop(w->timer);
 }

@@ -1,41 +1,52 @@
 /* deploy_watch.h — the leader ends a deployment whose new version keeps failing
  * (model/deploy_failure.h decides; this part counts the failures and acts).
  *
- * It hears of failures through the deployer's failure hook and says why it ended a deployment
- * through the same hook's reason callback (master_core.c wires both: deploy_watch_failed and
- * deploy_watch_ended). It uses only the log (the state, and submitting deployment_finish or
- * deployment_rollback) and the clock. The other half of the rule — a new task counts as healthy
- * for the rolling rule and the step's end only after STRATA_DEPLOY_MIN_HEALTHY_SECONDS — is an
- * input of the launcher's pure decision (launch_plan.h min_healthy_ms) and of the deployer's
- * convergence check. */
+ * A part of the master core (master_core.c wires it): the deployer's failure hook hands it every
+ * failed task of a step (deploy_watch_failure), its reason hook asks it why a deployment failed
+ * (deploy_watch_reason, for deployment_failed's "reason"), and the state observer tells it when a
+ * new task starts running (deploy_watch_instance_changed), so that the app gets a launcher pass
+ * once the task has run its minimum healthy time. It uses the log (state, submissions), the clock
+ * and the wake callback; it calls no other part. */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "master/clock.h"
 #include "master/core_ports.h"
 
 struct instance;
+struct state;
+struct deploy_watch;
 
-struct deploy_watch {
-        const struct core_log *log; /* borrowed */
-        struct clock *clock;        /* borrowed */
-        /* deployment id → {"apps": {app id: {"failures": n, "proven": bool}}, "reason"?: text} */
-        json_t *deployments;
-        bool leading;
-};
+/* Called with an app whose new task has now run its minimum healthy time. */
+typedef void (*deploy_watch_wake_cb)(const char *app_id, void *data);
 
-void deploy_watch_init(struct deploy_watch *w, const struct core_log *log, struct clock *clock);
-void deploy_watch_release(struct deploy_watch *w);
-/* Either way, forgets what it counted (a new leader counts afresh). */
+/* log and clock are borrowed and must outlive the part. */
+struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock, deploy_watch_wake_cb wake,
+                                      void *data);
+/* NULL is a no-op. */
+void deploy_watch_free(struct deploy_watch *w);
+/* Starts or stops acting; forgets every count either way. */
 void deploy_watch_leadership(struct deploy_watch *w, bool leading);
 
-/* deployer_failure_cb (data: the watch): a task of an app in the running deployment record
- * failed. A failure of the new version's task is counted; when the app's policy says the
- * deployment failed, submits deployment_finish (result failed, with the reason) or, with
- * STRATA_DEPLOY_ON_FAILURE=rollback, deployment_rollback. */
-void deploy_watch_failed(const json_t *record, unsigned step, const struct instance *i, void *data);
-/* deployer_reason_cb (data: the watch): the deployment ended; forgets it and returns the reason
- * this part ended it with (caller frees), or NULL when it did not. */
-char *deploy_watch_ended(const char *deployment_id, void *data);
+/* While a deployment restarts app (a new configuration replacing running tasks), a new task
+ * counts as healthy for the rolling rule and the step's end only once it has run (healthy) for
+ * the app's STRATA_DEPLOY_MIN_HEALTHY_SECONDS: a version that crashes right after starting
+ * neither replaces the old tasks nor "succeeds". Returns that time in ms; 0 when no deployment
+ * restarts the app (new apps and scales end when their tasks run, as in Marathon). Pure. */
+int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app);
+/* Whether a (running, healthy) instance has run min_healthy_ms at now_ms. Pure. */
+bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms);
+
+/* The deployer's failure hook (deployer_failure_cb; data is the part): counts a failure of the
+ * new version; when the app's policy says the deployment failed, submits deployment_finish
+ * (result failed) or deployment_rollback. */
+void deploy_watch_failure(const json_t *record, unsigned step, const struct instance *i, void *data);
+/* The deployer's reason hook (deployer_reason_cb): forgets the deployment, which has ended, and
+ * returns the reason this part failed it with (caller frees), or NULL. */
+char *deploy_watch_reason(const char *deployment_id, void *data);
+/* Observer hook: a task that starts running in a deployment gets its app a pass when its
+ * minimum healthy time is over. */
+void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state);

@@ -10,8 +10,8 @@
 #include "common/hashmap.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/deploy_watch.h"
 #include "master/event_json.h"
-#include "model/deploy_failure.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
@@ -22,8 +22,9 @@ struct deployer {
         deployer_wake_cb wake;
         void *data;
         deployer_failure_cb on_failure;
-        deployer_reason_cb reason;
         void *failure_data;
+        deployer_reason_cb on_reason; /* why a deployment failed (deploy_watch.c) */
+        void *reason_data;
         struct hashmap pending;  /* deployment id → struct pending: the step whose end was submitted */
         json_t *announce;        /* deployment ids whose deployment_info is due */
         struct clock_timer *announce_timer; /* zero-delay: announces new plans after their Raft entry */
@@ -43,7 +44,7 @@ bool deployer_gated(struct deployer *d, const char *app_id) {
 
 struct conv {
         const char *version;  /* the app's configuration version */
-        int64_t min_healthy_ms, now; /* a new instance counts once it ran this long (launch_plan.h) */
+        int64_t min_healthy_ms, now; /* a new task counts once it ran this long (deploy_watch.h) */
         bool health, readiness;
         size_t alive, good;   /* non-terminal; new, goal running, running, healthy and ready */
         bool stray;           /* a non-terminal instance that is old or not meant to run */
@@ -59,15 +60,14 @@ static int conv_instance(const struct instance *i, void *data) {
                 return 0;
         }
         if (i->state == TASK_RUNNING && (!c->health || (i->has_health && i->healthy)) && (!c->readiness || i->ready) &&
-            deploy_task_settled(c->min_healthy_ms, i->started_at, c->now))
+            deploy_watch_settled(c->min_healthy_ms, i, c->now))
                 c->good++;
         return 0;
 }
 
 /* Marathon: a scale or restart is done "when n new instances are healthy+ready and no old
  * instance with goal Running remains"; a stop when nothing of the app runs any more. */
-static bool action_done(const struct deployer *d, const struct state *st, const char *app_id,
-                        enum deploy_action action) {
+static bool action_done(const struct state *st, const char *app_id, enum deploy_action action, int64_t now) {
         if (action == DEPLOY_START)
                 return true;
         const json_t *app = state_app_get(st, app_id);
@@ -76,8 +76,8 @@ static bool action_done(const struct deployer *d, const struct state *st, const 
                 c.version = json_string_value(json_object_get(json_object_get(app, "versionInfo"), "lastConfigChangeAt"));
                 c.health = json_array_size(json_object_get(app, "healthChecks")) > 0;
                 c.readiness = json_array_size(json_object_get(app, "readinessChecks")) > 0;
-                c.min_healthy_ms = deploy_failure_min_healthy_ms(app);
-                c.now = clock_now_ms(d->clock);
+                c.min_healthy_ms = deploy_watch_min_healthy_ms(st, app);
+                c.now = now;
         }
         state_app_instances_foreach(st, app_id, conv_instance, &c);
         if (action == DEPLOY_STOP)
@@ -142,7 +142,7 @@ void deployer_check(struct deployer *d, const char *app_id, bool app_converged) 
                 if (act < 0 || !app)
                         return;
                 if (streq(app, app_id) ? !app_converged && act != DEPLOY_START
-                                       : !action_done(d, st, app, (enum deploy_action)act))
+                                       : !action_done(st, app, (enum deploy_action)act, clock_now_ms(d->clock)))
                         return;
         }
         if (!pending) {
@@ -256,16 +256,14 @@ void deployer_free(struct deployer *d) {
         free(d);
 }
 
-void deployer_set_failure_hook(struct deployer *d, deployer_failure_cb cb, deployer_reason_cb reason, void *data) {
+void deployer_set_failure_hook(struct deployer *d, deployer_failure_cb cb, void *data) {
         d->on_failure = cb;
-        d->reason = reason;
         d->failure_data = data;
 }
 
-/* The reason the failure hook's policy ended the deployment with (caller frees), or NULL. Asked
- * at every end, so the policy forgets the deployment. */
-static char *ended(struct deployer *d, const char *id) {
-        return d->reason ? d->reason(id, d->failure_data) : NULL;
+void deployer_set_reason_hook(struct deployer *d, deployer_reason_cb cb, void *data) {
+        d->on_reason = cb;
+        d->reason_data = data;
 }
 
 void deployer_instance_failed(struct deployer *d, const struct instance *i) {
@@ -302,14 +300,15 @@ void deployer_deployment_changed(struct deployer *d, const json_t *rec, const ch
                 emit_step(d, "deployment_info", rec, cur);
         } else if (streq(what, "success")) {
                 forget_pending(d, id);
-                free(ended(d, id));
+                if (d->on_reason)
+                        free(d->on_reason(id, d->reason_data)); /* forgets its counts */
                 log_info("deployment %s: success", id);
                 emit_step(d, "deployment_step_success", rec, cur);
                 emit_result(d, "deployment_success", rec, NULL);
         } else if (streq(what, "failed") || streq(what, "canceled")) {
                 forget_pending(d, id);
-                _cleanup_free_ char *why = ended(d, id); /* e.g. the new version kept failing */
-                log_info("deployment %s: %s%s%s", id, what, why ? ": " : "", why ? why : "");
+                _cleanup_free_ char *why = d->on_reason ? d->on_reason(id, d->reason_data) : NULL;
+                log_info("deployment %s: %s", id, what);
                 emit_result(d, "deployment_failed", rec, why ? why : streq(what, "canceled") ? "canceled" : "failed");
         }
         wake_step(d, rec);

@@ -23,8 +23,8 @@ typedef void (*deployer_wake_cb)(const char *app_id, void *data);
 /* Called when an instance of an app in a running deployment fails (a terminal failure while its
  * goal is running): record is the deployment (borrowed), step the current one. */
 typedef void (*deployer_failure_cb)(const json_t *record, unsigned step, const struct instance *i, void *data);
-/* Called when a deployment ends (success, failed, canceled): the reason the policy behind the
- * failure hook ended it with (deployment_failed's reason; caller frees), or NULL. */
+/* Called when a deployment ends (success, failed, canceled): the reason the failure hook's
+ * policy failed it with, for deployment_failed's "reason" (caller frees), or NULL. */
 typedef char *(*deployer_reason_cb)(const char *deployment_id, void *data);
 
 /* log, clock and events are borrowed and must outlive the deployer. */
@@ -46,7 +46,8 @@ void deployer_deployment_changed(struct deployer *d, const json_t *record, const
 /* Observer hook: an instance failed (terminal failure, goal running). Calls the failure hook when
  * its app is in a running deployment. */
 void deployer_instance_failed(struct deployer *d, const struct instance *i);
-/* Sets (or, with NULLs, clears) the failure hook: the place a policy such as "fail the deployment
- * after a crash loop" (deploy_watch.h) reads task failures of a step from, and says why it ended
- * a deployment. reason may be NULL. */
-void deployer_set_failure_hook(struct deployer *d, deployer_failure_cb cb, deployer_reason_cb reason, void *data);
+/* Sets (or, with NULL, clears) the failure hook: the place a policy such as "fail the deployment
+ * after a crash loop" reads task failures of a step from (master/deploy_watch.c). */
+void deployer_set_failure_hook(struct deployer *d, deployer_failure_cb cb, void *data);
+/* Sets (or clears) the hook asked why a deployment that ended failed (deploy_watch_reason). */
+void deployer_set_reason_hook(struct deployer *d, deployer_reason_cb cb, void *data);

@@ -8,7 +8,7 @@
 #include "common/alloc.h"
 #include "common/hashmap.h"
 #include "common/util.h"
-#include "model/deploy_failure.h"
+#include "master/deploy_watch.h"
 #include "model/deployment.h"
 #include "scheduler/sched_kill.h"
 #include "store/cluster_state.h"
@@ -76,13 +76,9 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                         s->old[s->n_old++] = i;
                 } else {
                         s->active[s->n_active++] = i;
-                        if (is_healthy(s, i) && (!s->readiness || i->ready)) {
-                                int64_t at = i->started_at + in->min_healthy_ms;
-                                if (deploy_task_settled(in->min_healthy_ms, i->started_at, in->now_ms))
-                                        s->good++;
-                                else if (!out->settle_at_ms || at < out->settle_at_ms)
-                                        out->settle_at_ms = at;
-                        }
+                        if (is_healthy(s, i) && (!s->readiness || i->ready) &&
+                            deploy_watch_settled(in->min_healthy_ms, i, in->now_ms))
+                                s->good++;
                 }
         }
 }

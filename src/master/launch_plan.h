@@ -12,11 +12,7 @@
  * - an app held back by an earlier deployment step: nothing but expunges;
  * - instances of an older configuration: Marathon's rolling restart (rolling_decide): "unhealthy
  *   old instances killed first", then healthy old ones within the budget, oldest first;
- * - otherwise surplus instances are killed by the app's killSelection, and missing ones placed;
- * - with min_healthy_ms (the launcher sets it while the app is in a deployment or may still have
- *   instances of an older configuration), a new instance counts as healthy for the rolling rule
- *   and the step's end only once it has run that long (model/deploy_failure.h): a version that
- *   crashes right after starting neither replaces old instances nor converges.
+ * - otherwise surplus instances are killed by the app's killSelection, and missing ones placed.
  * Every choice of victims among candidates goes through sched_select_victims (killSelection,
  * not-yet-running first, GROUP_BY spread kept even). */
 #pragma once
@@ -59,6 +55,9 @@ struct launch_plan_input {
         bool gated;           /* the app's deployment step is after the current one */
         int64_t now_ms;
         int64_t launch_after_ms; /* launch backoff: no launch before (0: none) */
+        /* In a deployment: a new instance counts as healthy only once it has run this long
+         * (deploy_watch_min_healthy_ms; 0: at once). */
+        int64_t min_healthy_ms;
         /* Victim selection's view of agents (GROUP_BY reads their attributes) and the app's
          * parsed constraints; either may be NULL (plain killSelection order). */
         const struct sched_cluster *cluster;
@@ -66,9 +65,6 @@ struct launch_plan_input {
         /* Instance ids (keys) whose kill was submitted and not applied yet: they count as dying,
          * so a second pass in the same turn does not kill them again. May be NULL. */
         const struct hashmap *killing;
-        /* A running, healthy and ready new instance counts as such only once it has run this long
-         * (since started_at); 0: at once. */
-        int64_t min_healthy_ms;
 };
 
 struct launch_kill {
@@ -87,8 +83,6 @@ struct launch_plan {
         bool backoff;                    /* want > 0, but the launch waits for launch_after_ms */
         bool converged;                  /* n new instances healthy and ready, nothing else alive
                                           * (deleted app: nothing alive) */
-        int64_t settle_at_ms;            /* when the first instance held back by min_healthy_ms
-                                          * counts (pass the app again then); 0: none is */
         bool clean;                      /* a full list had nothing older than the configuration */
 };
 

@@ -46,8 +46,9 @@ void master_core_init(struct master_core *c, const struct core_log *log, struct 
         c->tx = tx ? *tx : agent_link_tx(&c->agents);
         c->placement = placement_new(&c->log, clock, wake_app, &c->launcher);
         c->deployer = deployer_new(&c->log, clock, &c->events, wake_app, &c->launcher);
-        deploy_watch_init(&c->watch, &c->log, clock);
-        deployer_set_failure_hook(c->deployer, deploy_watch_failed, deploy_watch_ended, &c->watch);
+        c->watch = deploy_watch_new(&c->log, clock, wake_app, &c->launcher);
+        deployer_set_failure_hook(c->deployer, deploy_watch_failure, c->watch);
+        deployer_set_reason_hook(c->deployer, deploy_watch_reason, c->watch);
         struct launcher_deps deps = {
                 .log = &c->log,
                 .clock = clock,
@@ -63,7 +64,8 @@ void master_core_release(struct master_core *c) {
         health_monitor_release(&c->health);
         launcher_release(&c->launcher);
         deployer_free(c->deployer);
-        deploy_watch_release(&c->watch);
+        deploy_watch_free(c->watch);
+        c->watch = NULL;
         placement_free(c->placement);
         agent_link_release(&c->agents);
         c->deployer = NULL;
@@ -75,7 +77,7 @@ void master_core_leadership(struct master_core *c, bool leading) {
          * before the launcher, whose first passes ask it which apps are held back. */
         agent_link_leadership(&c->agents, leading);
         deployer_leadership(c->deployer, leading);
-        deploy_watch_leadership(&c->watch, leading);
+        deploy_watch_leadership(c->watch, leading);
         launcher_leadership(&c->launcher, leading);
         health_monitor_leadership(&c->health, leading);
 }
@@ -96,6 +98,7 @@ static void obs_instance_changed(const struct instance *i, enum task_state old, 
         struct master_core *c = data;
         launcher_instance_changed(&c->launcher, i, (int)old);
         health_monitor_instance_changed(&c->health, i);
+        deploy_watch_instance_changed(c->watch, i, (int)old);
         enum task_state now = (enum task_state)i->state;
         if (task_state_is_terminal(now) && !task_state_is_terminal(old) && task_state_is_failure(now) &&
             i->goal == GOAL_RUNNING)

@@ -3,7 +3,7 @@
  *
  * Calls go one way (checked by test/unit/test_master_core_layers.c):
  *
- *     master_core ──► health_monitor ──► launcher ──► deployer ┄┄(failure hook)┄┄► deploy_watch
+ *     master_core ──► health_monitor ──► launcher ──► deployer
  *          │                               │ └──────► placement ──► scheduler
  *          └──► agent_link ◄── (agent_tx) ─┘
  *
@@ -33,7 +33,7 @@ struct master_core {
         struct agent_link agents;
         struct placement *placement;
         struct deployer *deployer;
-        struct deploy_watch watch; /* fails deployments whose new version keeps failing */
+        struct deploy_watch *watch; /* fails deployments whose new version keeps failing */
         struct launcher launcher;
         struct health_monitor health;
 };

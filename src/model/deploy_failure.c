@@ -67,11 +67,3 @@ char *deploy_failure_reason(const struct deploy_failure_policy *p, const struct 
                          app_id, p->min_healthy_s, " healthy", message && *message ? "; last: " : "",
                          message && *message ? message : "");
 }
-
-int64_t deploy_failure_min_healthy_ms(const json_t *app) {
-        struct deploy_failure_policy p;
-        struct err e = { 0 };
-        (void)deploy_failure_policy_of(app, &p, &e); /* logged where failures are counted */
-        err_release(&e);
-        return (int64_t)p.min_healthy_s * 1000;
-}

@@ -1,4 +1,5 @@
 /* deploy_failure.h — when a deployment has failed: a new version whose tasks keep failing.
+ * (The minimum healthy time gates only restarts: master/deploy_watch.h.)
  *
  * Marathon retries a crashing version forever (with backoff) and its deployment never ends.
  * Strata gives up after N failures of the new version's tasks before one of them has proven
@@ -69,11 +70,3 @@ bool deploy_failure_note(const struct deploy_failure_policy *p, struct deploy_fa
  * exited with status 1" (message may be NULL). Caller frees. */
 char *deploy_failure_reason(const struct deploy_failure_policy *p, const struct deploy_failure_count *c,
                             const char *app_id, const char *message);
-
-/* The app's min_healthy_s in ms (a bad label keeps the default). */
-int64_t deploy_failure_min_healthy_ms(const json_t *app);
-/* Whether a running, healthy and ready task started at started_ms counts as healthy for a
- * deployment at now_ms: it has run min_healthy_ms (an unknown start time holds nothing back). */
-static inline bool deploy_task_settled(int64_t min_healthy_ms, int64_t started_ms, int64_t now_ms) {
-        return min_healthy_ms <= 0 || started_ms <= 0 || now_ms - started_ms >= min_healthy_ms;
-}

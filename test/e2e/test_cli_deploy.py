@@ -231,10 +231,11 @@ def test_rollback_on_failure_restores_the_old_version_without_losing_capacity(ma
 
 def test_marathons_behaviour_stays_with_a_label(master, native_agent, tmpdir_path):
     """STRATA_DEPLOY_MAX_FAILURES=0: the deployment goes on retrying, as Marathon's does."""
-    path = write_app(tmpdir_path, {"id": "/ci/marathon", "cmd": "exit 1", "instances": 1, "cpus": 0.1, "mem": 32,
+    path = write_app(tmpdir_path, {"id": "/ci/marathon", "cmd": "sleep 1000", "instances": 1, "cpus": 0.1, "mem": 32,
                                    "backoffSeconds": 1, "backoffFactor": 1.0,
                                    "labels": {"STRATA_DEPLOY_MAX_FAILURES": "0"}})
-    r = strata(master, "app", "add", path, "--wait", "--timeout", "8")
+    assert strata(master, "app", "add", path, "--wait", "--timeout", "60").returncode == 0
+    r = strata(master, "app", "update", "/ci/marathon", "cmd=exit 1", "--wait", "--timeout", "8")
     assert r.returncode == 4, r.stdout + r.stderr
     assert len(master.get("/v2/deployments").json()) == 1
     master.delete("/v2/apps/ci/marathon", params={"force": "true"})

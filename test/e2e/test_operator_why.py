@@ -30,9 +30,8 @@ def test_an_app_too_big_for_the_cluster_says_insufficient_memory_everywhere(one)
     assert m.post("/v2/apps", json={"id": "/big", "cmd": "sleep 1000", "mem": 5000, "cpus": 0.1}).status_code == 201
     assert m.post("/v2/apps", json={"id": "/small", "cmd": "sleep 1000", "mem": 32, "cpus": 0.1}).status_code == 201
     wait_for(lambda: queued(m, "/big"), timeout=20, what="/big queued with reasons")
-    wait_for(lambda: m.get("/v2/apps/small").json()["app"]["tasksRunning"] == 1, timeout=20, what="/small runs")
-    # its deployment ends once the task has run STRATA_DEPLOY_MIN_HEALTHY_SECONDS (3 s)
-    wait_for(lambda: not m.get("/v2/apps/small").json()["app"]["deployments"], timeout=20, what="/small deployed")
+    wait_for(lambda: m.get("/v2/apps/small").json()["app"]["tasksRunning"] == 1 and
+             not m.get("/v2/apps/small").json()["app"]["deployments"], timeout=20, what="/small runs")
 
     # The API carries the per-agent reasons (Marathon's lastUnusedOffers).
     q = m.get("/v2/queue", params={"embed": "lastUnusedOffers"}).json()["queue"]

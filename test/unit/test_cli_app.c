@@ -335,8 +335,9 @@ static void remove_of_a_locked_app_explains_and_force_overrides(void **state) {
         };
         struct run r = run_cli(x, "app", "remove", "web");
         assert_int_equal(r.code, 1);
-        assert_string_equal(r.error, "App is locked by one or more deployments. Override with the option "
-                                     "'?force=true'. (deployments: d-0)");
+        /* the API's advice in the CLI's words */
+        assert_string_equal(r.error, "App is locked by one or more deployments. Use --force to override. "
+                                     "(deployments: d-0)");
         run_release(&r);
         exchanges_release(x, 1);
 

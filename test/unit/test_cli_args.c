@@ -77,8 +77,8 @@ static void bad_global_options_are_usage_errors(void **state) {
         assert_int_equal(cli_parse_globals(3, ARGV("strata", "app", "--master"), &g, &rest, &n, &e),
                          -ERR_USAGE);
         assert_string_equal(err_msg(&e), "option '--master' needs a value");
-        assert_int_equal(cli_parse_globals(3, ARGV("strata", "-o", "yaml"), &g, &rest, &n, &e), -ERR_USAGE);
-        assert_string_equal(err_msg(&e), "unknown output format 'yaml' (use json or table)");
+        assert_int_equal(cli_parse_globals(3, ARGV("strata", "-o", "xml"), &g, &rest, &n, &e), -ERR_USAGE);
+        assert_string_equal(err_msg(&e), "unknown output format 'xml' (use table, wide, json or yaml)");
         assert_int_equal(cli_parse_globals(2, ARGV("strata", "--master="), &g, &rest, &n, &e), -ERR_USAGE);
         assert_string_equal(g.master, "untouched");
         assert_null(rest);

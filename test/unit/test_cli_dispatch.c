@@ -74,7 +74,7 @@ static void usage_mistakes_exit_2_with_one_line(void **state) {
                   "unexpected argument 'b' for 'app show' (usage: strata app show ID)" },
                 { { "app", "list", "--bogus" }, "app list: unknown option '--bogus'" },
                 { { "app", "list", "-o" }, "option '-o' needs a value" },
-                { { "cluster", "status", "-o", "yaml" }, "unknown output format 'yaml' (use json or table)" },
+                { { "cluster", "status", "-o", "xml" }, "unknown output format 'xml' (use table, wide, json or yaml)" },
                 { { "cluster", "status", "--master", "ftp://m" },
                   "invalid master URL 'ftp://m': only http:// and https:// are supported" },
                 { { "app", "show", "/" }, "the id must not be empty" },
@@ -91,6 +91,27 @@ static void usage_mistakes_exit_2_with_one_line(void **state) {
         }
 }
 
+/* Help shows examples for every verb of the CLI's own nouns (nouns added by other layers are
+ * checked by their own tests). */
+static void every_verb_has_examples(void **state) {
+        static const char *const mine[] = { "app", "group", "deployment", "task", "node", "cluster", "queue",
+                                            "completion", "man" };
+        size_t n;
+        const struct cli_noun *const *nouns = cli_nouns(&n);
+        size_t seen = 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < ELEMENTSOF(mine); k++)
+                        if (streq(nouns[i]->name, mine[k])) {
+                                seen++;
+                                for (const struct cli_verb *v = nouns[i]->verbs; v->name; v++) {
+                                        if (!v->examples)
+                                                fail_msg("'%s %s' has no examples", nouns[i]->name, v->name);
+                                        assert_non_null(strstr(v->examples, "strata "));
+                                }
+                        }
+        assert_int_equal(seen, ELEMENTSOF(mine));
+}
+
 static void exit_codes(void **state) {
         assert_int_equal(cli_exit_code(-ERR_USAGE), 2);
         assert_int_equal(cli_exit_code(-ERR_NOT_FOUND), 1);
@@ -105,6 +126,7 @@ int main(void) {
                 cmocka_unit_test(version_prints_and_exits_0),
                 cmocka_unit_test(usage_mistakes_exit_2_with_one_line),
                 cmocka_unit_test(exit_codes),
+                cmocka_unit_test(every_verb_has_examples),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,14 @@ static void locked_app_names_its_deployments(void **state) {
                                        "\"deployments\":[{\"id\":\"d1\"},{\"id\":\"d2\"}]}",
                                        NULL),
                             "App is locked by one or more deployments. (deployments: d1, d2)");
+        /* Marathon's own words, with the API's advice turned into the CLI's */
+        assert_string_equal(error_line(409,
+                                       "{\"message\":\"App is locked by one or more deployments. Override with the "
+                                       "option '?force=true'. View details at '/v2/deployments/d1'.\","
+                                       "\"deployments\":[{\"id\":\"d1\"}]}",
+                                       NULL),
+                            "App is locked by one or more deployments. Use --force to override. See 'strata "
+                            "deployment list'. (deployments: d1)");
 }
 
 static void body_that_is_not_json_gives_status_and_first_text(void **state) {

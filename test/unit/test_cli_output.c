@@ -115,6 +115,42 @@ static void json_is_indented_in_order_with_short_reals(void **state) {
         json_decref(j);
 }
 
+static void yaml_is_block_style_and_quotes_what_yaml_would_misread(void **state) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        json_t *j = json_loads("{\"id\":\"/web\",\"cpus\":0.1,\"instances\":2,\"cmd\":\"sleep 100\",\"tty\":false,"
+                               "\"user\":null,\"labels\":{\"a.b/c\":\"yes\",\"x\":\"1\"},\"env\":{},"
+                               "\"ports\":[80,443],\"deps\":[],\"checks\":[{\"protocol\":\"HTTP\",\"path\":\"/h\"}],"
+                               "\"version\":\"2024-05-01T10:00:00.000Z\",\"nested\":[[1,2]]}",
+                               JSON_PRESERVE_ORDER, NULL);
+        cli_print_yaml(f, j);
+        fclose(f);
+        assert_string_equal(buf, "id: /web\n"
+                                 "cpus: 0.1\n"
+                                 "instances: 2\n"
+                                 "cmd: \"sleep 100\"\n"
+                                 "tty: false\n"
+                                 "user: null\n"
+                                 "labels:\n"
+                                 "  a.b/c: \"yes\"\n"
+                                 "  x: \"1\"\n"
+                                 "env: {}\n"
+                                 "ports:\n"
+                                 "- 80\n"
+                                 "- 443\n"
+                                 "deps: []\n"
+                                 "checks:\n"
+                                 "- protocol: HTTP\n"
+                                 "  path: /h\n"
+                                 "version: \"2024-05-01T10:00:00.000Z\"\n"
+                                 "nested:\n"
+                                 "- - 1\n"
+                                 "  - 2\n");
+        free(buf);
+        json_decref(j);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(columns_are_padded_to_the_widest_cell),
@@ -124,6 +160,7 @@ int main(void) {
                 cmocka_unit_test(truncate_keeps_one_line_and_marks_the_cut),
                 cmocka_unit_test(json_cells),
                 cmocka_unit_test(json_is_indented_in_order_with_short_reals),
+                cmocka_unit_test(yaml_is_block_style_and_quotes_what_yaml_would_misread),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

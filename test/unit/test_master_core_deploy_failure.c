@@ -1,5 +1,5 @@
 /* test_master_core_deploy_failure.c — a deployment whose new version crash-loops, through the
- * integration tier (test_master_core.h): its new tasks count only after they have run
+ * integration tier (test_master_core.h): the restart's new tasks count only after they have run
  * STRATA_DEPLOY_MIN_HEALTHY_SECONDS, so the old task is never killed for them; after
  * STRATA_DEPLOY_MAX_FAILURES failures the deployment fails with the reason (deployment_finish
  * result failed, deployment_failed's reason), or with STRATA_DEPLOY_ON_FAILURE=rollback it is
@@ -25,7 +25,8 @@ static void one_placement(const json_t *cmds, char id[128]) {
         snprintf(id, 128, "%s", ids[0]);
 }
 
-/* /web at v1, running and proven; returns its task id in old. */
+/* /web at v1, running (a new app's deployment ends when its task runs); returns its task id in
+ * old. */
 static const char *start(struct core_test *t, const char *labels, char old[128]) {
         static char agent[128];
         snprintf(agent, sizeof agent, "%s", ct_agent(t, "h1", NULL, 8, NULL));
@@ -37,8 +38,9 @@ static const char *start(struct core_test *t, const char *labels, char old[128])
         one_placement(cmds, old);
         json_decref(cmds);
         ct_status(t, agent, old, "TASK_RUNNING");
-        ct_advance(t, 3000);
         ct_expect_cmds(t, "instances_status,deployment_finish");
+        ct_advance(t, 3000); /* the old task has run long enough to count in a later restart */
+        ct_expect_cmds(t, "");
         json_decref(ct_take_events(t));
         json_decref(ct_take_frames(t, agent));
         return agent;
@@ -75,13 +77,14 @@ static void update_to_crash(struct core_test *t, char n[128]) {
         json_decref(cmds);
 }
 
-/* A failure that does not end the deployment: expunged, relaunched after backoffSeconds (1 s). */
+/* A failure that does not end the deployment: expunged, relaunched once backoffSeconds (1 s)
+ * are over. */
 static void counted_failure(struct core_test *t, const char *agent, char n[128]) {
         crash(t, agent, n, 2000);
         ct_expect_cmds(t, "instances_status,instances_expunge");
         ct_advance(t, 999);
         ct_expect_cmds(t, "");
-        ct_advance(t, 1);
+        ct_advance(t, 2);
         json_t *cmds = ct_take_cmds(t);
         assert_types(cmds, "instances_place");
         one_placement(cmds, n);
@@ -125,23 +128,11 @@ static void crash_looping_version_fails_the_deployment_with_its_reason(void **st
         json_decref(ev);
         /* the rolling rule never killed the old task for a new one that had not proven itself */
         old_task_untouched(t, agent, old);
-        /* no deployment any more: the new definition stays and is retried after its backoff; the
-         * rolling rule still waits for a new task to run 3 s before the old one goes */
+        /* no deployment any more: the new definition stays and is retried after its backoff */
         assert_string_equal(json_string_value(json_object_get(state_app_get(t->st, "/web"), "cmd")), "exit 1");
-        ct_advance(t, 1000);
+        ct_advance(t, 1001);
         cmds = ct_take_cmds(t);
         assert_types(cmds, "instances_place");
-        one_placement(cmds, n);
-        json_decref(cmds);
-        ct_status(t, agent, n, "TASK_RUNNING");
-        ct_expect_cmds(t, "instances_status");
-        ct_advance(t, 2999);
-        ct_expect_cmds(t, "");
-        old_task_untouched(t, agent, old);
-        ct_advance(t, 1);
-        cmds = ct_take_cmds(t);
-        assert_types(cmds, "instances_goal");
-        assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(cmds, 0), "ids"), 0)), old);
         json_decref(cmds);
         ct_free(t);
 }

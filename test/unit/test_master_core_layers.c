@@ -15,8 +15,7 @@
 
 #include <cmocka.h>
 
-static const char *const parts[] = { "launcher", "deployer", "placement", "health_monitor", "agent_link",
-                                     "deploy_watch" };
+static const char *const parts[] = { "launcher", "deployer", "placement", "health_monitor", "agent_link" };
 #define N_PARTS (sizeof parts / sizeof *parts)
 
 static char src_master[PATH_MAX];

@@ -27,18 +27,6 @@ static size_t frame_tasks(const json_t *frames, const char *type, const char **i
         return n;
 }
 
-/* frames without the HEARTBEATs that went out meanwhile (new reference; frames stolen). */
-static json_t *no_heartbeats(json_t *frames) {
-        json_t *out = json_array();
-        size_t i;
-        json_t *f;
-        json_array_foreach(frames, i, f)
-                if (!streq(json_string_value(json_object_get(f, "type")), "HEARTBEAT"))
-                        json_array_append(out, f);
-        json_decref(frames);
-        return out;
-}
-
 static bool has_event(const json_t *events, const char *type) {
         size_t i;
         json_t *e;
@@ -92,17 +80,13 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
                          "instance_changed_event,status_update_event,instance_changed_event");
         json_decref(ev);
 
-        /* --- running for STRATA_DEPLOY_MIN_HEALTHY_SECONDS (3 s by default): the deployment ends */
+        /* --- running: the deployment ends */
         ct_status(t, t1_agent, t1, "TASK_RUNNING");
         ct_expect_cmds(t, "instances_status");
         ct_status(t, t2_agent, t2, "TASK_RUNNING");
-        ct_expect_cmds(t, "instances_status");
-        ct_advance(t, 2999);
-        ct_expect_cmds(t, "");
-        ct_advance(t, 1);
         cmds = ct_take_cmds(t);
-        assert_types(cmds, "deployment_finish");
-        assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "result")), "success");
+        assert_types(cmds, "instances_status,deployment_finish");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "result")), "success");
         json_decref(cmds);
         ev = ct_take_events(t);
         assert_true(has_event(ev, "deployment_success"));
@@ -136,7 +120,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         json_decref(ct_take_events(t));
 
         /* --- a new configuration rolls: two new instances first (maximumOverCapacity 1), the old
-         * ones go once the new ones have run 3 s (minimumHealthCapacity 1) */
+         * ones go once the new ones run (minimumHealthCapacity 1) */
         ct_update_app(t, "/web", "{\"cmd\": \"sleep 2000\"}", "d-2");
         cmds = ct_take_cmds(t);
         assert_types(cmds, "app_update,instances_place");
@@ -151,9 +135,10 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         json_decref(ct_take_frames(t, a2));
         ct_status(t, n1_agent, n1, "TASK_RUNNING");
         ct_expect_cmds(t, "instances_status");
-        ct_advance(t, 3000);
+        /* a restart: one new healthy once it has run STRATA_DEPLOY_MIN_HEALTHY_SECONDS (3 s), then
+         * one old may go (H 3 − minHealthy 2) */
+        ct_advance(t, 3100);
         cmds = ct_take_cmds(t);
-        /* one new healthy: one old may go (H 3 − minHealthy 2) */
         assert_types(cmds, "instances_goal");
         json_t *goal = json_array_get(cmds, 0);
         assert_string_equal(json_string_value(json_object_get(goal, "goal")), "stopped");
@@ -161,7 +146,11 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         /* killed oldest first: t2 started before t3 */
         assert_string_equal(json_string_value(json_array_get(json_object_get(goal, "ids"), 0)), t2);
         json_decref(cmds);
-        f2 = no_heartbeats(ct_take_frames(t, t2_agent)); /* 3 s went by */
+        f2 = ct_take_frames(t, t2_agent);
+        /* heartbeats went out while the new task proved itself */
+        for (size_t k = json_array_size(f2); k-- > 0;)
+                if (streq(json_string_value(json_object_get(json_array_get(f2, k), "type")) ?: "", "HEARTBEAT"))
+                        json_array_remove(f2, k);
         assert_types(f2, "KILL");
         assert_int_equal(frame_tasks(f2, "KILL", tasks, 8), 1);
         assert_string_equal(tasks[0], t2);
@@ -169,7 +158,7 @@ static void app_created_placed_fails_backs_off_rolls_loses_an_agent_and_is_repla
         json_decref(f2);
         ct_status(t, n2_agent, n2, "TASK_RUNNING");
         ct_expect_cmds(t, "instances_status");
-        ct_advance(t, 3000);
+        ct_advance(t, 3100);
         cmds = ct_take_cmds(t);
         assert_types(cmds, "instances_goal");
         assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(cmds, 0), "ids"), 0)), t3);
