@@ -12,12 +12,15 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "lb/lb.h"
 #include "master/master.h"
 
 /* `strata dev`: a master (cluster of one) and an agent on one loop, data under one directory. */
 static struct agent dev_agent;
 static bool dev_agent_started;
 static char **dev_dns_flags; /* --dns/--dns-upstream given to `strata dev` (dns_agent.h) */
+static char **dev_lb_args; /* `strata dev --lb`: a balancer on the same loop */
+static struct lb *dev_lb;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
                        void *data) {
@@ -37,10 +40,19 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
                 return -1;
         }
         dev_agent_started = true;
+        int n_lb = 0;
+        while (dev_lb_args && dev_lb_args[n_lb])
+                n_lb++;
+        if (dev_lb_args && lb_start(loop, n_lb, dev_lb_args, api_url, data_dir, &dev_lb, &e) < 0) {
+                log_error("cannot start the built-in balancer: %s", err_msg(&e));
+                err_release(&e);
+                return -1;
+        }
         return 0;
 }
 
 static void dev_stopping(void *data) {
+        lb_stop(dev_lb);
         if (dev_agent_started)
                 agent_stop(&dev_agent);
 }
@@ -48,11 +60,20 @@ static void dev_stopping(void *data) {
 static int dev_main(int argc, char **argv) {
         static const struct master_hooks hooks = { dev_started, dev_stopping, NULL };
         dev_dns_flags = agent_dns_take_flags(&argc, argv);
+        dev_lb_args = lb_dev_args(&argc, argv);
         int r = master_run(argc, argv, &hooks);
+        lb_dev_args_free(dev_lb_args);
         strv_free(dev_dns_flags);
         if (dev_agent.address)
                 agent_release(&dev_agent);
         return r;
+}
+
+/* `strata lb status|config` is the CLI noun; `strata lb --master …` the daemon. */
+static int lb_cmd_main(int argc, char **argv) {
+        if (argc >= 2 && argv[1][0] != '-')
+                return cli_main(argc + 1, argv - 1);
+        return lb_main(argc, argv);
 }
 
 /* argv[1] → entry point (called with argv shifted by one); everything else is the CLI. */
@@ -66,6 +87,7 @@ static const struct {
         { "agent-sim", sim_main },
         { SHIM_ARG, shim_main },
         { "image", image_main },
+        { "lb", lb_cmd_main },
 };
 
 int main(int argc, char **argv) {

@@ -15,6 +15,7 @@
 #define DEFAULT_MASTER "http://localhost:8080"
 
 extern const struct cli_noun cli_noun_job; /* cli_job.c */
+extern const struct cli_noun cli_noun_lb; /* cli_lb.c */
 
 /* Every noun the CLI knows, in the order `strata --help` lists them. */
 static const struct cli_noun *const nouns[] = {
@@ -26,6 +27,7 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_node,
         &cli_noun_cluster,
         &cli_noun_dns,
+        &cli_noun_lb,
         &cli_noun_queue,
         &cli_noun_completion,
         &cli_noun_man,
@@ -53,6 +55,7 @@ static const struct {
         { "master", "Run a master: REST API, replicated state, scheduler" },
         { "dev", "Run a master and an agent on this machine, data in ./.strata" },
         { "agent", "Run an agent: offer this machine's resources, run its tasks" },
+        { "lb", "Run an edge balancer: HAProxy from the apps' HAPROXY_* labels" },
 };
 
 /* The noun called name, or its plural ("apps", "nodes"). */

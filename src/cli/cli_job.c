@@ -225,8 +225,9 @@ static void tail_print(struct cli *c, struct tail *t) {
         cli_http_release(&agent);
 }
 
-/* The finished run's status from the job's history, or NULL (new reference kept in *hold). */
-static const char *finished_status(struct cli *c, const char *job, const char *run_id, json_t **hold) {
+/* The finished run's status from the job's history, or NULL; *ret_task gets its last task id
+ * (new string) when the caller has none yet. */
+static const char *finished_status(struct cli *c, const char *job, const char *run_id, char **ret_task) {
         _cleanup_free_ char *path = job_path(job, "?embed=history");
         _cleanup_(http_reply_release) struct http_reply reply = { 0 };
         struct err e = { 0 };
@@ -240,11 +241,15 @@ static const char *finished_status(struct cli *c, const char *job, const char *r
                 size_t i;
                 const json_t *r;
                 json_array_foreach(json_object_get(h, lists[k][0]), i, r) {
-                        if (streq(str_field(r, "id") ?: "", run_id))
-                                return lists[k][1];
+                        if (!streq(str_field(r, "id") ?: "", run_id))
+                                continue;
+                        const json_t *tasks = json_object_get(r, "tasks");
+                        const char *last = json_string_value(json_array_get(tasks, json_array_size(tasks) - 1));
+                        if (!*ret_task && last)
+                                *ret_task = xstrdup(last);
+                        return lists[k][1];
                 }
         }
-        (void)hold;
         return NULL;
 }
 
@@ -263,9 +268,9 @@ static int wait_run(struct cli *c, const char *job, const char *run_id, double t
                 if (r == -ERR_NOT_FOUND) {
                         /* Finished: active runs only are served; the result is in the history. */
                         err_release(&e);
+                        status = finished_status(c, job, run_id, &t.task_id);
                         if (t.task_id)
-                                tail_print(c, &t);
-                        status = finished_status(c, job, run_id, NULL);
+                                tail_print(c, &t); /* what the task wrote since the last look */
                         if (status)
                                 break;
                 } else if (r < 0) {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/cli_output.h"
-#include "cli/cli_sse.h"
+#include "net/sse.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 

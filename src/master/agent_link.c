@@ -472,6 +472,8 @@ static void reconcile(struct agent_link *l, struct agent_conn *c, json_t *report
                                                         "Reported by the agent on resubscription", "ts", (json_int_t)r.now));
         }
         state_agent_instances_foreach(st, c->agent_id, reconcile_expected, &r);
+        if (l->owner.reconciled)
+                l->owner.reconciled(l->owner.data, c->agent_id, reported);
         json_array_extend(status_updates, r.lost);
         if (json_array_size(status_updates) > 0)
                 core_submit(l->log, json_pack("{s:s,s:i,s:O}", "type", "instances_status", "v", 1, "updates", status_updates),
@@ -510,14 +512,17 @@ static void health_fields(json_t *item, const json_t *u) {
 
 /* The state machine's item for one valid update u of task (the compact array form unless a rarer
  * field needs the object form), or NULL when the task is not ours to report. */
-static json_t *update_item(struct agent_link *l, const struct state *st, const char *agent_id, const json_t *u) {
+static json_t *update_item(struct agent_link *l, const struct state *st, const char *agent_id, const json_t *u,
+                           bool *owner_took) {
         const char *task = json_string_value(json_object_get(u, "taskId"));
         const char *state = json_string_value(json_object_get(u, "state"));
         const char *msg = json_string_value(json_object_get(u, "message"));
         json_t *ts = json_object_get(u, "timestamp");
         const struct instance *inst = state_instance_get(st, task);
-        if (!inst && l->owner.status && l->owner.status(l->owner.data, agent_id, task, state, msg, now_ms(l)))
-                return NULL; /* another owner's task (a job run's): applied there */
+        if (!inst && l->owner.status && l->owner.status(l->owner.data, agent_id, task, state, msg, now_ms(l))) {
+                *owner_took = true; /* acknowledged after a commit that follows the owner's */
+                return NULL;        /* another owner's task (a job run's): applied there */
+        }
         if (!inst || !inst->agent_id || !streq(inst->agent_id, agent_id))
                 return NULL; /* not ours (or already expunged): acknowledge and drop */
         /* The compact item form: a million updates are encoded into Raft entries and parsed
@@ -594,13 +599,14 @@ int agent_link_updates(struct agent_link *l, const char *agent_id, const json_t 
         }
         json_t *items = json_array();
         json_t *uuids = json_array();
+        bool jobs_pending = false;
         json_array_foreach(updates, i, u) {
                 json_array_append_new(uuids, json_string(json_string_value(json_object_get(u, "uuid"))));
-                json_t *item = update_item(l, st, agent_id, u);
+                json_t *item = update_item(l, st, agent_id, u, &jobs_pending);
                 if (item)
                         json_array_append_new(items, item);
         }
-        if (json_array_size(items) == 0) {
+        if (json_array_size(items) == 0 && !jobs_pending) {
                 json_decref(items);
                 cb(data, 0, uuids, NULL);
                 json_decref(uuids);

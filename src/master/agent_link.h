@@ -50,6 +50,8 @@ struct agent_link_task_owner {
         bool (*owns)(void *data, const char *agent_id, const char *task_id);
         bool (*status)(void *data, const char *agent_id, const char *task_id, const char *state,
                        const char *message, int64_t ts_ms);
+        /* The agent (re)subscribed reporting these tasks ({"taskId", "state"} array, borrowed). */
+        void (*reconciled)(void *data, const char *agent_id, const json_t *reported);
         void *data;
 };
 

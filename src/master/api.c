@@ -102,6 +102,13 @@ static const struct route routes[] = {
         { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER },
         { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY },
         { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER },
+        { "GET", "/v1/scheduler/jobs", MATCH_EXACT, NULL, api_chronos_jobs, ROUTE_READ },
+        { "POST", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY },
+        { "PUT", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY },
+        { "POST", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY },
+        { "PUT", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY },
+        { "PUT", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_run, ROUTE_LEADER },
+        { "DELETE", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_delete, ROUTE_LEADER },
 };
 
 /* DC/OS Admin Router paths for Marathon. */

@@ -109,10 +109,11 @@ static int count_instance(const struct instance *i, void *data) {
         if (c->now_ms)
                 add_task_stat(c, i);
         /* Strata lists the readiness of every running task of an app with a readiness check
-         * (Marathon lists the tasks of deployments in progress; ours complete at once). */
+         * (Marathon lists the tasks of deployments in progress; ours complete at once). No
+         * lastResponse: Strata keeps none (preserveLastResponse), and Marathon omits it then. */
         if (c->readiness && c->readiness_name && i->state == TASK_RUNNING)
-                json_array_append_new(c->readiness, json_pack("{s:s,s:s,s:b,s:n}", "name", c->readiness_name, "taskId",
-                                                              i->id, "ready", i->ready, "lastResponse"));
+                json_array_append_new(c->readiness, json_pack("{s:s,s:s,s:b}", "name", c->readiness_name, "taskId",
+                                                              i->id, "ready", i->ready));
         return 0;
 }
 

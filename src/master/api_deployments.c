@@ -20,8 +20,9 @@ static int readiness_instance(const struct instance *i, void *data) {
         /* New = placed at the configuration version or later (a scale adds later versions). */
         if (task_state_is_terminal((enum task_state)i->state) || strcmp(i->version, c->version) < 0)
                 return 0;
-        json_array_append_new(c->results, json_pack("{s:s,s:s,s:b,s:n}", "name", c->name, "taskId", i->id, "ready",
-                                                    i->ready, "lastResponse"));
+        /* No lastResponse: Strata keeps none, and Marathon's writer omits an absent one. */
+        json_array_append_new(c->results, json_pack("{s:s,s:s,s:b}", "name", c->name, "taskId", i->id, "ready",
+                                                    i->ready));
         return 0;
 }
 

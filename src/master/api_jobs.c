@@ -3,7 +3,6 @@
  * /service/metronome/. Plus Strata's own GET /v1/jobs/{id}/ticks (cursors and skipped ticks). */
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "common/alloc.h"
 #include "common/timeutil.h"
@@ -144,10 +143,14 @@ static void job_path_parse(const char *id, struct job_path *p) {
         _cleanup_free_ char *copy = xstrdup(id + (id[0] == '/'));
         char *save = NULL, *parts[4] = { 0 };
         int n = 0;
-        for (char *t = strtok_r(copy, "/", &save); t && n < 3; t = strtok_r(NULL, "/", &save))
+        char *t = strtok_r(copy, "/", &save);
+        while (t && n < 3) {
                 parts[n++] = t;
-        if (save && *save)
-                parts[3] = save;
+                if (n < 3)
+                        t = strtok_r(NULL, "/", &save);
+        }
+        if (n == 3 && save && *save)
+                parts[3] = save; /* the rest, unsplit: "actions/stop" */
         p->job = parts[0] ? xstrdup(parts[0]) : xstrdup("");
         p->what = parts[1] ? xstrdup(parts[1]) : NULL;
         p->sub = parts[2] ? xstrdup(parts[2]) : NULL;
@@ -365,16 +368,11 @@ void api_jobs_post_sub(struct api_call *call) {
                 return;
         }
         if (streq(p.what ?: "", "runs") && !p.sub) {
-                uint8_t rnd[5];
-                if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-                        memset(rnd, 0, sizeof rnd);
-                char id[20];
-                int64_t now = time_now_ms();
-                job_run_id(now, rnd, id);
-                json_t *run = json_pack("{s:s,s:s,s:s,s:I,s:[],s:i}", "id", id, "jobId", p.job, "status", "INITIAL",
-                                        "createdAt", (json_int_t)now, "tasks", "attempts", 0);
-                submit_write(call, W_RUN_START, json_pack("{s:s,s:s,s:o}", "type", "job_run_start", "id", p.job, "run", run), NULL,
-                      p.job, id);
+                json_t *run = job_run_new(p.job, time_now_ms());
+                const char *id = json_string_value(json_object_get(run, "id"));
+                submit_write(call, W_RUN_START, json_pack("{s:s,s:s,s:O}", "type", "job_run_start", "id", p.job, "run", run),
+                             NULL, p.job, id);
+                json_decref(run);
                 return;
         }
         if (streq(p.what ?: "", "runs") && p.sub && p.rest && streq(p.rest, "actions/stop")) {

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -11,6 +10,7 @@
 #include "common/util.h"
 #include "master/job_launch.h"
 #include "master/master_internal.h"
+#include "model/cron.h"
 #include "model/job.h"
 #include "model/task_state.h"
 #include "model/tick.h"
@@ -18,6 +18,11 @@
 
 /* A run that cannot be placed tries again this often. */
 #define RETRY_MS 1000
+/* A task with no status yet gets its LAUNCH again this often while its agent is connected (a
+ * LAUNCH lost with a leader or a stream; the agent launches a task id at most once)… */
+#define RESEND_MS 5000
+/* …and is lost when its agent stays away this long. */
+#define STAGING_LOST_MS 60000
 
 struct job_scheduler {
         struct master *m;
@@ -27,7 +32,34 @@ struct job_scheduler {
         json_t *inflight;     /* "t:<job>/<schedule>" or "r:<run>" → true: a command is being committed */
         json_t *reservations; /* task id → placement reservation id */
         json_t *killing;      /* task id → true: KILL sent */
+        json_t *sent;         /* task id → ms: when this leader last sent its LAUNCH (or first saw it staging) */
+        /* "<job>/<schedule>" → [cursor, next tick, schedule doc address]: the tick after a cursor,
+         * computed once per cursor (a pass over 10,000 schedules must not redo their cron math). */
+        json_t *next_cache;
+        /* Commands submitted and not answered yet: the object outlives its timer until the
+         * store has answered them all (a stopping master's store fails them after we close). */
+        unsigned pending;
+        bool closed;
 };
+
+static void destroy(struct job_scheduler *js) {
+        json_decref(js->inflight);
+        json_decref(js->reservations);
+        json_decref(js->killing);
+        json_decref(js->sent);
+        json_decref(js->next_cache);
+        free(js);
+}
+
+/* Counts one answered command; true when the scheduler is gone and the caller must stop. */
+static bool answered(struct job_scheduler *js) {
+        js->pending--;
+        if (!js->closed)
+                return false;
+        if (js->pending == 0)
+                destroy(js);
+        return true;
+}
 
 static void arm(struct job_scheduler *js, int64_t delay_ms);
 
@@ -39,8 +71,35 @@ int64_t job_scheduler_next_run(const void *schedule_json, int64_t after_ms) {
         return next;
 }
 
-static int next_cb(const void *schedule, int64_t after_ms, int64_t *ret_ms) {
-        return job_schedule_next(schedule, after_ms, ret_ms);
+struct cached_schedule {
+        const json_t *schedule;
+        json_t *entry; /* the cache's array for this schedule */
+        int64_t cursor;
+};
+
+static int next_cb(const void *data, int64_t after_ms, int64_t *ret_ms) {
+        const struct cached_schedule *cs = data;
+        json_t *e = cs->entry;
+        if (after_ms == cs->cursor && json_integer_value(json_array_get(e, 0)) == cs->cursor &&
+            json_integer_value(json_array_get(e, 2)) == (json_int_t)(uintptr_t)cs->schedule) {
+                json_int_t n = json_integer_value(json_array_get(e, 1));
+                if (n < 0)
+                        return -ENOENT;
+                *ret_ms = n;
+                return 0;
+        }
+        int64_t next = -1;
+        int r = job_schedule_next(cs->schedule, after_ms, &next);
+        if (after_ms == cs->cursor) {
+                json_array_clear(e);
+                json_array_append_new(e, json_integer(cs->cursor));
+                json_array_append_new(e, json_integer(r < 0 ? -1 : next));
+                json_array_append_new(e, json_integer((json_int_t)(uintptr_t)cs->schedule));
+        }
+        if (r < 0)
+                return r;
+        *ret_ms = next;
+        return 0;
 }
 
 /* --- committing ------------------------------------------------------------------------------ */
@@ -57,6 +116,10 @@ struct submit_ctx {
 static void submit_done(void *data, int status, json_t *result, struct err *err) {
         struct submit_ctx *c = data;
         struct job_scheduler *js = c->js;
+        if (answered(js)) {
+                c->js = NULL;
+                goto out;
+        }
         json_object_del(js->inflight, c->key);
         if (status < 0) {
                 /* A tick another leader handled is not an error worth more than a line. */
@@ -65,14 +128,13 @@ static void submit_done(void *data, int status, json_t *result, struct err *err)
                         job_launch_release(js->m, c->reservation);
         } else if (c->task_id && js->leading) {
                 json_object_set_new(js->reservations, c->task_id, json_string(c->reservation));
-                if (!job_launch_send(js->m, c->agent_id, c->app, c->task_id)) {
-                        /* The agent has no stream: the task will never start. */
-                        job_scheduler_task_status(js, c->agent_id, c->task_id, "TASK_LOST", "Agent not connected",
-                                                  time_now_ms());
-                }
+                json_object_set_new(js->sent, c->task_id, json_integer(time_now_ms()));
+                /* An agent without a stream gets it again once it subscribes (run_step). */
+                job_launch_send(js->m, c->agent_id, c->app, c->task_id);
         }
         if (!js->m->stopping)
                 job_scheduler_poke(js);
+out:
         json_decref(c->app);
         free(c->agent_id);
         free(c->task_id);
@@ -89,31 +151,32 @@ static struct submit_ctx *submit(struct job_scheduler *js, const char *key, json
         c->what = xstrdup(what);
         json_object_set_new(js->inflight, key, json_true());
         json_object_set_new(cmd, "v", json_integer(1));
+        js->pending++;
         store_submit(js->m->store, cmd, submit_done, c);
         return c;
 }
 
 /* --- ticks ----------------------------------------------------------------------------------- */
 
-static void new_run(const char *job_id, int64_t now, json_t **ret) {
-        uint8_t rnd[5];
-        if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-                memset(rnd, 0, sizeof rnd); /* never happens after boot; ids stay unique by time */
-        char id[20];
-        job_run_id(now, rnd, id);
-        *ret = json_pack("{s:s,s:s,s:s,s:I,s:[],s:i}", "id", id, "jobId", job_id, "status", "INITIAL", "createdAt",
-                         (json_int_t)now, "tasks", "attempts", 0);
-}
-
 static void schedule_step(struct job_scheduler *js, const char *job_id, const json_t *rec, const char *sid,
                           const json_t *sched, int64_t now, int64_t *wake) {
         _cleanup_free_ char *key = xasprintf("t:%s/%s", job_id, sid);
         if (json_object_get(js->inflight, key))
                 return;
+        json_t *entry = json_object_get(js->next_cache, key + 2);
+        if (!entry) {
+                entry = json_array();
+                json_object_set_new(js->next_cache, key + 2, entry);
+        }
+        struct cached_schedule cs = {
+                .schedule = sched,
+                .entry = entry,
+                .cursor = json_integer_value(json_object_get(json_object_get(rec, "cursors"), sid)),
+        };
         struct tick_input in = {
                 .next = next_cb,
-                .schedule = sched,
-                .cursor_ms = json_integer_value(json_object_get(json_object_get(rec, "cursors"), sid)),
+                .schedule = &cs,
+                .cursor_ms = cs.cursor,
                 .now_ms = now,
                 .deadline_ms = json_integer_value(json_object_get(sched, "startingDeadlineSeconds")) * 1000,
                 .enabled = json_is_true(json_object_get(sched, "enabled")),
@@ -132,8 +195,7 @@ static void schedule_step(struct job_scheduler *js, const char *job_id, const js
                                 tick_action_to_string(d.action));
         char what[160];
         if (d.action == TICK_START) {
-                json_t *run;
-                new_run(job_id, now, &run);
+                json_t *run = job_run_new(job_id, now);
                 snprintf(what, sizeof what, "tick %lld of %s/%s (run %s)", (long long)d.tick_ms, job_id, sid,
                          json_string_value(json_object_get(run, "id")));
                 log_info("jobs: %s: starting, %lld ms after the tick", what, (long long)(now - d.tick_ms));
@@ -170,6 +232,42 @@ static const json_t *schedule_of(const json_t *rec, const json_t *run) {
         return sid ? json_object_get(json_object_get(rec, "schedules"), sid) : NULL;
 }
 
+/* A task committed to an agent that has not reported it yet: send its LAUNCH again now and
+ * then while the agent is connected; call it lost when the agent stays away. */
+static void staging_step(struct job_scheduler *js, const char *job_id, const json_t *job, const json_t *run,
+                         const json_t *task, int64_t now, int64_t *wake) {
+        const char *tid = json_string_value(json_object_get(task, "id"));
+        const char *agent = json_string_value(json_object_get(task, "agentId"));
+        const json_t *sent = json_object_get(js->sent, tid);
+        int64_t at = json_integer_value(sent);
+        if (sent && now < at + RESEND_MS) {
+                if (at + RESEND_MS < *wake)
+                        *wake = at + RESEND_MS;
+                return;
+        }
+        if (!agent_link_connected(&js->m->core.agents, agent)) {
+                if (!sent) {
+                        json_object_set_new(js->sent, tid, json_integer(now)); /* the clock starts now */
+                } else if (now >= at + STAGING_LOST_MS) {
+                        job_scheduler_task_status(js, agent, tid, "TASK_LOST", "Agent did not come back", now);
+                        return;
+                }
+                if (now + RESEND_MS < *wake)
+                        *wake = now + RESEND_MS;
+                return;
+        }
+        json_t *app = NULL;
+        struct err e = { 0 };
+        if (job_launch_app(job, json_integer_value(json_object_get(run, "createdAt")), &app, &e) == 0) {
+                job_launch_send(js->m, agent, app, tid);
+                json_decref(app);
+        }
+        err_release(&e);
+        json_object_set_new(js->sent, tid, json_integer(now));
+        if (now + RESEND_MS < *wake)
+                *wake = now + RESEND_MS;
+}
+
 static void run_step(struct job_scheduler *js, const char *job_id, const json_t *rec, const char *run_id,
                      const json_t *run, int64_t now, int64_t *wake) {
         _cleanup_free_ char *key = xasprintf("r:%s", run_id);
@@ -190,6 +288,8 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
                                                 grace ? (unsigned)json_number_value(grace) : 3);
                                 json_object_set_new(js->killing, tid, json_true());
                         }
+                        if (s == TASK_STAGING && !stopped)
+                                staging_step(js, job_id, job, run, last, now, wake);
                         return; /* running: its status updates drive what comes next */
                 }
                 const json_t *restart = json_object_get(json_object_get(job, "run"), "restart");
@@ -200,7 +300,11 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
                         .created_ms = json_integer_value(json_object_get(run, "createdAt")),
                         .active_deadline_ms = json_integer_value(json_object_get(restart, "activeDeadlineSeconds")) * 1000,
                         .now_ms = now,
+                        .attempts = (unsigned)json_integer_value(json_object_get(run, "attempts")),
                 };
+                const json_t *chronos = json_object_get(rec, "chronos");
+                if (chronos)
+                        in.max_attempts = (unsigned)json_integer_value(json_object_get(chronos, "retries")) + 1;
                 enum tick_run_outcome o = tick_run_decide(&in);
                 if (o != TICK_RUN_RELAUNCH) {
                         finish_run(js, key, job_id, run_id, o == TICK_RUN_SUCCESS ? "SUCCESS" : "FAILED", now);
@@ -244,10 +348,12 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
         if (!agent) {
                 _cleanup_free_ char *r = json_compact(reasons);
                 log_debug("jobs: run %s of %s waits for resources: %s", run_id, job_id, r);
+                /* The scheduler's budget for this loop turn is spent: the next turn, not in a second. */
+                int64_t again = json_object_get(reasons, "Deferred") ? now : now + RETRY_MS;
                 json_decref(reasons);
                 json_decref(app);
-                if (now + RETRY_MS < *wake)
-                        *wake = now + RETRY_MS;
+                if (again < *wake)
+                        *wake = again;
                 return;
         }
         json_t *cmd = run_update(job_id, run_id);
@@ -263,6 +369,42 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
         c->task_id = xstrdup(task_id);
         c->reservation = reservation;
         c->app = app;
+}
+
+/* --- dependencies ---------------------------------------------------------------------------- */
+
+/* Chronos's dependent jobs (and Metronome's "dependencies"): a job runs once every parent has
+ * succeeded since the job's own last run (or its creation), and none of its runs is active. */
+static void dependency_step(struct job_scheduler *js, const char *job_id, const json_t *rec, int64_t now) {
+        const json_t *deps = json_object_get(json_object_get(rec, "job"), "dependencies");
+        if (json_array_size(deps) == 0 || json_object_size(json_object_get(rec, "active")) > 0)
+                return;
+        _cleanup_free_ char *key = xasprintf("d:%s", job_id);
+        if (json_object_get(js->inflight, key))
+                return;
+        const json_t *last = json_object_get(rec, "lastRunAt");
+        int64_t since = json_integer_value(json_object_get(rec, "createdAt"));
+        if (json_integer_value(last) > since)
+                since = json_integer_value(last);
+        const struct state *st = store_state(js->m->store);
+        size_t i;
+        json_t *d;
+        json_array_foreach(deps, i, d) {
+                const json_t *p = state_job_get(st, json_string_value(json_object_get(d, "id")));
+                const json_t *ok = json_object_get(json_object_get(p, "history"), "lastSuccessAt");
+                if (!json_is_integer(ok) || json_integer_value(ok) <= since)
+                        return;
+        }
+        json_t *run = job_run_new(job_id, now);
+        json_object_set_new(run, "trigger", json_string("dependency"));
+        char what[160];
+        snprintf(what, sizeof what, "run %s of %s (its parents succeeded)", json_string_value(json_object_get(run, "id")),
+                 job_id);
+        log_info("jobs: %s", what);
+        submit(js, key,
+               json_pack("{s:s,s:s,s:o,s:O,s:I}", "type", "job_run_start", "id", job_id, "run", run, "ifLastRunAt",
+                         last ? last : json_null(), "ts", (json_int_t)now),
+               what);
 }
 
 /* --- the pass -------------------------------------------------------------------------------- */
@@ -283,6 +425,7 @@ static void pass(struct job_scheduler *js) {
                 json_t *run;
                 json_object_foreach(json_object_get(rec, "active"), rid, run)
                         run_step(js, job_id, rec, rid, run, now, &wake);
+                dependency_step(js, job_id, rec, now);
         }
         if (wake != INT64_MAX)
                 arm(js, wake > now ? wake - now : 0);
@@ -306,11 +449,16 @@ void job_scheduler_poke(struct job_scheduler *js) {
 }
 
 struct job_scheduler *job_scheduler_new(struct master *m) {
+        /* Defines TZ now, on the main thread, so that later zone switches (cron.h) only replace
+         * an existing environment entry. */
+        cron_tz_offset(NULL, 0);
         struct job_scheduler *js = xcalloc(1, sizeof *js);
         js->m = m;
         js->inflight = json_object();
         js->reservations = json_object();
         js->killing = json_object();
+        js->sent = json_object();
+        js->next_cache = json_object();
         uv_timer_init(m->loop, &js->timer);
         js->timer.data = js;
         return js;
@@ -318,10 +466,9 @@ struct job_scheduler *job_scheduler_new(struct master *m) {
 
 static void closed_cb(uv_handle_t *h) {
         struct job_scheduler *js = h->data;
-        json_decref(js->inflight);
-        json_decref(js->reservations);
-        json_decref(js->killing);
-        free(js);
+        js->closed = true;
+        if (js->pending == 0)
+                destroy(js);
 }
 
 void job_scheduler_free(struct job_scheduler *js) {
@@ -344,6 +491,8 @@ void job_scheduler_leadership(struct job_scheduler *js, bool leading) {
                 js->pass_due = false;
                 json_object_clear(js->reservations); /* the placement view goes with leadership */
                 json_object_clear(js->killing);
+                json_object_clear(js->sent);
+                json_object_clear(js->next_cache);
         }
 }
 
@@ -384,6 +533,8 @@ bool job_scheduler_owns_task(struct job_scheduler *js, const char *agent_id, con
 
 static void status_done(void *data, int status, json_t *result, struct err *err) {
         struct job_scheduler *js = data;
+        if (answered(js))
+                return;
         if (status < 0)
                 log_warn("jobs: task status not committed: %s", err_msg(err));
         else if (!js->m->stopping)
@@ -409,12 +560,54 @@ bool job_scheduler_task_status(struct job_scheduler *js, const char *agent_id, c
                 job_launch_release(js->m, res);
                 json_object_del(js->reservations, task_id);
                 json_object_del(js->killing, task_id);
+                json_object_del(js->sent, task_id);
                 log_info("jobs: task %s: %s%s%s", task_id, state, message ? ": " : "", message ?: "");
         } else if (s == TASK_RUNNING && !streq(json_string_value(json_object_get(run, "status")) ?: "", "ACTIVE")) {
                 json_object_set_new(cmd, "status", json_string("ACTIVE"));
         }
         json_object_set_new(cmd, "task", task);
         json_object_set_new(cmd, "v", json_integer(1));
+        js->pending++;
         store_submit(js->m->store, cmd, status_done, js);
         return true;
+}
+
+void job_scheduler_agent_reconciled(struct job_scheduler *js, const char *agent_id, const void *reported_json) {
+        if (!js || !js->leading)
+                return;
+        const json_t *reported = reported_json;
+        json_t *seen = json_object();
+        size_t i;
+        json_t *t;
+        json_array_foreach(reported, i, t) {
+                const char *id = json_string_value(json_object_get(t, "taskId"));
+                if (id)
+                        json_object_set_new(seen, id, json_true());
+        }
+        int64_t now = time_now_ms();
+        json_t *lost = json_array();
+        const char *job_id;
+        json_t *rec;
+        json_object_foreach((json_t *)state_jobs(store_state(js->m->store)), job_id, rec) {
+                const char *rid;
+                json_t *run;
+                json_object_foreach(json_object_get(rec, "active"), rid, run) {
+                        json_array_foreach(json_object_get(run, "tasks"), i, t) {
+                                const char *tid = json_string_value(json_object_get(t, "id"));
+                                if (terminal(t) || !streq(json_string_value(json_object_get(t, "agentId")) ?: "", agent_id) ||
+                                    json_object_get(seen, tid))
+                                        continue;
+                                if (streq(json_string_value(json_object_get(t, "status")) ?: "", "TASK_STAGING"))
+                                        json_object_del(js->sent, tid); /* resend on this pass */
+                                else
+                                        json_array_append_new(lost, json_string(tid));
+                        }
+                }
+        }
+        json_array_foreach(lost, i, t)
+                job_scheduler_task_status(js, agent_id, json_string_value(t), "TASK_LOST",
+                                          "Task was not reported by its agent on resubscription", now);
+        json_decref(lost);
+        json_decref(seen);
+        job_scheduler_poke(js);
 }

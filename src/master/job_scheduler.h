@@ -33,5 +33,10 @@ bool job_scheduler_task_status(struct job_scheduler *js, const char *agent_id, c
 /* True if an agent that reports this task should keep running it (an active run's live task). */
 bool job_scheduler_owns_task(struct job_scheduler *js, const char *agent_id, const char *task_id);
 
+/* An agent (re)subscribed and reported the tasks it runs (the agent link's reported array of
+ * {"taskId", "state"}): active runs' tasks on it that it does not report are lost, or, if they
+ * were never seen starting, their LAUNCH is sent again (the agent launches a task id once). */
+void job_scheduler_agent_reconciled(struct job_scheduler *js, const char *agent_id, const void *reported_json);
+
 /* When the schedule fires next (ms), or -1 (disabled, never). For GET …/schedules' nextRunAt. */
 int64_t job_scheduler_next_run(const void *schedule_json, int64_t after_ms);

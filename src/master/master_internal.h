@@ -143,6 +143,12 @@ void api_jobs_get_sub(struct api_call *call);
 void api_jobs_post_sub(struct api_call *call);
 void api_jobs_put_sub(struct api_call *call);
 void api_jobs_delete_sub(struct api_call *call);
+/* api_jobs_chronos.c (Chronos /v1/scheduler/…). */
+void api_chronos_jobs(struct api_call *call);
+void api_chronos_iso8601(struct api_call *call);
+void api_chronos_dependency(struct api_call *call);
+void api_chronos_job_run(struct api_call *call);
+void api_chronos_job_delete(struct api_call *call);
 
 /* Makes sure this master's HTTP address is in the replicated masters registry (registry.c). */
 void registry_check(struct master *m);

@@ -249,6 +249,10 @@ static bool job_task_status(void *data, const char *agent_id, const char *task_i
         return job_scheduler_task_status(data, agent_id, task_id, state, message, ts_ms);
 }
 
+static void job_agent_reconciled(void *data, const char *agent_id, const json_t *reported) {
+        job_scheduler_agent_reconciled(data, agent_id, reported);
+}
+
 static void on_store_change(struct store *s, void *data) {
         struct master *m = data;
         struct store_status st;
@@ -392,7 +396,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         struct event_sink sink = { &sink_ops, &m.events };
         master_core_init(&m.core, &log, m.clock, &sink, NULL, &alc);
         m.jobs = job_scheduler_new(&m);
-        struct agent_link_task_owner job_tasks = { job_task_owned, job_task_status, m.jobs };
+        struct agent_link_task_owner job_tasks = { job_task_owned, job_task_status, job_agent_reconciled, m.jobs };
         agent_link_set_task_owner(&m.core.agents, &job_tasks);
         m.events = events_new(&m);
         discovery_init(&m.discovery, m.loop, m.store, &m.core.agents);

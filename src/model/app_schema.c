@@ -8,147 +8,24 @@
 
 #include "common/alloc.h"
 #include "model/app_internal.h"
-
-enum kind {
-        K_ANY,
-        K_STRING,
-        K_NUMBER,
-        K_INT,  /* Play Int: an integral number that fits 32 bits */
-        K_LONG, /* Play Long */
-        K_BOOL,
-        K_ARRAY,  /* items: elem */
-        K_OBJECT, /* fields */
-        K_MAP,    /* string keys, values: elem */
-        K_ENUM,   /* strings in enums */
-        K_CUSTOM,
-};
-
-struct field;
-
-struct schema {
-        enum kind kind;
-        const struct schema *elem;
-        const struct field *fields;      /* NULL-name terminated */
-        const char *const *enums;        /* NULL terminated */
-        void (*custom)(const json_t *j, const char *path, struct verrs *v);
-};
-
-struct field {
-        const char *name;
-        const struct schema *schema;
-        bool required;
-};
-
-static void check(const struct schema *s, const json_t *j, const char *path, struct verrs *v);
-
-/* True if j is an integral number in [lo, hi) — half-open so that converting a real at the top
- * of a 64-bit range (2^63 is exactly representable) never overflows. */
-static bool integral_in(const json_t *j, double lo, double hi) {
-        if (json_is_integer(j)) /* json_int_t is 64 bits: only the 32-bit range needs a check */
-                return hi > 9e18 || (json_integer_value(j) >= (json_int_t)lo && json_integer_value(j) < (json_int_t)hi);
-        double d = json_real_value(j);
-        return d == floor(d) && d >= lo && d < hi;
-}
-
-static void check(const struct schema *s, const json_t *j, const char *path, struct verrs *v) {
-        switch (s->kind) {
-        case K_ANY:
-                return;
-        case K_STRING:
-                if (!json_is_string(j))
-                        verr(v, path, "error.expected.jsstring");
-                return;
-        case K_NUMBER:
-                if (!json_is_number(j))
-                        verr(v, path, "error.expected.jsnumber");
-                return;
-        case K_INT:
-        case K_LONG:
-                if (!json_is_number(j))
-                        verr(v, path, "error.expected.jsnumber");
-                else if (s->kind == K_INT && !integral_in(j, -2147483648.0, 2147483648.0))
-                        verr(v, path, "error.expected.int");
-                else if (s->kind == K_LONG && !integral_in(j, -9223372036854775808.0, 9223372036854775808.0))
-                        verr(v, path, "error.expected.long");
-                return;
-        case K_BOOL:
-                if (!json_is_boolean(j))
-                        verr(v, path, "error.expected.jsboolean");
-                return;
-        case K_ENUM:
-                if (!json_is_string(j)) {
-                        verr(v, path, "error.expected.jsstring");
-                        return;
-                }
-                for (const char *const *e = s->enums; *e; e++)
-                        if (streq(*e, json_string_value(j)))
-                                return;
-                verr(v, path, "error.expected.validenumvalue");
-                return;
-        case K_ARRAY: {
-                if (!json_is_array(j)) {
-                        verr(v, path, "error.expected.jsarray");
-                        return;
-                }
-                size_t i;
-                json_t *el;
-                json_array_foreach(j, i, el) {
-                        _cleanup_free_ char *p = path_idx(path, i);
-                        check(s->elem, el, p, v);
-                }
-                return;
-        }
-        case K_MAP: {
-                if (!json_is_object(j)) {
-                        verr(v, path, "error.expected.jsobject");
-                        return;
-                }
-                const char *k;
-                json_t *el;
-                json_object_foreach((json_t *)j, k, el) {
-                        _cleanup_free_ char *p = path_key(path, k);
-                        check(s->elem, el, p, v);
-                }
-                return;
-        }
-        case K_OBJECT:
-                if (!json_is_object(j)) {
-                        verr(v, path, "error.expected.jsobject");
-                        return;
-                }
-                for (const struct field *f = s->fields; f->name; f++) {
-                        json_t *el = json_object_get(j, f->name);
-                        _cleanup_free_ char *p = path_key(path, f->name);
-                        if (!el || json_is_null(el)) {
-                                if (f->required)
-                                        verr(v, p, el ? "error.expected.jsstring" : "error.path.missing");
-                                continue;
-                        }
-                        check(f->schema, el, p, v);
-                }
-                return;
-        case K_CUSTOM:
-                s->custom(j, path, v);
-                return;
-        }
-}
+#include "model/json_schema.h"
 
 /* ---- leaf kinds ---- */
 
-static const struct schema S_STRING = {.kind = K_STRING};
-static const struct schema S_NUMBER = {.kind = K_NUMBER};
-static const struct schema S_INT = {.kind = K_INT};
-static const struct schema S_LONG = {.kind = K_LONG};
-static const struct schema S_BOOL = {.kind = K_BOOL};
-static const struct schema S_ANY = {.kind = K_ANY};
-static const struct schema S_STRINGS = {.kind = K_ARRAY, .elem = &S_STRING};
-static const struct schema S_INTS = {.kind = K_ARRAY, .elem = &S_INT};
-static const struct schema S_LABELS = {.kind = K_MAP, .elem = &S_STRING};
-static const struct schema S_CONSTRAINTS = {.kind = K_ARRAY, .elem = &S_STRINGS};
+static const struct json_schema S_STRING = {.kind = JK_STRING};
+static const struct json_schema S_NUMBER = {.kind = JK_NUMBER};
+static const struct json_schema S_INT = {.kind = JK_INT};
+static const struct json_schema S_LONG = {.kind = JK_LONG};
+static const struct json_schema S_BOOL = {.kind = JK_BOOL};
+static const struct json_schema S_ANY = {.kind = JK_ANY};
+static const struct json_schema S_STRINGS = {.kind = JK_ARRAY, .elem = &S_STRING};
+static const struct json_schema S_INTS = {.kind = JK_ARRAY, .elem = &S_INT};
+static const struct json_schema S_LABELS = {.kind = JK_MAP, .elem = &S_STRING};
+static const struct json_schema S_CONSTRAINTS = {.kind = JK_ARRAY, .elem = &S_STRINGS};
 
 #define ENUM(name, ...)                                                      \
         static const char *const name##_values[] = {__VA_ARGS__, NULL};     \
-        static const struct schema name = {.kind = K_ENUM, .enums = name##_values}
+        static const struct json_schema name = {.kind = JK_ENUM, .enums = name##_values}
 
 ENUM(S_PROTOCOL, "tcp", "udp", "udp,tcp");
 ENUM(S_KILL_SELECTION, "YOUNGEST_FIRST", "OLDEST_FIRST");
@@ -173,54 +50,54 @@ static void check_nonempty_string(const json_t *j, const char *path, struct verr
         else if (json_string_length(j) < 1)
                 verr(v, path, "error.minLength");
 }
-static const struct schema S_NONEMPTY_STRING = {.kind = K_CUSTOM, .custom = check_nonempty_string};
+static const struct json_schema S_NONEMPTY_STRING = {.kind = JK_CUSTOM, .custom = check_nonempty_string};
 
 /* env values: a string or {"secret": "name"}. */
-static const struct field F_ENV_SECRET[] = {
+static const struct json_field F_ENV_SECRET[] = {
         {"secret", &S_STRING, true},
         {0},
 };
-static const struct schema S_ENV_SECRET = {.kind = K_OBJECT, .fields = F_ENV_SECRET};
+static const struct json_schema S_ENV_SECRET = {.kind = JK_OBJECT, .fields = F_ENV_SECRET};
 
 static void check_env_value(const json_t *j, const char *path, struct verrs *v) {
         if (json_is_object(j))
-                check(&S_ENV_SECRET, j, path, v);
+                json_schema_check(&S_ENV_SECRET, j, path, v);
         else if (!json_is_string(j))
                 verr(v, path, "error.expected.jsstring");
 }
-static const struct schema S_ENV_VALUE = {.kind = K_CUSTOM, .custom = check_env_value};
-static const struct schema S_ENV = {.kind = K_MAP, .elem = &S_ENV_VALUE};
+static const struct json_schema S_ENV_VALUE = {.kind = JK_CUSTOM, .custom = check_env_value};
+static const struct json_schema S_ENV = {.kind = JK_MAP, .elem = &S_ENV_VALUE};
 
 /* unreachableStrategy: "disabled" or {inactiveAfterSeconds, expungeAfterSeconds}. */
-static const struct field F_UNREACHABLE[] = {
+static const struct json_field F_UNREACHABLE[] = {
         {"inactiveAfterSeconds", &S_LONG, false},
         {"expungeAfterSeconds", &S_LONG, false},
         {0},
 };
-static const struct schema S_UNREACHABLE_OBJ = {.kind = K_OBJECT, .fields = F_UNREACHABLE};
+static const struct json_schema S_UNREACHABLE_OBJ = {.kind = JK_OBJECT, .fields = F_UNREACHABLE};
 
 static void check_unreachable(const json_t *j, const char *path, struct verrs *v) {
         if (json_is_string(j)) {
                 if (!streq(json_string_value(j), "disabled"))
                         verr(v, path, "error.expected.validenumvalue");
         } else if (json_is_object(j)) {
-                check(&S_UNREACHABLE_OBJ, j, path, v);
+                json_schema_check(&S_UNREACHABLE_OBJ, j, path, v);
         } else {
                 verr(v, path, "error.expected.jsobject");
         }
 }
-static const struct schema S_UNREACHABLE = {.kind = K_CUSTOM, .custom = check_unreachable};
+static const struct json_schema S_UNREACHABLE = {.kind = JK_CUSTOM, .custom = check_unreachable};
 
 /* resourceLimits.cpus/mem: a number or the string "unlimited" (other strings are a semantic error). */
 static void check_limit(const json_t *j, const char *path, struct verrs *v) {
         if (!json_is_number(j) && !json_is_string(j))
                 verr(v, path, "error.expected.jsnumber");
 }
-static const struct schema S_LIMIT = {.kind = K_CUSTOM, .custom = check_limit};
+static const struct json_schema S_LIMIT = {.kind = JK_CUSTOM, .custom = check_limit};
 
 /* ---- objects ---- */
 
-static const struct field F_ARTIFACT[] = {
+static const struct json_field F_ARTIFACT[] = {
         {"uri", &S_STRING, true},
         {"extract", &S_BOOL, false},
         {"executable", &S_BOOL, false},
@@ -228,18 +105,18 @@ static const struct field F_ARTIFACT[] = {
         {"destPath", &S_STRING, false},
         {0},
 };
-static const struct schema S_ARTIFACT = {.kind = K_OBJECT, .fields = F_ARTIFACT};
+static const struct json_schema S_ARTIFACT = {.kind = JK_OBJECT, .fields = F_ARTIFACT};
 
-static const struct field F_PORT_DEFINITION[] = {
+static const struct json_field F_PORT_DEFINITION[] = {
         {"port", &S_INT, false},
         {"protocol", &S_PROTOCOL, false},
         {"name", &S_STRING, false},
         {"labels", &S_LABELS, false},
         {0},
 };
-static const struct schema S_PORT_DEFINITION = {.kind = K_OBJECT, .fields = F_PORT_DEFINITION};
+static const struct json_schema S_PORT_DEFINITION = {.kind = JK_OBJECT, .fields = F_PORT_DEFINITION};
 
-static const struct field F_PORT_MAPPING[] = {
+static const struct json_field F_PORT_MAPPING[] = {
         {"containerPort", &S_INT, false},
         {"hostPort", &S_INT, false},
         {"servicePort", &S_INT, false},
@@ -249,31 +126,31 @@ static const struct field F_PORT_MAPPING[] = {
         {"networkNames", &S_STRINGS, false},
         {0},
 };
-static const struct schema S_PORT_MAPPING = {.kind = K_OBJECT, .fields = F_PORT_MAPPING};
-static const struct schema S_PORT_MAPPINGS = {.kind = K_ARRAY, .elem = &S_PORT_MAPPING};
+static const struct json_schema S_PORT_MAPPING = {.kind = JK_OBJECT, .fields = F_PORT_MAPPING};
+static const struct json_schema S_PORT_MAPPINGS = {.kind = JK_ARRAY, .elem = &S_PORT_MAPPING};
 
-static const struct field F_DOCKER_PARAMETER[] = {
+static const struct json_field F_DOCKER_PARAMETER[] = {
         {"key", &S_STRING, true},
         {"value", &S_STRING, true},
         {0},
 };
-static const struct schema S_DOCKER_PARAMETER = {.kind = K_OBJECT, .fields = F_DOCKER_PARAMETER};
-static const struct schema S_DOCKER_PARAMETERS = {.kind = K_ARRAY, .elem = &S_DOCKER_PARAMETER};
+static const struct json_schema S_DOCKER_PARAMETER = {.kind = JK_OBJECT, .fields = F_DOCKER_PARAMETER};
+static const struct json_schema S_DOCKER_PARAMETERS = {.kind = JK_ARRAY, .elem = &S_DOCKER_PARAMETER};
 
-static const struct field F_CREDENTIAL[] = {
+static const struct json_field F_CREDENTIAL[] = {
         {"principal", &S_STRING, true},
         {"secret", &S_STRING, false},
         {0},
 };
-static const struct schema S_CREDENTIAL = {.kind = K_OBJECT, .fields = F_CREDENTIAL};
+static const struct json_schema S_CREDENTIAL = {.kind = JK_OBJECT, .fields = F_CREDENTIAL};
 
-static const struct field F_PULL_CONFIG[] = {
+static const struct json_field F_PULL_CONFIG[] = {
         {"secret", &S_STRING, true},
         {0},
 };
-static const struct schema S_PULL_CONFIG = {.kind = K_OBJECT, .fields = F_PULL_CONFIG};
+static const struct json_schema S_PULL_CONFIG = {.kind = JK_OBJECT, .fields = F_PULL_CONFIG};
 
-static const struct field F_DOCKER[] = {
+static const struct json_field F_DOCKER[] = {
         {"image", &S_STRING, true},
         {"network", &S_DOCKER_NETWORK, false},
         {"portMappings", &S_PORT_MAPPINGS, false},
@@ -284,9 +161,9 @@ static const struct field F_DOCKER[] = {
         {"pullConfig", &S_PULL_CONFIG, false},
         {0},
 };
-static const struct schema S_DOCKER = {.kind = K_OBJECT, .fields = F_DOCKER};
+static const struct json_schema S_DOCKER = {.kind = JK_OBJECT, .fields = F_DOCKER};
 
-static const struct field F_PERSISTENT[] = {
+static const struct json_field F_PERSISTENT[] = {
         {"type", &S_PERSISTENT_TYPE, false},
         {"size", &S_LONG, true},
         {"maxSize", &S_LONG, false},
@@ -294,9 +171,9 @@ static const struct field F_PERSISTENT[] = {
         {"constraints", &S_CONSTRAINTS, false},
         {0},
 };
-static const struct schema S_PERSISTENT = {.kind = K_OBJECT, .fields = F_PERSISTENT};
+static const struct json_schema S_PERSISTENT = {.kind = JK_OBJECT, .fields = F_PERSISTENT};
 
-static const struct field F_EXTERNAL[] = {
+static const struct json_field F_EXTERNAL[] = {
         {"name", &S_STRING, false},
         {"provider", &S_STRING, false},
         {"size", &S_LONG, false},
@@ -304,9 +181,9 @@ static const struct field F_EXTERNAL[] = {
         {"options", &S_ANY, false}, /* dvdi: string map; csi: an object of its own */
         {0},
 };
-static const struct schema S_EXTERNAL = {.kind = K_OBJECT, .fields = F_EXTERNAL};
+static const struct json_schema S_EXTERNAL = {.kind = JK_OBJECT, .fields = F_EXTERNAL};
 
-static const struct field F_VOLUME[] = {
+static const struct json_field F_VOLUME[] = {
         {"containerPath", &S_STRING, false},
         {"hostPath", &S_STRING, false},
         {"mode", &S_READ_MODE, false},
@@ -315,29 +192,29 @@ static const struct field F_VOLUME[] = {
         {"secret", &S_STRING, false},
         {0},
 };
-static const struct schema S_VOLUME = {.kind = K_OBJECT, .fields = F_VOLUME};
-static const struct schema S_VOLUMES = {.kind = K_ARRAY, .elem = &S_VOLUME};
+static const struct json_schema S_VOLUME = {.kind = JK_OBJECT, .fields = F_VOLUME};
+static const struct json_schema S_VOLUMES = {.kind = JK_ARRAY, .elem = &S_VOLUME};
 
-static const struct field F_SECCOMP[] = {
+static const struct json_field F_SECCOMP[] = {
         {"profileName", &S_STRING, false},
         {"unconfined", &S_BOOL, false},
         {0},
 };
-static const struct schema S_SECCOMP = {.kind = K_OBJECT, .fields = F_SECCOMP};
-static const struct field F_IPC[] = {
+static const struct json_schema S_SECCOMP = {.kind = JK_OBJECT, .fields = F_SECCOMP};
+static const struct json_field F_IPC[] = {
         {"mode", &S_IPC_MODE, true},
         {"shmSize", &S_INT, false},
         {0},
 };
-static const struct schema S_IPC = {.kind = K_OBJECT, .fields = F_IPC};
-static const struct field F_LINUX[] = {
+static const struct json_schema S_IPC = {.kind = JK_OBJECT, .fields = F_IPC};
+static const struct json_field F_LINUX[] = {
         {"seccomp", &S_SECCOMP, false},
         {"ipcInfo", &S_IPC, false},
         {0},
 };
-static const struct schema S_LINUX = {.kind = K_OBJECT, .fields = F_LINUX};
+static const struct json_schema S_LINUX = {.kind = JK_OBJECT, .fields = F_LINUX};
 
-static const struct field F_CONTAINER[] = {
+static const struct json_field F_CONTAINER[] = {
         {"type", &S_ENGINE, false},
         {"docker", &S_DOCKER, false},
         {"volumes", &S_VOLUMES, false},
@@ -345,15 +222,15 @@ static const struct field F_CONTAINER[] = {
         {"linuxInfo", &S_LINUX, false},
         {0},
 };
-static const struct schema S_CONTAINER = {.kind = K_OBJECT, .fields = F_CONTAINER};
+static const struct json_schema S_CONTAINER = {.kind = JK_OBJECT, .fields = F_CONTAINER};
 
-static const struct field F_COMMAND[] = {
+static const struct json_field F_COMMAND[] = {
         {"value", &S_STRING, true},
         {0},
 };
-static const struct schema S_COMMAND = {.kind = K_OBJECT, .fields = F_COMMAND};
+static const struct json_schema S_COMMAND = {.kind = JK_OBJECT, .fields = F_COMMAND};
 
-static const struct field F_HEALTH_CHECK[] = {
+static const struct json_field F_HEALTH_CHECK[] = {
         {"protocol", &S_HC_PROTOCOL, false},
         {"path", &S_STRING, false},
         {"portIndex", &S_INT, false},
@@ -368,9 +245,9 @@ static const struct field F_HEALTH_CHECK[] = {
         {"ipProtocol", &S_IP_PROTOCOL, false},
         {0},
 };
-static const struct schema S_HEALTH_CHECK = {.kind = K_OBJECT, .fields = F_HEALTH_CHECK};
+static const struct json_schema S_HEALTH_CHECK = {.kind = JK_OBJECT, .fields = F_HEALTH_CHECK};
 
-static const struct field F_READINESS_CHECK[] = {
+static const struct json_field F_READINESS_CHECK[] = {
         {"name", &S_STRING, false},
         {"protocol", &S_HTTP_SCHEME, false},
         {"path", &S_STRING, false},
@@ -381,29 +258,29 @@ static const struct field F_READINESS_CHECK[] = {
         {"preserveLastResponse", &S_BOOL, false},
         {0},
 };
-static const struct schema S_READINESS_CHECK = {.kind = K_OBJECT, .fields = F_READINESS_CHECK};
+static const struct json_schema S_READINESS_CHECK = {.kind = JK_OBJECT, .fields = F_READINESS_CHECK};
 
 /* The 1.9+ Mesos "check" (status only). */
-static const struct field F_CHECK_HTTP[] = {
+static const struct json_field F_CHECK_HTTP[] = {
         {"portIndex", &S_INT, false},
         {"port", &S_INT, false},
         {"path", &S_STRING, false},
         {"scheme", &S_HTTP_SCHEME, false},
         {0},
 };
-static const struct schema S_CHECK_HTTP = {.kind = K_OBJECT, .fields = F_CHECK_HTTP};
-static const struct field F_CHECK_TCP[] = {
+static const struct json_schema S_CHECK_HTTP = {.kind = JK_OBJECT, .fields = F_CHECK_HTTP};
+static const struct json_field F_CHECK_TCP[] = {
         {"portIndex", &S_INT, false},
         {"port", &S_INT, false},
         {0},
 };
-static const struct schema S_CHECK_TCP = {.kind = K_OBJECT, .fields = F_CHECK_TCP};
-static const struct field F_CHECK_EXEC[] = {
+static const struct json_schema S_CHECK_TCP = {.kind = JK_OBJECT, .fields = F_CHECK_TCP};
+static const struct json_field F_CHECK_EXEC[] = {
         {"command", &S_ANY, true},
         {0},
 };
-static const struct schema S_CHECK_EXEC = {.kind = K_OBJECT, .fields = F_CHECK_EXEC};
-static const struct field F_CHECK[] = {
+static const struct json_schema S_CHECK_EXEC = {.kind = JK_OBJECT, .fields = F_CHECK_EXEC};
+static const struct json_field F_CHECK[] = {
         {"http", &S_CHECK_HTTP, false},
         {"tcp", &S_CHECK_TCP, false},
         {"exec", &S_CHECK_EXEC, false},
@@ -412,83 +289,83 @@ static const struct field F_CHECK[] = {
         {"delaySeconds", &S_INT, false},
         {0},
 };
-static const struct schema S_CHECK = {.kind = K_OBJECT, .fields = F_CHECK};
+static const struct json_schema S_CHECK = {.kind = JK_OBJECT, .fields = F_CHECK};
 
-static const struct field F_UPGRADE[] = {
+static const struct json_field F_UPGRADE[] = {
         {"minimumHealthCapacity", &S_NUMBER, false},
         {"maximumOverCapacity", &S_NUMBER, false},
         {0},
 };
-static const struct schema S_UPGRADE = {.kind = K_OBJECT, .fields = F_UPGRADE};
+static const struct json_schema S_UPGRADE = {.kind = JK_OBJECT, .fields = F_UPGRADE};
 
-static const struct field F_NETWORK[] = {
+static const struct json_field F_NETWORK[] = {
         {"mode", &S_NETWORK_MODE, false},
         {"name", &S_STRING, false},
         {"labels", &S_LABELS, false},
         {0},
 };
-static const struct schema S_NETWORK = {.kind = K_OBJECT, .fields = F_NETWORK};
+static const struct json_schema S_NETWORK = {.kind = JK_OBJECT, .fields = F_NETWORK};
 
-static const struct field F_DISCOVERY_PORT[] = {
+static const struct json_field F_DISCOVERY_PORT[] = {
         {"number", &S_INT, false},
         {"name", &S_STRING, true},
         {"protocol", &S_PROTOCOL, false},
         {"labels", &S_LABELS, false},
         {0},
 };
-static const struct schema S_DISCOVERY_PORT = {.kind = K_OBJECT, .fields = F_DISCOVERY_PORT};
-static const struct schema S_DISCOVERY_PORTS = {.kind = K_ARRAY, .elem = &S_DISCOVERY_PORT};
-static const struct field F_DISCOVERY[] = {
+static const struct json_schema S_DISCOVERY_PORT = {.kind = JK_OBJECT, .fields = F_DISCOVERY_PORT};
+static const struct json_schema S_DISCOVERY_PORTS = {.kind = JK_ARRAY, .elem = &S_DISCOVERY_PORT};
+static const struct json_field F_DISCOVERY[] = {
         {"ports", &S_DISCOVERY_PORTS, false},
         {0},
 };
-static const struct schema S_DISCOVERY = {.kind = K_OBJECT, .fields = F_DISCOVERY};
-static const struct field F_IP_ADDRESS[] = {
+static const struct json_schema S_DISCOVERY = {.kind = JK_OBJECT, .fields = F_DISCOVERY};
+static const struct json_field F_IP_ADDRESS[] = {
         {"discovery", &S_DISCOVERY, false},
         {"groups", &S_STRINGS, false},
         {"labels", &S_LABELS, false},
         {"networkName", &S_STRING, false},
         {0},
 };
-static const struct schema S_IP_ADDRESS = {.kind = K_OBJECT, .fields = F_IP_ADDRESS};
+static const struct json_schema S_IP_ADDRESS = {.kind = JK_OBJECT, .fields = F_IP_ADDRESS};
 
-static const struct field F_RESIDENCY[] = {
+static const struct json_field F_RESIDENCY[] = {
         {"relaunchEscalationTimeoutSeconds", &S_LONG, false},
         {"taskLostBehavior", &S_TASK_LOST, false},
         {0},
 };
-static const struct schema S_RESIDENCY = {.kind = K_OBJECT, .fields = F_RESIDENCY};
+static const struct json_schema S_RESIDENCY = {.kind = JK_OBJECT, .fields = F_RESIDENCY};
 
-static const struct field F_SECRET[] = {
+static const struct json_field F_SECRET[] = {
         {"source", &S_STRING, true},
         {0},
 };
-static const struct schema S_SECRET = {.kind = K_OBJECT, .fields = F_SECRET};
-static const struct schema S_SECRETS = {.kind = K_MAP, .elem = &S_SECRET};
+static const struct json_schema S_SECRET = {.kind = JK_OBJECT, .fields = F_SECRET};
+static const struct json_schema S_SECRETS = {.kind = JK_MAP, .elem = &S_SECRET};
 
-static const struct field F_LIMITS[] = {
+static const struct json_field F_LIMITS[] = {
         {"cpus", &S_LIMIT, false},
         {"mem", &S_LIMIT, false},
         {0},
 };
-static const struct schema S_LIMITS = {.kind = K_OBJECT, .fields = F_LIMITS};
+static const struct json_schema S_LIMITS = {.kind = JK_OBJECT, .fields = F_LIMITS};
 
-static const struct field F_EXECUTOR_RESOURCES[] = {
+static const struct json_field F_EXECUTOR_RESOURCES[] = {
         {"cpus", &S_NUMBER, false},
         {"mem", &S_NUMBER, false},
         {"disk", &S_NUMBER, false},
         {0},
 };
-static const struct schema S_EXECUTOR_RESOURCES = {.kind = K_OBJECT, .fields = F_EXECUTOR_RESOURCES};
+static const struct json_schema S_EXECUTOR_RESOURCES = {.kind = JK_OBJECT, .fields = F_EXECUTOR_RESOURCES};
 
-static const struct schema S_FETCH = {.kind = K_ARRAY, .elem = &S_ARTIFACT};
-static const struct schema S_PORT_DEFINITIONS = {.kind = K_ARRAY, .elem = &S_PORT_DEFINITION};
-static const struct schema S_HEALTH_CHECKS = {.kind = K_ARRAY, .elem = &S_HEALTH_CHECK};
-static const struct schema S_READINESS_CHECKS = {.kind = K_ARRAY, .elem = &S_READINESS_CHECK};
-static const struct schema S_NETWORKS = {.kind = K_ARRAY, .elem = &S_NETWORK};
+static const struct json_schema S_FETCH = {.kind = JK_ARRAY, .elem = &S_ARTIFACT};
+static const struct json_schema S_PORT_DEFINITIONS = {.kind = JK_ARRAY, .elem = &S_PORT_DEFINITION};
+static const struct json_schema S_HEALTH_CHECKS = {.kind = JK_ARRAY, .elem = &S_HEALTH_CHECK};
+static const struct json_schema S_READINESS_CHECKS = {.kind = JK_ARRAY, .elem = &S_READINESS_CHECK};
+static const struct json_schema S_NETWORKS = {.kind = JK_ARRAY, .elem = &S_NETWORK};
 
 /* The app; "id" is handled by the caller (required or not). */
-static const struct field F_APP[] = {
+static const struct json_field F_APP[] = {
         {"id", &S_STRING, false},
         {"cmd", &S_NONEMPTY_STRING, false},
         {"args", &S_STRINGS, false},
@@ -530,7 +407,7 @@ static const struct field F_APP[] = {
         {"executorResources", &S_EXECUTOR_RESOURCES, false},
         {0},
 };
-static const struct schema S_APP = {.kind = K_OBJECT, .fields = F_APP};
+static const struct json_schema S_APP = {.kind = JK_OBJECT, .fields = F_APP};
 
 void app_schema_check(const json_t *app, bool id_required, struct verrs *v) {
         if (!json_is_object(app)) {
@@ -540,7 +417,7 @@ void app_schema_check(const json_t *app, bool id_required, struct verrs *v) {
         json_t *id = json_object_get(app, "id");
         if (id_required && (!id || json_is_null(id)))
                 verr(v, "/id", id ? "error.expected.jsstring" : "error.path.missing");
-        check(&S_APP, app, "", v);
+        json_schema_check(&S_APP, app, "", v);
 }
 
 /* ---- bounds ---- */
@@ -581,7 +458,7 @@ static bool bounds(const json_t *j, const char *path, struct verrs *v, int depth
 
 bool app_check_bounds(const json_t *app, struct verrs *v) {
         bool over = false;
-        for (const struct field *f = F_APP; f->name; f++) {
+        for (const struct json_field *f = F_APP; f->name; f++) {
                 json_t *el = json_object_get(app, f->name);
                 if (!el)
                         continue;

@@ -108,7 +108,7 @@ static int64_t from_local(const char *tz, int64_t local_s) {
 static int parse_start(const char *s, const char *tz, int64_t *ret_ms, struct err *err) {
         const char *p = s;
         int64_t y = read_uint(&p, 4);
-        if (y < 0 || *p++ != '-')
+        if (y < 0 || p != s + 4 || *p++ != '-') /* four-digit years only */
                 goto bad;
         int64_t mo = read_uint(&p, 2);
         if (mo < 1 || mo > 12 || *p++ != '-')
@@ -219,23 +219,33 @@ int iso8601_schedule_parse(const char *text, const char *tz, struct iso8601_sche
         return 0;
 }
 
-int64_t iso8601_add(const char *tz, int64_t at_ms, const struct iso8601_duration *d) {
+/* at_ms plus k times d: the calendar parts multiplied (Jan 31 + 2 × P1M is Mar 31), applied to
+ * the wall clock in tz, then k times the exact part. */
+static int64_t add_times(const char *tz, int64_t at_ms, const struct iso8601_duration *d, int64_t k) {
         if (calendar(d)) {
                 int64_t s = at_ms / 1000 - (at_ms % 1000 < 0), ms = at_ms - s * 1000;
                 time_t local = (time_t)(s + cron_tz_offset(tz, s));
                 struct tm tm;
                 gmtime_r(&local, &tm);
-                int64_t mon = (int64_t)tm.tm_year * 12 + tm.tm_mon + d->years * 12 + d->months;
+                int64_t mon = (int64_t)tm.tm_year * 12 + tm.tm_mon + k * (d->years * 12 + d->months);
                 int year = (int)(mon / 12 - (mon % 12 < 0)), m = (int)(mon - (int64_t)year * 12);
                 static const int len[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
                 int y = year + 1900;
                 int max = len[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-                struct tm t2 = { .tm_year = year, .tm_mon = m, .tm_mday = MIN(tm.tm_mday, max) + (int)(d->weeks * 7 + d->days),
+                struct tm t2 = { .tm_year = year, .tm_mon = m,
+                                 .tm_mday = MIN(tm.tm_mday, max) + (int)(k * (d->weeks * 7 + d->days)),
                                  .tm_hour = tm.tm_hour, .tm_min = tm.tm_min, .tm_sec = tm.tm_sec };
                 at_ms = from_local(tz, (int64_t)timegm(&t2)) * 1000 + ms;
         }
-        return at_ms + d->ms;
+        return at_ms + k * d->ms;
 }
+
+int64_t iso8601_add(const char *tz, int64_t at_ms, const struct iso8601_duration *d) {
+        return add_times(tz, at_ms, d, 1);
+}
+
+/* Occurrences beyond this index are never computed (a period of a second lasts 30 years). */
+#define MAX_INDEX INT64_C(1000000000)
 
 int iso8601_next(const struct iso8601_schedule *s, int64_t from_ms, int64_t *ret_ms, int64_t *ret_k) {
         if (s->repeats == 0)
@@ -244,15 +254,27 @@ int iso8601_next(const struct iso8601_schedule *s, int64_t from_ms, int64_t *ret
         if (at < from_ms) {
                 if (iso8601_duration_zero(&s->period))
                         return -ENOENT;
-                if (!calendar(&s->period)) {
-                        k = (from_ms - at + s->period.ms - 1) / s->period.ms;
-                        at += k * s->period.ms;
-                } else {
-                        while (at < from_ms) {
-                                if (++k > ISO8601_MAX_STEPS)
-                                        return -E2BIG;
-                                at = iso8601_add(s->tz, at, &s->period);
-                        }
+                const struct iso8601_duration *d = &s->period;
+                /* Estimate k from the period's mean length (the Gregorian means are exact over
+                 * 400 years, so the estimate is off by a period or two), then step. */
+                double mean = (double)d->ms + 86400000.0 * ((double)d->years * 365.2425 + (double)d->months * 30.436875 +
+                                                            (double)d->weeks * 7 + (double)d->days);
+                double est = ((double)from_ms - (double)at) / mean;
+                if (est > (double)MAX_INDEX)
+                        return -E2BIG;
+                k = est > 2 ? (int64_t)est - 2 : 0;
+                at = add_times(s->tz, s->start_ms, d, k);
+                for (int steps = 0; at < from_ms; steps++) {
+                        if (steps > 64 || k >= MAX_INDEX)
+                                return -E2BIG;
+                        at = add_times(s->tz, s->start_ms, d, ++k);
+                }
+                while (k > 0) {
+                        int64_t before = add_times(s->tz, s->start_ms, d, k - 1);
+                        if (before < from_ms)
+                                break;
+                        at = before;
+                        k--;
                 }
         }
         if (s->repeats > 0 && k >= s->repeats)

@@ -6,12 +6,13 @@
  * none). duration is "P[nY][nM][nW][nD][T[nH][nM][n[.fff]S]]" (at least one part; "PnW" may
  * also be combined with the others, as Joda accepts).
  *
- * Occurrences (Chronos's ScheduleStream: each one is the previous plus the period): occurrence
- * 0 is start; occurrence k+1 is occurrence k plus the period, where years, months, weeks and
- * days move the wall-clock date in the zone (Jan 31 + P1M is Feb 28; a day across a DST change
- * keeps the local time) and hours, minutes and seconds are exact durations (Joda's zoned
- * arithmetic). A wall-clock time that does not exist (a DST gap) moves forward by the gap; one
- * that exists twice is the earlier instant. */
+ * Occurrences: occurrence k is start plus k times the period (Joda's
+ * start.plus(period.multipliedBy(k)), which is how Chronos skips forward to now): years,
+ * months, weeks and days move the wall-clock date in the zone (Jan 31 + P1M is Feb 28, + 2 × P1M
+ * is Mar 31; a day across a DST change keeps the local time) and hours, minutes and seconds are
+ * exact durations (Joda's zoned arithmetic). A wall-clock time that does not exist (a DST gap)
+ * moves forward by the gap; one that exists twice is the earlier instant. Finding the next
+ * occurrence costs a few evaluations whatever the start (no stepping from a start years ago). */
 #pragma once
 
 #include <stdbool.h>
@@ -20,9 +21,6 @@
 #include "common/err.h"
 
 #define ISO8601_MAX_LEN 128
-/* At most this many occurrences are stepped through to find the next one (calendar periods;
- * exact periods are computed by division). */
-#define ISO8601_MAX_STEPS 200000
 
 struct iso8601_duration {
         int64_t years, months, weeks, days; /* calendar parts */
@@ -49,6 +47,6 @@ int iso8601_schedule_parse(const char *text, const char *tz, struct iso8601_sche
 int64_t iso8601_add(const char *tz, int64_t at_ms, const struct iso8601_duration *d);
 
 /* The first occurrence at or after from_ms: its time and index k (0-based). Returns 0, or
- * -ENOENT when the runs are used up before from_ms (or there are none), or -E2BIG when more than
- * ISO8601_MAX_STEPS calendar steps would be needed. */
+ * -ENOENT when the runs are used up before from_ms (or there are none), or -E2BIG past the
+ * billionth occurrence. */
 int iso8601_next(const struct iso8601_schedule *s, int64_t from_ms, int64_t *ret_ms, int64_t *ret_k);

@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "model/cron.h"
+#include "model/iso8601.h"
 #include "model/job_internal.h"
 
 /* "name(.name)*", name = [a-z0-9]+(-+[a-z0-9]+)*. */
@@ -314,6 +315,19 @@ void job_format_time(int64_t ms, char buf[static 29]) {
 }
 
 int job_schedule_next(const json_t *schedule, int64_t after_ms, int64_t *ret_ms) {
+        const char *iso = json_string_value(json_object_get(schedule, "iso8601"));
+        if (iso) {
+                const char *tz = json_string_value(json_object_get(schedule, "timezone"));
+                struct iso8601_schedule s;
+                int64_t at, k;
+                if (iso8601_schedule_parse(iso, tz, &s, NULL) < 0)
+                        return -EINVAL;
+                int r = iso8601_next(&s, after_ms + 1, &at, &k);
+                if (r < 0)
+                        return r;
+                *ret_ms = at;
+                return 0;
+        }
         struct cron c;
         if (cron_parse(json_string_value(json_object_get(schedule, "cron")), &c, NULL) < 0)
                 return -EINVAL;

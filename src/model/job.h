@@ -67,6 +67,9 @@ int job_schedule_next(const json_t *schedule, int64_t after_ms, int64_t *ret_ms)
 
 /* A run id for a run created at ms from 5 random bytes (each picks an alphanumeric). */
 void job_run_id(int64_t ms, const uint8_t rnd[5], char buf[static 20]);
+/* A new run record of job_id created at now_ms: a random id, status INITIAL, no tasks (new
+ * reference). */
+json_t *job_run_new(const char *job_id, int64_t now_ms);
 /* True for SUCCESS and FAILED. */
 bool job_run_status_final(const char *status);
 /* Metronome's JobRun JSON for a record (new reference): {id, jobId, status, createdAt,
@@ -77,3 +80,16 @@ char *job_run_task_id(const char *job_id, const char *run_id, unsigned attempt);
 /* Splits a task id made by job_run_task_id: the job and run ids (new strings). -EINVAL for any
  * other id. */
 int job_run_task_parse(const char *task_id, char **ret_job, char **ret_run);
+
+/* --- Chronos (job_chronos.c) ------------------------------------------------------------------
+ *
+ * A Chronos job body (POST /v1/scheduler/iso8601, or …/dependency when dependency) becomes a
+ * canonical Metronome job (*ret_job; "parents" → "dependencies"), its schedule (*ret_schedule:
+ * {"id": "chronos", "iso8601", "timezone" (scheduleTimeZone), "startingDeadlineSeconds"
+ * (epsilon), "concurrencyPolicy": "ALLOW", "enabled": !disabled}; NULL for a dependent job) and
+ * Chronos's own fields (*ret_extras: {"retries", "epsilon", "owner", "async", "disabled"}).
+ * Errors are -ERR_INVALID with a one-line reason. Names must be Metronome ids. */
+int job_chronos_from_json(const json_t *body, bool dependency, json_t **ret_job, json_t **ret_schedule,
+                          json_t **ret_extras, struct err *err);
+/* A job record (store/jobs.h) as GET /v1/scheduler/jobs lists it (new reference). */
+json_t *job_chronos_to_json(const json_t *record);

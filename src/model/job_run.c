@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "common/alloc.h"
@@ -17,6 +18,16 @@ void job_run_id(int64_t ms, const uint8_t rnd[5], char buf[static 20]) {
         for (int i = 0; i < 5; i++)
                 buf[14 + i] = alnum[rnd[i] % (sizeof alnum - 1)];
         buf[19] = 0;
+}
+
+json_t *job_run_new(const char *job_id, int64_t now_ms) {
+        uint8_t rnd[5];
+        if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+                memset(rnd, 0, sizeof rnd); /* never after boot; the time part still differs */
+        char id[20];
+        job_run_id(now_ms, rnd, id);
+        return json_pack("{s:s,s:s,s:s,s:I,s:[],s:i}", "id", id, "jobId", job_id, "status", "INITIAL", "createdAt",
+                         (json_int_t)now_ms, "tasks", "attempts", 0);
 }
 
 bool job_run_status_final(const char *status) {

@@ -73,5 +73,7 @@ enum tick_run_outcome tick_run_decide(const struct tick_run_input *in) {
                 return TICK_RUN_FAILED;
         if (in->active_deadline_ms > 0 && in->now_ms >= in->created_ms + in->active_deadline_ms)
                 return TICK_RUN_FAILED;
+        if (in->max_attempts > 0 && in->attempts >= in->max_attempts)
+                return TICK_RUN_FAILED;
         return TICK_RUN_RELAUNCH;
 }

@@ -67,8 +67,9 @@ void tick_decide(const struct tick_input *in, struct tick_decision *out);
 
 /* A run's task ended. Metronome's restart policy (api.md §5.2): a task that finished makes the
  * run succeed; with ON_FAILURE a failed task is relaunched while now < createdAt +
- * activeDeadlineSeconds (forever without a deadline); otherwise the run fails. A run that was
- * stopped fails whatever its policy. */
+ * activeDeadlineSeconds (forever without a deadline) and, for a Chronos job, while fewer than
+ * retries + 1 tasks were launched; otherwise the run fails. A run that was stopped fails
+ * whatever its policy. */
 enum tick_run_outcome { TICK_RUN_SUCCESS, TICK_RUN_RELAUNCH, TICK_RUN_FAILED };
 
 struct tick_run_input {
@@ -78,6 +79,8 @@ struct tick_run_input {
         int64_t created_ms;
         int64_t active_deadline_ms; /* 0: none */
         int64_t now_ms;
+        unsigned attempts;     /* tasks launched so far */
+        unsigned max_attempts; /* 0: no limit (Metronome); Chronos: retries + 1 */
 };
 
 enum tick_run_outcome tick_run_decide(const struct tick_run_input *in);

@@ -33,7 +33,7 @@ static json_t *get_record(struct state *s, const json_t *cmd, struct err *err) {
 
 static int check_schedule(const json_t *sched, const char *what, struct err *err) {
         if (!json_is_object(sched) || !job_schedule_id_valid(json_string_value(json_object_get(sched, "id"))) ||
-            !json_is_string(json_object_get(sched, "cron")))
+            (!json_is_string(json_object_get(sched, "cron")) && !json_is_string(json_object_get(sched, "iso8601"))))
                 return err_set(err, -EINVAL, "%s: malformed schedule", what);
         return 0;
 }
@@ -53,7 +53,30 @@ int fsm_job_create(struct state *s, const json_t *cmd, json_t **ret_result, stru
                 if ((r = check_schedule(sc, "job_create", err)) < 0)
                         return r;
         }
-        if (json_object_get(records(s), id))
+        const json_t *chronos = json_object_get(cmd, "chronos");
+        json_t *old = json_object_get(records(s), id);
+        if (old && json_is_true(json_object_get(cmd, "replace"))) {
+                /* Chronos's POST of an existing name: a new definition and schedule; runs and
+                 * history stay; an unchanged schedule keeps its cursor. */
+                json_t *schedules = json_object(), *cursors = json_object();
+                json_array_foreach(scheds, i, sc) {
+                        const char *sid = json_string_value(json_object_get(sc, "id"));
+                        const json_t *was = json_object_get(json_object_get(old, "schedules"), sid);
+                        const json_t *cur = json_object_get(json_object_get(old, "cursors"), sid);
+                        json_object_set_new(schedules, sid, json_deep_copy(sc));
+                        json_object_set_new(cursors, sid, was && cur && json_equal(was, sc) ? json_incref((json_t *)cur)
+                                                                                           : json_integer(ts));
+                }
+                json_object_set_new(old, "job", json_deep_copy(job));
+                json_object_set_new(old, "schedules", schedules);
+                json_object_set_new(old, "cursors", cursors);
+                if (chronos)
+                        json_object_set_new(old, "chronos", json_deep_copy(chronos));
+                if (ret_result)
+                        *ret_result = json_incref(old);
+                return 0;
+        }
+        if (old)
                 return err_set(err, -ERR_CONFLICT, "Job with this id already exists");
         if (json_object_size(records(s)) >= JOBS_MAX)
                 return err_set(err, -ERR_INVALID, "At most %d jobs", JOBS_MAX);
@@ -66,6 +89,9 @@ int fsm_job_create(struct state *s, const json_t *cmd, json_t **ret_result, stru
         json_t *rec = json_pack("{s:O,s:o,s:o,s:{},s:{s:i,s:i,s:n,s:n,s:[],s:[]},s:[]}", "job", job, "schedules", schedules,
                                 "cursors", cursors, "active", "history", "successCount", 0, "failureCount", 0,
                                 "lastSuccessAt", "lastFailureAt", "successful", "failed", "skipped");
+        json_object_set_new(rec, "createdAt", json_integer(ts));
+        if (chronos)
+                json_object_set_new(rec, "chronos", json_deep_copy(chronos));
         json_object_set_new(records(s), id, rec);
         if (ret_result)
                 *ret_result = json_incref(rec);
@@ -203,6 +229,7 @@ int fsm_job_tick(struct state *s, const json_t *cmd, json_t **ret_result, struct
                 json_object_set(copy, "tick", (json_t *)tick);
                 json_object_set_new(copy, "schedule", json_string(sid));
                 json_object_set_new(json_object_get(rec, "active"), rid, copy);
+                json_object_set(rec, "lastRunAt", json_object_get(run, "createdAt"));
                 if (ret_result)
                         *ret_result = json_incref(copy);
         } else {
@@ -232,7 +259,13 @@ int fsm_job_run_start(struct state *s, const json_t *cmd, json_t **ret_result, s
         const char *rid = json_string_value(json_object_get(run, "id"));
         if (json_object_get(json_object_get(rec, "active"), rid))
                 return err_set(err, -ERR_CONFLICT, "run %s exists", rid);
+        /* A dependency trigger says which last run it saw: a second leader's trigger for the
+         * same parents' success finds a newer one and is refused. */
+        const json_t *expect = json_object_get(cmd, "ifLastRunAt");
+        if (expect && !json_equal((json_t *)expect, json_object_get(rec, "lastRunAt") ?: json_null()))
+                return err_set(err, -ERR_CONFLICT, "job %s was triggered already", json_string_value(json_object_get(cmd, "id")));
         json_object_set_new(json_object_get(rec, "active"), rid, json_deep_copy(run));
+        json_object_set(rec, "lastRunAt", json_object_get(run, "createdAt"));
         if (ret_result)
                 *ret_result = json_deep_copy(run);
         return 0;

@@ -10,17 +10,21 @@
  * |           |  "successful": [run…], "failed": [run…]} newest first, JOB_HISTORY_MAX each  |
  * | skipped   | [{"schedule", "first": ms, "last": ms, "count", "reason", "at": ms}] newest    |
  * |           | first, JOB_SKIPS_MAX                                                         |
+ * | createdAt | ms of job_create; lastRunAt: ms of the newest run's creation (dependencies)  |
+ * | chronos   | Chronos's own fields when created through its API (model/job.h)              |
+ *
+ * Schedules carry "cron" or (Chronos) "iso8601".
  *
  * Commands (fsm_jobs.c; "v": 1; "ts" is the leader's clock in ms; results are the new record's
  * parts the API answers with):
- * | job_create          | "job", "schedules": [...]           | 409 "Job with this id already exists" |
+ * | job_create          | "job", "schedules": [...], "chronos"?, "replace"? | 409 "Job with this id already exists" (unless replace) |
  * | job_update          | "job"                               | 404 when missing; schedules untouched |
  * | job_delete          | "id", "stop": bool                  | 409 "There are active job runs. Override with stopCurrentJobRuns=true" |
  * | job_schedule_put    | "id", "schedule", "create": bool    | 409 "A schedule with id x already exists" / "Only one schedule supported at the moment"; 404 |
  * | job_schedule_delete | "id", "schedule": id                | 404 |
  * | job_tick            | "id", "schedule", "tick": ms, "action": "start" + "run": record, or "skip" + "first", "count", "reason" |
  * |                     | 409 "tick already handled" unless tick > cursor: a tick is handled once, whoever submits it |
- * | job_run_start       | "id", "run": record (a manual run)  | 404 |
+ * | job_run_start       | "id", "run": record, "ifLastRunAt"? | 404; 409 when ifLastRunAt is not the record's lastRunAt |
  * | job_run_update      | "id", "run": run id, and any of "status", "completedAt", "stopped": true, "attempts", "task": {id, …} (merged by task id) |
  * |                     | a run whose status is final moves to the history; updates of a finished run are ignored |
  * Snapshot key "jobs": {job id: record}. */

@@ -362,3 +362,44 @@ def forced_writes(monkeypatch):
     monkeypatch.setattr(requests, "request", request)
     monkeypatch.setattr(requests.api, "request", request)
     monkeypatch.setattr(requests.sessions.Session, "request", session_request)
+
+
+# --- STRATA_RAML_CHECK=1: every Marathon answer any e2e test receives is checked against
+# Marathon's RAML types (marathon_shapes.py); the run fails at the end listing each mismatch.
+# Off by default: suites that poke Strata's own endpoints are unaffected, and the dedicated
+# check (test_marathon_shapes.py) always runs. ---
+RAML_PROBLEMS = []
+
+
+def pytest_configure(config):
+    if os.environ.get("STRATA_RAML_CHECK") != "1":
+        return
+    import json as _json
+    import urllib.parse
+    from marathon_shapes import problems, raml_type_for
+    real_send = requests.sessions.Session.send
+
+    def send(self, req, **kw):
+        resp = real_send(self, req, **kw)
+        if kw.get("stream") or "json" not in resp.headers.get("Content-Type", ""):
+            return resp
+        path = urllib.parse.urlsplit(req.url).path
+        t = raml_type_for(req.method, path, resp.status_code)
+        if t is not None and resp.content:
+            try:
+                doc = _json.loads(resp.content)
+            except ValueError:
+                return resp
+            for p in problems(t, doc):
+                RAML_PROBLEMS.append(f"{req.method} {path}: {p}")
+        return resp
+    requests.sessions.Session.send = send
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if RAML_PROBLEMS:
+        seen = sorted(set(RAML_PROBLEMS))
+        print(f"\n{len(seen)} answers differ from Marathon's RAML types (STRATA_RAML_CHECK=1):")
+        for p in seen[:200]:
+            print("  " + p)
+        session.exitstatus = 1

@@ -39,6 +39,9 @@ _SCALAR = {
     "nil": lambda v: v is None,
     "any": lambda v: True,
 }
+# String patterns are not checked: they are facets for validating input, and Marathon's own
+# answers break some (a readiness result's taskId is a task id, "a.instance-<uuid>._app", not the
+# InstanceId its RAML type names).
 
 
 def _props(node, seen=()):
@@ -111,8 +114,6 @@ def _check(node, v, path, out):
         return
     if "enum" in node and v not in node["enum"]:
         out.append(f"{path or '/'}: {v!r} not one of {node['enum']}")
-    if "pattern" in node and isinstance(v, str) and not re.search(node["pattern"], v):
-        out.append(f"{path or '/'}: {v!r} does not match {node['pattern']}")
 
 
 def problems(type_name, doc):
@@ -130,3 +131,68 @@ def array_of(type_name):
 def object_with(**fields):
     """A response envelope RAML writes inline (`{"app": AppInfo}`): every field required."""
     return {"t": "object", "props": {k: [({"ref": t} if isinstance(t, str) else t), True] for k, t in fields.items()}}
+
+
+# --- which RAML type a Marathon route answers with (docs/docs/rest-api/public/api/v2/*.raml) ----
+
+_PREFIXES = ("/service/marathon", "/marathon")
+_DEPLOYMENT_RESULT = "deploymentResult.DeploymentResult"
+
+
+def raml_type_for(method, path, status):
+    """The RAML type of a successful answer to method on path (prefixes allowed), or None for
+    routes whose answer RAML does not type (or that are not Marathon's)."""
+    for p in _PREFIXES:
+        if path.startswith(p + "/"):
+            path = path[len(p):]
+    path = path.rstrip("/") or "/"
+    seg = [s for s in path.split("/") if s]
+    if status >= 300 or len(seg) < 2 or seg[0] != "v2":
+        return None
+    res, rest = seg[1], seg[2:]
+    if method == "GET":
+        if res == "info" and not rest:
+            return "info.MarathonInfo"
+        if res == "leader" and not rest:
+            return "info.LeaderInfo"
+        if res == "tasks" and not rest:
+            return "task.TaskList"
+        if res == "queue" and not rest:
+            return "queue.Queue"
+        if res == "deployments" and not rest:
+            return array_of("deploymentEventsInfo.DeploymentStepInfo")
+        if res == "apps":
+            if not rest:
+                return "app.AppList"
+            if rest[-1] == "tasks":
+                return "task.TaskList"
+            if len(rest) >= 2 and rest[-2] == "tasks":
+                return None  # no such GET in Marathon's RAML
+            if rest[-1] == "versions":
+                return "app.VersionList"
+            if len(rest) >= 2 and rest[-2] == "versions":
+                return "app.App"
+            return object_with(app="app.AppInfo")
+        if res == "groups":
+            if rest and rest[-1] == "versions":
+                return {"t": "array", "items": {"t": "datetime"}}
+            if len(rest) >= 2 and rest[-2] == "versions":
+                return "group.GroupInfo"
+            if rest and rest[-1] == "apps":
+                return "app.AppList"
+            return "group.GroupInfo"
+        return None
+    if res == "apps":
+        if method == "POST" and not rest and status == 201:
+            return "app.AppInfo"
+        if method == "DELETE" and rest and rest[-1] == "tasks":
+            return {"union": [{"ref": "task.TaskList"}, {"ref": _DEPLOYMENT_RESULT}]}
+        if method == "DELETE" and len(rest) >= 2 and rest[-2] == "tasks":
+            return {"union": [{"ref": "task.TaskSingle"}, {"ref": _DEPLOYMENT_RESULT}]}
+        if method in ("PUT", "PATCH", "DELETE") and status == 200:
+            return _DEPLOYMENT_RESULT
+        if method == "POST" and rest and rest[-1] == "restart":
+            return _DEPLOYMENT_RESULT
+    if res == "groups" and method in ("POST", "PUT", "DELETE") and status in (200, 201):
+        return {"union": [{"ref": _DEPLOYMENT_RESULT}, {"ref": "deploymentSteps.DeploymentSteps"}]}
+    return None

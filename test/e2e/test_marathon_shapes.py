@@ -40,7 +40,12 @@ def live():
                     "mem": 16, "taskKillGracePeriodSeconds": 120}
         fails = {"id": "/ops/fails", "cmd": "sleep 0.2; exit 3", "cpus": 0.1, "mem": 16, "backoffSeconds": 60}
         big = {"id": "/ops/big", "cmd": "sleep 1000", "cpus": 64, "mem": 16}
-        for app in (web, stubborn, fails, big):
+        ready = {"id": "/prod/ready", "cmd": SERVER, "cpus": 0.1, "mem": 64,
+                 "portDefinitions": [{"port": 0, "name": "http"}],
+                 # never ready: its deployment stays open and lists the readiness results
+                 "readinessChecks": [{"name": "readiness", "protocol": "HTTP", "path": "/never", "portName": "http",
+                                      "intervalSeconds": 2, "timeoutSeconds": 1}]}
+        for app in (web, stubborn, fails, big, ready):
             r = m.post("/v2/apps", json=app)
             assert r.status_code == 201, r.text
         wait_for(lambda: len([t for t in running_tasks(m, "/prod/web") if t.get("healthCheckResults")
@@ -49,6 +54,8 @@ def live():
         wait_for(lambda: len(running_tasks(m, "/prod/stubborn")) == 2, timeout=20, what="stubborn running")
         wait_for(lambda: m.get("/v2/apps/ops/fails", params={"embed": "apps.lastTaskFailure"}).json()["app"]
                  .get("lastTaskFailure"), timeout=20, what="a task failure")
+        wait_for(lambda: any(a.get("readinessCheckResults") for d in m.get("/v2/deployments").json()
+                             for a in d["currentActions"]), timeout=30, what="readiness results in a deployment")
         victim = running_tasks(m, "/prod/stubborn")[0]["id"]
         r = m.delete(f"/v2/apps/prod/stubborn/tasks/{victim}")
         assert r.status_code == 200, r.text
@@ -158,12 +165,16 @@ def test_the_checked_state_has_every_kind_of_object(live):
     """The shapes above are only worth something if the bodies hold what they describe."""
     m = live
     assert m.get("/v2/queue").json()["queue"], "an unplaceable app is queued"
-    assert m.get("/v2/deployments").json(), "its deployment is open"
+    assert len(m.get("/v2/deployments").json()) >= 2, "/ops/big's and /prod/ready's deployments are open"
     apps = {a["id"]: a for a in m.get("/v2/apps", params={"embed": ALL_APP_EMBEDS}).json()["apps"]}
     assert apps["/ops/fails"].get("lastTaskFailure")
     assert all(t.get("healthCheckResults") for t in apps["/prod/web"]["tasks"]), apps["/prod/web"]["tasks"]
     assert {t["state"] for t in apps["/prod/stubborn"]["tasks"]} >= {"TASK_KILLING", "TASK_RUNNING"}
     assert m.get("/v2/groups").json()["groups"]
+    wait_for(lambda: m.get("/v2/apps/prod/ready", params={"embed": "apps.readiness"}).json()["app"]
+             .get("readinessCheckResults"), timeout=20, what="readiness results")
+    app = m.get("/v2/apps/prod/ready", params={"embed": "apps.readiness"}).json()["app"]
+    assert_shape(object_with(app="app.AppInfo"), {"app": app})
 
 
 def test_tasks_stats_count_and_time_the_tasks_by_version(live):
@@ -190,7 +201,10 @@ def test_metrics_json_is_marathons_dropwizard_document(live):
     assert doc["gauges"]["marathon.apps.active.gauge"]["value"] == n_apps
     running = len([t for t in live.get("/v2/tasks").json()["tasks"] if t["state"] == "TASK_RUNNING"])
     assert doc["gauges"]["marathon.instances.running.gauge"]["value"] == running
-    assert doc["counters"]["marathon.deployments.counter"]["count"] == len(live.get("/v2/deployments").json())
+    assert doc["counters"]["marathon.deployments.counter"]["count"] >= 2
+    wait_for(lambda: live.get("/metrics", headers={"Accept": "application/json"}).json()["counters"]
+             ["marathon.deployments.counter"]["count"] == len(live.get("/v2/deployments").json()),
+             what="the deployments counter is the number of open deployments")
     for accept in (None, "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"):
         r = live.get("/metrics", headers={"Accept": accept} if accept else {})
         assert r.headers["Content-Type"].startswith("text/plain") and "strata_apps " in r.text

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cli/cli_sse.h"
+#include "net/sse.h"
 
 static int on_event(const char *event, const char *data, size_t len, void *userdata) {
         /* what the wait does with an event: parse its data as JSON and read the id */

@@ -120,9 +120,12 @@ static void occurrences(void **state) {
         assert_int_equal(iso8601_next(&s, 0, &at, &k), -ENOENT);
         /* Forever, far from the start: computed, not stepped. */
         next_is("R/2000-01-01T00:00:00Z/PT1M", NULL, "2026-06-01T12:00:30Z", "2026-06-01T12:01:00Z", 13893841);
-        /* Months clamp at the month's end and step from the clamped day (Joda's plus). */
+        /* Months clamp at the month's end; occurrence k is start + k months (Jan 31 → Mar 31). */
         next_is("R/2026-01-31T00:00:00Z/P1M", NULL, "2026-02-01T00:00:00Z", "2026-02-28T00:00:00Z", 1);
-        next_is("R/2026-01-31T00:00:00Z/P1M", NULL, "2026-03-01T00:00:00Z", "2026-03-28T00:00:00Z", 2);
+        next_is("R/2026-01-31T00:00:00Z/P1M", NULL, "2026-03-01T00:00:00Z", "2026-03-31T00:00:00Z", 2);
+        /* A start centuries ago costs a few evaluations, not a step per period. */
+        next_is("R/1000-01-01T00:00:00Z/P1D", NULL, "2026-06-01T12:00:00Z", "2026-06-02T00:00:00Z", 374891);
+        next_is("R/1600-02-29T00:00:00/P1M", "Europe/Berlin", "2026-06-01T00:00:00Z", "2026-06-28T22:00:00Z", 5116);
         next_is("R/2024-02-29T00:00:00Z/P1Y", NULL, "2024-03-01T00:00:00Z", "2025-02-28T00:00:00Z", 1);
         next_is("R/2026-01-01T00:00:00Z/P1W", NULL, "2026-01-02T00:00:00Z", "2026-01-08T00:00:00Z", 1);
         next_is("R/2026-01-01T00:00:00Z/P1DT1H", NULL, "2026-01-01T00:00:01Z", "2026-01-02T01:00:00Z", 1);

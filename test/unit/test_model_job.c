@@ -362,6 +362,82 @@ static void ids_and_runs(void **state) {
         json_decref(sched);
 }
 
+static void chronos_jobs_map_onto_metronome(void **state) {
+        json_t *body = load("{\"name\":\"etl.load\",\"command\":\"run.sh\",\"schedule\":\"R5/2026-01-01T09:00:00/P1D\","
+                            "\"scheduleTimeZone\":\"America/New_York\",\"epsilon\":\"PT5M\",\"retries\":1,"
+                            "\"environmentVariables\":[{\"name\":\"A\",\"value\":\"b\"}],\"uris\":[\"http://x/a.tgz\"],"
+                            "\"owner\":\"ops@example.com\",\"disabled\":true}");
+        json_t *job = NULL, *sched = NULL, *extras = NULL;
+        struct err e = { 0 };
+        if (job_chronos_from_json(body, false, &job, &sched, &extras, &e) < 0)
+                fail_msg("%s", err_msg(&e));
+        const json_t *run = json_object_get(job, "run");
+        assert_string_equal(json_string_value(json_object_get(run, "cmd")), "run.sh");
+        assert_true(json_number_value(json_object_get(run, "mem")) == 128); /* Chronos's defaults */
+        assert_true(json_number_value(json_object_get(run, "disk")) == 256);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(run, "env"), "A")), "b");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(run, "restart"), "policy")), "ON_FAILURE");
+        assert_string_equal(json_string_value(json_object_get(sched, "iso8601")), "R5/2026-01-01T09:00:00/P1D");
+        assert_string_equal(json_string_value(json_object_get(sched, "timezone")), "America/New_York");
+        assert_int_equal(json_integer_value(json_object_get(sched, "startingDeadlineSeconds")), 300);
+        assert_true(json_is_false(json_object_get(sched, "enabled")));
+        assert_int_equal(json_integer_value(json_object_get(extras, "retries")), 1);
+        /* The schedule's next tick: 09:00 New York is 14:00Z in January. */
+        int64_t next;
+        assert_int_equal(job_schedule_next(sched, 1767225600000 /* 2026-01-01T00:00Z */, &next), 0);
+        assert_int_equal(next, 1767276000000);
+        /* Back in Chronos's shape. */
+        json_t *rec = json_pack("{s:O,s:{s:O},s:O,s:{s:i,s:i,s:n,s:I}}", "job", job, "schedules", "chronos", sched, "chronos",
+                                extras, "history", "successCount", 3, "failureCount", 1, "lastSuccessAt", "lastFailureAt",
+                                (json_int_t)1767276000000);
+        json_t *out = job_chronos_to_json(rec);
+        assert_string_equal(json_string_value(json_object_get(out, "name")), "etl.load");
+        assert_string_equal(json_string_value(json_object_get(out, "schedule")), "R5/2026-01-01T09:00:00/P1D");
+        assert_string_equal(json_string_value(json_object_get(out, "scheduleTimeZone")), "America/New_York");
+        assert_int_equal(json_integer_value(json_object_get(out, "successCount")), 3);
+        assert_int_equal(json_integer_value(json_object_get(out, "errorCount")), 1);
+        assert_string_equal(json_string_value(json_object_get(out, "lastError")), "2026-01-01T14:00:00.000Z");
+        assert_string_equal(json_string_value(json_object_get(out, "lastSuccess")), "");
+        assert_true(json_is_true(json_object_get(out, "disabled")));
+        json_decref(out);
+        json_decref(rec);
+        json_decref(job);
+        json_decref(sched);
+        json_decref(extras);
+        json_decref(body);
+
+        const char *bad[][2] = {
+                { "{\"command\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1H\"}", "\"name\" is required" },
+                { "{\"name\":\"Big Job\",\"command\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1H\"}", "Metronome id" },
+                { "{\"name\":\"a\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1H\"}", "\"command\" is required" },
+                { "{\"name\":\"a\",\"command\":\"x\"}", "\"schedule\" is required" },
+                { "{\"name\":\"a\",\"command\":\"x\",\"schedule\":\"every day\"}", "must start with 'R'" },
+                { "{\"name\":\"a\",\"command\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1H\",\"epsilon\":\"5m\"}", "epsilon" },
+                { "{\"name\":\"a\",\"command\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1H\",\"retries\":-1}", "retries" },
+                { "{\"name\":\"a\",\"command\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1H\",\"mem\":8}", "at least 32" },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                json_t *b = load(bad[i][0]);
+                assert_int_equal(job_chronos_from_json(b, false, &job, &sched, &extras, &e), -ERR_INVALID);
+                if (!strstr(err_msg(&e), bad[i][1]))
+                        fail_msg("%s: '%s' lacks '%s'", bad[i][0], err_msg(&e), bad[i][1]);
+                err_release(&e);
+                json_decref(b);
+        }
+        /* A dependent job: parents, no schedule. */
+        json_t *dep = load("{\"name\":\"child\",\"command\":\"x\",\"parents\":[\"etl.load\"]}");
+        assert_int_equal(job_chronos_from_json(dep, true, &job, &sched, &extras, &e), 0);
+        assert_null(sched);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(job, "dependencies"), 0), "id")),
+                            "etl.load");
+        json_decref(job);
+        json_decref(extras);
+        json_object_del(dep, "parents");
+        assert_int_equal(job_chronos_from_json(dep, true, &job, &sched, &extras, &e), -ERR_INVALID);
+        err_release(&e);
+        json_decref(dep);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(every_metronome_fixture_as_metronome_does),
@@ -369,6 +445,7 @@ int main(void) {
                 cmocka_unit_test(semantic_rules),
                 cmocka_unit_test(canonical_forms),
                 cmocka_unit_test(ids_and_runs),
+                cmocka_unit_test(chronos_jobs_map_onto_metronome),
         };
         return cmocka_run_group_tests(tests, find_fixtures, NULL);
 }

@@ -184,6 +184,12 @@ static void restart_policy(void **state) {
         in.active_deadline_ms = 4000;
         assert_int_equal(tick_run_decide(&in), TICK_RUN_FAILED); /* at the deadline */
         in.active_deadline_ms = 0;
+        in.max_attempts = 3; /* Chronos retries: 2 */
+        in.attempts = 2;
+        assert_int_equal(tick_run_decide(&in), TICK_RUN_RELAUNCH);
+        in.attempts = 3;
+        assert_int_equal(tick_run_decide(&in), TICK_RUN_FAILED);
+        in.max_attempts = 0;
         in.stopped = true;
         assert_int_equal(tick_run_decide(&in), TICK_RUN_FAILED);
         in.task_finished = true; /* killed by the stop, whatever it reports */

@@ -1,4 +1,4 @@
-/* cli_sse.h — an incremental parser for Server-Sent Events (the WHATWG "event stream
+/* sse.h — an incremental parser for Server-Sent Events (the WHATWG "event stream
  * interpretation"), as Marathon's GET /v2/events sends them (api.md §4.1):
  *
  *   | bytes on the wire                     | effect                                            |

@@ -1,5 +1,5 @@
-/* cli_sse.c — Server-Sent Events parsing (see cli_sse.h for the grammar). */
-#include "cli/cli_sse.h"
+/* sse.c — Server-Sent Events parsing (see sse.h for the grammar). */
+#include "net/sse.h"
 
 #include <errno.h>
 #include <stdlib.h>

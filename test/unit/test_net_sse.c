@@ -1,4 +1,4 @@
-/* test_cli_sse.c — the event stream parser: line endings, splits anywhere, fields, limits. */
+/* test_net_sse.c — the event stream parser: line endings, splits anywhere, fields, limits. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "cli/cli_sse.h"
+#include "net/sse.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
