@@ -76,9 +76,13 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                         s->old[s->n_old++] = i;
                 } else {
                         s->active[s->n_active++] = i;
-                        if (is_healthy(s, i) && (!s->readiness || i->ready) &&
-                            deploy_watch_settled(in->min_healthy_ms, i, in->now_ms))
-                                s->good++;
+                        if (is_healthy(s, i) && (!s->readiness || i->ready)) {
+                                int64_t at = i->started_at + in->min_healthy_ms;
+                                if (deploy_watch_settled(in->min_healthy_ms, i, in->now_ms))
+                                        s->good++;
+                                else if (i->started_at > 0 && (!out->settle_at_ms || at < out->settle_at_ms))
+                                        out->settle_at_ms = at;
+                        }
                 }
         }
 }

@@ -83,6 +83,9 @@ struct launch_plan {
         bool backoff;                    /* want > 0, but the launch waits for launch_after_ms */
         bool converged;                  /* n new instances healthy and ready, nothing else alive
                                           * (deleted app: nothing alive) */
+        int64_t settle_at_ms;            /* when the first instance held back by min_healthy_ms
+                                          * counts (the launcher passes the app again then);
+                                          * 0: none is held back */
         bool clean;                      /* a full list had nothing older than the configuration */
 };
 

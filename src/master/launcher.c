@@ -28,6 +28,7 @@ struct app_queue {
         char *config_version;    /* lastConfigChangeAt the backoff belongs to */
         char *clean_config;      /* configuration a full scan last found no older instance of */
         int64_t heap_due_ms;     /* next_launch_ms it has an entry for in launcher.backoffs, or 0 */
+        int64_t settle_due_ms;   /* the time it has an entry for in launcher.settles, or 0 */
         json_t *reasons;         /* {"InsufficientMemory": n, …} of the last pass that could not place */
 };
 
@@ -273,10 +274,15 @@ void launcher_count_failure(struct launcher *l, const char *app_id) {
 
 /* --- one pass over an app ------------------------------------------------------------------ */
 
-static void arm_backoff(struct launcher *l, int64_t at_ms) {
+/* The backoff timer fires at at_ms + slack_ms (or sooner, for an earlier due time). */
+static void arm_at(struct launcher *l, int64_t at_ms, uint64_t slack_ms) {
         int64_t now = clock_now_ms(l->d.clock);
         uint64_t due = at_ms > now ? (uint64_t)(at_ms - now) : 0;
-        clock_timer_start_by(l->backoff, due + 1);
+        clock_timer_start_by(l->backoff, due + slack_ms);
+}
+
+static void arm_backoff(struct launcher *l, int64_t at_ms) {
+        arm_at(l, at_ms, 1);
 }
 
 struct gather {
@@ -379,6 +385,16 @@ static void app_pass(struct launcher *l, const char *app_id) {
                             submitted_cb, xstrdup("instances_expunge"));
         }
         send_kills(l, &plan);
+        if (plan.settle_at_ms > 0) {
+                /* A new instance counts once it has run its minimum healthy time: pass the app
+                 * again then (the step may end, the rolling restart go on). */
+                struct app_queue *sq = queue_get(l, app_id);
+                if (sq->settle_due_ms != plan.settle_at_ms) {
+                        sq->settle_due_ms = plan.settle_at_ms;
+                        due_heap_push(&l->settles, plan.settle_at_ms, app_id);
+                }
+                arm_at(l, plan.settle_at_ms, 0); /* a pass that finds it early sets it again */
+        }
         if (!app) {
                 struct app_queue *dq = hashmap_remove(&l->queues, app_id);
                 if (dq) {
@@ -458,8 +474,18 @@ static void pass_cb(struct clock_timer *t, void *data) {
                 if (q->waiting > 0 && q->next_launch_ms <= now)
                         mark_dirty(l, q->app_id);
         }
+        while (due_heap_peek(&l->settles, &due) && due <= now) {
+                _cleanup_free_ char *app_id = due_heap_pop(&l->settles, NULL);
+                struct app_queue *q = hashmap_get(&l->queues, app_id);
+                if (!q || q->settle_due_ms != due)
+                        continue; /* gone, or superseded by a later pass's entry */
+                q->settle_due_ms = 0;
+                mark_dirty(l, q->app_id);
+        }
         if (due_heap_peek(&l->backoffs, &due))
                 arm_backoff(l, due);
+        if (due_heap_peek(&l->settles, &due))
+                arm_at(l, due, 0);
 }
 
 /* --- observer hooks ------------------------------------------------------------------------ */
@@ -550,6 +576,7 @@ void launcher_init(struct launcher *l, const struct launcher_deps *deps) {
         hashmap_init(&l->killing);
         hashmap_init(&l->waiting);
         due_heap_init(&l->backoffs);
+        due_heap_init(&l->settles);
         l->pass = clock_timer_new(deps->clock, pass_cb, l);
         l->backoff = clock_timer_new(deps->clock, pass_cb, l);
 }
@@ -571,6 +598,7 @@ static void clear(struct launcher *l) {
         hashmap_init(&l->killing);
         hashmap_release(&l->waiting);
         due_heap_release(&l->backoffs);
+        due_heap_release(&l->settles);
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
         hashmap_init(&l->waiting);

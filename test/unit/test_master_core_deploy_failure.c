@@ -181,10 +181,61 @@ static void crash_looping_version_is_rolled_back(void **state) {
         ct_free(t);
 }
 
+/* DELETE /v2/deployments/{id} right after the app started: the rollback is a restart back to the
+ * original configuration, whose tasks have run less than the minimum healthy time; it ends once
+ * they have (the launcher's next pass comes from the plan's settle_at_ms, nothing else happens
+ * meanwhile). */
+static void a_rollback_of_young_tasks_ends_once_they_ran_long_enough(void **state) {
+        struct core_test *t = ct_new();
+        char agent[128];
+        snprintf(agent, sizeof agent, "%s", ct_agent(t, "h1", NULL, 8, NULL));
+        ct_create_app(t, "{\"id\":\"/rb\",\"cmd\":\"sleep 1003\",\"instances\":2,\"cpus\":0.1,\"mem\":16}", "d-1");
+        json_t *cmds = ct_take_cmds(t);
+        const char *ids[4];
+        assert_int_equal(ct_placed(cmds, ids, NULL, 4), 2);
+        char o[2][128];
+        for (int i = 0; i < 2; i++)
+                snprintf(o[i], 128, "%s", ids[i]);
+        json_decref(cmds);
+        ct_status(t, agent, o[0], "TASK_RUNNING");
+        ct_status(t, agent, o[1], "TASK_RUNNING");
+        ct_expect_cmds(t, "instances_status,instances_status,deployment_finish");
+        ct_update_app(t, "/rb", "{\"user\":\"no-such-user\",\"backoffSeconds\":60}", "d-2");
+        cmds = ct_take_cmds(t);
+        assert_types(cmds, "app_update,instances_place");
+        char nn[2][128];
+        assert_int_equal(ct_placed(cmds, ids, NULL, 4), 2);
+        for (int i = 0; i < 2; i++)
+                snprintf(nn[i], 128, "%s", ids[i]);
+        json_decref(cmds);
+        for (int i = 0; i < 2; i++)
+                ct_status(t, agent, nn[i], "TASK_FAILED");
+        ct_expect_cmds(t, "instances_status,instances_expunge,instances_status,instances_expunge");
+        ct_advance(t, 1000);
+        char ts[25];
+        time_format_ms(clock_now_ms(t->clock), ts);
+        assert_int_equal(ct_submit(t, json_pack("{s:s,s:i,s:s,s:s,s:s}", "type", "deployment_rollback", "v", 1, "id",
+                                                "d-2", "newId", "d-3", "ts", ts)),
+                         0);
+        ct_expect_cmds(t, "deployment_rollback");
+        ct_advance(t, 1999);
+        ct_expect_cmds(t, "");
+        ct_advance(t, 1);
+        cmds = ct_take_cmds(t);
+        assert_types(cmds, "deployment_finish");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "id")), "d-3");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "result")), "success");
+        json_decref(cmds);
+        for (int i = 0; i < 2; i++)
+                old_task_untouched(t, agent, o[i]);
+        ct_free(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(crash_looping_version_fails_the_deployment_with_its_reason),
                 cmocka_unit_test(crash_looping_version_is_rolled_back),
+                cmocka_unit_test(a_rollback_of_young_tasks_ends_once_they_ran_long_enough),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

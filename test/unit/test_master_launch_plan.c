@@ -253,8 +253,8 @@ static void converged_when_n_new_are_healthy_and_nothing_else_lives(void **state
 }
 
 /* min_healthy_ms (a restart's STRATA_DEPLOY_MIN_HEALTHY_SECONDS): a new instance that has run less
- * than that is not healthy for the rolling rule nor for convergence. n = 1, one old and one new
- * running 1 s. */
+ * than that is not healthy for the rolling rule nor for convergence, and the plan says when it
+ * will be. n = 1, one old and one new running 1 s. */
 static void a_new_instance_counts_after_min_healthy(void **state) {
         json_t *app = app_doc(NULL, 1);
         struct instance v[] = { RUN("o1", "a1", 1000, V1), RUN("n1", "a1", NOW - 1000, V2),
@@ -265,16 +265,19 @@ static void a_new_instance_counts_after_min_healthy(void **state) {
         assert_int_equal(p.n_kills, 0); /* minimumHealthCapacity 1: the old one stays */
         assert_int_equal(p.want, 0);    /* maximumOverCapacity 1: no room for another */
         assert_false(p.converged);
+        assert_int_equal(p.settle_at_ms, NOW + 2000); /* when to look again */
         launch_plan_release(&p);
         in.now_ms = NOW + 2000;
         decide(app, v, 2, &in, &p);
         kills_are(&p, (const char *const[]){ "o1" }, 1, LAUNCH_KILL_ROLLING);
+        assert_int_equal(p.settle_at_ms, 0);
         launch_plan_release(&p);
         /* converged only when every new one has run long enough; without the rule at once */
         v[0].state = TASK_KILLED;
         app = (json_decref(app), app_doc(NULL, 2));
         decide(app, v, 3, &in, &p);
         assert_false(p.converged);
+        assert_int_equal(p.settle_at_ms, NOW + 2500); /* the earliest still held back */
         launch_plan_release(&p);
         in.now_ms = NOW + 2500;
         decide(app, v, 3, &in, &p);
