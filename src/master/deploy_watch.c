@@ -31,11 +31,7 @@ int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app) {
          * their tasks run (clients that scale right after a create expect no 409). */
         if (!rec || deployment_app_step(rec, id, &action) == 0 || action != DEPLOY_RESTART)
                 return 0;
-        struct deploy_failure_policy p;
-        struct err e = { 0 };
-        (void)deploy_failure_policy_of(app, &p, &e); /* a bad label keeps the default (logged on failures) */
-        err_release(&e);
-        return (int64_t)p.min_healthy_s * 1000;
+        return deploy_failure_min_healthy_ms(app);
 }
 
 bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms) {

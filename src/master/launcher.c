@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "master/deploy_watch.h"
 #include "master/launch_plan.h"
+#include "model/deploy_failure.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
@@ -335,8 +336,8 @@ static void app_pass(struct launcher *l, const char *app_id) {
         struct app_queue *q = app ? hashmap_get(&l->queues, app_id) : NULL;
         struct gather g = { 0 };
         bool full = true;
-        if (q && q->clean_config && config_version && streq(q->clean_config, config_version) &&
-            counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0 &&
+        bool clean = q && q->clean_config && config_version && streq(q->clean_config, config_version);
+        if (clean && counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0 &&
             (long)(counts.instances + q->in_flight) < (long)json_integer_value(json_object_get(app, "instances"))) {
                 in.n_unlisted = counts.instances;
                 full = false;
@@ -350,6 +351,8 @@ static void app_pass(struct launcher *l, const char *app_id) {
         }
         in.gated = app && deployer_gated(l->d.deployer, app_id);
         in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
+        if (app && !clean)
+                in.rolling_min_healthy_ms = deploy_failure_min_healthy_ms(app); /* older instances may remain */
         if (app && !in.gated) {
                 q = queue_get(l, app_id);
                 if (!q->config_version || !config_version || !streq(q->config_version, config_version)) {

@@ -128,11 +128,23 @@ static void crash_looping_version_fails_the_deployment_with_its_reason(void **st
         json_decref(ev);
         /* the rolling rule never killed the old task for a new one that had not proven itself */
         old_task_untouched(t, agent, old);
-        /* no deployment any more: the new definition stays and is retried after its backoff */
+        /* no deployment any more: the new definition stays and is retried after its backoff; the
+         * rolling rule still waits for a new task to run 3 s before the old one goes */
         assert_string_equal(json_string_value(json_object_get(state_app_get(t->st, "/web"), "cmd")), "exit 1");
         ct_advance(t, 1001);
         cmds = ct_take_cmds(t);
         assert_types(cmds, "instances_place");
+        one_placement(cmds, n);
+        json_decref(cmds);
+        ct_status(t, agent, n, "TASK_RUNNING");
+        ct_expect_cmds(t, "instances_status");
+        ct_advance(t, 2999);
+        ct_expect_cmds(t, "");
+        old_task_untouched(t, agent, old);
+        ct_advance(t, 1);
+        cmds = ct_take_cmds(t);
+        assert_types(cmds, "instances_goal");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(cmds, 0), "ids"), 0)), old);
         json_decref(cmds);
         ct_free(t);
 }

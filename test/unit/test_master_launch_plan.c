@@ -289,6 +289,25 @@ static void a_new_instance_counts_after_min_healthy(void **state) {
         assert_true(p.converged);
         launch_plan_release(&p);
         json_decref(app);
+        /* no restart deployment (it failed), but still rolling: rolling_min_healthy_ms holds the
+         * old one until the new one has run that long; nothing old left, it plays no part */
+        app = app_doc(NULL, 1);
+        v[0].state = TASK_RUNNING;
+        in = (struct launch_plan_input){ .rolling_min_healthy_ms = 3000 };
+        decide(app, v, 2, &in, &p);
+        assert_int_equal(p.n_kills, 0);
+        assert_int_equal(p.settle_at_ms, NOW + 2000);
+        launch_plan_release(&p);
+        in.now_ms = NOW + 2000;
+        decide(app, v, 2, &in, &p);
+        kills_are(&p, (const char *const[]){ "o1" }, 1, LAUNCH_KILL_ROLLING);
+        launch_plan_release(&p);
+        in.now_ms = NOW;
+        decide(app, v + 1, 1, &in, &p);
+        assert_true(p.converged);
+        assert_int_equal(p.settle_at_ms, 0);
+        launch_plan_release(&p);
+        json_decref(app);
 }
 
 static void reasons_round_trip(void **state) {
