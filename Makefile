@@ -8,11 +8,11 @@ PACKAGES := gcc clang meson ninja-build pkg-config libjansson-dev libuv1-dev lib
             python3 python3-pytest python3-requests curl iproute2 iptables procps libclang-rt-14-dev \
             docker-registry apache2-utils busybox-static zstd \
             runc crun containernetworking-plugins libpcre2-dev tzdata \
-            dnsutils dnsperf unbound python3-yaml groff-base prometheus haproxy
+            dnsutils dnsperf unbound haproxy python3-yaml groff-base prometheus
 HTTP ?= 0.0.0.0:8080
 DATA_DIR ?= .strata
 
-.PHONY: all deps build run check unit unit-asan e2e fuzz bench bench-smoke clean
+.PHONY: all deps build run check unit unit-asan e2e fuzz bench bench-smoke clean install
 
 all: build
 
@@ -56,6 +56,20 @@ bench-smoke: build
 	/usr/bin/python3 bench/bench_launch.py --build $(BUILD) --smoke
 	/usr/bin/python3 bench/bench_events.py --build $(BUILD) --smoke
 	/usr/bin/python3 bench/bench_scale.py --build $(BUILD) --smoke
+
+# make install [DESTDIR=/staging] [PREFIX=/usr/local]: the binary, systemd units (their
+# ExecStart names $(PREFIX)/bin/strata), man pages and bash completion (docs/OPERATIONS.md).
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 $(BUILD)/strata $(DESTDIR)$(PREFIX)/bin/strata
+	for u in dist/systemd/*.service; do \
+		sed 's|/usr/local/bin/strata|$(PREFIX)/bin/strata|' $$u > $(BUILD)/$$(basename $$u); \
+		install -D -m 0644 $(BUILD)/$$(basename $$u) $(DESTDIR)/lib/systemd/system/$$(basename $$u); \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	$(BUILD)/strata man write $(DESTDIR)$(PREFIX)/share/man/man1 >/dev/null
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	$(BUILD)/strata completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -2,16 +2,18 @@
 """DNS query throughput and latency: Strata's agent DNS against unbound, same records, one core each.
 
 1. Starts a master and an agent (--fake-runtime: tasks that only pretend to run), creates
-   --records apps of one instance each (groups of 1000), and waits until the agent's DNS serves
-   every `<app>.marathon.mesos` A record (through the real path: Raft, the discovery view
-   streamed to the agent, its zone).
+   apps of one instance each (groups of 1000) until they make --records A names, and waits until
+   the agent's DNS serves them (through the real path: Raft, the discovery view streamed to the
+   agent, its zone); the names are those the agent lists in /v1/enumerate.
 2. Writes the same names as a zone file (SOA, NS, one A record each) and serves it with unbound
    (auth-zone, one thread).
 3. Runs dnsperf against each, the server pinned to core --server-core and dnsperf to
    --client-core (taskset), for --seconds, over the same query file (every name once, shuffled,
    repeated by dnsperf); prints qps, latency and the ratio, and the load average.
+4. Freshness: scales one of the apps 0 -> 1 -> 0 (--freshness rounds) and times each change from
+   the API's answer to the agent's DNS answering it (A record, then NXDOMAIN), polled every 1 ms.
 
-Targets (issue 11): at least unbound's qps, and >= 50,000 qps on one core."""
+Targets (issue 11): at least unbound's qps, >= 50,000 qps on one core, freshness p99 <= 1 s."""
 import argparse
 import json
 import os
@@ -19,6 +21,7 @@ import random
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -26,6 +29,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_api import machine  # noqa: E402
 
 
 def free_port():
@@ -71,28 +76,57 @@ def dnsperf(port, queries, seconds, client_core, clients):
             "stddev_ms": (num(r"Latency StdDev \(s\):\s+([\d.]+)") or 0) * 1000, "raw": out}
 
 
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores, {model}, Linux {os.uname().release}"
+def ask(port, name):
+    """One A question over UDP: (rcode, answer count), or None on timeout."""
+    qid = random.randrange(65536)
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(p)]) + p.encode() for p in name.strip(".").split(".")) + b"\0\0\1\0\1"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(1)
+        s.sendto(q, ("127.0.0.1", port))
+        try:
+            r = s.recv(4096)
+        except socket.timeout:
+            return None
+    return r[3] & 15, struct.unpack(">H", r[6:8])[0]
+
+
+def freshness(api, dport, app_id, name, rounds):
+    """Scales one app 0 -> 1 -> 0 rounds times; per change, the time from the API call's answer to
+    the agent's DNS answering accordingly (polled every 1 ms)."""
+    up, down = [], []
+    for _ in range(rounds):
+        for instances, want, out in ((1, lambda r: r and r[1] > 0, up), (0, lambda r: r and r[0] == 3, down)):
+            st, body = http("PUT", f"{api}/v2/apps{app_id}?force=true", {"instances": instances})
+            assert st == 200, (st, body)
+            t0 = time.time()
+            while not want(ask(dport, name)):
+                if time.time() - t0 > 10:
+                    raise RuntimeError(f"{name} did not change within 10 s")
+                time.sleep(0.001)
+            out.append(time.time() - t0)
+    return up, down
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--records", type=int, default=10000)
-    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--freshness", type=int, default=50, help="scale 0->1->0 rounds for the freshness figures")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--client-core", type=int, default=1)
-    ap.add_argument("--smoke", action="store_true", help="1,000 records, 3 s runs")
+    ap.add_argument("--smoke", action="store_true", help="1,000 records, 3 s runs, 5 freshness rounds")
     a = ap.parse_args()
     if a.smoke:
-        a.records, a.seconds = 1000, 3
+        a.records, a.seconds, a.rounds, a.freshness = 1000, 3, 1, 5
     for tool in ("dnsperf", "unbound", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"bench_dns: {tool} is not installed (make deps)")
@@ -116,24 +150,45 @@ def main():
                                        "--dns", f"127.0.0.1:{dport}", "--dns-upstream", "127.0.0.1:9"],
                                       stdout=alog, stderr=alog))
         wait_until(lambda: len(http("GET", api + "/v1/nodes")[1]["nodes"]) == 1, 30, "agent")
-        names = []
+        # Each task gives 6 to 9 A names (Mesos-DNS's, its canonical and slave names, DC/OS's): enough
+        # apps for --records names; an agent checkpoints (fsyncs) every task it runs, so fewer tasks
+        # load faster.
+        n_apps = a.records // 6 + 1
+        probe = []
         t0 = time.time()
-        for g in range((a.records + 999) // 1000):
+        for g in range((n_apps + 999) // 1000):
             apps = []
-            for i in range(g * 1000, min(a.records, (g + 1) * 1000)):
+            for i in range(g * 1000, min(n_apps, (g + 1) * 1000)):
                 apps.append({"id": f"app{i}", "cmd": "sleep 1000", "instances": 1, "cpus": 0.01, "mem": 1,
                              "portDefinitions": []})
-                names.append(f"app{i}-g{g}-bench.marathon.mesos.")
+                probe.append(f"app{i}-g{g}-bench.marathon.mesos.")
             st, body = http("POST", api + "/v2/groups", {"id": f"/bench/g{g}", "apps": apps}, timeout=120)
             assert st in (200, 201), (st, str(body)[:300])
+        progress = {"next": time.time() + 10}
 
         def served():
-            st, hosts = http("GET", f"http://127.0.0.1:{ahttp}/v1/hosts/{names[-1]}")
-            return st == 200 and hosts[0]["ip"] == "127.0.0.1" and \
-                len(http("GET", f"http://127.0.0.1:{ahttp}/v1/enumerate")[1]["frameworks"][0]["tasks"]) == a.records
-        wait_until(served, 600, "all records served")
+            for n in probe[::97] + [probe[-1]]:
+                st, hosts = http("GET", f"http://127.0.0.1:{ahttp}/v1/hosts/{n}")
+                if st != 200 or hosts[0]["ip"] != "127.0.0.1":
+                    if time.time() > progress["next"]:
+                        progress["next"] = time.time() + 10
+                        print(f"  {time.time() - t0:.0f} s: waiting for {n}", flush=True)
+                    return False
+            return len(http("GET", f"http://127.0.0.1:{ahttp}/v1/enumerate")[1]["frameworks"][0]["tasks"]) == n_apps
+        wait_until(served, 900, "all apps served")
+        # the records the agent serves: the first --records A names of /v1/enumerate
+        names = []
+        seen = set()
+        for t in http("GET", f"http://127.0.0.1:{ahttp}/v1/enumerate")[1]["frameworks"][0]["tasks"]:
+            for r in t["records"]:
+                if r["rtype"] == "A" and r["name"].endswith(".mesos.") and r["name"] not in seen:
+                    seen.add(r["name"])
+                    names.append(r["name"])
+        names = names[:a.records]
+        assert len(names) == a.records, len(names)
         load_s = time.time() - t0
-        print(f"{a.records} apps placed, running and in the agent's DNS in {load_s:.1f} s", flush=True)
+        print(f"{n_apps} apps placed, running and in the agent's DNS in {load_s:.1f} s; {len(names)} A names",
+              flush=True)
 
         queries = os.path.join(base, "queries.txt")
         shuffled = names[:]
@@ -181,12 +236,16 @@ auth-zone:
         wait_until(unbound_up, 30, "unbound serving")
 
         load_before = os.getloadavg()
-        results = {}
-        # warm both, then measure each in turn
-        for name, p in (("strata", dport), ("unbound", uport)):
+        # warm both, then alternate them --rounds times (the machine is shared: a burst of other
+        # work then hits both); each server's figures are those of its median-qps round
+        servers = (("strata", dport), ("unbound", uport))
+        for name, p in servers:
             dnsperf(p, queries, 2, a.client_core, a.clients)
-        for name, p in (("strata", dport), ("unbound", uport)):
-            results[name] = dnsperf(p, queries, a.seconds, a.client_core, a.clients)
+        runs = {name: [] for name, _ in servers}
+        for _ in range(a.rounds):
+            for name, p in servers:
+                runs[name].append(dnsperf(p, queries, a.seconds, a.client_core, a.clients))
+        results = {name: sorted(rs, key=lambda r: r["qps"] or 0)[len(rs) // 2] for name, rs in runs.items()}
         load_after = os.getloadavg()
         rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True).stdout.strip()
@@ -195,7 +254,9 @@ auth-zone:
         print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
               f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
         print(f"{a.records} A records; dnsperf -c {a.clients} -q 500 -l {a.seconds} on core {a.client_core}, "
-              f"servers on core {a.server_core}; {ub}")
+              f"servers on core {a.server_core}; {ub}; {a.rounds} alternating rounds, median shown")
+        for name, rs in runs.items():
+            print(f"  {name} qps per round: " + ", ".join(f"{r['qps']:.0f}" for r in rs))
         print("| server | qps | avg latency ms | max ms | stddev ms | lost |")
         print("| --- | --- | --- | --- | --- | --- |")
         for name, r in results.items():
@@ -203,6 +264,16 @@ auth-zone:
                   f"{r['lost']:.0f} |")
         ratio = results["strata"]["qps"] / results["unbound"]["qps"]
         print(f"strata / unbound qps: {ratio:.2f}")
+        if a.freshness:
+            # unbound is done: give the master and the agent the machine back
+            unbound.terminate()
+            up, down = freshness(api, dport, "/bench/g0/app0", probe[0], a.freshness)
+            print(f"freshness with {n_apps} apps ({a.freshness} rounds; PUT answered -> DNS answers):")
+            print("| change | p50 ms | p99 ms | max ms |")
+            print("| --- | --- | --- | --- |")
+            for what, xs in (("scale 0 -> 1: placed, launched, TASK_RUNNING committed, A record served", up),
+                             ("scale 1 -> 0: kill decided, NXDOMAIN served", down)):
+                print(f"| {what} | {pct(xs, 50) * 1000:.1f} | {pct(xs, 99) * 1000:.1f} | {max(xs) * 1000:.1f} |")
         with open(os.path.join(base, "results.json"), "w") as f:
             json.dump({k: {x: y for x, y in v.items() if x != "raw"} for k, v in results.items()}, f)
         for name, r in results.items():

@@ -221,7 +221,7 @@ def main():
         mlog = open(os.path.join(base, "master.log"), "wb")
         logs.append(mlog)
         master = start([strata, "master", "--data-dir", os.path.join(base, "m"), "--http", f"127.0.0.1:{port}",
-                        "--raft", f"127.0.0.1:{free_port()}", "--log-level", "warn"], mlog)
+                        "--raft", f"127.0.0.1:{free_port()}", "--log-level", "warn", "--auth", "off"], mlog)
         procs.append(master)
         api = Api(port)
 

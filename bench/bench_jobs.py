@@ -73,14 +73,21 @@ def main():
             except OSError:
                 pass
             time.sleep(0.05)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = [http.client.HTTPConnection("127.0.0.1", port, timeout=60)]
 
         def call(method, path, body=None):
-            conn.request(method, path, json.dumps(body) if body is not None else None,
-                         {"Content-Type": "application/json"})
-            r = conn.getresponse()
-            data = r.read()
-            return r.status, (json.loads(data) if data else None)
+            for attempt in range(2):
+                try:
+                    conn[0].request(method, path, json.dumps(body) if body is not None else None,
+                                    {"Content-Type": "application/json"})
+                    r = conn[0].getresponse()
+                    data = r.read()
+                    return r.status, (json.loads(data) if data else None)
+                except (http.client.HTTPException, OSError):
+                    # An idle keep-alive connection the server closed: open a new one once.
+                    if attempt or master.poll() is not None:
+                        raise
+                    conn[0] = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
         sim = subprocess.Popen([strata, "agent-sim", "--master", f"http://127.0.0.1:{port}", "--count", str(a.agents),
                                 "--http", f"127.0.0.1:{sim_port}"], stdout=open(os.path.join(base, "sim.log"), "wb"),
@@ -92,7 +99,7 @@ def main():
             time.sleep(0.2)
         rss0 = rss_kib(master.pid)
         # The tick: a whole minute at least two minutes ahead (creating 10,000 jobs takes a while).
-        tick = (int(time.time()) // 60 + 3) * 60
+        tick = (int(time.time()) // 60 + (1 if a.smoke and time.time() % 60 < 30 else 3)) * 60
         t = time.gmtime(tick)
         cron = f"{t.tm_min} {t.tm_hour} * * *"
         t0 = time.time()
@@ -145,7 +152,10 @@ def main():
         master.terminate()
         master.wait(10)
         log.close()
-        shutil.rmtree(base, ignore_errors=True)
+        if master.returncode not in (0, -15):
+            print(f"master exited with {master.returncode}; logs kept in {base}", file=sys.stderr)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def main():
     strata = os.path.join(ROOT, a.build, "strata")
     proc = subprocess.Popen([strata, "dev", "--data-dir", base, "--http", f"127.0.0.1:{http_port}", "--raft",
                              f"127.0.0.1:{raft_port}", "--agent-http", f"127.0.0.1:{agent_port}", "--log-level",
-                             "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "warn", "--auth", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         api = None
         deadline = time.time() + 20

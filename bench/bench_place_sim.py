@@ -88,7 +88,8 @@ def main():
     log = open(os.path.join(base, "log"), "ab")
     wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. "valgrind --tool=massif" (diagnostics)
     master = subprocess.Popen([*wrap, strata, "master", "--data-dir", os.path.join(base, "m"), "--http",
-                               f"127.0.0.1:{http}", "--raft", f"127.0.0.1:{raft}", "--log-level", "warn", *a.master_arg],
+                               f"127.0.0.1:{http}", "--raft", f"127.0.0.1:{raft}", "--log-level", "warn", "--auth", "off",
+                               *a.master_arg],
                               stdout=log, stderr=subprocess.STDOUT)
     procs = [master]
     try:

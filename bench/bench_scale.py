@@ -100,7 +100,7 @@ class Masters:
         self.procs = []
         for i in range(n):
             cmd = [strata, "master", "--data-dir", os.path.join(base, f"m{i}"), "--http", f"127.0.0.1:{self.http[i]}",
-                   "--raft", f"127.0.0.1:{raft[i]}", "--log-level", "warn", *extra]
+                   "--raft", f"127.0.0.1:{raft[i]}", "--log-level", "warn", "--auth", "off", *extra]
             if n > 1:
                 cmd += ["--masters", addrs]
             log = open(os.path.join(base, f"m{i}.log"), "ab")
@@ -230,10 +230,15 @@ def fmt_s(x):
 # --- scenarios --------------------------------------------------------------------------------
 # Each returns (title, description, rows); a row is (measure, figure, target or "", met: True/False/None).
 
+C1M_SHAPE = None  # (agents, apps, instances per app) from --c1m-shape, else the scenario's own
+
+
 def scenario_c1m(strata, base, smoke):
     agents, classes, n_apps, per_app = (250, 5, 20, 100) if smoke else (5000, 5, 1000, 1000)
+    if C1M_SHAPE:
+        agents, n_apps, per_app = C1M_SHAPE
     total = n_apps * per_app
-    limit = 45 if smoke else 300
+    limit = 45 if smoke and not C1M_SHAPE else 300
     m = Masters(strata, base)
     sim = Sim(strata, base, m, agents, "--classes", str(classes), "--resources", "cpus:64;mem:262144")
     try:
@@ -553,7 +558,19 @@ def main():
     ap.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all)")
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     ap.add_argument("--tmp", default=None, help="where the masters' data dirs go (default $TMPDIR)")
+    ap.add_argument("--c1m-shape", default=None, metavar="AGENTS,APPS,PER_APP",
+                    help="c1m at another size (e.g. 1000,100,1000 for a quicker before/after); records nothing")
     a = ap.parse_args()
+    if a.c1m_shape:
+        global C1M_SHAPE
+        try:
+            C1M_SHAPE = tuple(int(x) for x in a.c1m_shape.split(","))
+            if len(C1M_SHAPE) != 3 or min(C1M_SHAPE) < 1:
+                raise ValueError
+        except ValueError:
+            print("bench_scale: --c1m-shape wants three positive integers AGENTS,APPS,PER_APP", file=sys.stderr)
+            return 2
+        a.no_record = True
     strata = os.path.join(ROOT, a.build, "strata")
     if not os.access(strata, os.X_OK):
         print(f"bench_scale: {strata} not built (run make)", file=sys.stderr)

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "agent/agent_flags.h"
 #include "lb/lb.h"
 #include "master/master.h"
 
@@ -19,17 +20,24 @@
 static struct agent dev_agent;
 static bool dev_agent_started;
 static char **dev_dns_flags; /* --dns/--dns-upstream given to `strata dev` (dns_agent.h) */
+static char **dev_agent_flags; /* --cgroup-parent, --resources… given to `strata dev` (agent_flags.h) */
 static char **dev_lb_args; /* `strata dev --lb`: a balancer on the same loop */
 static struct lb *dev_lb;
 
 static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
-                       void *data) {
+                       const char *agent_token, void *data) {
         _cleanup_free_ char *agent_dir = xasprintf("%s/agent", data_dir);
-        char *argv[16] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
+        char *argv[48] = { "agent", "--master", (char *)api_url, "--data-dir", agent_dir, "--http", (char *)agent_http,
                            "--dns", AGENT_DNS_DEV_DEFAULT };
         int argc = 9;
-        for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 15; i++)
+        if (agent_token) {
+                argv[argc++] = "--token";
+                argv[argc++] = (char *)agent_token;
+        }
+        for (size_t i = 0; dev_dns_flags && dev_dns_flags[i] && argc < 17; i++)
                 argv[argc++] = dev_dns_flags[i];
+        for (size_t i = 0; dev_agent_flags && dev_agent_flags[i] && argc < 47; i++)
+                argv[argc++] = dev_agent_flags[i];
         int r = agent_config_from_args(&dev_agent.cfg, argc, argv);
         if (r >= 0)
                 return -1;
@@ -60,10 +68,13 @@ static void dev_stopping(void *data) {
 static int dev_main(int argc, char **argv) {
         static const struct master_hooks hooks = { dev_started, dev_stopping, NULL };
         dev_dns_flags = agent_dns_take_flags(&argc, argv);
+        static const char *const agent_names[] = { AGENT_DEV_FLAGS };
+        dev_agent_flags = agent_take_flags(&argc, argv, agent_names, ELEMENTSOF(agent_names));
         dev_lb_args = lb_dev_args(&argc, argv);
         int r = master_run(argc, argv, &hooks);
         lb_dev_args_free(dev_lb_args);
         strv_free(dev_dns_flags);
+        free(dev_agent_flags); /* the strings are argv's */
         if (dev_agent.address)
                 agent_release(&dev_agent);
         return r;

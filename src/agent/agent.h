@@ -15,6 +15,7 @@
 #include "agent/agent_metrics.h"
 #include "agent/task_history.h"
 #include "common/hashmap.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/recordio.h"
@@ -37,6 +38,7 @@ struct agent_config {
         char *cni_subnet;     /* container/bridge: the agent's subnet (NULL: 172.31.0.0/16) */
         int64_t container_pids_max; /* default pids limit of containers (0: 4096) */
         struct task_history_policy history; /* finished sandboxes kept (task_history.h) */
+        char *token, *service_account, *private_key; /* credentials for the masters (net/auth_client.h) */
         char *dns_addr;       /* --dns ADDR:PORT or "off"; NULL: AGENT_DNS_DEFAULT (dns_agent.h) */
         char **dns_upstreams; /* --dns-upstream IP[:PORT],…; NULL: /etc/resolv.conf */
 };
@@ -55,6 +57,8 @@ struct agent {
         struct agent_metrics *metrics; /* GET /metrics (agent_metrics.c); families can be added */
         struct http_client *client;
         struct http_server *http;
+        struct auth_client auth; /* what the agent presents to the masters */
+        struct agent_auth_cache *auth_cache; /* who may call our API (agent_auth.c) */
 
         /* subscription */
         size_t master_idx;
@@ -123,3 +127,5 @@ void agent_exec_handle(struct agent *a, struct http_request *req, const char *ta
 
 /* agent_api.c */
 void agent_api_dispatch(struct http_request *req, void *data);
+/* The API's route table with each route's permission: [{"method","pattern","match","permission"}]. */
+json_t *agent_api_routes_json(void);

@@ -1,7 +1,7 @@
 /* agent_api.c — the agent's HTTP API: sandbox files (Mesos /files/read and /files/browse
  * compatible, plus ?task=&file= for the CLI), its task table, health, task exec
- * (agent_exec.c), the finished tasks it keeps (GET /v1/sandboxes, POST /v1/sandboxes/gc:
- * task_history.h). */
+ * (agent_exec.c), the finished tasks it keeps (/v1/sandboxes: task_history.h) and /metrics
+ * (agent_metrics.h).  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agent_auth.h"
 #include "common/strbuf.h"
 #include "agent/dns_server.h"
 #include "common/alloc.h"
@@ -167,50 +168,148 @@ static void images_gc(struct agent *a, struct http_request *req) {
                                        (json_int_t)st.blobs_removed, "bytesFreed", (json_int_t)st.bytes_freed));
 }
 
+static void task_exec(struct agent *a, struct http_request *req) {
+        const char *path = http_request_path(req);
+        size_t plen = strlen(path);
+        _cleanup_free_ char *id = xstrndup(path + 10, plen - 15);
+        if (strchr(id, '/'))
+                reply_error(req, 404, "URI not found");
+        else
+                agent_exec_handle(a, req, id);
+}
+
+static void state(struct agent *a, struct http_request *req) {
+        json_t *tasks = json_array();
+        runtime_foreach(a->rt, add_task, tasks);
+        reply_json(req, 200, json_pack("{s:s?,s:s,s:s,s:b,s:I,s:o,s:O,s:O}", "id", a->agent_id, "hostname",
+                                       a->cfg.hostname, "address", a->address, "subscribed", a->subscribed, "maxTerm",
+                                       (json_int_t)a->max_term, "tasks", tasks, "resources", a->cfg.resources,
+                                       "attributes", a->cfg.attributes));
+}
+
+static void pong(struct agent *a, struct http_request *req) {
+        http_respond(req, 200, "text/plain", "pong", 4);
+}
+
+/* GET /v1/sandboxes, POST /v1/sandboxes/gc: the finished tasks the agent keeps (task_history.h). */
+static void sandboxes_list(struct agent *a, struct http_request *req) {
+        reply_json(req, 200, task_history_list(a->history));
+}
+
+static void sandboxes_gc(struct agent *a, struct http_request *req) {
+        bool started = task_history_collect(a->history);
+        reply_json(req, started ? 202 : 409,
+                   json_pack("{s:s}", "message", started ? "collection started" : "a collection is running"));
+}
+
+/* GET /metrics (agent_metrics.h): the agent's state, so its permission (scrape with a token). */
+static void metrics(struct agent *a, struct http_request *req) {
+        struct strbuf sb = { 0 };
+        agent_metrics_render(a->metrics, a->rt, a->http ? http_server_metrics(a->http) : NULL, a->subscribed,
+                             json_array_size(a->pending), &sb);
+        http_respond(req, 200, "text/plain; version=0.0.4", sb.buf ? sb.buf : "", sb.len);
+        strbuf_release(&sb);
+}
+
+/* How a route's path matches. */
+enum agent_match {
+        AM_EXACT,     /* path == pattern */
+        AM_TASK_EXEC, /* "/v1/tasks/<task id>/exec" */
+        AM_DNS,       /* Mesos-DNS's HTTP API: "[/mesos_dns]/v1/…", routed by dns_api_handle */
+};
+
+/* The agent's routes. perm_rid NULL: open (health only); every other route names the
+ * permission its caller needs (agent_auth.h), like the master's table. */
+struct agent_route {
+        const char *method;
+        const char *pattern;
+        enum agent_match match;
+        agent_auth_ok_cb handler;
+        const char *perm_rid;
+        unsigned perm_action;
+        bool open;
+};
+
+static void routes_list(struct agent *a, struct http_request *req);
+
+static void dns_api(struct agent *a, struct http_request *req) {
+        if (!dns_api_handle(a->dns, req, http_request_path(req))) /* dns_api.c */
+                reply_error(req, 404, "URI not found");
+}
+
+static const struct agent_route routes[] = {
+        { "POST", "/v1/tasks/", AM_TASK_EXEC, task_exec, RID_AGENT_CONTAINER, PERM_UPDATE, false },
+        { "POST", "/v1/images/gc", AM_EXACT, images_gc, RID_AGENT_IMAGES, PERM_DELETE, false },
+        { "GET", "/v1/images", AM_EXACT, images_list, RID_AGENT_IMAGES, PERM_READ, false },
+        { "GET", "/files/read", AM_EXACT, files_read, RID_AGENT_SANDBOX, PERM_READ, false },
+        { "GET", "/files/read.json", AM_EXACT, files_read, RID_AGENT_SANDBOX, PERM_READ, false },
+        { "GET", "/files/browse", AM_EXACT, files_browse, RID_AGENT_SANDBOX, PERM_READ, false },
+        { "GET", "/files/browse.json", AM_EXACT, files_browse, RID_AGENT_SANDBOX, PERM_READ, false },
+        { "GET", "/state", AM_EXACT, state, RID_AGENT_STATE, PERM_READ, false },
+        { "GET", "/slave(1)/state", AM_EXACT, state, RID_AGENT_STATE, PERM_READ, false },
+        { "GET", "/v1/auth/routes", AM_EXACT, routes_list, RID_AGENT_STATE, PERM_READ, false },
+        { "GET", "/v1/sandboxes", AM_EXACT, sandboxes_list, RID_AGENT_SANDBOX, PERM_READ, false },
+        { "POST", "/v1/sandboxes/gc", AM_EXACT, sandboxes_gc, RID_AGENT_SANDBOX, PERM_DELETE, false },
+        { "GET", "/metrics", AM_EXACT, metrics, RID_AGENT_STATE, PERM_READ, false },
+        { "GET", "/health", AM_EXACT, pong, NULL, 0, true },
+        { "GET", "/ping", AM_EXACT, pong, NULL, 0, true },
+        /* Open: the same names and addresses the agent's DNS port answers to anyone. Last. */
+        { "GET", "/v1/", AM_DNS, dns_api, NULL, 0, true },
+};
+
+json_t *agent_api_routes_json(void) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                const struct agent_route *rt = &routes[i];
+                json_t *perm = rt->open       ? json_string("open")
+                               : rt->perm_rid ? json_pack("{s:s,s:s}", "rid", rt->perm_rid, "action",
+                                                          perm_action_name(rt->perm_action))
+                                              : json_null();
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o}", "method", rt->method, "pattern", rt->pattern,
+                                                     "match", rt->match == AM_EXACT      ? "exact"
+                                                              : rt->match == AM_DNS ? "dns-api"
+                                                                                    : "task-exec",
+                                                     "permission", perm));
+        }
+        return arr;
+}
+
+/* GET /v1/auth/routes: this table, as the master's /v1/auth/routes lists its own. */
+static void routes_list(struct agent *a, struct http_request *req) {
+        reply_json(req, 200, json_pack("{s:o}", "routes", agent_api_routes_json()));
+}
+
+static bool route_hit(const struct agent_route *rt, const char *path) {
+        if (rt->match == AM_EXACT)
+                return streq(path, rt->pattern);
+        if (rt->match == AM_DNS)
+                return strncmp(path, "/v1/", 4) == 0 || strncmp(path, "/mesos_dns/v1/", 14) == 0;
+        size_t plen = strlen(path);
+        return strncmp(path, "/v1/tasks/", 10) == 0 && plen > 15 && streq(path + plen - 5, "/exec");
+}
+
 void agent_api_dispatch(struct http_request *req, void *data) {
         struct agent *a = data;
         const char *path = http_request_path(req);
-        size_t plen = strlen(path);
-        if (streq(http_request_method(req), "POST") && strncmp(path, "/v1/tasks/", 10) == 0 && plen > 15 &&
-            streq(path + plen - 5, "/exec")) {
-                _cleanup_free_ char *id = xstrndup(path + 10, plen - 15);
-                if (strchr(id, '/'))
-                        reply_error(req, 404, "URI not found");
+        const char *method = http_request_method(req);
+        bool known = false;
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                const struct agent_route *rt = &routes[i];
+                if (!route_hit(rt, path))
+                        continue;
+                known = true;
+                if (!streq(method, rt->method) && !(streq(method, "HEAD") && streq(rt->method, "GET")))
+                        continue;
+                if (rt->open)
+                        rt->handler(a, req);
+                else if (!rt->perm_rid) /* undeclared: nobody (test_agent_auth fails on it) */
+                        reply_error(req, 403, "Forbidden: this route declares no permission");
                 else
-                        agent_exec_handle(a, req, id);
-        } else if (streq(http_request_method(req), "POST") && streq(path, "/v1/images/gc")) {
-                images_gc(a, req);
-        } else if (streq(http_request_method(req), "GET") && streq(path, "/v1/images")) {
-                images_list(a, req);
-        } else if (streq(http_request_method(req), "GET") && streq(path, "/v1/sandboxes")) {
-                reply_json(req, 200, task_history_list(a->history));
-        } else if (streq(http_request_method(req), "POST") && streq(path, "/v1/sandboxes/gc")) {
-                bool started = task_history_collect(a->history);
-                reply_json(req, started ? 202 : 409,
-                           json_pack("{s:s}", "message", started ? "collection started" : "a collection is running"));
-        } else if (!streq(http_request_method(req), "GET")) {
-                reply_error(req, 405, "Only GET is served here");
-        } else if (streq(path, "/files/read") || streq(path, "/files/read.json")) {
-                files_read(a, req);
-        } else if (streq(path, "/files/browse") || streq(path, "/files/browse.json")) {
-                files_browse(a, req);
-        } else if (streq(path, "/state") || streq(path, "/slave(1)/state")) {
-                json_t *tasks = json_array();
-                runtime_foreach(a->rt, add_task, tasks);
-                reply_json(req, 200, json_pack("{s:s?,s:s,s:s,s:b,s:I,s:o,s:O,s:O}", "id", a->agent_id, "hostname",
-                                               a->cfg.hostname, "address", a->address, "subscribed", a->subscribed,
-                                               "maxTerm", (json_int_t)a->max_term, "tasks", tasks, "resources",
-                                               a->cfg.resources, "attributes", a->cfg.attributes));
-        } else if (streq(path, "/metrics")) {
-                struct strbuf sb = { 0 };
-                agent_metrics_render(a->metrics, a->rt, a->subscribed, json_array_size(a->pending), &sb);
-                http_respond(req, 200, "text/plain; version=0.0.4", sb.buf ? sb.buf : "", sb.len);
-                strbuf_release(&sb);
-        } else if (streq(path, "/health") || streq(path, "/ping")) {
-                http_respond(req, 200, "text/plain", "pong", 4);
-        } else if (dns_api_handle(a->dns, req, path)) {
-                /* Mesos-DNS's HTTP API (dns_api.c) */
-        } else {
-                reply_error(req, 404, "URI not found");
+                        agent_auth_check(a, req, rt->perm_rid, rt->perm_action, rt->handler);
+                return;
         }
+        if (known)
+                reply_error(req, 405, "Method not allowed here");
+        else
+                reply_error(req, 404, "URI not found");
 }

@@ -149,7 +149,8 @@ static int build_spec(struct agent *a, const char *task_id, const json_t *app, c
         for (size_t i = 0; i < n; i++)
                 host_ports[i] = (int)json_integer_value(json_array_get(ports, i));
         struct task_env_input in = { .app = app, .task_id = task_id, .host = a->cfg.hostname,
-                                     .host_ports = host_ports, .n_host_ports = n, .enforce_group_role = -1 };
+                                     .host_ports = host_ports, .n_host_ports = n, .enforce_group_role = -1,
+                                     .dns_address = agent_dns_address(a) };
         *spec = (struct task_spec){ 0 };
         int r = task_env_build(&in, &spec->env, err);
         if (r < 0)
@@ -336,6 +337,8 @@ static void stream_done(void *data, int status, const struct http_client_respons
                 }
                 if (resp->status != 200)
                         log_info("subscription refused: %ld %s", resp->status, resp->body);
+                if (resp->status == 401)
+                        auth_client_refused(&a->auth);
                 free(a->leader_url);
                 a->leader_url = NULL;
                 if (resp->status != 200)
@@ -363,7 +366,12 @@ void agent_subscribe(struct agent *a) {
                 a->address, "resources", a->cfg.resources, "attributes", a->cfg.attributes, "tasks", tasks, "maxTerm",
                 (json_int_t)a->max_term);
         _cleanup_free_ char *text = json_compact(body);
-        static const char *const headers[] = { "Content-Type: application/json", "Accept: application/recordio", NULL };
+        const char *auth = auth_client_header(&a->auth, base);
+        if (!auth && a->auth.logging_in) { /* the login's end resubscribes (agent_start) */
+                agent_resubscribe_later(a);
+                return;
+        }
+        const char *const headers[] = { "Content-Type: application/json", "Accept: application/recordio", auth, NULL };
         a->last_event_ms = time_now_ms();
         a->sub = http_client_stream(a->client, "POST", url, headers, text, strlen(text), -1, on_data, stream_done, a);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agent_auth.h"
 #include "agent/agent_resources.h"
 #include "agent/dns_agent.h"
 #include "agent/runtime_oci.h"
@@ -41,9 +42,13 @@ static const char usage[] =
         "  --container-pids-max N  default pids limit of a container (default 4096)\n"
         "  --sandbox-keep N      finished tasks' sandboxes (logs) kept per app (default 5)\n"
         "  --sandbox-max-age SECS  finished sandboxes older than this are removed (default 604800)\n"
+        "  --service-account NAME, --private-key FILE  log in to the masters as this service\n"
+        "                        account (default: $STRATA_SERVICE_ACCOUNT, $STRATA_PRIVATE_KEY)\n"
+        "  --token TOKEN         present this token to the masters instead\n"
         "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
         "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static void config_release(struct agent_config *c) {
@@ -58,6 +63,9 @@ static void config_release(struct agent_config *c) {
         free(c->oci_runtime);
         free(c->cni_bridge);
         free(c->cni_subnet);
+        free(c->token);
+        free(c->service_account);
+        free(c->private_key);
         free(c->dns_addr);
         flags_list_free(c->dns_upstreams);
         json_decref(c->resources);
@@ -67,7 +75,8 @@ static void config_release(struct agent_config *c) {
 static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
-               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM };
+               OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM,
+               OPT_LOG_FORMAT, OPT_TOKEN, OPT_SA, OPT_KEY };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -77,6 +86,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "resources", required_argument, NULL, OPT_RESOURCES },
                 { "attributes", required_argument, NULL, OPT_ATTRIBUTES },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
                 { "fake-runtime", no_argument, NULL, OPT_FAKE },
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP },
                 { "registry-config", required_argument, NULL, OPT_REGCFG },
@@ -87,6 +97,9 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "container-pids-max", required_argument, NULL, OPT_PIDS },
                 { "sandbox-keep", required_argument, NULL, OPT_SANDBOX_KEEP },
                 { "sandbox-max-age", required_argument, NULL, OPT_SANDBOX_AGE },
+                { "token", required_argument, NULL, OPT_TOKEN },
+                { "service-account", required_argument, NULL, OPT_SA },
+                { "private-key", required_argument, NULL, OPT_KEY },
                 { "dns", required_argument, NULL, OPT_DNS },
                 { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
                 { "help", no_argument, NULL, 'h' },
@@ -194,12 +207,24 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                                               optarg) < 0)
                                 return 2;
                         break;
+                case OPT_TOKEN:
+                case OPT_SA:
+                case OPT_KEY: {
+                        char **slot = opt == OPT_TOKEN ? &c->token : opt == OPT_SA ? &c->service_account : &c->private_key;
+                        free(*slot);
+                        *slot = xstrdup(optarg);
+                        break;
+                }
                 case OPT_DNS:
                         free(c->dns_addr);
                         c->dns_addr = xstrdup(optarg);
                         break;
                 case OPT_DNS_UPSTREAM:
                         flags_list_add(&c->dns_upstreams, NULL, optarg);
+                        break;
+                case OPT_LOG_FORMAT:
+                        if (log_format_flag("strata", optarg) < 0)
+                                return 2;
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
@@ -308,6 +333,13 @@ static void heartbeat_cb(uv_timer_t *t) {
 
 void agent_link_load_identity(struct agent *a);
 
+/* A login finished: subscribe now rather than after the reconnect backoff. */
+static void on_token(void *data, bool ok) {
+        struct agent *a = data;
+        if (ok && !a->stopping && !a->sub && !a->subscribed)
+                agent_subscribe(a);
+}
+
 void agent_stop(struct agent *a) {
         if (a->stopping)
                 return;
@@ -339,8 +371,16 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
                                      .userdata = a, .cgroup_parent = a->cfg.cgroup_parent };
         struct runtime_oci_config oc = { .oci_runtime = a->cfg.oci_runtime, .pids_max = a->cfg.container_pids_max,
                                          .cni_bridge = a->cfg.cni_bridge, .cni_subnet = a->cfg.cni_subnet };
+        _cleanup_free_ char *resolv = agent_dns_resolv_conf_path(a);
+        oc.resolv_conf = resolv;
         a->client = http_client_new(loop);
-        int r = 0;
+        int r = auth_client_init(&a->auth, a->client, a->cfg.token, a->cfg.service_account, a->cfg.private_key, e);
+        if (r < 0) {
+                http_client_free(a->client);
+                return err_wrap(e, "cannot authenticate to the masters");
+        }
+        a->auth.on_token = on_token;
+        a->auth.on_token_data = a;
         if (!a->cfg.fake_runtime) {
                 /* handed to the OCI runtime, which owns it */
                 r = image_store_open_configured(loop, a->client, a->cfg.data_dir, a->cfg.registry_config,
@@ -408,6 +448,8 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
 }
 
 void agent_release(struct agent *a) {
+        auth_client_release(&a->auth);
+        agent_auth_release(a);
         recordio_release(&a->rio);
         agent_event_release(&a->ev);
         json_decref(a->pending);

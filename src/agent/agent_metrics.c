@@ -8,6 +8,7 @@
 #include "common/prom.h"
 #include "common/util.h"
 #include "model/task_state.h"
+#include "net/http_metrics.h"
 
 #define MAX_FAMILIES 32
 #define MAX_REASONS 64 /* distinct failure reasons kept; more count as "other" */
@@ -113,9 +114,11 @@ static void count_state(const struct runtime_task_info *info, void *data) {
                 by_state[info->state]++;
 }
 
-void agent_metrics_render(struct agent_metrics *m, struct runtime *rt, bool subscribed, size_t pending,
-                          struct strbuf *out) {
+void agent_metrics_render(struct agent_metrics *m, struct runtime *rt, const struct http_metrics *http,
+                          bool subscribed, size_t pending, struct strbuf *out) {
         prom_process_metrics(out, "agent");
+        if (http)
+                http_metrics_render(http, out);
         size_t by_state[_TASK_STATE_MAX] = { 0 };
         if (rt)
                 runtime_foreach(rt, count_state, by_state);

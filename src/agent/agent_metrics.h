@@ -13,6 +13,7 @@
  *   |                                          |         | health ("healthy", "unhealthy")          |
  *   | strata_agent_subscribed                  | gauge   | 1 while the master's stream is open      |
  *   | strata_agent_pending_updates             | gauge   | status updates not yet acknowledged      |
+ *   | strata_http_request_duration_seconds     | histogram | the agent API's latency (net/http_metrics.h) |
  *
  * and whatever the registered families add (agent_metrics_add_family: DNS, VIPs…), in
  * registration order. Counters live in memory: they restart at 0 with the agent. */
@@ -43,7 +44,8 @@ void agent_metrics_task_status(struct agent_metrics *m, const struct task_status
 /* A health result that changed a task's health. NULL m is a no-op. */
 void agent_metrics_health_result(struct agent_metrics *m, bool healthy);
 
-/* The whole exposition: process metrics, tasks of rt by state, the counters, subscribed and
- * pending (as given), then the registered families. */
-void agent_metrics_render(struct agent_metrics *m, struct runtime *rt, bool subscribed, size_t pending,
-                          struct strbuf *out);
+struct http_metrics;
+/* The whole exposition: process metrics, the API's request latency (http, may be NULL), tasks of
+ * rt by state, the counters, subscribed and pending (as given), then the registered families. */
+void agent_metrics_render(struct agent_metrics *m, struct runtime *rt, const struct http_metrics *http,
+                          bool subscribed, size_t pending, struct strbuf *out);

@@ -128,6 +128,8 @@ static void sent_cb(void *data, int status, const struct http_client_response *r
         if (a->stopping)
                 return;
         if (status < 0 || resp->status != 200) {
+                if (status >= 0 && resp->status == 401)
+                        auth_client_refused(&a->auth);
                 if (status >= 0 && resp->status == 404) {
                         log_warn("master does not know this agent: resubscribing");
                         agent_resubscribe_later(a);
@@ -186,7 +188,7 @@ void agent_updates_flush(struct agent *a) {
         }
         _cleanup_(json_decrefp) json_t *body = json_pack("{s:I,s:o}", "term", (json_int_t)a->max_term, "updates", batch);
         _cleanup_free_ char *text = json_compact(body);
-        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        const char *const headers[] = { "Content-Type: application/json", auth_client_header(&a->auth, base), NULL };
         a->sending = true;
         http_client_request(a->client, "POST", url, headers, text, strlen(text), 10000, sent_cb, a);
 }

@@ -3,16 +3,57 @@
 #include "agent/dns_agent.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/dns_server.h"
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "common/util.h"
 
+char *agent_dns_resolv_conf_path(const struct agent *a) {
+        return xasprintf("%s/dns-resolv.conf", a->cfg.data_dir);
+}
+
+const char *agent_dns_address(const struct agent *a) {
+        return a->dns ? dns_server_reachable_address(a->dns) : NULL;
+}
+
+/* Containers resolve through this agent: "nameserver <its address>" and the host's search and
+ * options lines. Only for port 53 (resolv.conf has no port) on an address other than loopback
+ * (a container's loopback is its own). */
+static void write_resolv_conf(struct agent *a) {
+        _cleanup_free_ char *path = agent_dns_resolv_conf_path(a);
+        unlink(path);
+        const char *addr = agent_dns_address(a);
+        const char *colon = addr ? strrchr(addr, ':') : NULL;
+        if (!colon || !streq(colon + 1, "53") || strncmp(addr, "127.", 4) == 0)
+                return;
+        struct strbuf sb = { 0 };
+        strbuf_printf(&sb, "# written by the strata agent: the cluster's DNS (it forwards other names)\n"
+                           "nameserver %.*s\n", (int)(colon - addr), addr);
+        _cleanup_free_ char *host = NULL;
+        size_t n = 0;
+        struct err e = { 0 };
+        if (file_read_all("/etc/resolv.conf", 64 * 1024, &host, &n, &e) == 0) {
+                for (char *line = strtok(host, "\n"); line; line = strtok(NULL, "\n"))
+                        if (strncmp(line, "search", 6) == 0 || strncmp(line, "options", 7) == 0)
+                                strbuf_printf(&sb, "%s\n", line);
+        }
+        err_release(&e);
+        if (file_write_atomic(path, sb.buf, sb.len, &e) < 0) {
+                log_warn("containers keep the host's resolv.conf: %s", err_msg(&e));
+                err_release(&e);
+        }
+        strbuf_release(&sb);
+}
+
 int agent_dns_start(struct agent *a, struct err *e) {
-        if (a->cfg.dns_addr && streq(a->cfg.dns_addr, "off"))
+        if (a->cfg.dns_addr && streq(a->cfg.dns_addr, "off")) {
+                write_resolv_conf(a);
                 return 0;
+        }
         const char *addr = a->cfg.dns_addr ? a->cfg.dns_addr : AGENT_DNS_DEFAULT;
         struct dns_server_config c = { .loop = a->loop, .addr = addr, .upstreams = a->cfg.dns_upstreams,
                                        .advertise_ip = a->cfg.advertise };
@@ -23,9 +64,11 @@ int agent_dns_start(struct agent *a, struct err *e) {
                 log_warn("%s (no DNS on this agent; --dns ADDR:PORT picks another address, --dns off none)",
                          err_msg(e));
                 err_release(e);
+                write_resolv_conf(a);
                 return 0;
         }
         log_info("DNS on %s (udp, tcp)", dns_server_address(a->dns));
+        write_resolv_conf(a);
         return 0;
 }
 

@@ -16,6 +16,11 @@ struct agent;
  * fails (err); the default address only warns and runs without DNS; "off" runs none. */
 int agent_dns_start(struct agent *a, struct err *err);
 void agent_dns_stop(struct agent *a);
+/* DATA/dns-resolv.conf: what containers get as /etc/resolv.conf while the agent serves DNS on
+ * port 53 of an address they can reach (malloc'd). */
+char *agent_dns_resolv_conf_path(const struct agent *a);
+/* The agent's DNS as tasks reach it ("ip:port"), or NULL without DNS. */
+const char *agent_dns_address(const struct agent *a);
 /* An agent-link event: a DISCOVERY_* event goes to the DNS server (true); any other, false. */
 bool agent_dns_event(struct agent *a, const json_t *ev);
 /* `strata dev`: takes --dns/--dns-upstream (and their =forms) out of argv (argc updated) and

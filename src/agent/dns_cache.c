@@ -1,4 +1,4 @@
-/* dns_cache.c — a direct-mapped cache of built replies, keyed by query bytes. */
+/* dns_cache.c — a cache of built replies keyed by query bytes (open addressing, short probes). */
 #include "agent/dns_cache.h"
 
 #include <ldns/ldns.h>
@@ -9,6 +9,7 @@
 
 #define MAX_QUERY 512
 #define MAX_REPLY 4096
+#define PROBE 8 /* a key lives in one of the PROBE slots from its hash */
 
 struct slot {
         uint64_t generation, hash;
@@ -61,11 +62,23 @@ void dns_cache_free(struct dns_cache *c) {
 }
 
 static struct slot *find(struct dns_cache *c, uint64_t generation, const uint8_t *q, size_t n, bool tcp, uint64_t h) {
-        struct slot *s = &c->slots[h & (c->n - 1)];
-        if (!s->used || s->hash != h || s->generation != generation || s->tcp != tcp || s->klen != n - 2 ||
-            memcmp(s->key, q + 2, n - 2) != 0)
-                return NULL;
-        return s;
+        for (size_t i = 0; i < PROBE; i++) {
+                struct slot *s = &c->slots[(h + i) & (c->n - 1)];
+                if (s->used && s->hash == h && s->generation == generation && s->tcp == tcp && s->klen == n - 2 &&
+                    memcmp(s->key, q + 2, n - 2) == 0)
+                        return s;
+        }
+        return NULL;
+}
+
+/* Where a new key goes: a free or outdated slot of its window, else the first one. */
+static struct slot *victim(struct dns_cache *c, uint64_t generation, uint64_t h) {
+        for (size_t i = 0; i < PROBE; i++) {
+                struct slot *s = &c->slots[(h + i) & (c->n - 1)];
+                if (!s->used || s->generation != generation)
+                        return s;
+        }
+        return &c->slots[h & (c->n - 1)];
 }
 
 enum dns_cache_hit dns_cache_get(struct dns_cache *c, uint64_t generation, const uint8_t *q, size_t n, bool tcp,
@@ -93,7 +106,7 @@ void dns_cache_put(struct dns_cache *c, uint64_t generation, const uint8_t *q, s
         uint64_t h = hash_query(q, n, tcp);
         struct slot *s = find(c, generation, q, n, tcp, h);
         if (!s) {
-                s = &c->slots[h & (c->n - 1)];
+                s = victim(c, generation, h);
                 slot_clear(s);
                 *s = (struct slot){ .generation = generation, .hash = h, .klen = (uint16_t)(n - 2), .used = true,
                                     .tcp = tcp, .forward = v == DNS_FORWARD, .info = *info };

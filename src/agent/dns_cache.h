@@ -7,7 +7,8 @@
  * generation is a miss: a view change is never answered from before it. A reply with several
  * answers is kept in up to DNS_CACHE_VARIANTS shuffled orders served in turn, so clients still
  * spread over the records as Mesos-DNS's shuffle makes them. Forward decisions are cached too.
- * Bounded: a fixed number of slots (direct-mapped by hash), queries ≤ 512 bytes, replies ≤ 4096. */
+ * Bounded: a fixed number of slots (a key lives in one of 8 from its hash), queries ≤ 512 bytes,
+ * replies ≤ 4096. */
 #pragma once
 
 #include <stdbool.h>

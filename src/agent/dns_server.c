@@ -2,6 +2,7 @@
 #include "agent/dns_server.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
@@ -27,11 +28,12 @@ struct dns_server {
         struct dns_cache *cache;
         struct dns_zone zone;
         struct dns_counters c;
-        char *addr;
+        char *addr, *reachable;
         char *upstreams_text;
         uint32_t rng;
         size_t open_handles, n_conns;
         struct tcp_conn *conns; /* open TCP clients */
+        struct hashmap hosts;   /* agent host name → struct host_ip: what getaddrinfo said */
         bool closing;
         /* libuv reads up to 16 datagrams per recvmmsg(2) into 64 KiB chunks of this */
         uint8_t rbuf[16 * 65536];
@@ -56,6 +58,16 @@ struct client {
         struct sockaddr_storage addr;
         uint8_t *query;
         size_t len;
+};
+
+/* Mesos-DNS resolves an agent's host when it is not an address (hostToIPs); so does the agent,
+ * asynchronously (uv_getaddrinfo on the thread pool), once per name; a name that fails is tried
+ * again with a later view event, at most every 30 s. */
+struct host_ip {
+        char *host;
+        uint32_t ip; /* 0: unknown */
+        bool pending;
+        uint64_t tried_ms;
 };
 
 static size_t qtype_index(uint16_t t) {
@@ -85,7 +97,16 @@ static void server_maybe_free(struct dns_server *s) {
                 return;
         dns_zone_release(&s->zone);
         dns_cache_free(s->cache);
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&s->hosts, &pos, NULL, &v)) {
+                struct host_ip *h = v;
+                free(h->host);
+                free(h);
+        }
+        hashmap_release(&s->hosts);
         free(s->addr);
+        free(s->reachable);
         free(s->upstreams_text);
         free(s);
 }
@@ -335,6 +356,62 @@ static void tcp_accept(uv_stream_t *server, int status) {
         uv_read_start((uv_stream_t *)&c->h, tcp_alloc, tcp_read);
 }
 
+/* --- agents known by host name ---------------------------------------------------------------- */
+
+
+struct resolve_req {
+        uv_getaddrinfo_t req;
+        struct dns_server *s;
+        struct host_ip *h;
+};
+
+static void resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+        struct resolve_req *r = (struct resolve_req *)req;
+        struct dns_server *s = r->s;
+        r->h->pending = false;
+        for (struct addrinfo *ai = res; status == 0 && ai; ai = ai->ai_next)
+                if (ai->ai_family == AF_INET) {
+                        r->h->ip = ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr;
+                        break;
+                }
+        uv_freeaddrinfo(res);
+        if (r->h->ip && !s->closing)
+                dns_zone_resolved(&s->zone, r->h->host, r->h->ip);
+        else if (!s->closing)
+                log_warn("DNS: agent host '%s' does not resolve to an IPv4 address: its tasks have no records",
+                         r->h->host);
+        free(r);
+        s->open_handles--;
+        server_maybe_free(s);
+}
+
+static void resolve_host(const char *host, void *data) {
+        struct dns_server *s = data;
+        struct host_ip *h = hashmap_get(&s->hosts, host);
+        if (!h) {
+                h = xcalloc(1, sizeof *h);
+                h->host = xstrdup(host);
+                hashmap_put(&s->hosts, h->host, h);
+        }
+        if (h->ip) {
+                dns_zone_resolved(&s->zone, host, h->ip);
+                return;
+        }
+        if (h->pending || (h->tried_ms && uv_now(s->loop) - h->tried_ms < 30000))
+                return;
+        h->tried_ms = uv_now(s->loop);
+        struct resolve_req *r = xcalloc(1, sizeof *r);
+        r->s = s;
+        r->h = h;
+        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+        if (uv_getaddrinfo(s->loop, &r->req, resolved, host, NULL, &hints) < 0) {
+                free(r);
+                return;
+        }
+        h->pending = true;
+        s->open_handles++; /* the server waits for it before it is freed */
+}
+
 /* --- lifecycle ------------------------------------------------------------------------------- */
 
 static int parse_listen(const char *addr, struct sockaddr_in *sa, struct err *err) {
@@ -367,7 +444,8 @@ int dns_server_new(const struct dns_server_config *cfg, struct dns_server **ret,
         struct dns_server *s = xcalloc(1, sizeof *s);
         s->loop = cfg->loop;
         s->fwd = fwd;
-        s->cache = dns_cache_new(8192);
+        s->cache = dns_cache_new(32768);
+        hashmap_init(&s->hosts);
         s->rng = (uint32_t)uv_hrtime() | 1;
         dns_zone_init(&s->zone, cfg->ttl);
         char ip[INET_ADDRSTRLEN];
@@ -377,6 +455,9 @@ int dns_server_new(const struct dns_server_config *cfg, struct dns_server **ret,
         if (cfg->advertise_ip && (self.s_addr == 0 || (ntohl(self.s_addr) >> 24) == 127))
                 inet_pton(AF_INET, cfg->advertise_ip, &self);
         dns_zone_set_ns(&s->zone, self.s_addr);
+        char rip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, sa.sin_addr.s_addr ? &sa.sin_addr : &self, rip, sizeof rip);
+        s->reachable = xasprintf("%s:%u", rip, ntohs(sa.sin_port));
         char up[DNS_FORWARD_MAX_UPSTREAMS][24];
         size_t nu = dns_forwarder_upstreams(fwd, up, DNS_FORWARD_MAX_UPSTREAMS);
         struct strbuf sb = { 0 };
@@ -425,6 +506,7 @@ void dns_server_apply(struct dns_server *s, const json_t *ev) {
                 log_warn("discovery view: %s", err_msg(&e));
         }
         err_release(&e);
+        dns_zone_foreach_unresolved(&s->zone, resolve_host, s);
 }
 
 const struct dns_zone *dns_server_zone(const struct dns_server *s) {
@@ -433,6 +515,10 @@ const struct dns_zone *dns_server_zone(const struct dns_server *s) {
 
 const char *dns_server_address(const struct dns_server *s) {
         return s->addr;
+}
+
+const char *dns_server_reachable_address(const struct dns_server *s) {
+        return s->reachable;
 }
 
 void dns_server_config_json(const struct dns_server *s, json_t *into) {

@@ -47,6 +47,9 @@ void dns_server_apply(struct dns_server *s, const json_t *ev);
 const struct dns_zone *dns_server_zone(const struct dns_server *s);
 /* The listen address as bound ("ip:port"). */
 const char *dns_server_address(const struct dns_server *s);
+/* The address others reach it at: the listen address, or advertise_ip with its port when it
+ * listens on every address. */
+const char *dns_server_reachable_address(const struct dns_server *s);
 /* Appends the counters in Prometheus text format (strata_dns_* families) — for the agent's
  * /metrics endpoint. */
 void dns_server_metrics(const struct dns_server *s, struct strbuf *out);

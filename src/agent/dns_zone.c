@@ -322,3 +322,32 @@ void dns_zone_foreach_task(const struct dns_zone *z,
                 cb(&dt, a ? &da : NULL, data);
         }
 }
+
+void dns_zone_foreach_unresolved(const struct dns_zone *z, void (*cb)(const char *host, void *data), void *data) {
+        size_t pos = 0;
+        void *v;
+        while (hashmap_next(&z->agents, &pos, NULL, &v)) {
+                const struct zone_agent *a = v;
+                if (!a->ip)
+                        cb(a->host, data);
+        }
+}
+
+void dns_zone_resolved(struct dns_zone *z, const char *host, uint32_t ip) {
+        size_t pos = 0;
+        void *v;
+        bool changed = false;
+        while (hashmap_next(&z->agents, &pos, NULL, &v)) {
+                struct zone_agent *a = v;
+                if (a->ip || strcmp(a->host, host) != 0)
+                        continue;
+                agent_tasks(z, a->id, del_rr);
+                agent_records(z, a, del_rr);
+                a->ip = ip;
+                agent_records(z, a, add_rr);
+                agent_tasks(z, a->id, add_rr);
+                changed = true;
+        }
+        if (changed)
+                z->generation++;
+}

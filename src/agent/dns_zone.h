@@ -58,3 +58,8 @@ size_t dns_zone_task_count(const struct dns_zone *z);
 void dns_zone_foreach_task(const struct dns_zone *z,
                            void (*cb)(const struct discovery_task *t, const struct discovery_agent *a, void *data),
                            void *data);
+/* Agents known by a host name rather than an address (their records wait for its IPv4). */
+void dns_zone_foreach_unresolved(const struct dns_zone *z, void (*cb)(const char *host, void *data), void *data);
+/* The IPv4 address (network order) of such a host name: its agents' and their tasks' records
+ * appear. */
+void dns_zone_resolved(struct dns_zone *z, const char *host, uint32_t ip);

@@ -81,6 +81,7 @@ struct runtime_oci {
         struct runtime base;
         struct runtime *native;
         char *work_dir, *oci_bin, *runc_root, *cgroup_parent;
+        char *resolv_conf; /* runtime_oci_config.resolv_conf, or NULL */
         bool cfs_quota;
         int64_t pids_max;
         char *cni_bridge, *cni_subnet, *cni_ipam_dir, *cni_plugin_dir;
@@ -93,6 +94,11 @@ struct runtime_oci {
 
 static struct runtime_oci *oci(struct runtime *base) {
         return (struct runtime_oci *)base;
+}
+
+/* The agent's resolv.conf (its DNS server) when it has written one, else the host's. */
+static const char *resolv_source(const struct runtime_oci *rt) {
+        return rt->resolv_conf && access(rt->resolv_conf, R_OK) == 0 ? rt->resolv_conf : "/etc/resolv.conf";
 }
 
 static struct otask *find_task(struct runtime_oci *rt, const char *id) {
@@ -367,12 +373,12 @@ static int prepare(struct otask *t, struct err *err) {
                 if (t->ip)
                         json_object_set_new(ck, "ip", json_string(t->ip));
                 resolv = xasprintf("%s/resolv.conf", t->dir);
-                if (copy_file("/etc/resolv.conf", resolv) < 0) {
+                if (copy_file(resolv_source(rt), resolv) < 0) {
                         free(resolv);
                         resolv = NULL;
                 }
         } else {
-                resolv = access("/etc/resolv.conf", R_OK) == 0 ? xstrdup("/etc/resolv.conf") : NULL;
+                resolv = access(resolv_source(rt), R_OK) == 0 ? xstrdup(resolv_source(rt)) : NULL;
         }
         _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", t->dir);
         _cleanup_free_ char *cgpath = xasprintf("/%s/%s", rt->cgroup_parent, id);
@@ -869,6 +875,7 @@ static void oci_free(struct runtime *base) {
         free(rt->oci_bin);
         free(rt->runc_root);
         free(rt->cgroup_parent);
+        free(rt->resolv_conf);
         free(rt->cni_bridge);
         free(rt->cni_subnet);
         free(rt->cni_ipam_dir);
@@ -923,6 +930,7 @@ int runtime_oci_new(const struct runtime_config *cfg, const struct runtime_oci_c
         rt->oci_bin = xstrdup(bin);
         rt->runc_root = runtime_oci_state_root(cfg->work_dir, bin);
         rt->cgroup_parent = xstrdup(cfg->cgroup_parent ? cfg->cgroup_parent : "strata");
+        rt->resolv_conf = ocfg && ocfg->resolv_conf ? xstrdup(ocfg->resolv_conf) : NULL;
         rt->cfs_quota = !cfg->cfs_quota_disabled;
         rt->pids_max = ocfg && ocfg->pids_max ? ocfg->pids_max : RUNTIME_OCI_DEFAULT_PIDS_MAX;
         rt->cni_bridge = strdup_or_null(ocfg ? ocfg->cni_bridge : NULL);

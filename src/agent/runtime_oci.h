@@ -15,6 +15,8 @@ struct runtime_oci_config {
         const char *cni_plugin_dir; /* NULL: /usr/lib/cni */
         struct image_store *images; /* registry images; owned by the runtime from then on (freed
                                      * when it closes); NULL: local images only */
+        const char *resolv_conf;    /* containers' /etc/resolv.conf when that file exists at launch
+                                     * (the agent's DNS, dns_agent.h); else the host's */
 };
 
 /* Creates the OCI runtime over a new native runtime (same cfg: work dir, cgroups). Container

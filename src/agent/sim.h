@@ -23,6 +23,7 @@
 #include "agent/agent_proto.h"
 #include "common/err.h"
 #include "common/hashmap.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/recordio.h"
@@ -102,6 +103,7 @@ struct sim {
         /* Heartbeats of agents whose updates wait for a slot or for their commit: liveness must
          * never queue behind status updates (5,000 agents went unreachable that way). */
         struct http_client *beats;
+        struct auth_client auth; /* $STRATA_SERVICE_ACCOUNT/$STRATA_PRIVATE_KEY, one token for all */
         struct http_server *http;
         struct agent_event ev; /* decode buffer, reused */
         unsigned started;      /* agents started so far (ramp) */

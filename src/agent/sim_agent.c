@@ -181,7 +181,8 @@ bool sim_agent_post(struct sim_agent *a) {
                 memmove(a->pending, a->pending + n, (a->n_pending - n) * sizeof *a->pending);
         a->n_pending -= n;
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/%s/updates", base_url(a), a->agent_id);
-        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        const char *const headers[] = { "Content-Type: application/json", auth_client_header(&s->auth, base_url(a)),
+                                        NULL };
         a->posting = true;
         a->last_post_ms = now;
         s->stats.posts++;
@@ -348,7 +349,8 @@ static void send_beat(struct sim_agent *a) {
                 return;
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/%s/updates", base_url(a), a->agent_id);
         _cleanup_free_ char *body = xasprintf("{\"term\":%" PRIu64 ",\"updates\":[]}", a->max_term);
-        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        const char *const headers[] = { "Content-Type: application/json", auth_client_header(&s->auth, base_url(a)),
+                                        NULL };
         a->beating = true;
         a->last_post_ms = time_now_ms();
         s->stats.heartbeats++;
@@ -507,7 +509,8 @@ static void subscribe(struct sim_agent *a) {
         }
         strbuf_puts(&sb, "]}");
         _cleanup_free_ char *url = xasprintf("%s/internal/v1/agents/subscribe", base_url(a));
-        static const char *const headers[] = { "Content-Type: application/json", "Accept: application/recordio", NULL };
+        const char *const headers[] = { "Content-Type: application/json", "Accept: application/recordio",
+                                        auth_client_header(&s->auth, base_url(a)), NULL };
         a->last_event_ms = time_now_ms();
         a->sub = http_client_stream(s->streams, "POST", url, headers, sb.buf, sb.len, -1, on_data, stream_done, a);
         strbuf_release(&sb);

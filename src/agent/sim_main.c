@@ -324,6 +324,23 @@ static void on_signal(uv_signal_t *h, int signum) {
         sim_stop(h->data);
 }
 
+static void ramp_cb(uv_timer_t *t);
+
+static void login_retry_cb(uv_timer_t *t) {
+        struct sim *s = t->data;
+        if (!s->stopping)
+                (void)auth_client_header(&s->auth, s->cfg.masters[0]);
+}
+
+/* The first login finished: the ramp starts (later logins only refresh the token); a failed
+ * first login is retried every half second (the master may still be starting). */
+static void sim_logged_in(void *data, bool ok) {
+        struct sim *s = data;
+        if (s->stopping || s->started > 0 || uv_is_active((uv_handle_t *)&s->ramp_timer))
+                return;
+        uv_timer_start(&s->ramp_timer, ok ? ramp_cb : login_retry_cb, ok ? 0 : 500, 0);
+}
+
 int sim_main(int argc, char **argv) {
         struct sim s = { 0 };
         int r = sim_config_from_args(&s.cfg, argc, argv);
@@ -339,6 +356,15 @@ int sim_main(int argc, char **argv) {
         s.streams = http_client_new(s.loop);
         s.posts = http_client_new(s.loop);
         s.beats = http_client_new(s.loop);
+        {
+                struct err e = { 0 };
+                if (auth_client_init(&s.auth, s.posts, NULL, NULL, NULL, &e) < 0) {
+                        fprintf(stderr, "strata agent-sim: %s\n", err_msg(&e));
+                        return 1;
+                }
+                s.auth.on_token = sim_logged_in;
+                s.auth.on_token_data = &s;
+        }
         if (s.cfg.http_addr) {
                 struct err e = { 0 };
                 struct http_server_config hc = { .loop = s.loop, .addr = s.cfg.http_addr, .max_body = 4096,
@@ -371,8 +397,13 @@ int sim_main(int argc, char **argv) {
         log_warn("strata agent-sim: %u agents (%s…) for %s%s%s", s.cfg.count, s.cfg.count ? s.agents[0].hostname : "-",
                  s.cfg.masters[0], s.cfg.http_addr ? ", control API on http://" : "",
                  s.cfg.http_addr ? s.cfg.http_addr : "");
-        uv_timer_start(&s.ramp_timer, ramp_cb, 0, 0);
+        /* With a service account, the agents start once it has a token (sim_logged_in). */
+        if (s.auth.uid)
+                (void)auth_client_header(&s.auth, s.cfg.masters[0]);
+        else
+                uv_timer_start(&s.ramp_timer, ramp_cb, 0, 0);
         uv_run(s.loop, UV_RUN_DEFAULT);
+        auth_client_release(&s.auth);
         for (unsigned k = 0; k < s.cfg.count; k++)
                 sim_agent_release(&s.agents[k]);
         /* Tasks still waiting out their start delay were left to the queue by their agents. */

@@ -229,6 +229,8 @@ int task_env_build(const struct task_env_input *in, char ***ret, struct err *err
         add_labels(&e, json_object_get(app, "labels"));
         if (in->enforce_group_role >= 0)
                 env_set(&e, "MARATHON_APP_ENFORCE_GROUP_ROLE", in->enforce_group_role ? "true" : "false");
+        if (in->dns_address)
+                env_set(&e, "STRATA_DNS_ADDRESS", in->dns_address);
 
         /* "The app's own env entries are added last, so they override injected variables". */
         const char *key;

@@ -17,6 +17,7 @@
  * | MARATHON_APP_LABEL_<NAME>         | each label's value (names: runs of [^A-Za-z0-9_] → "_", |
  * |                                   | upper-cased; keys or values of 512+ chars skipped)      |
  * | MARATHON_APP_ENFORCE_GROUP_ROLE   | "true"/"false" when known                               |
+ * | STRATA_DNS_ADDRESS                | the agent's DNS server "ip:port", when it runs one      |
  * | the app's `env`                   | last, overriding the above; secret references skipped   |
  *
  * `prefix` (Marathon's --env_vars_prefix) is put before the PORT* and HOST names only. */
@@ -35,6 +36,7 @@ struct task_env_input {
         size_t n_host_ports;
         const char *prefix;     /* NULL: none */
         int enforce_group_role; /* 1 true, 0 false, -1 unknown (omitted) */
+        const char *dns_address; /* the agent's DNS "ip:port" (STRATA_DNS_ADDRESS), or NULL */
 };
 
 /* Builds the NULL-terminated "NAME=value" list (for task_spec.env); the caller frees it with

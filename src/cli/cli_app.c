@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_app_styles.h"
 #include "cli/cli_internal.h"
 #include "cli/cli_output.h"
 #include "cli/cli_wait.h"
@@ -46,6 +47,8 @@ static int app_add(struct cli *c, const struct cli_args *a, struct err *err) {
                                streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
         if (cli_args_get(a, "strict") && cli_app_check_strict(def, err) < 0)
                 return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
+        if ((r = cli_app_branch(def, cli_args_get(a, "branch"), err)) < 0) /* --branch: cli_app_styles.c */
+                return r;
         const char *raw_id = str_field(def, "id");
         if (raw_id && cli_id_absolute(raw_id, &id, err) < 0)
                 return err_wrap(err, "%s", streq(a->pos[0], "-") ? "standard input" : a->pos[0]);
@@ -137,6 +140,8 @@ static void append_query(struct strbuf *sb, const char *name, const char *value)
 }
 
 static int app_list(struct cli *c, const struct cli_args *a, struct err *err) {
+        if (cli_args_get(a, "branch")) /* cli_app_styles.c */
+                return cli_app_list_branches(c, err);
         _cleanup_(strbuf_release) struct strbuf path = { 0 };
         /* The counts, deployments and last failures are what STATUS is made of. */
         strbuf_puts(&path, "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure");
@@ -528,12 +533,14 @@ static const struct cli_flag list_flags[] = {
           "only apps whose labels match: k, k==v, k!=v, k in (a,b), k notin (a,b); ',' = and" },
         { "id", 0, "TEXT", "only apps whose id contains TEXT (case-insensitive)" },
         { "cmd", 0, "TEXT", "only apps whose cmd contains TEXT (case-insensitive)" },
+        { "branch", 0, NULL, "list the apps that are branches (app add --branch) instead" },
         { NULL },
 };
 
 #define STRICT_FLAG { "strict", 0, NULL, "reject fields Marathon does not know (it ignores them otherwise)" }
 
 static const struct cli_flag add_flags[] = {
+        { "branch", 0, "NAME", "deploy as branch NAME: /<id>-NAME beside /<id>, at <id>-NAME.<domain> on the edge" },
         STRICT_FLAG,
         CLI_WAIT_FLAGS,
         { NULL },
@@ -690,6 +697,19 @@ static const struct cli_verb app_verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .run = app_versions,
+        },
+        {
+                .name = "deploy",
+                .synopsis = "FILE|-",
+                .summary = "Deploy a new version in a deployment style (--strategy blue-green)",
+                .description = "See docs/lb.md: the new version starts beside the old one as /<id>-blue or "
+                               "/<id>-green; the edge moves all traffic when it is healthy at full size, then "
+                               "the old one is removed. Rerun to resume after an interruption.\n",
+                .min_args = 1,
+                .max_args = 1,
+                .flags = cli_app_deploy_flags,
+                .run = cli_app_deploy,
+                .examples = "strata app deploy web.json --strategy blue-green\n",
         },
         { NULL },
 };

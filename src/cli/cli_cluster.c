@@ -22,9 +22,9 @@ static const char *role(const json_t *m) {
         return "follower";
 }
 
-struct cli_table *cli_cluster_table(const json_t *cluster) {
-        static const char *const headers[] = { "MASTER", "RAFT", "HTTP", "ROLE" };
-        struct cli_table *t = cli_table_new(ELEMENTSOF(headers), headers);
+struct cli_table *cli_cluster_table(const json_t *cluster, const json_t *seen) {
+        static const char *const headers[] = { "MASTER", "RAFT", "HTTP", "ROLE", "STATE" };
+        struct cli_table *t = cli_table_new(seen ? ELEMENTSOF(headers) : ELEMENTSOF(headers) - 1, headers);
         size_t i;
         const json_t *m;
 
@@ -32,9 +32,45 @@ struct cli_table *cli_cluster_table(const json_t *cluster) {
                 _cleanup_free_ char *id = cli_json_cell(json_object_get(m, "id"));
                 cli_table_add(t, (const char *[]){ id, json_string_value(json_object_get(m, "raftAddress")),
                                                    json_string_value(json_object_get(m, "httpAddress")),
-                                                   role(m) });
+                                                   role(m), json_string_value(json_array_get(seen, i)) });
         }
         return t;
+}
+
+/* Asks each master with an HTTP address for its own view (GET /v1/cluster?stale=true, 3 s at
+ * most): its state ("leader", "follower", "candidate"), or "unreachable: why". One string per
+ * entry of the masters array (NULL entries as JSON null). */
+static json_t *probe_masters(struct cli *c, const json_t *cluster) {
+        json_t *seen = json_array();
+        size_t i;
+        const json_t *m;
+        json_array_foreach(json_object_get(cluster, "masters"), i, m) {
+                const char *addr = json_string_value(json_object_get(m, "httpAddress"));
+                if (!addr) {
+                        json_array_append_new(seen, json_null());
+                        continue;
+                }
+                struct cli_http h = { 0 };
+                struct err e = { 0 };
+                _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+                _cleanup_free_ char *url = xasprintf("http://%s", addr);
+                int r = cli_http_init(&h, url, &e);
+                if (r >= 0) {
+                        h.send = c->http.send;
+                        h.auth_base = c->http.base; /* one cluster, one token */
+                        h.data = c->http.data;
+                        h.timeout_s = 3;
+                        r = cli_http_call(&h, "GET", "/v1/cluster?stale=true", NULL, &reply, &e);
+                }
+                cli_http_release(&h);
+                const char *state = json_string_value(json_object_get(reply.json, "state"));
+                if (r >= 0)
+                        json_array_append_new(seen, json_string(state ? state : "up"));
+                else
+                        json_array_append_new(seen, json_sprintf("unreachable: %s", err_msg(&e)));
+                err_release(&e);
+        }
+        return seen;
 }
 
 static int cluster_status(struct cli *c, const struct cli_args *a, struct err *err) {
@@ -51,7 +87,8 @@ static int cluster_status(struct cli *c, const struct cli_args *a, struct err *e
                 return 0;
         }
         _cleanup_free_ char *header = cli_cluster_header(reply.json);
-        _cleanup_(cli_table_freep) struct cli_table *t = cli_cluster_table(reply.json);
+        _cleanup_(json_decrefp) json_t *seen = probe_masters(c, reply.json);
+        _cleanup_(cli_table_freep) struct cli_table *t = cli_cluster_table(reply.json, seen);
         fprintf(c->out, "%s\n\n", header);
         cli_table_print(t, c->out);
         return 0;

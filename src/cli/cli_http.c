@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cli_auth.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
 
@@ -294,6 +295,9 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
 
         bool sends_body = body || !(streq(method, "GET") || streq(method, "DELETE") || streq(method, "HEAD"));
         headers = curl_slist_append(headers, "Accept: application/json");
+        const char *auth = cli_auth_header(h->auth_base ? h->auth_base : h->base); /* cli_auth.h */
+        if (auth)
+                headers = curl_slist_append(headers, auth);
         if (sends_body) {
                 headers = curl_slist_append(headers, "Content-Type: application/json");
                 headers = curl_slist_append(headers, "Expect:");
@@ -306,6 +310,8 @@ static int send_curl(struct cli_http *h, const char *method, const char *url, co
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         /* A follower may redirect (Marathon answers 307 to the leader); keep the method and body. */
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        /* the token goes along to the leader a follower redirects to (another port: curl would drop it) */
+        curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 1L);
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(c, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -364,6 +370,10 @@ int cli_http_call(struct cli_http *h, const char *method, const char *path, cons
         int r;
 
         r = (h->send ? h->send : send_curl)(h, method, url, text, &reply, err);
+        if (r >= 0 && reply.status == 401 && cli_auth_refused(h->auth_base ? h->auth_base : h->base)) {
+                http_reply_release(&reply); /* a stale token: cli_auth.h logged in again, once */
+                r = (h->send ? h->send : send_curl)(h, method, url, text, &reply, err);
+        }
         if (r < 0)
                 return r;
         if (!reply.body)

@@ -50,6 +50,7 @@ struct cli_http {
         cli_http_send_cb send; /* NULL: libcurl */
         void *data;            /* for a fake send */
         void *curl;            /* the CURL easy handle, created on first use, reused (keep-alive) */
+        const char *auth_base; /* whose token to send (an agent's API: its master's); NULL: base's */
 };
 
 /* Sets up h for the master at url ("host:port" gets "http://"; trailing '/' dropped). Returns 0,

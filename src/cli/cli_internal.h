@@ -31,11 +31,13 @@ struct cli_verb {
         const char *synopsis;         /* arguments, for usage lines: "ID FILE|-|KEY=VALUE..." */
         const char *summary;          /* one line for `strata NOUN --help` */
         const char *description;      /* more paragraphs for `strata NOUN VERB --help`, or NULL */
-        const char *examples;         /* command lines, one per line, for help and man pages, or NULL */
         int min_args, max_args;       /* positional arguments; max -1: no limit */
         const struct cli_flag *flags; /* NULL-name terminated, or NULL */
         /* Runs the verb; returns >= 0 or a negative code with err set (-ERR_USAGE: exit 2). */
         int (*run)(struct cli *c, const struct cli_args *a, struct err *err);
+        /* Command lines, one per line, for help and man pages, or NULL. Last, so that rows
+         * written positionally stay valid. */
+        const char *examples;
 };
 
 struct cli_noun {
@@ -59,6 +61,10 @@ extern const struct cli_noun cli_noun_man;
 const struct cli_noun *const *cli_nouns(size_t *ret_n);
 const char *cli_global_options(void);
 extern const struct cli_noun cli_noun_task;
+extern const struct cli_noun cli_noun_auth;           /* cli_auth.c */
+extern const struct cli_noun cli_noun_user;           /* cli_user.c */
+extern const struct cli_noun cli_noun_serviceaccount; /* cli_user.c */
+extern const struct cli_noun cli_noun_audit;          /* cli_audit.c */
 
 struct cli_table;
 /* GETs path and prints what the answer holds at key (the whole answer when key is NULL), which
@@ -101,7 +107,8 @@ int cli_app_list_with_status(struct cli *c, const char *path, struct err *err);
 struct cli_table *cli_app_show_table(const json_t *app);
 /* The `cluster status` header line and masters table for a GET /v1/cluster body. */
 char *cli_cluster_header(const json_t *cluster);
-struct cli_table *cli_cluster_table(const json_t *cluster);
+/* seen: one string per master (its own state, or "unreachable: …"), or NULL for no STATE column. */
+struct cli_table *cli_cluster_table(const json_t *cluster, const json_t *seen);
 
 /* Runs one command line (argv[0] is the program) with c->out/c->in set and c->http unset; the
  * master comes from --master, then env_master (STRATA_MASTER), then http://localhost:8080.

@@ -131,10 +131,9 @@ static int lb_config(struct cli *c, const struct cli_args *a, struct err *err) {
 }
 
 static const struct cli_verb lb_verbs[] = {
-        { .name = "status", .summary = "Show where each app's traffic goes through a balancer, and its issues",
-          .examples = "strata lb status\n", .flags = lb_flags, .run = lb_status },
-        { .name = "config", .summary = "Print the HAProxy configuration a balancer renders",
-          .examples = "strata lb config\n", .flags = lb_flags, .run = lb_config },
+        { "status", NULL, "Show where each app's traffic goes through a balancer, and its issues", NULL, 0, 0,
+          lb_flags, lb_status },
+        { "config", NULL, "Print the HAProxy configuration a balancer renders", NULL, 0, 0, lb_flags, lb_config },
         { NULL },
 };
 

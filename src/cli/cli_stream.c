@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/cli_auth.h"
 #include "cli/cli_http.h"
 #include "common/alloc.h"
 #include "common/strbuf.h"
@@ -118,6 +119,8 @@ static int stream_open(void *data, struct cli_http *h, const char *path, struct 
         _cleanup_free_ char *url = xasprintf("%s%s", h->base, path);
         /* Marathon answers 405 unless Accept is exactly text/event-stream (api.md §4.1). */
         s->headers = curl_slist_append(s->headers, "Accept: text/event-stream");
+        if (cli_auth_header(s->base)) /* cli_auth.h */
+                s->headers = curl_slist_append(s->headers, cli_auth_header(s->base));
         curl_easy_setopt(s->easy, CURLOPT_URL, url);
         curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
         curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "strata-cli/" CLI_VERSION);
@@ -125,6 +128,7 @@ static int stream_open(void *data, struct cli_http *h, const char *path, struct 
         curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(s->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(s->easy, CURLOPT_UNRESTRICTED_AUTH, 1L); /* the token follows the 307 to the leader */
         curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
         curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);

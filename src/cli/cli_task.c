@@ -51,6 +51,7 @@ static int agent_call(struct cli *c, const char *url, const char *path, struct h
         if (r < 0)
                 return r;
         agent.send = c->http.send;
+        agent.auth_base = c->http.base; /* the agent checks the master's tokens */
         agent.data = c->http.data;
         agent.timeout_s = 10;
         r = cli_http_call(&agent, "GET", path, NULL, ret, err);
@@ -346,6 +347,7 @@ static int task_log(struct cli *c, const struct cli_args *a, struct err *err) {
                 if (r < 0)
                         return r;
                 agent.send = c->http.send;
+                agent.auth_base = c->http.base; /* the agent checks the master's tokens */
                 agent.data = c->http.data;
                 _cleanup_free_ char *tid = cli_url_escape(task_id, false);
                 long long offset = 0;
@@ -475,6 +477,7 @@ static int task_exec(struct cli *c, const struct cli_args *a, struct err *err) {
         if (r < 0)
                 return r;
         agent.send = c->http.send;
+        agent.auth_base = c->http.base; /* the agent checks the master's tokens */
         agent.data = c->http.data;
         _cleanup_(json_decrefp) json_t *cmd = json_array();
         for (int i = 1; i < a->n_pos; i++)

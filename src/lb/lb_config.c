@@ -187,10 +187,13 @@ static bool is_http(const json_t *svc) {
 }
 
 static void head(struct strbuf *sb, const struct lb_config_options *co) {
+        strbuf_puts(sb, "# Rendered by strata lb from the cluster's apps; rewritten on every change.\n"
+                        "global\n");
+        /* no global maxconn: HAProxy derives it from the descriptors left after listeners and
+         * servers, so 1,000 frontends do not push it past the limit */
+        if (co->fd_limit)
+                strbuf_printf(sb, "  fd-hard-limit %u\n", co->fd_limit);
         strbuf_printf(sb,
-                      "# Rendered by strata lb from the cluster's apps; rewritten on every change.\n"
-                      "global\n"
-                      "  maxconn %u\n"
                       "  stats socket %s mode 600 level admin expose-fd listeners\n"
                       "  stats timeout 2m\n"
                       "  hard-stop-after 10m\n"
@@ -200,7 +203,7 @@ static void head(struct strbuf *sb, const struct lb_config_options *co) {
                       "  option redispatch 1\n"
                       "  option dontlognull\n"
                       "  backlog 10000\n"
-                      "  maxconn %u\n"
+                      "  maxconn 10000\n"
                       "  timeout connect 3s\n"
                       "  timeout client 30s\n"
                       "  timeout server 30s\n"
@@ -208,7 +211,7 @@ static void head(struct strbuf *sb, const struct lb_config_options *co) {
                       "  timeout http-keep-alive 1s\n"
                       "  timeout http-request 15s\n"
                       "  timeout queue 30s\n",
-                      co->maxconn ? co->maxconn : 50000, co->admin_socket, co->maxconn ? MIN(co->maxconn, 10000u) : 10000);
+                      co->admin_socket);
 }
 
 static int order_cmp(const void *a, const void *b) {

@@ -55,7 +55,7 @@ struct lb_config_options {
         const char *bind_addr;    /* shared frontends' address; NULL: all */
         unsigned http_port, https_port;
         const char *ssl_cert;     /* default certificate of the https frontend, or NULL */
-        unsigned maxconn;         /* global maxconn; 0: 50000 (HAProxy needs about 2 fds each) */
+        unsigned fd_limit;        /* fd-hard-limit (HAProxy then sizes maxconn to fit); 0: none */
 };
 
 void lb_slots_init(struct lb_slots *s);

@@ -344,13 +344,13 @@ static void api_handler(struct http_request *req, void *data) {
         for (size_t i = 0; i < lb->n_masters; i++)
                 json_array_append_new(masters, json_string(lb->masters[i]));
         _cleanup_(json_decrefp) json_t *doc = json_pack(
-                "{s:o,s:s,s:b,s:s?,s:s,s:s?,s:I,s:f,s:s?,s:{s:b,s:i,s:i,s:i,s:i,s:I,s:f,s:s?},s:o,s:O,s:s}",
+                "{s:o,s:s,s:b,s:s?,s:s,s:s?,s:I,s:f,s:s?,s:{s:b,s:i,s:i,s:i,s:i,s:I,s:f,s:s?},s:o,s:o,s:s}",
                 "masters", masters, "master", master_url(lb), "connected", lb->attached, "masterError",
                 lb->master_error, "group", lb->group, "domain", lb->domain, "syncs", (json_int_t)lb->syncs,
                 "lastSyncMs", lb->last_sync_ms, "lastSyncAt", lb->last_sync_at[0] ? lb->last_sync_at : NULL, "haproxy", "running", hs.running,
                 "masterPid", hs.master_pid, "workerPid", hs.worker_pid, "reloads", (int)hs.reloads, "failed",
                 (int)hs.failed, "commands", (json_int_t)hs.commands, "lastReloadMs", hs.last_reload_ms, "lastError",
-                hs.last_error, "services", services_status(lb), "issues", lb->issues ? lb->issues : json_array(),
+                hs.last_error, "services", services_status(lb), "issues", lb->issues ? json_incref(lb->issues) : json_array(),
                 "config", config);
         _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
         http_respond(req, 200, "application/json", text, strlen(text));
@@ -515,10 +515,10 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
         lb->co.admin_socket = lb->socket_path;
         lb->co.bind_addr = lb->bind_addr;
         lb->co.ssl_cert = lb->ssl_cert;
-        /* HAProxy refuses to start when maxconn needs more descriptors than it may open */
+        /* HAProxy refuses to start when it needs more descriptors than it may open */
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
-                lb->co.maxconn = (unsigned)MIN(50000, rl.rlim_max > 2000 ? (rl.rlim_max - 1000) / 2 : 500);
+                lb->co.fd_limit = (unsigned)MIN(rl.rlim_max, 1000000);
         struct http_server_config sc = { .loop = loop, .addr = lb->http_addr, .max_body = 4096, .handler = api_handler,
                                          .data = lb };
         if ((r = http_server_new(&sc, &lb->api, err)) < 0) {

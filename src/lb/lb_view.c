@@ -231,6 +231,8 @@ static const char *const app_labels[] = {
         "HAPROXY_DEPLOYMENT_TARGET_INSTANCES",
         "HAPROXY_DEPLOYMENT_NEW_INSTANCES",
         "STRATA_BRANCH",
+        "STRATA_BRANCH_OF",
+        "STRATA_DEPLOYMENT_STRATEGY",
         "STRATA_LB_WEIGHT",
         "STRATA_LB_AB_HEADER",
         "STRATA_LB_AB_COOKIE",
@@ -414,6 +416,7 @@ static void add_servers(json_t *svc, const struct member *m, size_t idx, long hc
                         const json_t *not_ready, json_t *issues) {
         json_t *servers = json_object_get(svc, "servers");
         unsigned weight = app_weight(json_object_get(m->app, "labels"), m->id, issues);
+        unsigned reported = 0;
         size_t i;
         const json_t *t;
         json_array_foreach(json_object_get(m->app, "tasks"), i, t) {
@@ -425,8 +428,14 @@ static void add_servers(json_t *svc, const struct member *m, size_t idx, long hc
                 unsigned port, check_port = 0;
                 const char *ip = task_endpoint(m->app, t, idx, &port);
                 unsigned char buf[16];
-                if (!ip || port == 0 || inet_pton(AF_INET, ip, buf) != 1)
+                if (!ip || port == 0 || inet_pton(AF_INET, ip, buf) != 1) {
+                        if (!reported++) /* once per app: the others are alike */
+                                issue(issues, m->id, NULL,
+                                      "task %s has no IPv4 address and port for port index %zu (address '%s'): "
+                                      "not a server",
+                                      tid, idx, ip ? ip : "");
                         continue;
+                }
                 if (hc && json_integer_value(json_object_get(hc, "port")) > 0)
                         check_port = (unsigned)json_integer_value(json_object_get(hc, "port"));
                 else if (hc && hc_idx >= 0 && (size_t)hc_idx != idx)
@@ -632,6 +641,16 @@ static json_t *drain_set(const json_t *old, const json_t *new) {
         return set;
 }
 
+static json_t *all_tasks(const json_t *app) {
+        json_t *set = json_object();
+        size_t i;
+        const json_t *t;
+        json_array_foreach(json_object_get(app, "tasks"), i, t)
+                if (json_string_value(json_object_get(t, "id")))
+                        json_object_set_new(set, json_string_value(json_object_get(t, "id")), json_true());
+        return set;
+}
+
 static json_t *not_ready_tasks(const json_t *deployments) {
         json_t *set = json_object();
         size_t i, j, k;
@@ -700,9 +719,21 @@ json_t *lb_view_build(const json_t *apps, const json_t *deployments, const struc
                 };
                 const json_t *nl = new ? json_object_get(new, "labels") : NULL;
                 m[1].ab = nl && (label(nl, "STRATA_LB_AB_HEADER") || label(nl, "STRATA_LB_AB_COOKIE"));
-                if (m[1].ab)
+                size_t n = new ? 2 : 1;
+                if (m[1].ab) {
                         m[0].draining = NULL; /* an A/B pair keeps both versions serving */
-                build_services(m, new ? 2 : 1, gid, not_ready, o, services, issues);
+                } else if (nl && streq(label(nl, "STRATA_DEPLOYMENT_STRATEGY") ?: "", "blue-green")) {
+                        /* `strata app deploy --strategy blue-green`: traffic moves in one step, when
+                         * every instance of the new version is healthy; until then it gets none */
+                        json_decref(drain);
+                        drain = NULL;
+                        if (healthy_tasks(new) >= (size_t)MAX(1, json_integer_value(json_object_get(new, "instances"))))
+                                drain = all_tasks(old);
+                        else
+                                n = 1;
+                        m[0].draining = drain;
+                }
+                build_services(m, n, gid, not_ready, o, services, issues);
         }
         sort_array(services, service_cmp);
         return json_pack("{s:o,s:o}", "services", services, "issues", issues);

@@ -61,6 +61,7 @@ struct agent_link {
         struct agent_link_config cfg;
         struct hashmap conns;          /* agent id → struct agent_conn */
         struct clock_timer *sweep;     /* heartbeats out, liveness in: once a second */
+        int64_t last_sweep_ms;         /* when the sweep last ran (0: not yet this term) */
         agent_link_subscribed_cb on_subscribed;
         void *subscribed_data;
         struct agent_link_task_owner owner; /* tasks that are not instances; zeroed: none */
@@ -71,7 +72,11 @@ void agent_link_init(struct agent_link *l, const struct core_log *log, struct cl
                      const struct agent_link_config *cfg);
 void agent_link_release(struct agent_link *l);
 /* Called on every role change: becoming leader starts liveness tracking from now for every
- * agent in the state; losing leadership ends every stream. */
+ * agent in the state; losing leadership ends every stream.
+ *
+ * Liveness counts only the time this master's loop was running: a sweep that runs more than
+ * two intervals late (the loop was stalled — a long pass, a starved process) credits every agent
+ * with the stall, since timers run before the loop reads the updates that waited meanwhile. */
 void agent_link_leadership(struct agent_link *l, bool leading);
 
 /* The command channel the launcher uses (agent_link_launch_text, agent_link_kill). */

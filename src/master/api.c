@@ -8,6 +8,8 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/audit.h"
+#include "master/auth.h"
 #include "master/master_internal.h"
 #include "model/app_id.h"
 
@@ -36,85 +38,118 @@ struct route {
         const char *suffix; /* for MATCH_APP_SUB: "versions", "tasks", "restart" */
         api_handler_fn handler;
         unsigned flags;
+        /* Who may call it (master/auth.h): PERM(rid, action, scope), PERM_OPEN, PERM_AUTHENTICATED
+         * or PERM_METRICS. A row without one is for superusers only, and test_auth fails on it. */
+        struct route_perm perm;
 };
 
 static const struct route routes[] = {
-        { "GET", "/ping", MATCH_EXACT, NULL, api_ping, ROUTE_LOCAL },
-        { "GET", "/v2/info", MATCH_EXACT, NULL, api_info, ROUTE_LOCAL },
-        { "GET", "/v2/leader", MATCH_EXACT, NULL, api_leader, ROUTE_LOCAL },
-        { "DELETE", "/v2/leader", MATCH_EXACT, NULL, api_leader_abdicate, ROUTE_LEADER },
-        { "GET", "/v2/plugins", MATCH_EXACT, NULL, api_plugins_list, ROUTE_LOCAL },
-        { "GET", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
-        { "PUT", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
-        { "POST", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
-        { "DELETE", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL },
-        { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL },
-        { "POST", "/v1/cluster/masters", MATCH_EXACT, NULL, api_cluster_register, ROUTE_LEADER | ROUTE_BODY },
-        { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL },
+        { "GET", "/ping", MATCH_EXACT, NULL, api_ping, ROUTE_LOCAL, PERM_OPEN },
+        { "GET", "/v2/info", MATCH_EXACT, NULL, api_info, ROUTE_LOCAL, PERM(RID_INFO, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v2/leader", MATCH_EXACT, NULL, api_leader, ROUTE_LOCAL, PERM(RID_INFO, PERM_READ, PERM_SCOPE_NONE) },
+        { "DELETE", "/v2/leader", MATCH_EXACT, NULL, api_leader_abdicate, ROUTE_LEADER,
+          PERM(RID_LEADER, PERM_DELETE, PERM_SCOPE_NONE) },
+        { "GET", "/v2/plugins", MATCH_EXACT, NULL, api_plugins_list, ROUTE_LOCAL, PERM(RID_INFO, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_READ, PERM_SCOPE_NONE) },
+        { "PUT", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "POST", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/v2/plugins/", MATCH_APP, NULL, api_plugin_request, ROUTE_LOCAL, PERM(RID_PLUGINS, PERM_DELETE, PERM_SCOPE_NONE) },
+        { "GET", "/v1/cluster", MATCH_EXACT, NULL, api_cluster, ROUTE_LOCAL, PERM(RID_CLUSTER, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/cluster/masters", MATCH_EXACT, NULL, api_cluster_register, ROUTE_LEADER | ROUTE_BODY, PERM(RID_MASTERS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "GET", "/metrics", MATCH_EXACT, NULL, api_metrics, ROUTE_LOCAL, PERM_METRICS },
         { "POST", "/internal/v1/agents/subscribe", MATCH_EXACT, NULL, api_agents_subscribe,
-          ROUTE_LEADER | ROUTE_BODY | ROUTE_NO_FORWARD },
+          ROUTE_LEADER | ROUTE_BODY | ROUTE_NO_FORWARD,
+          PERM(RID_AGENT, PERM_CREATE, PERM_SCOPE_NONE) },
         { "POST", "/internal/v1/agents/", MATCH_APP_SUB, "updates", api_agents_updates,
-          ROUTE_LEADER | ROUTE_BODY | ROUTE_NO_FORWARD },
-        { "GET", "/v2/apps", MATCH_EXACT, NULL, api_apps_list, ROUTE_READ },
-        { "POST", "/v2/apps", MATCH_EXACT, NULL, api_apps_create, ROUTE_LEADER | ROUTE_BODY },
-        { "PUT", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY },
-        { "PATCH", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY },
-        { "GET", "/v2/apps/", MATCH_APP_SUB, "versions", api_app_versions, ROUTE_READ },
-        { "GET", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks, ROUTE_READ },
+          ROUTE_LEADER | ROUTE_BODY | ROUTE_NO_FORWARD,
+          PERM(RID_AGENT, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "GET", "/v2/apps", MATCH_EXACT, NULL, api_apps_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_SOME) },
+        { "POST", "/v2/apps", MATCH_EXACT, NULL, api_apps_create, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_CREATE, PERM_SCOPE_BODY) },
+        { "PUT", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_BODY) },
+        { "PATCH", "/v2/apps", MATCH_EXACT, NULL, api_apps_bulk_update, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_BODY) },
+        { "GET", "/v2/apps/", MATCH_APP_SUB, "versions", api_app_versions, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ID) },
+        { "GET", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ID) },
         /* Suffix routes before the plain app routes: "/v2/apps/a/tasks/<id>" is not app "/a/tasks/<id>". */
-        { "DELETE", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks_kill, ROUTE_LEADER },
-        { "GET", "/v2/apps/", MATCH_APP, NULL, api_app_get, ROUTE_READ },
-        { "PUT", "/v2/apps/", MATCH_APP, NULL, api_app_put, ROUTE_LEADER | ROUTE_BODY },
-        { "PATCH", "/v2/apps/", MATCH_APP, NULL, api_app_patch, ROUTE_LEADER | ROUTE_BODY },
-        { "DELETE", "/v2/apps/", MATCH_APP, NULL, api_app_delete, ROUTE_LEADER },
-        { "POST", "/v2/apps/", MATCH_APP_SUB, "restart", api_app_restart, ROUTE_LEADER },
-        { "GET", "/v2/groups", MATCH_EXACT, NULL, api_groups_get, ROUTE_READ },
-        { "POST", "/v2/groups", MATCH_EXACT, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY },
-        { "PUT", "/v2/groups", MATCH_EXACT, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY },
-        { "DELETE", "/v2/groups", MATCH_EXACT, NULL, api_groups_delete, ROUTE_LEADER },
-        { "GET", "/v2/groups/versions", MATCH_EXACT, NULL, api_group_versions, ROUTE_READ },
+        { "DELETE", "/v2/apps/", MATCH_APP_SUB, "tasks", api_app_tasks_kill, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "GET", "/v2/apps/", MATCH_APP, NULL, api_app_get, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ID) },
+        { "PUT", "/v2/apps/", MATCH_APP, NULL, api_app_put, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "PATCH", "/v2/apps/", MATCH_APP, NULL, api_app_patch, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "DELETE", "/v2/apps/", MATCH_APP, NULL, api_app_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_DELETE, PERM_SCOPE_ID) },
+        { "POST", "/v2/apps/", MATCH_APP_SUB, "restart", api_app_restart, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "GET", "/v2/groups", MATCH_EXACT, NULL, api_groups_get, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
+        { "POST", "/v2/groups", MATCH_EXACT, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_CREATE, PERM_SCOPE_BODY) },
+        { "PUT", "/v2/groups", MATCH_EXACT, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ROOT) },
+        { "DELETE", "/v2/groups", MATCH_EXACT, NULL, api_groups_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_DELETE, PERM_SCOPE_ROOT) },
+        { "GET", "/v2/groups/versions", MATCH_EXACT, NULL, api_group_versions, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
         /* "/v2/groups/x/apps" and "…/versions[/ts]" before the plain group routes. */
-        { "GET", "/v2/groups/", MATCH_APP_SUB, "versions", api_group_versions, ROUTE_READ },
-        { "GET", "/v2/groups/", MATCH_APP_SUB, "apps", api_group_apps, ROUTE_READ },
-        { "GET", "/v2/groups/", MATCH_APP, NULL, api_groups_get, ROUTE_READ },
-        { "POST", "/v2/groups/", MATCH_APP, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY },
-        { "PUT", "/v2/groups/", MATCH_APP, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY },
-        { "DELETE", "/v2/groups/", MATCH_APP, NULL, api_groups_delete, ROUTE_LEADER },
-        { "PATCH", "/v2/groups/", MATCH_APP, NULL, api_groups_patch, ROUTE_LEADER | ROUTE_BODY },
-        { "GET", "/v2/events", MATCH_EXACT, NULL, api_events, ROUTE_LEADER | ROUTE_REDIRECT },
-        { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ },
-        { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER },
-        { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ },
-        { "POST", "/v2/tasks/delete", MATCH_EXACT, NULL, api_tasks_delete, ROUTE_LEADER | ROUTE_BODY },
+        { "GET", "/v2/groups/", MATCH_APP_SUB, "versions", api_group_versions, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ID) },
+        { "GET", "/v2/groups/", MATCH_APP_SUB, "apps", api_group_apps, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ID) },
+        { "GET", "/v2/groups/", MATCH_APP, NULL, api_groups_get, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ID) },
+        { "POST", "/v2/groups/", MATCH_APP, NULL, api_groups_create, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_CREATE, PERM_SCOPE_BODY) },
+        { "PUT", "/v2/groups/", MATCH_APP, NULL, api_groups_put, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "DELETE", "/v2/groups/", MATCH_APP, NULL, api_groups_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_DELETE, PERM_SCOPE_ID) },
+        { "PATCH", "/v2/groups/", MATCH_APP, NULL, api_groups_patch, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "GET", "/v2/events", MATCH_EXACT, NULL, api_events, ROUTE_LEADER | ROUTE_REDIRECT, PERM(RID_EVENTS, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v2/deployments", MATCH_EXACT, NULL, api_deployments_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
+        { "DELETE", "/v2/deployments/", MATCH_APP, NULL, api_deployment_delete, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ROOT) },
+        { "GET", "/v2/tasks", MATCH_EXACT, NULL, api_tasks_list, ROUTE_READ, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_SOME) },
+        { "POST", "/v2/tasks/delete", MATCH_EXACT, NULL, api_tasks_delete, ROUTE_LEADER | ROUTE_BODY, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ROOT) },
         /* The launch queue lives in the leader's memory: always answered by the leader. */
-        { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER },
-        { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER },
-        { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ },
-        { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ },
-        { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ },
-        { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ },
-        { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
-        { "GET", "/master/state.json", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
-        { "GET", "/state-summary", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ },
-        { "GET", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_list, ROUTE_READ },
-        { "POST", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_create, ROUTE_LEADER | ROUTE_BODY },
-        { "GET", "/v1/jobs/", MATCH_APP, NULL, api_jobs_get_sub, ROUTE_READ },
-        { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER },
-        { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY },
-        { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER },
-        { "GET", "/v1/scheduler/jobs", MATCH_EXACT, NULL, api_chronos_jobs, ROUTE_READ },
-        { "POST", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY },
-        { "PUT", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY },
-        { "POST", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY },
-        { "PUT", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY },
-        { "PUT", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_run, ROUTE_LEADER },
-        { "DELETE", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_delete, ROUTE_LEADER },
+        { "GET", "/v2/queue", MATCH_EXACT, NULL, api_queue_list, ROUTE_LEADER, PERM(RID_SERVICES, PERM_READ, PERM_SCOPE_ROOT) },
+        { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
+        { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ, PERM(RID_NODES, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ, PERM(RID_DNS, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ, PERM(RID_NODES, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/master/state.json", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
+        /* Identities and grants (DC/OS's IAM paths); login is open, whoami needs any token. */
+        { "POST", "/acs/api/v1/auth/login", MATCH_EXACT, NULL, api_auth_login, ROUTE_LOCAL | ROUTE_BODY, PERM_OPEN },
+        { "POST", "/acs/api/v1/auth/logout", MATCH_EXACT, NULL, api_auth_logout, ROUTE_LEADER, PERM_AUTHENTICATED },
+        { "GET", "/v1/auth/whoami", MATCH_EXACT, NULL, api_auth_whoami, ROUTE_LOCAL, PERM_AUTHENTICATED },
+        { "POST", "/v1/auth/revoke", MATCH_EXACT, NULL, api_auth_revoke, ROUTE_LEADER | ROUTE_BODY,
+          PERM(RID_ACS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "GET", "/v1/audit", MATCH_EXACT, NULL, api_audit, ROUTE_LOCAL, PERM(RID_AUDIT, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/auth/routes", MATCH_EXACT, NULL, api_auth_routes, ROUTE_LOCAL, PERM(RID_ACS, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/acs/api/v1/users", MATCH_EXACT, NULL, api_acs_users_list, ROUTE_READ,
+          PERM(RID_ACS, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/acs/api/v1/users/", MATCH_APP, NULL, api_acs_user_get, ROUTE_READ, PERM(RID_ACS, PERM_READ, PERM_SCOPE_NONE) },
+        { "PUT", "/acs/api/v1/users/", MATCH_APP, NULL, api_acs_user_put, ROUTE_LEADER,
+          PERM(RID_ACS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/acs/api/v1/users/", MATCH_APP, NULL, api_acs_user_delete, ROUTE_LEADER,
+          PERM(RID_ACS, PERM_DELETE, PERM_SCOPE_NONE) },
+        { "GET", "/acs/api/v1/groups", MATCH_EXACT, NULL, api_acs_groups_list, ROUTE_READ,
+          PERM(RID_ACS, PERM_READ, PERM_SCOPE_NONE) },
+        { "PUT", "/acs/api/v1/groups/", MATCH_APP, NULL, api_acs_group_put, ROUTE_LEADER,
+          PERM(RID_ACS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/acs/api/v1/groups/", MATCH_APP, NULL, api_acs_group_delete, ROUTE_LEADER,
+          PERM(RID_ACS, PERM_DELETE, PERM_SCOPE_NONE) },
+        { "PUT", "/acs/api/v1/acls/", MATCH_APP, NULL, api_acs_acl_put, ROUTE_LEADER,
+          PERM(RID_ACS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/acs/api/v1/acls/", MATCH_APP, NULL, api_acs_acl_delete, ROUTE_LEADER,
+          PERM(RID_ACS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "GET", "/state-summary", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_list, ROUTE_READ, PERM(RID_JOBS, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/jobs", MATCH_EXACT, NULL, api_jobs_create, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "GET", "/v1/jobs/", MATCH_APP, NULL, api_jobs_get_sub, ROUTE_READ, PERM(RID_JOBS, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/jobs/", MATCH_APP, NULL, api_jobs_post_sub, ROUTE_LEADER, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/jobs/", MATCH_APP, NULL, api_jobs_put_sub, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/v1/jobs/", MATCH_APP, NULL, api_jobs_delete_sub, ROUTE_LEADER, PERM(RID_JOBS, PERM_DELETE, PERM_SCOPE_NONE) },
+        /* Chronos (/v1/scheduler/…): the same jobs, so the same permissions as Metronome's. */
+        { "GET", "/v1/scheduler/jobs", MATCH_EXACT, NULL, api_chronos_jobs, ROUTE_READ, PERM(RID_JOBS, PERM_READ, PERM_SCOPE_NONE) },
+        { "POST", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/scheduler/iso8601", MATCH_EXACT, NULL, api_chronos_iso8601, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "POST", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_CREATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/scheduler/dependency", MATCH_EXACT, NULL, api_chronos_dependency, ROUTE_LEADER | ROUTE_BODY, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "PUT", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_run, ROUTE_LEADER, PERM(RID_JOBS, PERM_UPDATE, PERM_SCOPE_NONE) },
+        { "DELETE", "/v1/scheduler/job/", MATCH_APP, NULL, api_chronos_job_delete, ROUTE_LEADER, PERM(RID_JOBS, PERM_DELETE, PERM_SCOPE_NONE) },
 };
 
 /* DC/OS Admin Router paths for Marathon. */
 static const char *const prefixes[] = { "/service/marathon", "/marathon", "/mesos", "/service/metronome" };
 
 void api_call_release(struct api_call *call) {
+        auth_who_free(call->who);
         free(call->id);
         free(call->sub);
         json_decref(call->body);
@@ -122,6 +157,7 @@ void api_call_release(struct api_call *call) {
 }
 
 static void call_free(struct api_call *call) {
+        auth_who_free(call->who);
         free(call->id);
         free(call->sub);
         json_decref(call->body);
@@ -150,6 +186,8 @@ void api_reply_text(struct api_call *call, int status, const char *ct, const cha
                 return;
         }
         add_leader_header(call);
+        if (call->audit)
+                audit_record(call, status); /* master/audit.h */
         http_respond(call->req, status, ct, text, strlen(text));
         call_free(call);
 }
@@ -270,6 +308,9 @@ static void run_handler(struct api_call *call, const struct route *rt) {
                         return;
                 }
         }
+        /* Where the handler runs: a follower forwards the caller's own token to the leader. */
+        if (!auth_route_check(call, &rt->perm))
+                return;
         if ((rt->flags & ROUTE_READ) && !stale) {
                 http_request_set_data(call->req, (void *)rt);
                 store_read_barrier(call->m->store, read_barrier_cb, call);
@@ -320,4 +361,38 @@ void api_dispatch(struct http_request *req, void *data) {
                 return;
         }
         api_reply_error(call, 404, "URI not found: %s", http_request_path(req));
+}
+
+static const char *const match_names[] = { [MATCH_EXACT] = "exact", [MATCH_APP] = "id", [MATCH_APP_SUB] = "id+suffix" };
+
+json_t *api_routes_json(void) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                const struct route *rt = &routes[i];
+                const struct route_perm *p = &rt->perm;
+                json_t *o = json_pack("{s:s,s:s,s:s}", "method", rt->method, "pattern", rt->pattern, "match",
+                                      match_names[rt->match]);
+                if (rt->suffix)
+                        json_object_set_new(o, "suffix", json_string(rt->suffix));
+                if (!(p->flags & PERM_F_DECLARED))
+                        json_object_set_new(o, "permission", json_null()); /* undeclared: a bug */
+                else if (p->flags & PERM_F_OPEN)
+                        json_object_set_new(o, "permission", json_string("open"));
+                else if (p->flags & PERM_F_AUTHN)
+                        json_object_set_new(o, "permission", json_string("authenticated"));
+                else {
+                        static const char *const scopes[] = { "none", "id", "root", "some", "body" };
+                        json_object_set_new(o, "permission",
+                                            json_pack("{s:s,s:s,s:s,s:b}", "rid", p->rid, "action",
+                                                      perm_action_name(p->action), "scope", scopes[p->scope],
+                                                      "metrics", (p->flags & PERM_F_METRICS) != 0));
+                }
+                json_array_append_new(arr, o);
+        }
+        return arr;
+}
+
+/* GET /v1/auth/routes: every route with the permission it needs (operators; the route walk test). */
+void api_auth_routes(struct api_call *call) {
+        api_reply_json(call, 200, json_pack("{s:o}", "routes", api_routes_json()));
 }

@@ -264,6 +264,8 @@ static int list_one(const json_t *app, void *data) {
                 return 0;
         if (c->labels && !label_selector_match(c->labels, json_object_get(app, "labels")))
                 return 0;
+        if (!auth_may(w->call, RID_SERVICES, id, PERM_READ)) /* a tenant lists only its own apps */
+                return 0;
         if (w->n == w->cap) {
                 w->cap = w->cap ? 2 * w->cap : 256;
                 w->items = xrealloc(w->items, w->cap * sizeof *w->items);

@@ -5,6 +5,7 @@
 
 #include "common/alloc.h"
 #include "common/prom.h"
+#include "net/http_metrics.h"
 #include "common/strbuf.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
@@ -250,6 +251,8 @@ void api_metrics(struct api_call *call) {
                               "strata_event_subscribers_dropped_total %" PRIu64 "\n",
                               es.subscribers, es.emitted, es.delivered, es.dropped);
         }
+        if (m->http)
+                http_metrics_render(http_server_metrics(m->http), &sb);
         prom_process_metrics(&sb, "master");
         _cleanup_free_ char *text = strbuf_steal(&sb);
         api_reply_text(call, 200, "text/plain; version=0.0.4", text);

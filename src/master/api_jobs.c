@@ -235,7 +235,7 @@ static void write_done(void *data, int status, json_t *result, struct err *err) 
                 json_decref(w->reply);
                 reply_store_err(w->call, err);
         } else {
-                job_scheduler_poke(m->jobs);
+                job_scheduler_poke_job(m->jobs, w->job);
                 switch (w->kind) {
                 case W_JOB_CREATE:
                         api_reply_json(w->call, 201, w->reply);
@@ -340,8 +340,9 @@ void api_jobs_create(struct api_call *call) {
                 json_array_foreach(schedules, i, s) json_array_append_new(out, schedule_json(s, now));
                 json_object_set_new(reply, "schedules", out);
         }
-        submit_write(call, W_JOB_CREATE, json_pack("{s:s,s:o,s:o}", "type", "job_create", "job", job, "schedules", schedules), reply,
-              NULL, NULL);
+        _cleanup_free_ char *id = xstrdup(json_string_value(json_object_get(job, "id")));
+        submit_write(call, W_JOB_CREATE,
+                     json_pack("{s:s,s:o,s:o}", "type", "job_create", "job", job, "schedules", schedules), reply, id, NULL);
 }
 
 static json_t *optional_body(struct api_call *call, bool *bad) {

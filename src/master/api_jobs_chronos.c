@@ -26,7 +26,7 @@ static void done_204(void *data, int status, json_t *result, struct err *err) {
                 api_reply_json(call, err_http_status(err), json_pack("{s:s}", "message", err_msg(err)));
                 return;
         }
-        job_scheduler_poke(call->m->jobs);
+        job_scheduler_poke(call->m->jobs); /* Chronos writes are rare: look at every job */
         api_reply_text(call, 204, "application/json", "");
 }
 

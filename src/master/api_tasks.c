@@ -98,11 +98,14 @@ struct tasks_ctx {
         json_t *tasks;
         bool service_ports;
         unsigned filter; /* bit per task state; 0 = all */
+        const struct api_call *call; /* GET /v2/tasks: only the tasks of apps the caller may read */
 };
 
 static int add_task(const struct instance *i, void *data) {
         struct tasks_ctx *c = data;
         if (c->filter && !(c->filter & (1u << i->state)))
+                return 0;
+        if (c->call && !auth_may(c->call, RID_SERVICES, i->app_id, PERM_READ)) /* master/auth.h */
                 return 0;
         json_array_append_new(c->tasks, task_to_json(c->st, i, c->service_ports));
         return 0;
@@ -123,7 +126,7 @@ static void status_filter(const char *v, void *data) {
 }
 
 void api_tasks_list(struct api_call *call) {
-        struct tasks_ctx c = { store_state(call->m->store), json_array(), true, 0 };
+        struct tasks_ctx c = { store_state(call->m->store), json_array(), true, 0, call };
         http_request_args_foreach(call->req, "status", status_filter, &c.filter);
         http_request_args_foreach(call->req, "status[]", status_filter, &c.filter);
         state_instances_foreach(c.st, add_task, &c);

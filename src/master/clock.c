@@ -217,3 +217,7 @@ void clock_fake_advance(struct clock *c, uint64_t ms) {
         }
         f->now = end;
 }
+
+void clock_fake_stall(struct clock *c, uint64_t ms) {
+        fake(c)->now += ms;
+}

@@ -62,5 +62,8 @@ void clock_fake_free(struct clock *c);
 unsigned clock_fake_run(struct clock *c);
 /* Moves time forward by ms, firing timers at their due times on the way. */
 void clock_fake_advance(struct clock *c, uint64_t ms);
+/* Moves time forward by ms without firing anything: a stalled loop (the overdue timers fire at
+ * the next clock_fake_run). */
+void clock_fake_stall(struct clock *c, uint64_t ms);
 /* ms until the next active timer fires; false when none is active. */
 bool clock_fake_next(struct clock *c, uint64_t *ret_ms);

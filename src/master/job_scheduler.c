@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "master/due_heap.h"
 #include "master/job_launch.h"
 #include "master/master_internal.h"
 #include "model/cron.h"
@@ -29,6 +30,11 @@ struct job_scheduler {
         uv_timer_t timer;
         bool leading;
         bool pass_due;        /* a zero-delay pass is armed */
+        bool full;            /* the next pass looks at every job (leadership, reconciliation) */
+        json_t *dirty;        /* job id → true: look at these on the next pass */
+        struct due_heap due;  /* (wake time, job id): a job's next decision time */
+        json_t *wakes;        /* job id → the wake time pushed for it (one heap entry per job and time) */
+        json_t *dependents;   /* job id → true: jobs with dependencies (looked at when any run ends) */
         json_t *inflight;     /* "t:<job>/<schedule>" or "r:<run>" → true: a command is being committed */
         json_t *reservations; /* task id → placement reservation id */
         json_t *killing;      /* task id → true: KILL sent */
@@ -48,6 +54,10 @@ static void destroy(struct job_scheduler *js) {
         json_decref(js->killing);
         json_decref(js->sent);
         json_decref(js->next_cache);
+        json_decref(js->dirty);
+        json_decref(js->wakes);
+        json_decref(js->dependents);
+        due_heap_release(&js->due);
         free(js);
 }
 
@@ -107,6 +117,7 @@ static int next_cb(const void *data, int64_t after_ms, int64_t *ret_ms) {
 struct submit_ctx {
         struct job_scheduler *js;
         char *key;    /* the inflight entry this command holds */
+        char *job;    /* the job it is about: looked at again once answered */
         char *what;   /* for the log */
         /* After a committed task assignment: send its LAUNCH. */
         char *agent_id, *task_id, *reservation;
@@ -133,13 +144,14 @@ static void submit_done(void *data, int status, json_t *result, struct err *err)
                 job_launch_send(js->m, c->agent_id, c->app, c->task_id);
         }
         if (!js->m->stopping)
-                job_scheduler_poke(js);
+                job_scheduler_poke_job(js, c->job);
 out:
         json_decref(c->app);
         free(c->agent_id);
         free(c->task_id);
         free(c->reservation);
         free(c->key);
+        free(c->job);
         free(c->what);
         free(c);
 }
@@ -148,6 +160,7 @@ static struct submit_ctx *submit(struct job_scheduler *js, const char *key, json
         struct submit_ctx *c = xcalloc(1, sizeof *c);
         c->js = js;
         c->key = xstrdup(key);
+        c->job = xstrdup(json_string_value(json_object_get(cmd, "id")) ?: "");
         c->what = xstrdup(what);
         json_object_set_new(js->inflight, key, json_true());
         json_object_set_new(cmd, "v", json_integer(1));
@@ -409,26 +422,79 @@ static void dependency_step(struct job_scheduler *js, const char *job_id, const 
 
 /* --- the pass -------------------------------------------------------------------------------- */
 
+/* Everything one job needs now; returns when to look at it again (INT64_MAX: on a change). */
+static int64_t job_step(struct job_scheduler *js, const char *job_id, const json_t *rec, int64_t now) {
+        int64_t wake = INT64_MAX;
+        const char *sid;
+        json_t *sched;
+        json_object_foreach(json_object_get(rec, "schedules"), sid, sched)
+                schedule_step(js, job_id, rec, sid, sched, now, &wake);
+        const char *rid;
+        json_t *run;
+        json_object_foreach(json_object_get(rec, "active"), rid, run)
+                run_step(js, job_id, rec, rid, run, now, &wake);
+        if (json_array_size(json_object_get(json_object_get(rec, "job"), "dependencies")) > 0) {
+                json_object_set_new(js->dependents, job_id, json_true());
+                dependency_step(js, job_id, rec, now);
+        }
+        return wake;
+}
+
+static void schedule_wake(struct job_scheduler *js, const char *job_id, int64_t wake) {
+        if (wake == INT64_MAX)
+                return;
+        const json_t *have = json_object_get(js->wakes, job_id);
+        if (have && json_integer_value(have) <= wake)
+                return; /* an earlier (or the same) entry is in the heap already */
+        json_object_set_new(js->wakes, job_id, json_integer(wake));
+        due_heap_push(&js->due, wake, job_id);
+}
+
+static void step_one(struct job_scheduler *js, const struct state *st, const char *job_id, int64_t now) {
+        const json_t *rec = state_job_get(st, job_id);
+        if (!rec) {
+                json_object_del(js->dependents, job_id);
+                return;
+        }
+        schedule_wake(js, job_id, job_step(js, job_id, rec, now));
+}
+
+/* One pass: the dirty jobs and those whose wake time came (all of them when full). A job's
+ * decision is cheap, but 10,000 jobs must not be looked at for every commit of one. */
 static void pass(struct job_scheduler *js) {
         js->pass_due = false;
         if (!js->leading || js->m->stopping || !js->m->store)
                 return;
-        int64_t now = time_now_ms(), wake = INT64_MAX;
-        const char *job_id;
-        json_t *rec;
-        json_object_foreach((json_t *)state_jobs(store_state(js->m->store)), job_id, rec) {
-                const char *sid;
-                json_t *sched;
-                json_object_foreach(json_object_get(rec, "schedules"), sid, sched)
-                        schedule_step(js, job_id, rec, sid, sched, now, &wake);
-                const char *rid;
-                json_t *run;
-                json_object_foreach(json_object_get(rec, "active"), rid, run)
-                        run_step(js, job_id, rec, rid, run, now, &wake);
-                dependency_step(js, job_id, rec, now);
+        const struct state *st = store_state(js->m->store);
+        int64_t now = time_now_ms();
+        if (js->full) {
+                js->full = false;
+                json_object_clear(js->dirty);
+                const char *job_id;
+                json_t *rec;
+                json_object_foreach((json_t *)state_jobs(st), job_id, rec)
+                        schedule_wake(js, job_id, job_step(js, job_id, rec, now));
+        } else {
+                json_t *dirty = js->dirty;
+                js->dirty = json_object();
+                int64_t due;
+                while (due_heap_peek(&js->due, &due) && due <= now) {
+                        _cleanup_free_ char *id = due_heap_pop(&js->due, &due);
+                        const json_t *have = json_object_get(js->wakes, id);
+                        if (have && json_integer_value(have) == due)
+                                json_object_del(js->wakes, id);
+                        json_object_set_new(dirty, id, json_true());
+                }
+                const char *job_id;
+                json_t *v;
+                json_object_foreach(dirty, job_id, v) step_one(js, st, job_id, now);
+                json_decref(dirty);
         }
-        if (wake != INT64_MAX)
-                arm(js, wake > now ? wake - now : 0);
+        int64_t next;
+        if (json_object_size(js->dirty) > 0 || js->full)
+                arm(js, 0);
+        else if (due_heap_peek(&js->due, &next))
+                arm(js, next > now ? next - now : 0);
 }
 
 static void timer_cb(uv_timer_t *t) {
@@ -441,11 +507,29 @@ static void arm(struct job_scheduler *js, int64_t delay_ms) {
         uv_timer_start(&js->timer, timer_cb, (uint64_t)delay_ms, 0);
 }
 
-void job_scheduler_poke(struct job_scheduler *js) {
-        if (!js || !js->leading || js->pass_due)
+static void pass_soon(struct job_scheduler *js) {
+        if (js->pass_due)
                 return;
         js->pass_due = true;
         uv_timer_start(&js->timer, timer_cb, 0, 0);
+}
+
+void job_scheduler_poke(struct job_scheduler *js) {
+        if (!js || !js->leading)
+                return;
+        js->full = true;
+        pass_soon(js);
+}
+
+void job_scheduler_poke_job(struct job_scheduler *js, const char *job_id) {
+        if (!js || !js->leading || !job_id)
+                return;
+        json_object_set_new(js->dirty, job_id, json_true());
+        /* A run that ends may be what a dependent job waits for. */
+        const char *dep;
+        json_t *v;
+        json_object_foreach(js->dependents, dep, v) json_object_set_new(js->dirty, dep, json_true());
+        pass_soon(js);
 }
 
 struct job_scheduler *job_scheduler_new(struct master *m) {
@@ -459,6 +543,10 @@ struct job_scheduler *job_scheduler_new(struct master *m) {
         js->killing = json_object();
         js->sent = json_object();
         js->next_cache = json_object();
+        js->dirty = json_object();
+        js->wakes = json_object();
+        js->dependents = json_object();
+        due_heap_init(&js->due);
         uv_timer_init(m->loop, &js->timer);
         js->timer.data = js;
         return js;
@@ -493,11 +581,15 @@ void job_scheduler_leadership(struct job_scheduler *js, bool leading) {
                 json_object_clear(js->killing);
                 json_object_clear(js->sent);
                 json_object_clear(js->next_cache);
+                json_object_clear(js->dirty);
+                json_object_clear(js->wakes);
+                due_heap_release(&js->due);
+                due_heap_init(&js->due);
         }
 }
 
 void job_scheduler_stop_run(struct job_scheduler *js, const char *job_id, const char *run_id) {
-        job_scheduler_poke(js); /* the pass kills the stopped run's live task */
+        job_scheduler_poke_job(js, job_id); /* its step kills the stopped run's live task */
 }
 
 /* The run's task with this id, if the run is active. */
@@ -531,14 +623,22 @@ bool job_scheduler_owns_task(struct job_scheduler *js, const char *agent_id, con
         return t && !terminal(t) && streq(json_string_value(json_object_get(t, "agentId")) ?: "", agent_id);
 }
 
+struct status_ctx {
+        struct job_scheduler *js;
+        char *job;
+};
+
 static void status_done(void *data, int status, json_t *result, struct err *err) {
-        struct job_scheduler *js = data;
-        if (answered(js))
-                return;
-        if (status < 0)
-                log_warn("jobs: task status not committed: %s", err_msg(err));
-        else if (!js->m->stopping)
-                job_scheduler_poke(js);
+        struct status_ctx *c = data;
+        struct job_scheduler *js = c->js;
+        if (!answered(js)) {
+                if (status < 0)
+                        log_warn("jobs: task status not committed: %s", err_msg(err));
+                else if (!js->m->stopping)
+                        job_scheduler_poke_job(js, c->job);
+        }
+        free(c->job);
+        free(c);
 }
 
 bool job_scheduler_task_status(struct job_scheduler *js, const char *agent_id, const char *task_id,
@@ -568,7 +668,10 @@ bool job_scheduler_task_status(struct job_scheduler *js, const char *agent_id, c
         json_object_set_new(cmd, "task", task);
         json_object_set_new(cmd, "v", json_integer(1));
         js->pending++;
-        store_submit(js->m->store, cmd, status_done, js);
+        struct status_ctx *c = xcalloc(1, sizeof *c);
+        c->js = js;
+        c->job = xstrdup(job);
+        store_submit(js->m->store, cmd, status_done, c);
         return true;
 }
 

@@ -2,9 +2,9 @@
  * before anything runs), and each run's life: place and launch its task, follow its status,
  * relaunch it under ON_FAILURE until activeDeadlineSeconds, stop it.
  *
- * One pass looks at every job and active run; passes run one loop turn after any change the
- * scheduler hears of (its own commits, the jobs API, status updates of job tasks) and at the
- * earliest wake time a decision asked for. Every action is a committed command first: "tick T
+ * A pass looks at the jobs something happened to (its own commits, the jobs API, status updates
+ * of their tasks) one loop turn later, and at each job again at the wake time its decisions asked
+ * for (a heap of wake times); every job only after a leadership change or a reconciliation. Every action is a committed command first: "tick T
  * started run R" (job_tick) before the run's task is placed, the task's agent (job_run_update)
  * before its LAUNCH is sent. A command that fails (leadership lost, a tick another leader
  * handled) changes nothing and the next pass decides again from the committed state. */
@@ -19,8 +19,11 @@ struct job_scheduler;
 struct job_scheduler *job_scheduler_new(struct master *m);
 void job_scheduler_free(struct job_scheduler *js); /* NULL: nothing */
 void job_scheduler_leadership(struct job_scheduler *js, bool leading);
-/* Something about jobs changed: pass again on the next loop turn. */
+/* Something about many jobs changed: look at all of them on the next loop turn. */
 void job_scheduler_poke(struct job_scheduler *js);
+/* Job job_id changed (a commit about it): look at it (and at jobs with dependencies) on the
+ * next loop turn. */
+void job_scheduler_poke_job(struct job_scheduler *js, const char *job_id);
 
 /* A run was stopped by a user (committed): kill its live task. */
 void job_scheduler_stop_run(struct job_scheduler *js, const char *job_id, const char *run_id);

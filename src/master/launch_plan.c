@@ -66,8 +66,10 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                 s->health = json_array_size(json_object_get(in->app, "healthChecks")) > 0;
                 s->readiness = json_array_size(json_object_get(in->app, "readinessChecks")) > 0;
         }
-        s->active = xmalloc((in->n + 1) * sizeof *s->active);
-        s->old = xmalloc((in->n + 1) * sizeof *s->old);
+        if (in->n == 0)
+                return; /* the caller's fast path: nothing listed, nothing to allocate */
+        s->active = xmalloc(in->n * sizeof *s->active);
+        s->old = xmalloc(in->n * sizeof *s->old);
         for (size_t k = 0; k < in->n; k++) {
                 const struct instance *i = in->instances[k];
                 bool older = s->config_version && strcmp(i->version, s->config_version) < 0;
@@ -163,8 +165,10 @@ static unsigned roll(const struct launch_plan_input *in, struct scan *s, unsigne
 
 void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *out) {
         *out = (struct launch_plan){ .goal = "stopped", .grace_s = 3 };
-        out->expunge = xmalloc((in->n + 1) * sizeof *out->expunge);
-        out->kills = xmalloc((in->n + 1) * sizeof *out->kills);
+        if (in->n > 0) {
+                out->expunge = xmalloc(in->n * sizeof *out->expunge);
+                out->kills = xmalloc(in->n * sizeof *out->kills);
+        }
         struct scan s = { 0 };
         classify(in, &s, out);
         size_t n_active = s.n_active + in->n_unlisted;
@@ -181,7 +185,7 @@ void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *
         }
         json_int_t target_j = json_integer_value(json_object_get(in->app, "instances"));
         unsigned target = target_j > 0 ? (unsigned)target_j : 0;
-        out->converged = s.n_old == 0 && s.dying == 0 && n_active == target && s.good == target;
+        out->converged = s.n_old == 0 && s.dying == 0 && n_active == target && s.good + in->n_unlisted_good == target;
         if (in->gated)
                 goto out; /* a later step of a deployment: its instances wait (api.md §3.2) */
         unsigned grace = (unsigned)json_integer_value(json_object_get(in->app, "taskKillGracePeriodSeconds"));

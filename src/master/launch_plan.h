@@ -51,6 +51,9 @@ struct launch_plan_input {
         /* Instances the caller vouches for without listing them (its fast path): of the current
          * configuration, goal running, not terminal, not unreachable. They can only be counted. */
         size_t n_unlisted;
+        /* Of those, how many are running, healthy and ready (from the state's per-app counts);
+         * the rest are taken to be on their way. */
+        size_t n_unlisted_good;
         unsigned in_flight;   /* placements submitted and not committed yet */
         bool gated;           /* the app's deployment step is after the current one */
         int64_t now_ms;

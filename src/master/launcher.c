@@ -337,9 +337,22 @@ static void app_pass(struct launcher *l, const char *app_id) {
         struct gather g = { 0 };
         bool full = true;
         bool clean = q && q->clean_config && config_version && streq(q->clean_config, config_version);
-        if (clean && counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0 &&
-            (long)(counts.instances + q->in_flight) < (long)json_integer_value(json_object_get(app, "instances"))) {
+        /* A restart's minimum healthy time: the counts cannot say how long a task has run. */
+        in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
+        bool quiet = clean && counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0;
+        long target = app ? (long)json_integer_value(json_object_get(app, "instances")) : 0;
+        long have = (long)(counts.instances + (q ? q->in_flight : 0));
+        if (quiet && have < target) {
                 in.n_unlisted = counts.instances;
+                full = false;
+        } else if (quiet && have == target && hashmap_size(&l->killing) == 0 && in.min_healthy_ms == 0 &&
+                   json_array_size(json_object_get(app, "readinessChecks")) == 0) {
+                /* At its target with nothing else to do: whether it converged is a matter of the
+                 * state's per-app counts too (a status batch of a settled app costs O(1), not a
+                 * scan of its instances). */
+                in.n_unlisted = counts.instances;
+                in.n_unlisted_good = json_array_size(json_object_get(app, "healthChecks")) > 0 ? counts.healthy
+                                                                                               : counts.running;
                 full = false;
         } else {
                 /* One allocation per pass, not a doubling series. */
@@ -350,7 +363,6 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 in.n = g.n;
         }
         in.gated = app && deployer_gated(l->d.deployer, app_id);
-        in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
         if (app && !clean)
                 in.rolling_min_healthy_ms = deploy_failure_min_healthy_ms(app); /* older instances may remain */
         if (app && !in.gated) {
@@ -408,7 +420,6 @@ static void app_pass(struct launcher *l, const char *app_id) {
         }
         if (in.gated)
                 goto out;
-        long target = (long)json_integer_value(json_object_get(app, "instances"));
         if (plan.want == 0) {
                 set_waiting(l, q, 0);
                 json_decref(q->reasons);

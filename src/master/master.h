@@ -10,8 +10,10 @@ int master_main(int argc, char **argv);
  * (the layer rule keeps master and agent apart; src/main.c composes them). */
 struct master_hooks {
         /* Called once the master serves its API; < 0 stops the master. agent_http is the
-         * `--agent-http` flag of `strata dev` (NULL for `strata master`). */
-        int (*started)(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http, void *data);
+         * `--agent-http` flag of `strata dev` (NULL for `strata master`); agent_token what the
+         * in-process agent presents to this master (a per-process secret; NULL with --auth off). */
+        int (*started)(uv_loop_t *loop, const char *api_url, const char *data_dir, const char *agent_http,
+                       const char *agent_token, void *data);
         /* Called when the master begins shutting down. */
         void (*stopping)(void *data);
         void *data;

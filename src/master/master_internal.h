@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "master/master.h"
+#include "master/auth.h"
 #include "master/app_text_cache.h"
 #include "master/events.h"
 #include "master/master_core.h"
@@ -34,6 +35,7 @@ struct master_config {
         struct cluster_net networks[CLUSTER_NET_MAX]; /* --network NAME=CIDR */
         size_t n_networks;
         bool dev;
+        struct auth_config auth; /* --auth, --bootstrap-admin-key, --token-ttl, --metrics-auth */
 };
 
 struct master {
@@ -54,6 +56,7 @@ struct master {
         bool registering;
         bool stopping;
         const struct master_hooks *hooks;
+        struct master_auth *auth; /* auth.c */
         struct job_scheduler *jobs; /* Metronome jobs on the leader (job_scheduler.c) */
 };
 
@@ -65,6 +68,8 @@ struct api_call {
         char *id;          /* resource id parsed from the path (owned), e.g. "/prod/web" */
         char *sub;         /* trailing segment after the id: "versions/<ts>" … (owned), or NULL */
         json_t *body;      /* parsed JSON body when the route wants one (owned) */
+        struct auth_who *who; /* the authenticated caller (owned), NULL without a token */
+        bool audit;           /* a write that passed the permission check: audited when answered */
 };
 
 /* Route handler: must end in exactly one api_reply*. */
@@ -132,6 +137,24 @@ void api_cluster(struct api_call *call);
 void api_metrics(struct api_call *call);
 void api_cluster_register(struct api_call *call);
 void api_events(struct api_call *call);
+/* api_auth.c: identities and grants */
+void api_auth_login(struct api_call *call);
+void api_auth_logout(struct api_call *call);
+void api_auth_whoami(struct api_call *call);
+void api_auth_revoke(struct api_call *call);
+void api_auth_routes(struct api_call *call);
+void api_audit(struct api_call *call); /* audit.c */
+void api_acs_users_list(struct api_call *call);
+void api_acs_user_get(struct api_call *call);
+void api_acs_user_put(struct api_call *call);
+void api_acs_user_delete(struct api_call *call);
+void api_acs_groups_list(struct api_call *call);
+void api_acs_group_put(struct api_call *call);
+void api_acs_group_delete(struct api_call *call);
+void api_acs_acl_put(struct api_call *call);
+void api_acs_acl_delete(struct api_call *call);
+/* The route table as JSON: [{"method", "pattern", "match", "suffix"?, "permission"}] (api.c). */
+json_t *api_routes_json(void);
 /* api_agents.c: the agent protocol's HTTP side (POST /internal/v1/agents/subscribe,
  * POST /internal/v1/agents/{id}/updates) over master/agent_link.h. */
 void api_agents_subscribe(struct api_call *call);

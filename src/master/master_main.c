@@ -34,7 +34,9 @@ static const char usage_master[] =
         "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --event-stream-max-outstanding N  events queued per /v2/events subscriber before it is\n"
         "                        dropped as too slow (default 1024)\n"
+        AUTH_FLAGS_USAGE
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static const char usage_dev[] =
@@ -46,7 +48,12 @@ static const char usage_dev[] =
         "  --http ADDR:PORT      API listen address (default 0.0.0.0:8080)\n"
         "  --raft ADDR:PORT      Raft listen address (default 127.0.0.1:8090)\n"
         "  --agent-http ADDR:PORT  the built-in agent's API (default 127.0.0.1:5051)\n"
+        "  --cgroup-parent, --resources, --attributes, --hostname, --sandbox-keep, --sandbox-max-age,\n"
+        "  --oci-runtime, --registry-config, --insecure-registry  as 'strata agent --help' says,\n"
+        "                        for the built-in agent\n"
+        AUTH_FLAGS_USAGE
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";
 
 static void config_release(struct master_config *c) {
@@ -56,6 +63,7 @@ static void config_release(struct master_config *c) {
         free(c->advertise);
         free(c->agent_http);
         flags_list_free(c->masters);
+        auth_config_release(&c->auth);
 }
 
 /* host part of "host:port" ("" for ":port"). */
@@ -71,7 +79,8 @@ static const char *addr_port(const char *addr) {
 
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
-               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK };
+               OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK, OPT_LOG_FORMAT, OPT_AUTH, OPT_AUTH_KEY, OPT_AUTH_TTL,
+               OPT_AUTH_METRICS };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -79,11 +88,16 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "masters", required_argument, NULL, OPT_MASTERS },
                 { "advertise", required_argument, NULL, OPT_ADVERTISE },
                 { "log-level", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
                 { "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
                 { "agent-http", required_argument, NULL, OPT_AGENT_HTTP },
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "event-stream-max-outstanding", required_argument, NULL, OPT_EVENT_MAX },
                 { "network", required_argument, NULL, OPT_NETWORK },
+                { "auth", required_argument, NULL, OPT_AUTH },
+                { "bootstrap-admin-key", required_argument, NULL, OPT_AUTH_KEY },
+                { "token-ttl", required_argument, NULL, OPT_AUTH_TTL },
+                { "metrics-auth", no_argument, NULL, OPT_AUTH_METRICS },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -162,8 +176,23 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                                 return 2;
                         }
                         break;
+                case OPT_AUTH:
+                case OPT_AUTH_KEY:
+                case OPT_AUTH_TTL:
+                case OPT_AUTH_METRICS:
+                        if (auth_config_flag(&c->auth, opt - OPT_AUTH, optarg) < 0) {
+                                free(raft);
+                                return 2;
+                        }
+                        break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0) {
+                                free(raft);
+                                return 2;
+                        }
+                        break;
+                case OPT_LOG_FORMAT:
+                        if (log_format_flag("strata", optarg) < 0) {
                                 free(raft);
                                 return 2;
                         }
@@ -226,6 +255,7 @@ static void on_signal(uv_signal_t *h, int signum) {
         m->events = NULL;
         http_server_free(m->http);
         m->http = NULL;
+        auth_stop(m);
         http_client_free(m->client);
         m->client = NULL;
         job_scheduler_free(m->jobs);
@@ -265,6 +295,7 @@ static void on_store_change(struct store *s, void *data) {
                 events_leadership(m->events, st.is_leader);
                 discovery_masters_changed(&m->discovery);
                 registry_check(m);
+                auth_leadership(m);
         }
 }
 
@@ -414,6 +445,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         state_set_observer(store_state(m.store), &obs);
         uv_timer_init(m.loop, &m.registry_timer);
         m.registry_timer.data = &m;
+        auth_start(&m);
         registry_check(&m);
         uv_signal_init(m.loop, &m.sigint);
         uv_signal_init(m.loop, &m.sigterm);
@@ -424,7 +456,8 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
                  m.http_advertised, m.cfg.http_addr, m.cfg.raft_addr, m.cfg.data_dir);
         if (hooks && hooks->started) {
                 _cleanup_free_ char *url = xasprintf("http://%s", m.http_advertised);
-                if (hooks->started(m.loop, url, m.cfg.data_dir, m.cfg.agent_http, hooks->data) < 0)
+                if (hooks->started(m.loop, url, m.cfg.data_dir, m.cfg.agent_http, auth_local_agent_secret(&m),
+                                   hooks->data) < 0)
                         on_signal(&m.sigterm, SIGTERM);
         }
         uv_run(m.loop, UV_RUN_DEFAULT);

@@ -27,7 +27,11 @@ void placement_free(struct placement *p);
 
 /* Places up to need instances of app. Appends {"id","appId","version","agentId","ports":[…]} to
  * placements and, when fewer fit, adds Marathon reason counts to reasons
- * ({"InsufficientMemory": 3, …}). Returns how many were placed. */
+ * ({"InsufficientMemory": 3, …}). Returns how many were placed. It reads only "id", "version",
+ * "cpus", "mem", "disk", "gpus", "portDefinitions", "requirePorts", "container.portMappings",
+ * "constraints" and "acceptedResourceRoles", so anything shaped so (a job run's spec) can be
+ * placed by the same call; the reservation lasts until placement_forget or the instance with
+ * that id appears in the state. */
 unsigned placement_plan(struct placement *p, const json_t *app, unsigned need, json_t *placements, json_t *reasons);
 /* Observer hooks: keep the view in step (no-ops until the view is first built). */
 void placement_agent_changed(struct placement *p, const char *agent_id);

@@ -51,7 +51,8 @@ void registry_check(struct master *m) {
         _cleanup_(json_decrefp) json_t *body = json_pack("{s:s,s:s,s:s}", "id", id, "raftAddress",
                                                          m->cfg.raft_addr, "httpAddress", m->http_advertised);
         _cleanup_free_ char *text = json_compact(body);
-        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        _cleanup_free_ char *auth = auth_master_header(m); /* the leader checks it like any caller's */
+        const char *const headers[] = { "Content-Type: application/json", auth, NULL };
         m->registering = true;
         http_client_request(m->client, "POST", url, headers, text, strlen(text), 5000, register_done, m);
 }

@@ -205,8 +205,9 @@ void http_client_free(struct http_client *c) {
         while (c->transfers)
                 transfer_free(c->transfers);
         curl_multi_cleanup(c->multi);
-        uv_close((uv_handle_t *)&c->add_timer, NULL);
+        /* libuv runs close callbacks last-closed first: the one that frees c must close first */
         uv_close((uv_handle_t *)&c->timer, client_close_cb);
+        uv_close((uv_handle_t *)&c->add_timer, NULL);
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t n, void *userp) {

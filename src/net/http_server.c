@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,6 +14,8 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/timeutil.h"
+#include "net/http_metrics.h"
 #include "common/strbuf.h"
 
 struct header {
@@ -26,6 +29,7 @@ struct http_request {
         char *method, *path, *query;
         struct strbuf body;
         bool too_large, dispatched, suspended, answered;
+        uint64_t started_ns; /* arrival (monotonic), for the latency histogram */
         char peer[64];
         void *data;
         struct header *headers;
@@ -56,6 +60,7 @@ struct http_server {
         uint16_t port;
         int closing;
         struct http_request *requests; /* live requests, for shutdown */
+        struct http_metrics metrics;   /* latency of answered requests (http_metrics.h) */
 };
 
 struct http_chunk {
@@ -230,6 +235,17 @@ static void build_query(struct http_request *r) {
         r->query = strbuf_steal(&sb);
 }
 
+/* libmicrohttpd's own messages ("Error accepting connection…") go through our log, in its
+ * format, instead of straight to stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        char msg[512];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        size_t n = strlen(msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+                msg[--n] = 0;
+        log_warn("http: %s", msg);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
         struct http_server *s = cls;
@@ -245,6 +261,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 s->requests = r;
                 r->method = xstrdup(method);
                 r->path = xstrdup(url);
+                r->started_ns = time_mono_ns();
                 build_query(r);
                 const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
                 if (ci && ci->client_addr) {
@@ -281,7 +298,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         if (!r->body.buf)
                 strbuf_append(&r->body, "", 0);
+        /* Every answer names its request; what the handler logs carries the same id. */
+        char rid[64];
+        log_request_id(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"), rid);
+        http_request_add_header(r, "X-Request-Id", rid);
+        log_request(rid);
+        log_debug("%s %s from %s", r->method, r->path, r->peer[0] ? r->peer : "?");
         s->handler(r, s->data);
+        log_request(NULL);
         if (r->answered)
                 return queue(r);
         r->suspended = true;
@@ -290,6 +314,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        struct http_request *r = *con_cls;
+        if (r && r->answered && !r->streaming)
+                http_metrics_observe(&((struct http_server *)cls)->metrics, r->method, r->status,
+                                     (double)(time_mono_ns() - r->started_ns) / 1e9);
         request_free(*con_cls);
         *con_cls = NULL;
 }
@@ -489,6 +517,7 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **r
                                   MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                   MHD_OPTION_END);
         if (!s->mhd) {
                 close(fd);
@@ -606,4 +635,8 @@ void *http_request_get_data(const struct http_request *r) {
 void http_request_add_header(struct http_request *r, const char *name, const char *value) {
         r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
         r->headers[r->n_headers++] = (struct header){ xstrdup(name), xstrdup(value) };
+}
+
+const struct http_metrics *http_server_metrics(const struct http_server *s) {
+        return &s->metrics;
 }

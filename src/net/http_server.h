@@ -32,6 +32,9 @@ struct http_server_config {
 int http_server_new(const struct http_server_config *cfg, struct http_server **ret, struct err *err);
 /* Stops listening, closes connections and frees the server once its handles are closed. */
 void http_server_free(struct http_server *s);
+struct http_metrics;
+/* The server's request latency histogram (net/http_metrics.h); borrowed. */
+const struct http_metrics *http_server_metrics(const struct http_server *s);
 /* The bound port (useful with port 0). */
 uint16_t http_server_port(const struct http_server *s);
 

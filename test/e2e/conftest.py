@@ -80,7 +80,8 @@ class Master:
 
     def start(self):
         cmd = [STRATA, "dev" if self.dev else "master", "--data-dir", self.data_dir,
-               "--http", f"127.0.0.1:{self.http_port}", "--raft", self.raft_addr]
+               "--http", f"127.0.0.1:{self.http_port}", "--raft", self.raft_addr,
+               "--bootstrap-admin-key", AUTH_PUBLIC_KEY]  # the session's admin (see the end of this file)
         if self.masters:
             cmd += ["--masters", ",".join(self.masters)]
         cmd += self.extra
@@ -222,6 +223,7 @@ class Agent:
         self.extra = list(extra or [])  # e.g. ["--fake-runtime"]: tasks that only pretend to run
         self.http_port = free_port()
         self.masters = masters
+        _agent_ports[self.http_port] = masters[0].http_port  # its API takes its master's tokens
         self.resources = resources
         self.attributes = attributes
         self.hostname = hostname
@@ -403,3 +405,106 @@ def pytest_sessionfinish(session, exitstatus):
         for p in seen[:200]:
             print("  " + p)
         session.exitstatus = 1
+# --- Authentication (issue 13) --------------------------------------------------------------------
+# Masters refuse calls without a token. The test session has one Ed25519 key pair: every master
+# started through Master creates the superuser service account "admin" with its public half
+# (--bootstrap-admin-key), and every process the tests start inherits the credentials from the
+# environment: agents and agent-sim log in with STRATA_SERVICE_ACCOUNT/STRATA_PRIVATE_KEY, and the
+# CLI does too, keeping each master's token in the session's own token file (STRATA_CONFIG), so
+# tests running side by side never share one. The test process's own HTTP calls get the token
+# the way a user's script does — `strata auth login` then `strata auth token` — through one
+# default Authorization header installed on requests' Session below, per master (keyed by the
+# port free_port() handed out). A request that names an Authorization header itself (even None,
+# which sends none) is left alone: that is how the auth tests send no, bad or other tokens.
+_AUTH_DIR = tempfile.mkdtemp(prefix="strata-e2e-auth-")
+AUTH_PRIVATE_KEY = os.path.join(_AUTH_DIR, "admin.pem")
+AUTH_PUBLIC_KEY = os.path.join(_AUTH_DIR, "admin.pub")
+subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", AUTH_PRIVATE_KEY], check=True,
+               capture_output=True)
+subprocess.run(["openssl", "pkey", "-in", AUTH_PRIVATE_KEY, "-pubout", "-out", AUTH_PUBLIC_KEY], check=True,
+               capture_output=True)
+os.environ["STRATA_SERVICE_ACCOUNT"] = "admin"
+os.environ["STRATA_PRIVATE_KEY"] = AUTH_PRIVATE_KEY
+os.environ["STRATA_CONFIG"] = os.path.join(_AUTH_DIR, "auth.json")
+os.environ.pop("STRATA_TOKEN", None)
+import atexit  # noqa: E402
+atexit.register(shutil.rmtree, _AUTH_DIR, True)
+
+_tokens = {}      # "127.0.0.1:port" -> token
+_agent_ports = {}  # agent API port -> the port of the master whose tokens it checks
+_last = [None]     # the latest token obtained: for agents started outside Agent
+_no_token = {}    # "127.0.0.1:port" -> time of the last failed attempt
+
+
+def admin_token(base_url, fresh=False):
+    """The session admin's token for the master at base_url, via the CLI as a user would get it
+    (None while the master cannot issue one yet, e.g. before its first leader commits the admin)."""
+    env = dict(os.environ)
+    if fresh:
+        subprocess.run([STRATA, "--master", base_url, "auth", "login", "--service-account", "admin",
+                        "--private-key", AUTH_PRIVATE_KEY], env=env, capture_output=True, timeout=10)
+    r = subprocess.run([STRATA, "--master", base_url, "auth", "token"], env=env, capture_output=True, text=True,
+                       timeout=10)
+    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
+
+
+def _auth_key(url):
+    try:
+        rest = url.split("://", 1)[1]
+    except IndexError:
+        return None
+    hostport = rest.split("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    # masters and agents on ports free_port() handed out, and agents in network namespaces (5051)
+    if not port.isdigit() or (int(port) not in _used_ports and int(port) != 5051):
+        return None
+    port = _agent_ports.get(int(port), int(port))
+    return f"127.0.0.1:{port}"
+
+
+def _token_for(key, fresh=False):
+    if not fresh and key in _tokens:
+        return _tokens[key]
+    if not fresh and time.time() - _no_token.get(key, 0) < 0.1:
+        return None
+    t = admin_token("http://" + key, fresh=True)
+    if t:
+        _tokens[key] = t
+        _last[0] = t
+        _no_token.pop(key, None)
+    else:
+        _tokens.pop(key, None)
+        _no_token[key] = time.time()
+    return t or _last[0]
+
+
+_plain_session_request = requests.sessions.Session.request
+
+
+def _session_request_with_token(self, method, url, **kw):
+    key = _auth_key(url)
+    headers = kw.get("headers") or {}
+    if key is None or any(h.lower() == "authorization" for h in headers) or \
+            any(h.lower() == "authorization" for h in self.headers):
+        return _plain_session_request(self, method, url, **kw)
+    token = _token_for(key)
+    if token:
+        kw["headers"] = {**headers, "Authorization": f"token={token}"}
+    r = _plain_session_request(self, method, url, **kw)
+    if r.status_code == 401:
+        # a master restarted with new state (another key), or the token was revoked: log in again
+        token = _token_for(key, fresh=True)
+        if token:
+            kw["headers"] = {**headers, "Authorization": f"token={token}"}
+            r = _plain_session_request(self, method, url, **kw)
+    return r
+
+
+requests.sessions.Session.request = _session_request_with_token
+
+
+def auth_header_line(port):
+    """'Authorization: token=…\\r\\n' for a hand-written request to the master on port (raw-socket
+    tests), or '' while it has no token to give."""
+    token = _token_for(f"127.0.0.1:{port}") if port in _used_ports else None
+    return f"Authorization: token={token}\r\n" if token else ""

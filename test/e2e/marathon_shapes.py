@@ -191,6 +191,8 @@ def raml_type_for(method, path, status):
             return {"union": [{"ref": "task.TaskSingle"}, {"ref": _DEPLOYMENT_RESULT}]}
         if method in ("PUT", "PATCH", "DELETE") and status == 200:
             return _DEPLOYMENT_RESULT
+        if method == "PUT" and status == 201:  # PUT that created the app
+            return _DEPLOYMENT_RESULT
         if method == "POST" and rest and rest[-1] == "restart":
             return _DEPLOYMENT_RESULT
     if res == "groups" and method in ("POST", "PUT", "DELETE") and status in (200, 201):

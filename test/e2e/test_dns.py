@@ -3,7 +3,8 @@ namespace serving DNS on its own address, queried with `dig` from the root names
 
 - every name family (Mesos-DNS A/SRV with host ports, infrastructure names, DC/OS names, the
   mirror zone, SOA/NS), NXDOMAIN, TCP, forwarding through a local upstream started here and
-  SERVFAIL from an upstream that never answers, Mesos-DNS's HTTP API, `strata dns lookup`;
+  SERVFAIL from an upstream that never answers, Mesos-DNS's HTTP API, `strata dns lookup`, the
+  resolver tasks are given (STRATA_DNS_ADDRESS, the containers' resolv.conf);
 - a task started, killed or turned unhealthy is reflected within 1 s (measured: the time from
   when the master's API first shows the change to when the agent's DNS first shows it, both
   polled in one loop);
@@ -217,6 +218,18 @@ def test_every_name_family_from_every_agent(dnsnet):
     assert requests.get(a.url + "/mesos_dns/v1/hosts/nope.marathon.mesos").json() == [{"host": "", "ip": ""}]
     enum = requests.get(a.url + "/v1/enumerate").json()
     assert sorted(t["name"] for t in enum["frameworks"][0]["tasks"]) == ["web-prod", "web-prod"]
+
+    # tasks get the agent's DNS: in their environment (native), as containers' resolv.conf
+    r = m.post("/v2/apps", json={"id": "/envcheck", "cmd": "echo $STRATA_DNS_ADDRESS > dns.txt; sleep 1000",
+                                 "cpus": 0.1, "mem": 16, "constraints": [["hostname", "CLUSTER", "host-0"]]})
+    assert r.status_code == 201, r.text
+    task = wait_for(lambda: running_tasks(m, "/envcheck") and running_tasks(m, "/envcheck")[0], what="envcheck")
+    got = wait_for(lambda: requests.get(agents[0].url + "/files/read", params={
+        "task": task["id"], "file": "dns.txt", "offset": 0, "length": 100}).json().get("data", "").strip() or None,
+        what="task wrote its env")
+    assert got == f"{agents[0].ip}:53"
+    with open(os.path.join(agents[0].data_dir, "dns-resolv.conf")) as f:
+        assert f.read().splitlines()[1] == f"nameserver {agents[0].ip}"
 
     # the CLI: the records as the cluster serves them
     out = subprocess.run([STRATA, "--master", m.url, "dns", "lookup", "_web-prod._tcp.marathon.mesos", "SRV"],

@@ -330,6 +330,7 @@ def test_master_failover_and_reconnect_resync(tmpdir_path):
             wait_for(lambda: len(lb.servers(f"web_{sp}") or []) == 1, timeout=20, what="routed via the 2nd master")
             st = lb.status()
             assert st["master"] == m.url and st["connected"]
+            wait_for(lambda: lb.status()["haproxy"]["running"], what="haproxy serving")
             assert lb.get("web.example.com")[0] == 200
         finally:
             lb.stop()
@@ -343,3 +344,71 @@ def test_bad_flags_are_one_line_errors():
                       (["--master", "m:1", "--group", "g", "--http-port", "80", "--bogus"], "unknown")]:
         r = subprocess.run([STRATA, "lb"] + args, capture_output=True, text=True, timeout=10)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
+
+
+def cli(m, *args, timeout=120):
+    return subprocess.run([STRATA, "--master", m.url, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def write_def(base, name, app):
+    path = os.path.join(base, name)
+    with open(path, "w") as f:
+        json.dump(app, f)
+    return path
+
+
+def test_a_branch_gets_its_own_hostname_and_instances(edge, tmpdir_path):
+    m, a, lb, app_py = edge
+    sp = free_port()
+    deploy(m, web_app(app_py, sp, instances=1), 1)
+    branch = web_app(app_py, sp, instances=1, version="feature")
+    r = cli(m, "app", "add", write_def(tmpdir_path, "web.json", branch), "--branch", "Feature/X")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: settled(m, "/web-feature-x", 1), timeout=60, interval=0.2, what="branch healthy")
+    app = m.get("/v2/apps/web-feature-x").json()["app"]
+    assert app["labels"]["STRATA_BRANCH"] == "feature-x" and app["labels"]["STRATA_BRANCH_OF"] == "/web"
+    assert "HAPROXY_0_VHOST" not in app["labels"] and app["portDefinitions"][0]["port"] != sp
+    wait_for(lambda: lb.get("web-feature-x.cluster")[1].startswith("feature "), what="branch routed")
+    for _ in range(10):  # the branch and the main app each keep their own instances
+        assert lb.get("web-feature-x.cluster")[1].startswith("feature ")
+        assert lb.get("web.example.com")[1].startswith("1 ")
+        assert lb.get("web.cluster")[1].startswith("1 ")
+    listed = cli(m, "app", "list", "--branch")
+    assert listed.returncode == 0 and "feature-x" in listed.stdout and "/web-feature-x" in listed.stdout
+    assert m.delete("/v2/apps/web-feature-x", params={"force": "true"}).status_code == 200
+    wait_for(lambda: lb.get("web-feature-x.cluster")[0] == 503, what="branch route removed")
+    assert lb.get("web.example.com")[0] == 200
+    bad = cli(m, "app", "add", write_def(tmpdir_path, "web.json", branch), "--branch", "--")
+    assert bad.returncode == 2 and "branch" in bad.stderr
+
+
+def test_blue_green_switches_in_one_step_and_a_bad_version_changes_nothing(edge, tmpdir_path):
+    m, a, lb, app_py = edge
+    sp = free_port()
+    v1 = write_def(tmpdir_path, "v1.json", web_app(app_py, sp, instances=2, version="1"))
+    r = cli(m, "app", "deploy", v1, "--strategy", "blue-green")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert m.get("/v2/apps/web-blue").status_code == 200
+    wait_for(lambda: lb.get("web.example.com")[1].startswith("1 "), what="blue serving")
+    bad = web_app(app_py, sp, instances=2, version="bad")
+    bad["cmd"] = "sleep 1000"  # never answers its health check
+    with Load(lb, "web.example.com", rate=500) as load:
+        time.sleep(1)
+        v2 = write_def(tmpdir_path, "v2.json", web_app(app_py, sp, instances=2, version="2"))
+        r = cli(m, "app", "deploy", v2, "--strategy", "blue-green")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert m.get("/v2/apps/web-blue").status_code == 404 and m.get("/v2/apps/web-green").status_code == 200
+        wait_for(lambda: lb.get("web.example.com")[1].startswith("2 "), what="green serving")
+        switched = time.time()
+        time.sleep(1)
+        r = cli(m, "app", "deploy", write_def(tmpdir_path, "bad.json", bad), "--strategy", "blue-green",
+                "--timeout", "12")
+        assert r.returncode == 3 and "keeps serving" in r.stderr, r.stdout + r.stderr
+        assert m.get("/v2/apps/web-blue").status_code == 404  # the bad version is gone
+        time.sleep(1)
+    print(f"blue-green load: {load.ok} ok, {len(load.failures)} failed, {load.rate:.0f} req/s")
+    assert load.failures == [], load.failures[:20]
+    # one step: after the switch no request reached version 1
+    assert not [b for b in load.bodies if b.startswith("bad")]
+    assert lb.get("web.example.com")[1].startswith("2 ")
+    assert switched

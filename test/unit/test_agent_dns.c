@@ -76,6 +76,10 @@ static bool answer_has_a(const ldns_pkt *r, const char *ip) {
         return false;
 }
 
+static void remember_host(const char *host, void *data) {
+        *(const char **)data = host;
+}
+
 static void answers_a_and_srv_from_the_view(void **state) {
         struct dns_zone z;
         dns_zone_init(&z, 60);
@@ -260,6 +264,33 @@ static void garbage_is_dropped_and_replies_are_not_answered(void **state) {
         dns_zone_release(&z);
 }
 
+static void agents_known_by_host_name_wait_for_its_address(void **state) {
+        struct dns_zone z;
+        dns_zone_init(&z, 60);
+        apply(&z, "{\"type\":\"DISCOVERY_SNAPSHOT\",\"view\":{\"masters\":{\"masters\":[]},"
+                  "\"agents\":[{\"id\":\"c-S0\",\"ip\":\"node-1.example\",\"port\":5051}],"
+                  "\"tasks\":[{\"id\":\"web.instance-1._app\",\"app\":\"/web\",\"agent\":\"c-S0\",\"ports\":[]}]}}");
+        ldns_pkt *r = ask(&z, "web.marathon.mesos.", LDNS_RR_TYPE_A, false, NULL);
+        assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+        ldns_pkt_free(r);
+        const char *unresolved = NULL;
+        dns_zone_foreach_unresolved(&z, remember_host, &unresolved);
+        assert_string_equal(unresolved, "node-1.example");
+        uint64_t gen = z.generation;
+        dns_zone_resolved(&z, "node-1.example", inet_addr("10.3.3.3"));
+        assert_true(z.generation > gen);
+        r = ask(&z, "web.marathon.mesos.", LDNS_RR_TYPE_A, false, NULL);
+        assert_true(answer_has_a(r, "10.3.3.3"));
+        ldns_pkt_free(r);
+        r = ask(&z, "slave.mesos.", LDNS_RR_TYPE_A, false, NULL);
+        assert_true(answer_has_a(r, "10.3.3.3"));
+        ldns_pkt_free(r);
+        unresolved = NULL;
+        dns_zone_foreach_unresolved(&z, remember_host, &unresolved);
+        assert_null(unresolved);
+        dns_zone_release(&z);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(answers_a_and_srv_from_the_view),
@@ -267,6 +298,7 @@ int main(void) {
                 cmocka_unit_test(soa_ns_nodata_and_forwarding),
                 cmocka_unit_test(big_answers_are_truncated_over_udp),
                 cmocka_unit_test(garbage_is_dropped_and_replies_are_not_answered),
+                cmocka_unit_test(agents_known_by_host_name_wait_for_its_address),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

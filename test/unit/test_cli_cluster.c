@@ -14,17 +14,23 @@ static const char cluster_body[] =
         "false}]}";
 
 static void status_prints_the_leader_line_and_the_masters(void **state) {
-        struct exchange x[] = { { "GET", M "/v1/cluster", 200, cluster_body } };
+        struct exchange x[] = {
+                { "GET", M "/v1/cluster", 200, cluster_body },
+                /* each master's own view; the second does not answer */
+                { "GET", "http://10.0.0.1:8080/v1/cluster?stale=true", 200, "{\"state\":\"leader\"}" },
+                { "GET", "http://10.0.0.2:8080/v1/cluster?stale=true", 0 },
+        };
         struct run r = run_cli(x, "cluster", "status");
         assert_int_equal(r.code, 0);
         assert_string_equal(r.out, "leader: 10.0.0.1:8080  term: 7  commit index: 1234\n"
                                    "\n"
-                                   "MASTER  RAFT           HTTP           ROLE\n"
-                                   "1       10.0.0.1:8090  10.0.0.1:8080  leader\n"
-                                   "2       10.0.0.2:8090  10.0.0.2:8080  follower\n"
-                                   "3       10.0.0.3:8090  -              non-voter\n");
+                                   "MASTER  RAFT           HTTP           ROLE       STATE\n"
+                                   "1       10.0.0.1:8090  10.0.0.1:8080  leader     leader\n"
+                                   "2       10.0.0.2:8090  10.0.0.2:8080  follower   unreachable: cannot reach master "
+                                   "at http://10.0.0.2:8080: Couldn't connect to server\n"
+                                   "3       10.0.0.3:8090  -              non-voter  -\n");
         run_release(&r);
-        exchanges_release(x, 1);
+        exchanges_release(x, 3);
 }
 
 static void status_without_a_leader_says_none(void **state) {
@@ -33,14 +39,15 @@ static void status_without_a_leader_says_none(void **state) {
                   "{\"leader\":null,\"term\":3,\"commitIndex\":10,\"masters\":[{\"id\":\"1\",\"raftAddress\":"
                   "\"a:1\","
                   "\"httpAddress\":\"a:2\",\"voter\":true,\"leader\":false}]}" },
+                { "GET", "http://a:2/v1/cluster?stale=true", 200, "{\"state\":\"candidate\"}" },
         };
         struct run r = run_cli(x, "cluster", "status");
         assert_int_equal(r.code, 0);
         assert_string_equal(r.out, "leader: none  term: 3  commit index: 10\n\n"
-                                   "MASTER  RAFT  HTTP  ROLE\n"
-                                   "1       a:1   a:2   follower\n");
+                                   "MASTER  RAFT  HTTP  ROLE      STATE\n"
+                                   "1       a:1   a:2   follower  candidate\n");
         run_release(&r);
-        exchanges_release(x, 1);
+        exchanges_release(x, 2);
 }
 
 static void status_json_is_the_body(void **state) {

@@ -243,11 +243,40 @@ static void a_rollback_of_young_tasks_ends_once_they_ran_long_enough(void **stat
         ct_free(t);
 }
 
+/* minimumHealthCapacity 0: the old task goes at once, and once it has ended the app is at its
+ * target with nothing older (the launcher's count-only pass); the restart still ends only when the
+ * new task has run the minimum healthy time, not at its first status. */
+static void a_restart_without_old_tasks_left_still_waits_the_minimum_healthy_time(void **state) {
+        struct core_test *t = ct_new();
+        char old[128], n[128];
+        const char *agent = start(t, ",\"upgradeStrategy\":{\"minimumHealthCapacity\":0,\"maximumOverCapacity\":0}", old);
+        ct_update_app(t, "/web", "{\"cmd\": \"sleep 2000\"}", "d-2");
+        json_t *cmds = ct_take_cmds(t);
+        assert_types(cmds, "app_update,instances_goal");
+        json_decref(cmds);
+        ct_status(t, agent, old, "TASK_KILLED");
+        cmds = ct_take_cmds(t);
+        assert_types(cmds, "instances_status,instances_expunge,instances_place");
+        one_placement(cmds, n);
+        json_decref(cmds);
+        ct_status(t, agent, n, "TASK_RUNNING");
+        ct_expect_cmds(t, "instances_status");
+        ct_advance(t, 1000);
+        ct_status(t, agent, n, "TASK_RUNNING"); /* a repeated status: a pass of a settled-looking app */
+        ct_expect_cmds(t, "instances_status");
+        ct_advance(t, 1999);
+        ct_expect_cmds(t, "");
+        ct_advance(t, 1);
+        ct_expect_cmds(t, "deployment_finish");
+        ct_free(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(crash_looping_version_fails_the_deployment_with_its_reason),
                 cmocka_unit_test(crash_looping_version_is_rolled_back),
                 cmocka_unit_test(a_rollback_of_young_tasks_ends_once_they_ran_long_enough),
+                cmocka_unit_test(a_restart_without_old_tasks_left_still_waits_the_minimum_healthy_time),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -411,6 +411,27 @@ static void agent_link_send_and_subscribed_hook(void **state) {
         ct_free(t);
 }
 
+/* A loop stalled past agent_timeout (timers run before it reads what waited): nobody is marked
+ * unreachable for the master's own silence; a really silent agent still is, 15 s later. */
+static void agent_link_credits_a_stalled_loop(void **state) {
+        struct core_test *t = ct_new();
+        const char *a0 = ct_agent(t, "h1", NULL, 4, NULL);
+        char a[128];
+        snprintf(a, sizeof a, "%s", a0);
+        ct_advance(t, 1500);
+        clock_fake_stall(t->clock, 20000);
+        ct_settle(t);
+        ct_post(t, a, json_array()); /* what it sent during the stall is read now */
+        ct_expect_cmds(t, "agent_register");
+        assert_true(agent_link_connected(&t->core.agents, a));
+        ct_advance(t, 15000);
+        ct_expect_cmds(t, "");
+        ct_advance(t, 1100);
+        ct_expect_cmds(t, "agent_state");
+        assert_false(agent_link_connected(&t->core.agents, a));
+        ct_free(t);
+}
+
 /* Losing leadership ends every stream; the parts stop acting. */
 static void losing_leadership_ends_streams(void **state) {
         struct core_test *t = ct_new();
@@ -443,6 +464,7 @@ int main(void) {
                 cmocka_unit_test(agent_link_reconciles_at_subscribe),
                 cmocka_unit_test(agent_link_rejects_bad_input),
                 cmocka_unit_test(agent_link_send_and_subscribed_hook),
+                cmocka_unit_test(agent_link_credits_a_stalled_loop),
                 cmocka_unit_test(losing_leadership_ends_streams),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,6 +174,19 @@ static void backoff_holds_the_launch(void **state) {
         assert_int_equal(p.want, 0);
         assert_false(p.converged); /* it cannot tell their health */
         launch_plan_release(&p);
+        /* at the target, the counts tell: converged once every unlisted one is good */
+        in.in_flight = 0;
+        in.n_unlisted = 2;
+        in.n_unlisted_good = 1;
+        decide(app, NULL, 0, &in, &p);
+        assert_int_equal(p.want, 0);
+        assert_false(p.converged);
+        launch_plan_release(&p);
+        in.n_unlisted_good = 2;
+        decide(app, NULL, 0, &in, &p);
+        assert_true(p.converged);
+        assert_int_equal(p.n_kills, 0);
+        launch_plan_release(&p);
         json_decref(app);
 }
 
