@@ -287,7 +287,10 @@ auth-zone:
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
-        shutil.rmtree(base, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", base)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -34,13 +34,13 @@ static void stream_closed(struct http_request *r, void *data) {
         free(s);
 }
 
-static const struct agent_stream_ops http_stream_ops = { .write = stream_write, .end = stream_end };
+static const struct agent_stream_ops http_stream_ops = {.write = stream_write, .end = stream_end};
 
 static struct agent_stream subscribed(void *data, int status, struct err *err, const char *agent_id) {
         struct api_call *call = data;
         if (status < 0) {
                 api_reply_err(call, err);
-                return (struct agent_stream){ 0 };
+                return (struct agent_stream){0};
         }
         size_t n = strlen(agent_id) + 1;
         struct http_agent_stream *s = xmalloc(sizeof *s + n);
@@ -49,11 +49,11 @@ static struct agent_stream subscribed(void *data, int status, struct err *err, c
         memcpy(s->agent_id, agent_id, n);
         http_respond_stream(call->req, 200, "application/recordio", stream_closed, s);
         api_call_release(call);
-        return (struct agent_stream){ &http_stream_ops, s };
+        return (struct agent_stream){&http_stream_ops, s};
 }
 
 void api_agents_subscribe(struct api_call *call) {
-        struct err err = { 0 };
+        struct err err = {0};
         if (agent_link_subscribe(&call->m->core.agents, call->body, subscribed, call, &err) < 0)
                 api_reply_err(call, &err);
         err_release(&err);
@@ -69,7 +69,7 @@ static void updates_done(void *data, int status, json_t *acknowledged, struct er
 
 void api_agents_updates(struct api_call *call) {
         /* call->id is "/<agent id>/updates" parsed by the router's MATCH_APP_SUB as id + sub. */
-        struct err err = { 0 };
+        struct err err = {0};
         if (agent_link_updates(&call->m->core.agents, call->id + 1, call->body, updates_done, call, &err) < 0)
                 api_reply_err(call, &err);
         err_release(&err);

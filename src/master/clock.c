@@ -14,8 +14,8 @@ struct clock_timer {
         uv_timer_t h;
         /* fake clock */
         bool active;
-        uint64_t due;  /* turn ms */
-        uint64_t seq;  /* start order, for ties */
+        uint64_t due;             /* turn ms */
+        uint64_t seq;             /* start order, for ties */
         struct clock_timer *next; /* in fake_clock.timers */
 };
 
@@ -59,7 +59,7 @@ static void uv_fire(uv_timer_t *h) {
 }
 static struct clock_timer *uv_timer_new_(struct clock *c, clock_timer_cb cb, void *data) {
         struct clock_timer *t = xcalloc(1, sizeof *t);
-        *t = (struct clock_timer){ .clock = c, .cb = cb, .data = data };
+        *t = (struct clock_timer){.clock = c, .cb = cb, .data = data};
         uv_timer_init(((struct uv_clock *)c)->loop, &t->h);
         t->h.data = t;
         return t;
@@ -127,7 +127,7 @@ static uint64_t fake_turn_ms(struct clock *c) {
 }
 static struct clock_timer *fake_timer_new(struct clock *c, clock_timer_cb cb, void *data) {
         struct clock_timer *t = xcalloc(1, sizeof *t);
-        *t = (struct clock_timer){ .clock = c, .cb = cb, .data = data, .next = fake(c)->timers };
+        *t = (struct clock_timer){.clock = c, .cb = cb, .data = data, .next = fake(c)->timers};
         fake(c)->timers = t;
         return t;
 }

@@ -154,6 +154,8 @@ static json_t *snapshot(struct discovery *d) {
 }
 
 void discovery_agent_subscribed(struct discovery *d, const char *agent_id) {
+        if (d->closed)
+                return;
         send_view(d, agent_id, "DISCOVERY_SNAPSHOT", snapshot(d));
 }
 
@@ -229,11 +231,13 @@ static void flush_cb(uv_timer_t *t) {
 }
 
 static void schedule(struct discovery *d) {
-        if (!uv_is_active((uv_handle_t *)&d->flush))
+        if (!d->closed && !uv_is_active((uv_handle_t *)&d->flush))
                 uv_timer_start(&d->flush, flush_cb, 0, 0);
 }
 
 void discovery_instance_changed(struct discovery *d, const struct instance *i) {
+        if (d->closed)
+                return; /* the store may still apply entries while the master stops */
         /* Only changes that can move it in or out of the view, or change its entry. */
         bool serves = discovery_view_serves(i);
         if (!serves && !hashmap_get(&d->served, i->id))
@@ -243,13 +247,15 @@ void discovery_instance_changed(struct discovery *d, const struct instance *i) {
 }
 
 void discovery_instance_removed(struct discovery *d, const char *instance_id) {
-        if (!hashmap_get(&d->served, instance_id))
+        if (d->closed || !hashmap_get(&d->served, instance_id))
                 return;
         set_add(&d->dirty_tasks, instance_id);
         schedule(d);
 }
 
 void discovery_agent_changed(struct discovery *d, const char *agent_id) {
+        if (d->closed)
+                return;
         set_add(&d->dirty_agents, agent_id);
         schedule(d);
 }
@@ -276,6 +282,9 @@ void discovery_init(struct discovery *d, uv_loop_t *loop, struct store *store, s
 }
 
 void discovery_release(struct discovery *d) {
+        if (d->closed)
+                return;
+        d->closed = true;
         uv_close((uv_handle_t *)&d->flush, NULL);
         set_clear(&d->served);
         set_clear(&d->dirty_tasks);

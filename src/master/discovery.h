@@ -33,6 +33,7 @@ struct discovery {
         struct hashmap dirty_agents; /* agent id → owned id */
         char *masters_sent;         /* the masters entry last sent (JSON text), owned */
         bool resend_all;            /* a snapshot restore: everything may have changed */
+        bool closed;                /* released: observer calls are ignored */
         uv_timer_t flush;
 };
 

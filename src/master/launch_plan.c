@@ -36,11 +36,11 @@ struct scan {
         bool health, readiness;
         const struct instance **active; /* goal running, current version (scale-down candidates) */
         size_t n_active;
-        const struct instance **old;    /* goal running, older configuration (rolling restart) */
+        const struct instance **old; /* goal running, older configuration (rolling restart) */
         size_t n_old;
-        size_t dying;     /* not terminal, goal not running: being killed */
-        size_t dying_old; /* of which run an older configuration */
-        size_t good;      /* active, running, healthy and ready (and run min_healthy_ms) */
+        size_t dying;        /* not terminal, goal not running: being killed */
+        size_t dying_old;    /* of which run an older configuration */
+        size_t good;         /* active, running, healthy and ready (and run min_healthy_ms) */
         size_t good_rolling; /* of which have run rolling_min_healthy_ms too (the rolling rule's) */
         int64_t settle, settle_rolling; /* when the first one held back by either counts, or 0 */
 };
@@ -86,7 +86,8 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                 } else {
                         s->active[s->n_active++] = i;
                         if (is_healthy(s, i) && (!s->readiness || i->ready)) {
-                                int64_t min = in->min_healthy_ms, roll_min = MAX(min, in->rolling_min_healthy_ms);
+                                int64_t min = in->min_healthy_ms,
+                                        roll_min = MAX(min, in->rolling_min_healthy_ms);
                                 if (deploy_watch_settled(min, i, in->now_ms))
                                         s->good++;
                                 else if (i->started_at > 0)
@@ -119,24 +120,29 @@ static void select_victims(const struct launch_plan_input *in, enum sched_kill_s
         }
         size_t got = sched_select_victims(in->cluster, in->constraints, sel, refs, n, n_kill, idx);
         for (size_t k = 0; k < got; k++)
-                out->kills[out->n_kills++] = (struct launch_kill){ cand[idx[k]], reason };
+                out->kills[out->n_kills++] = (struct launch_kill){cand[idx[k]], reason};
 }
 
 /* Rolling restart: old instances go as new ones become healthy, within Marathon's bounds
  * (model/deployment.h rolling_decide). Returns how many new instances to launch. */
-static unsigned roll(const struct launch_plan_input *in, struct scan *s, unsigned target, struct launch_plan *out) {
+static unsigned roll(const struct launch_plan_input *in, struct scan *s, unsigned target,
+                     struct launch_plan *out) {
         const json_t *us = json_object_get(in->app, "upgradeStrategy");
         size_t old_healthy = 0;
         for (size_t i = 0; i < s->n_old; i++)
                 old_healthy += is_healthy(s, s->old[i]);
         struct rolling_input ri = {
                 .n = target,
-                .min_health = json_is_object(us) ? json_number_value(json_object_get(us, "minimumHealthCapacity")) : 1.0,
-                .max_over = json_is_object(us) ? json_number_value(json_object_get(us, "maximumOverCapacity")) : 1.0,
+                .min_health = json_is_object(us)
+                                      ? json_number_value(json_object_get(us, "minimumHealthCapacity"))
+                                      : 1.0,
+                .max_over = json_is_object(us) ? json_number_value(json_object_get(us, "maximumOverCapacity"))
+                                               : 1.0,
                 .healthy = (unsigned)(old_healthy + s->good_rolling),
                 .old_active = (unsigned)(s->n_old + s->dying),
                 .new_started = (unsigned)(s->n_active + in->n_unlisted + in->in_flight),
-                .resident = json_array_size(json_object_get(json_object_get(in->app, "container"), "volumes")) > 0 &&
+                .resident = json_array_size(
+                                    json_object_get(json_object_get(in->app, "container"), "volumes")) > 0 &&
                             json_object_get(in->app, "residency") != NULL,
         };
         struct rolling_decision d;
@@ -150,8 +156,8 @@ static unsigned roll(const struct launch_plan_input *in, struct scan *s, unsigne
                 else
                         s->old[kept++] = s->old[i];
         }
-        select_victims(in, SCHED_KILL_OLDEST_FIRST, unhealthy, n_unhealthy, n_unhealthy, LAUNCH_KILL_UNHEALTHY_OLD,
-                       out);
+        select_victims(in, SCHED_KILL_OLDEST_FIRST, unhealthy, n_unhealthy, n_unhealthy,
+                       LAUNCH_KILL_UNHEALTHY_OLD, out);
         /* Then healthy ones within the budget, oldest first; and any old surplus beyond n. */
         size_t budget = d.kill_healthy_old;
         enum launch_kill_reason why = LAUNCH_KILL_ROLLING;
@@ -164,12 +170,12 @@ static unsigned roll(const struct launch_plan_input *in, struct scan *s, unsigne
 }
 
 void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *out) {
-        *out = (struct launch_plan){ .goal = "stopped", .grace_s = 3 };
+        *out = (struct launch_plan){.goal = "stopped", .grace_s = 3};
         if (in->n > 0) {
                 out->expunge = xmalloc(in->n * sizeof *out->expunge);
                 out->kills = xmalloc(in->n * sizeof *out->kills);
         }
-        struct scan s = { 0 };
+        struct scan s = {0};
         classify(in, &s, out);
         size_t n_active = s.n_active + in->n_unlisted;
         out->clean = in->app && s.config_version && s.n_old == 0 && s.dying_old == 0;
@@ -178,14 +184,16 @@ void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *
                 out->goal = "decommissioned";
                 out->converged = n_active + s.n_old + s.dying == 0;
                 for (size_t k = 0; k < s.n_active; k++)
-                        out->kills[out->n_kills++] = (struct launch_kill){ s.active[k], LAUNCH_KILL_APP_DELETED };
+                        out->kills[out->n_kills++] =
+                                (struct launch_kill){s.active[k], LAUNCH_KILL_APP_DELETED};
                 for (size_t k = 0; k < s.n_old; k++)
-                        out->kills[out->n_kills++] = (struct launch_kill){ s.old[k], LAUNCH_KILL_APP_DELETED };
+                        out->kills[out->n_kills++] = (struct launch_kill){s.old[k], LAUNCH_KILL_APP_DELETED};
                 goto out;
         }
         json_int_t target_j = json_integer_value(json_object_get(in->app, "instances"));
         unsigned target = target_j > 0 ? (unsigned)target_j : 0;
-        out->converged = s.n_old == 0 && s.dying == 0 && n_active == target && s.good + in->n_unlisted_good == target;
+        out->converged =
+                s.n_old == 0 && s.dying == 0 && n_active == target && s.good + in->n_unlisted_good == target;
         if (in->gated)
                 goto out; /* a later step of a deployment: its instances wait (api.md §3.2) */
         unsigned grace = (unsigned)json_integer_value(json_object_get(in->app, "taskKillGracePeriodSeconds"));
@@ -201,9 +209,10 @@ void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *
                 if (have > target && s.n_active > 0) {
                         int sel = sched_kill_selection_from_string(
                                 json_string_value(json_object_get(in->app, "killSelection")));
-                        select_victims(in, sel < 0 ? SCHED_KILL_YOUNGEST_FIRST : (enum sched_kill_selection)sel,
-                                       s.active, s.n_active, MIN(s.n_active, have - target), LAUNCH_KILL_SCALE_DOWN,
-                                       out);
+                        select_victims(in,
+                                       sel < 0 ? SCHED_KILL_YOUNGEST_FIRST : (enum sched_kill_selection)sel,
+                                       s.active, s.n_active, MIN(s.n_active, have - target),
+                                       LAUNCH_KILL_SCALE_DOWN, out);
                 }
                 out->want = have < target ? (unsigned)(target - have) : 0;
                 out->settle_at_ms = s.settle;
@@ -217,5 +226,5 @@ out:
 void launch_plan_release(struct launch_plan *p) {
         free(p->expunge);
         free(p->kills);
-        *p = (struct launch_plan){ 0 };
+        *p = (struct launch_plan){0};
 }

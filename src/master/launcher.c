@@ -260,17 +260,24 @@ void launcher_kill(struct launcher *l, json_t *instance_ids, bool wipe) {
         kill_instances(l, instance_ids, wipe ? "decommissioned" : "stopped", 3);
 }
 
-void launcher_count_failure(struct launcher *l, const char *app_id) {
+/* Marathon's backoff: delay, then delay × factor, up to maxLaunchDelaySeconds. Returns the app's
+ * queue (its delay_s the new delay), or NULL for an app that no longer exists. */
+static struct app_queue *backoff_fail(struct launcher *l, const char *app_id) {
         const json_t *app = state_app_get(core_state(l->d.log), app_id);
-        if (!l->leading || !app)
-                return;
+        if (!app)
+                return NULL;
         struct app_queue *q = queue_get(l, app_id);
         double base = json_number_value(json_object_get(app, "backoffSeconds"));
         double factor = json_number_value(json_object_get(app, "backoffFactor"));
         double max = json_number_value(json_object_get(app, "maxLaunchDelaySeconds"));
         q->delay_s = q->delay_s == 0 ? base : MIN(q->delay_s * (factor >= 1 ? factor : 1), max);
         q->next_launch_ms = clock_now_ms(l->d.clock) + (int64_t)(q->delay_s * 1000);
-        mark_dirty(l, app_id);
+        return q;
+}
+
+void launcher_count_failure(struct launcher *l, const char *app_id) {
+        if (l->leading && backoff_fail(l, app_id))
+                mark_dirty(l, app_id);
 }
 
 /* --- one pass over an app ------------------------------------------------------------------ */
@@ -540,16 +547,10 @@ void launcher_instance_changed(struct launcher *l, const struct instance *i, int
                 retry_waiting(l);
         if (task_state_is_terminal(now) && !task_state_is_terminal((enum task_state)old_state) &&
             task_state_is_failure(now) && i->goal == GOAL_RUNNING) {
-                /* Marathon's backoff: delay, then delay × factor, up to maxLaunchDelaySeconds. */
-                const json_t *app = state_app_get(core_state(l->d.log), i->app_id);
-                struct app_queue *q = queue_get(l, i->app_id);
-                double base = json_number_value(json_object_get(app, "backoffSeconds"));
-                double factor = json_number_value(json_object_get(app, "backoffFactor"));
-                double max = json_number_value(json_object_get(app, "maxLaunchDelaySeconds"));
-                q->delay_s = q->delay_s == 0 ? base : MIN(q->delay_s * (factor >= 1 ? factor : 1), max);
-                q->next_launch_ms = clock_now_ms(l->d.clock) + (int64_t)(q->delay_s * 1000);
-                log_info("%s: task %s %s; next launch in %.2f s", i->app_id, i->id, task_state_to_string(now),
-                         q->delay_s);
+                struct app_queue *q = backoff_fail(l, i->app_id);
+                if (q)
+                        log_info("%s: task %s %s; next launch in %.2f s", i->app_id, i->id,
+                                 task_state_to_string(now), q->delay_s);
         }
         /* During a deployment health and readiness drive the rolling restart and the step's end,
          * so any change counts; otherwise only a new state does. */

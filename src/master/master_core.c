@@ -27,7 +27,7 @@ struct core_log core_log_store(struct store *s) {
                 .state = store_log_state,
                 .position = store_log_position,
         };
-        return (struct core_log){ &ops, s };
+        return (struct core_log){&ops, s};
 }
 
 /* --- wiring ------------------------------------------------------------------------------------ */
@@ -39,7 +39,7 @@ static void wake_app(const char *app_id, void *data) {
 void master_core_init(struct master_core *c, const struct core_log *log, struct clock *clock,
                       const struct event_sink *events, const struct agent_tx *tx,
                       const struct agent_link_config *link_cfg) {
-        *c = (struct master_core){ .log = *log, .clock = clock };
+        *c = (struct master_core){.log = *log, .clock = clock};
         if (events)
                 c->events = *events;
         agent_link_init(&c->agents, &c->log, clock, link_cfg);

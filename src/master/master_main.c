@@ -52,6 +52,8 @@ static const char usage_dev[] =
         "  --oci-runtime, --registry-config, --insecure-registry  as 'strata agent --help' says,\n"
         "                        for the built-in agent\n"
         AUTH_FLAGS_USAGE
+        "  --dns ADDR:PORT       the built-in agent's DNS, UDP and TCP (default 127.0.0.1:8053; off: none)\n"
+        "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  -h, --help            this help\n";

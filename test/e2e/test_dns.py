@@ -10,7 +10,11 @@ namespace serving DNS on its own address, queried with `dig` from the root names
   polled in one loop);
 - with the master kill -9'd the agents keep answering the same records. The outage lasts
   STRATA_DNS_OUTAGE_S seconds (default 20; the issue's 5 minutes is the same code path, only
-  longer: nothing on the agent expires), then the master returns and no name flaps."""
+  longer: nothing on the agent expires), then the master returns and no name flaps;
+- with three masters, `_leader._tcp.mesos` follows a kill -9 of the leader while the tasks' names
+  stay put;
+- tasks on a named container network are found at their own IPs (A, SRV with the container port,
+  DC/OS containerip/autoip/agentip)."""
 import os
 import socket
 import struct
@@ -23,6 +27,8 @@ import requests
 
 from conftest import STRATA, Agent, Master, free_port, running_tasks, wait_for
 from netns import HostNet
+from test_containers import container_app, make_image
+from test_named_networks import cluster  # noqa: F401 (a fixture: two hosts on a named network)
 
 OUTAGE_S = float(os.environ.get("STRATA_DNS_OUTAGE_S", "20"))
 FAKE_ANSWER = "192.0.2.55"
@@ -230,6 +236,21 @@ def test_every_name_family_from_every_agent(dnsnet):
     assert got == f"{agents[0].ip}:53"
     with open(os.path.join(agents[0].data_dir, "dns-resolv.conf")) as f:
         assert f.read().splitlines()[1] == f"nameserver {agents[0].ip}"
+    # a container (runc, busybox) resolves the cluster's names and forwarded ones through it
+    image = make_image(os.path.dirname(agents[0].data_dir))
+    app = container_app("/resolver", image, "cat /etc/resolv.conf; nslookup web-prod.marathon.mesos; "
+                        "nslookup example.test; sleep 1000", constraints=[["hostname", "CLUSTER", "host-0"]])
+    assert m.post("/v2/apps", json=app).status_code == 201
+    ctask = wait_for(lambda: running_tasks(m, "/resolver") and running_tasks(m, "/resolver")[0], timeout=30,
+                     what="container running")
+
+    def container_out():
+        out = requests.get(agents[0].url + "/files/read", params={"task": ctask["id"], "file": "stdout", "offset": 0,
+                                                                  "length": 4096}).json().get("data", "")
+        return FAKE_ANSWER in out and out
+    out = wait_for(container_out, timeout=15, what="the container's lookups")
+    assert f"nameserver {agents[0].ip}" in out
+    assert all(ip in out for ip in ips), out
 
     # the CLI: the records as the cluster serves them
     out = subprocess.run([STRATA, "--master", m.url, "dns", "lookup", "_web-prod._tcp.marathon.mesos", "SRV"],
@@ -257,7 +278,6 @@ def measure(api_changed, dns_changed, timeout=20):
 
 def test_changes_reach_dns_within_a_second(dnsnet, tmpdir_path):
     net, m, agents, live = dnsnet
-    dns = agents[1].ip
     flag = os.path.join(tmpdir_path, "healthy")
     open(flag, "w").close()
     name = "_fresh._tcp.marathon.mesos"
@@ -272,13 +292,17 @@ def test_changes_reach_dns_within_a_second(dnsnet, tmpdir_path):
     def tasks():
         return running_tasks(m, "/fresh")
 
-    t_api, t_dns = measure(lambda: len(tasks()) == 1, lambda: len(srv_ports(dns, name)) == 1)
+    def every_agent(n):
+        """Every agent's DNS has n SRV records for the app (a change counts once all show it)."""
+        return all(len(srv_ports(a.ip, name)) == n for a in agents)
+
+    t_api, t_dns = measure(lambda: len(tasks()) == 1, lambda: every_agent(1))
     results["started"] = t_dns - t_api
     first = tasks()[0]
 
     # scale up: the new instance appears
     m.put("/v2/apps/fresh", json={"instances": 2})
-    t_api, t_dns = measure(lambda: len(tasks()) == 2, lambda: len(srv_ports(dns, name)) == 2)
+    t_api, t_dns = measure(lambda: len(tasks()) == 2, lambda: every_agent(2))
     results["scaled up"] = t_dns - t_api
 
     # unhealthy: both fail their check; they leave the answers as soon as the master knows
@@ -289,12 +313,12 @@ def test_changes_reach_dns_within_a_second(dnsnet, tmpdir_path):
     def unhealthy():
         return all(t.get("healthCheckResults") and not t["healthCheckResults"][0]["alive"] for t in tasks())
 
-    t_api, t_dns = measure(unhealthy, lambda: srv_ports(dns, name) == [])
+    t_api, t_dns = measure(unhealthy, lambda: every_agent(0))
     results["unhealthy"] = t_dns - t_api
-    assert status(dns, "fresh.marathon.mesos") == "NXDOMAIN"
+    assert all(status(a.ip, "fresh.marathon.mesos") == "NXDOMAIN" for a in agents)
     open(flag, "w").close()
     t_api, t_dns = measure(lambda: len(tasks()) == 2 and not unhealthy() and all(
-        t["healthCheckResults"][0]["alive"] for t in tasks()), lambda: len(srv_ports(dns, name)) == 2)
+        t["healthCheckResults"][0]["alive"] for t in tasks()), lambda: every_agent(2))
     results["healthy again"] = t_dns - t_api
 
     # killed: the instance leaves with the kill decision, before its process is gone
@@ -302,10 +326,10 @@ def test_changes_reach_dns_within_a_second(dnsnet, tmpdir_path):
     r = m.delete(f"/v2/apps/fresh/tasks/{first['id']}", params={"scale": "true"})
     assert r.status_code == 200, r.text
     t_api = time.time()
-    t_dns = wait_for(lambda: port not in srv_ports(dns, name) and time.time(), timeout=5, interval=0.01,
-                     what="killed instance gone")
+    t_dns = wait_for(lambda: all(port not in srv_ports(a.ip, name) for a in agents) and time.time(), timeout=5,
+                     interval=0.01, what="killed instance gone")
     results["killed"] = t_dns - t_api
-    print("task change -> agent DNS (s, negative: DNS before the API poll saw it):",
+    print("task change -> every agent's DNS (s, negative: DNS before the API poll saw it):",
           {k: round(v, 3) for k, v in results.items()})
     for what, delay in results.items():
         assert delay < 1.0, (what, delay)
@@ -347,3 +371,127 @@ def test_agents_keep_answering_with_the_master_down(dnsnet):
              what="agents back")
     for a in agents:
         assert answers(a) == want[a.ip]
+
+
+def test_leader_names_follow_a_failover(tmpdir_path):
+    """Three masters (one host, three ports): `_leader._tcp.mesos` names the leader's port, and
+    after the leader is kill -9'd it names the new one; the tasks' names never go away."""
+    net = HostNet(1)
+    live = FakeUpstream(net.gateway)
+    live.start()
+    raft = [free_port() for _ in range(3)]
+    addrs = [f"127.0.0.1:{p}" for p in raft]
+    masters = []
+    for i in range(3):
+        port = free_port()
+        masters.append(Master(os.path.join(tmpdir_path, f"m{i}"), port, raft[i], masters=addrs,
+                              extra=["--http", f"0.0.0.0:{port}", "--advertise", net.gateway]))
+    agent = None
+    try:
+        for m in masters:
+            m.start()
+        for m in masters:
+            m.wait_ready(30)
+
+        def leader():
+            for m in masters:
+                try:
+                    if m.alive() and m.get("/v1/cluster", params={"stale": "true"}, timeout=1).json()["state"] == "leader":
+                        return m
+                except (requests.RequestException, ValueError, KeyError):
+                    pass
+            return None
+        first = wait_for(leader, timeout=15, what="a leader")
+        urls = ",".join(f"http://{net.gateway}:{m.http_port}" for m in masters)
+        agent = DnsAgent(net, 0, urls, os.path.join(tmpdir_path, "a0"), live.addr)
+        wait_for(lambda: first.get("/v1/nodes").json()["nodes"], timeout=15, what="agent")
+        first.post("/v2/apps", json={"id": "/ha", "cmd": "sleep 1000", "instances": 2, "cpus": 0.1, "mem": 16,
+                                     "portDefinitions": [{"port": 0}]})
+        wait_for(lambda: len(srv_ports(agent.ip, "_ha._tcp.marathon.mesos")) == 2, timeout=15, what="ha in DNS")
+        ports = srv_ports(agent.ip, "_ha._tcp.marathon.mesos")
+        assert dig(agent.ip, "_leader._tcp.mesos", "SRV") == [f"0 1 {first.http_port} leader.mesos."]
+        assert sorted(dig(agent.ip, "master.mesos")) == [net.gateway]
+        assert dig(agent.ip, "master2.mesos") == [net.gateway]
+        first.kill9()
+        killed = time.time()
+        second = wait_for(leader, timeout=15, what="a new leader")
+        while dig(agent.ip, "_leader._tcp.mesos", "SRV") != [f"0 1 {second.http_port} leader.mesos."]:
+            assert srv_ports(agent.ip, "_ha._tcp.marathon.mesos") == ports, "task names flapped in the failover"
+            assert time.time() - killed < 20, "leader.mesos did not follow the failover"
+            time.sleep(0.1)
+        print(f"_leader._tcp.mesos names the new leader {time.time() - killed:.2f} s after the old one was killed")
+        assert srv_ports(agent.ip, "_ha._tcp.marathon.mesos") == ports
+    finally:
+        if agent:
+            agent.kill_tasks()
+            agent.stop()
+        for m in masters:
+            m.stop()
+        live.stop()
+        net.close()
+
+
+def test_dev_serves_dns_and_bad_dns_flags_fail_clearly(tmpdir_path):
+    port, dport = free_port(), free_port()
+    m = Master(os.path.join(tmpdir_path, "dev"), port, free_port(), dev=True,
+               extra=["--agent-http", f"127.0.0.1:{free_port()}", "--dns", f"127.0.0.1:{dport}"])
+    m.start()
+    try:
+        m.wait_ready()
+        m.post("/v2/apps", json={"id": "/solo", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16})
+
+        def answer(name):
+            out = subprocess.run(["dig", "@127.0.0.1", "-p", str(dport), name, "+short", "+time=2", "+tries=1"],
+                                 capture_output=True, text=True, timeout=10).stdout
+            return out.split()
+        wait_for(lambda: answer("solo.marathon.mesos") == ["127.0.0.1"], timeout=10, what="dev DNS")
+        assert answer("leader.mesos") == ["127.0.0.1"]
+        # an explicit address that is taken stops the agent with a one-line reason
+        out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a2"),
+                              "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", f"127.0.0.1:{dport}"],
+                             capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and f"cannot serve DNS on 127.0.0.1:{dport}" in out.stderr, out.stderr
+        out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a3"),
+                              "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", "nonsense"],
+                             capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and "--dns 'nonsense' is not ADDR:PORT" in out.stderr, out.stderr
+        out = subprocess.run([STRATA, "agent", "--master", m.url, "--data-dir", os.path.join(tmpdir_path, "a4"),
+                              "--http", f"127.0.0.1:{free_port()}", "--fake-runtime", "--dns", f"127.0.0.1:{free_port()}",
+                              "--dns-upstream", "not-an-ip"], capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and "DNS upstream 'not-an-ip' is not an IPv4 address" in out.stderr, out.stderr
+    finally:
+        # tasks outlive their agent by design: remove the app while the dev agent still runs
+        m.delete("/v2/apps/solo", params={"force": "true"})
+        try:
+            wait_for(lambda: not running_tasks(m, "/solo"), timeout=10, what="solo gone")
+        finally:
+            m.stop()
+
+
+def test_tasks_on_a_named_network_are_found_at_their_own_ips(cluster):
+    """A container network (test_named_networks' two-host cluster, whose agents serve DNS on
+    their addresses by default): A records name the tasks' own IPs, SRV the container port, and
+    the DC/OS containerip/agentip names tell them apart."""
+    net, m, agents, image, prefix = cluster
+    app = {"id": "/db/pg", "instances": 2, "cpus": 0.1, "mem": 64, "cmd": "sleep 1000",
+           "constraints": [["hostname", "UNIQUE"]],
+           "container": {"type": "MESOS", "docker": {"image": "file://" + image},
+                         "portMappings": [{"containerPort": 5432, "name": "pg"}]},
+           "networks": [{"mode": "container", "name": "dcos"}]}
+    r = m.post("/v2/apps", json=app)
+    assert r.status_code == 201, r.text
+    tasks = wait_for(lambda: len(running_tasks(m, "/db/pg")) == 2 and running_tasks(m, "/db/pg"), timeout=60,
+                     what="two tasks on the named network")
+    task_ips = sorted(t["ipAddresses"][0]["ipAddress"] for t in tasks)
+    assert all(ip.startswith(prefix) for ip in task_ips)
+    agent_ips = sorted(h["ip"] for h in net.hosts)
+    for a in agents:
+        wait_for(lambda: dig(a.ip, "pg-db.marathon.mesos") == task_ips, timeout=5, what="own IPs on " + a.ip)
+        assert dig(a.ip, "pg-db.marathon.containerip.dcos.thisdcos.directory") == task_ips
+        assert dig(a.ip, "pg-db.marathon.autoip.dcos.thisdcos.directory") == task_ips
+        assert dig(a.ip, "pg-db.marathon.agentip.dcos.thisdcos.directory") == agent_ips
+        assert dig(a.ip, "pg-db.marathon.slave.mesos") == agent_ips
+        assert srv_ports(a.ip, "_pg-db._tcp.marathon.mesos") == [5432, 5432]
+        assert srv_ports(a.ip, "_pg._pg-db._tcp.marathon.mesos") == [5432, 5432]
+        for line in dig(a.ip, "_pg-db._tcp.marathon.mesos", "SRV"):
+            assert dig(a.ip, line.split()[3])[0] in task_ips

@@ -14,6 +14,7 @@
 
 #include "agent/dns_answer.h"
 #include "agent/dns_zone.h"
+#include "agent/task_env.h"
 
 static const char *SNAPSHOT =
         "{\"type\":\"DISCOVERY_SNAPSHOT\",\"term\":1,\"view\":{"
@@ -291,6 +292,22 @@ static void agents_known_by_host_name_wait_for_its_address(void **state) {
         dns_zone_release(&z);
 }
 
+static void tasks_get_the_dns_address_in_their_environment(void **state) {
+        json_t *app = json_loads("{\"id\":\"/web\",\"cmd\":\"true\"}", 0, NULL);
+        struct task_env_input in = { .app = app, .task_id = "web.instance-1._app", .host = "h", .enforce_group_role = -1,
+                                     .dns_address = "10.0.0.5:53" };
+        char **env = NULL;
+        struct err e = { 0 };
+        assert_int_equal(task_env_build(&in, &env, &e), 0);
+        assert_string_equal(task_env_get(env, "STRATA_DNS_ADDRESS"), "10.0.0.5:53");
+        task_env_free(env);
+        in.dns_address = NULL; /* an agent without DNS */
+        assert_int_equal(task_env_build(&in, &env, &e), 0);
+        assert_null(task_env_get(env, "STRATA_DNS_ADDRESS"));
+        task_env_free(env);
+        json_decref(app);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(answers_a_and_srv_from_the_view),
@@ -299,6 +316,7 @@ int main(void) {
                 cmocka_unit_test(big_answers_are_truncated_over_udp),
                 cmocka_unit_test(garbage_is_dropped_and_replies_are_not_answered),
                 cmocka_unit_test(agents_known_by_host_name_wait_for_its_address),
+                cmocka_unit_test(tasks_get_the_dns_address_in_their_environment),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
