@@ -2,8 +2,8 @@
 """Jobs benchmark (issue 15): N Metronome jobs due in the same minute on simulated agents.
 
 A master (cluster of one) and `strata agent-sim` (100 agents) run; N jobs are created, each with
-a cron schedule for the same minute (two to three minutes ahead, so creating them all fits
-before it). After the tick every job's run is read back: the delay from the tick to the placement
+a cron schedule for the same minute (the first minute boundary far enough ahead that creating
+them all fits before it). After the tick every job's run is read back: the delay from the tick to the placement
 of its task (the task's startedAt, set by the leader when it places the task, a Raft commit
 before the LAUNCH goes out), p50/p99/max; and the master's RSS per job (after creating them,
 before the tick, less the RSS before).
@@ -51,14 +51,20 @@ def main():
     ap.add_argument("--jobs", type=int, default=10000)
     ap.add_argument("--agents", type=int, default=100)
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--no-record", action="store_true", help="print, do not append to RESULTS.md")
+    ap.add_argument("--keep", action="store_true", help="keep the data dirs and logs")
+    ap.add_argument("--perf-tick", help="profile the master from 1 s before the tick for 5 s into this file")
+    ap.add_argument("--perf", help="record the master with `perf record -g` into this file (RSS figures then meaningless)")
     a = ap.parse_args()
     n = 200 if a.smoke else a.jobs
     strata = os.path.join(ROOT, a.build, "strata")
     base = tempfile.mkdtemp(prefix="strata-bench-jobs-")
     port, raft, sim_port = free_port(), free_port(), free_port()
     log = open(os.path.join(base, "master.log"), "wb")
-    master = subprocess.Popen([strata, "master", "--data-dir", os.path.join(base, "m"), "--http", f"127.0.0.1:{port}",
-                               "--raft", f"127.0.0.1:{raft}"], stdout=log, stderr=subprocess.STDOUT)
+    wrap = ["perf", "record", "-g", "-o", a.perf, "--"] if a.perf else []
+    master = subprocess.Popen(wrap + [strata, "master", "--data-dir", os.path.join(base, "m"), "--http", f"127.0.0.1:{port}",
+                               "--raft", f"127.0.0.1:{raft}", "--auth", "off"],  # bench_auth.py measures tokens
+                              stdout=log, stderr=subprocess.STDOUT)
     sim = None
     try:
         for _ in range(200):
@@ -98,8 +104,9 @@ def main():
                 raise TimeoutError("agents did not register")
             time.sleep(0.2)
         rss0 = rss_kib(master.pid)
-        # The tick: a whole minute at least two minutes ahead (creating 10,000 jobs takes a while).
-        tick = (int(time.time()) // 60 + (1 if a.smoke and time.time() % 60 < 30 else 3)) * 60
+        # The first minute boundary far enough ahead to create them all (about 2.5 ms a job here).
+        margin = 15 + n * 0.006
+        tick = (int(time.time() + margin) // 60 + 1) * 60
         t = time.gmtime(tick)
         cron = f"{t.tm_min} {t.tm_hour} * * *"
         t0 = time.time()
@@ -114,8 +121,16 @@ def main():
             raise RuntimeError(f"creating {n} jobs took {create_s:.0f} s: past the tick")
         rss1 = rss_kib(master.pid)
         load = os.getloadavg()[0]
+        prof = None
+        if a.perf_tick:
+            while time.time() < tick - 1:
+                time.sleep(0.1)
+            prof = subprocess.Popen(["perf", "record", "-g", "-p", str(master.pid), "-o", a.perf_tick, "--", "sleep", "5"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while time.time() < tick + 5:
             time.sleep(0.5)
+        if prof:
+            prof.wait(30)
         # Every job's run, with its task placed.
         delays = []
         deadline = time.time() + 120
@@ -139,7 +154,7 @@ def main():
                 f"p99 {p99 * 1000:.0f} ms, max {mx * 1000:.0f} ms; master RSS {rss0 / 1024:.0f} → {rss1 / 1024:.0f} MiB "
                 f"({per_job:.1f} KiB per job); creating them took {create_s:.1f} s")
         print(line)
-        if not a.smoke:
+        if not a.smoke and not a.perf and not a.perf_tick and not a.no_record:
             with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
                 f.write(f"\n## Jobs: {n} due in the same minute (bench/bench_jobs.py)\n\n"
                         f"{datetime.date.today().isoformat()}, commit {commit}, {machine()}, load average "
@@ -152,7 +167,7 @@ def main():
         master.terminate()
         master.wait(10)
         log.close()
-        if master.returncode not in (0, -15):
+        if a.keep or master.returncode not in (0, -15):
             print(f"master exited with {master.returncode}; logs kept in {base}", file=sys.stderr)
         else:
             shutil.rmtree(base, ignore_errors=True)

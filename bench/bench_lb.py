@@ -36,6 +36,10 @@ from bench_api import ROOT, free_port, git_commit, machine  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 from test_lb import APP_PY  # noqa: E402  (the e2e test's server)
 
+# importing the e2e module set the test session's credentials; this cluster runs --auth off
+for _k in ("STRATA_SERVICE_ACCOUNT", "STRATA_PRIVATE_KEY", "STRATA_CONFIG"):
+    os.environ.pop(_k, None)
+
 
 def http_json(port, method, path, body=None, timeout=30):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -85,7 +89,7 @@ class Cluster:
         self.strata, self.base = strata, base
         self.port = free_port()
         self.procs = [Proc([strata, "master", "--data-dir", f"{base}/m", "--http", f"127.0.0.1:{self.port}", "--raft",
-                            f"127.0.0.1:{free_port()}", "--log-level", "warn"], f"{base}/m.log")]
+                            f"127.0.0.1:{free_port()}", "--log-level", "warn", "--auth", "off"], f"{base}/m.log")]
         wait("master", lambda: http_json(self.port, "GET", "/v2/leader")[0] == 200, 30)
         if sim_agents:
             self.procs.append(Proc([strata, "agent-sim", "--master", f"http://127.0.0.1:{self.port}", "--count",
@@ -96,7 +100,7 @@ class Cluster:
             self.agent_port = free_port()
             self.procs.append(Proc([strata, "agent", "--master", f"http://127.0.0.1:{self.port}", "--data-dir",
                                     f"{base}/a", "--http", f"127.0.0.1:{self.agent_port}", "--resources",
-                                    "cpus:8;mem:4000;disk:1000;ports:[31000-31200]",
+                                    "cpus:8;mem:4000;disk:1000;ports:[31000-31200]", "--dns", "off",
                                     "--cgroup-parent", f"strata-bench-lb-{os.getpid()}"], f"{base}/a.log"))
         n = max(sim_agents, 1)
         wait("agents", lambda: len(http_json(self.port, "GET", "/v1/nodes")[1]["nodes"]) >= n, 60)
@@ -285,7 +289,8 @@ def main():
         try:
             fn(strata, base, args.smoke, results)
         finally:
-            shutil.rmtree(base, ignore_errors=True)
+            if os.environ.get("BENCH_KEEP") is None:
+                shutil.rmtree(base, ignore_errors=True)
     load_after = os.getloadavg()
     hx = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
     lines = [f"\n## Edge balancer (`bench/bench_lb.py`{' --smoke' if args.smoke else ''}) — "

@@ -1,5 +1,6 @@
 /* main.c — the one binary: daemons (master, dev, agent), the task supervisor, the CLI nouns. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -13,6 +14,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "agent/agent_flags.h"
+#include "common/config_file.h"
 #include "lb/lb.h"
 #include "master/master.h"
 
@@ -51,7 +53,15 @@ static int dev_started(uv_loop_t *loop, const char *api_url, const char *data_di
         int n_lb = 0;
         while (dev_lb_args && dev_lb_args[n_lb])
                 n_lb++;
-        if (dev_lb_args && lb_start(loop, n_lb, dev_lb_args, api_url, data_dir, &dev_lb, &e) < 0) {
+        /* The built-in balancer presents the same in-process secret as the built-in agent. */
+        _cleanup_free_ char **lb_argv = xcalloc((size_t)n_lb + 3, sizeof(char *));
+        for (int i = 0; i < n_lb; i++)
+                lb_argv[i] = dev_lb_args[i];
+        if (agent_token) {
+                lb_argv[n_lb++] = "--token";
+                lb_argv[n_lb++] = (char *)agent_token;
+        }
+        if (dev_lb_args && lb_start(loop, n_lb, lb_argv, api_url, data_dir, &dev_lb, &e) < 0) {
                 log_error("cannot start the built-in balancer: %s", err_msg(&e));
                 err_release(&e);
                 return -1;
@@ -91,19 +101,34 @@ static int lb_cmd_main(int argc, char **argv) {
 static const struct {
         const char *name;
         int (*main)(int argc, char **argv);
+        bool config; /* takes --config FILE and STRATA_<NAME>_* (common/config_file.h) */
 } daemons[] = {
-        { "master", master_main },
-        { "dev", dev_main },
-        { "agent", agent_main },
-        { "agent-sim", sim_main },
-        { SHIM_ARG, shim_main },
-        { "image", image_main },
-        { "lb", lb_cmd_main },
+        { "master", master_main, true },
+        { "dev", dev_main, true },
+        { "agent", agent_main, true },
+        { "agent-sim", sim_main, false },
+        { SHIM_ARG, shim_main, false },
+        { "image", image_main, false },
+        { "lb", lb_cmd_main, false },
 };
 
 int main(int argc, char **argv) {
-        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(daemons); i++)
-                if (strcmp(argv[1], daemons[i].name) == 0)
+        for (size_t i = 0; argc >= 2 && i < ELEMENTSOF(daemons); i++) {
+                if (strcmp(argv[1], daemons[i].name) != 0)
+                        continue;
+                if (!daemons[i].config)
                         return daemons[i].main(argc - 1, argv + 1);
+                char **full = NULL;
+                int n = 0;
+                struct err e = { 0 };
+                if (config_file_argv(daemons[i].name, NULL, argc - 1, argv + 1, &n, &full, &e) < 0) {
+                        fprintf(stderr, "strata: %s\n", err_msg(&e));
+                        err_release(&e);
+                        return 2;
+                }
+                int r = daemons[i].main(n, full);
+                config_argv_free(full);
+                return r;
+        }
         return cli_main(argc, argv);
 }

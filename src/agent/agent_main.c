@@ -49,6 +49,8 @@ static const char usage[] =
         "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
+        "  --config FILE         flags from FILE (key = value, keys the flags' names); then\n"
+        "                        $STRATA_AGENT_<FLAG>; the command line wins\n"
         "  -h, --help            this help\n";
 
 static void config_release(struct agent_config *c) {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "store/jscan.h"
+#include "common/jscan.h"
 
 void agent_event_init(struct agent_event *ev) {
         *ev = (struct agent_event){ .grace_s = -1 };

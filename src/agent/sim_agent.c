@@ -12,7 +12,7 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "model/task_state.h"
-#include "store/jscan.h"
+#include "common/jscan.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000

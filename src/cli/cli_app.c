@@ -701,7 +701,7 @@ static const struct cli_verb app_verbs[] = {
         {
                 .name = "deploy",
                 .synopsis = "FILE|-",
-                .summary = "Deploy a new version in a deployment style (--strategy blue-green)",
+                .summary = "Deploy a new version in a deployment style (--strategy blue-green|canary)",
                 .description = "See docs/lb.md: the new version starts beside the old one as /<id>-blue or "
                                "/<id>-green; the edge moves all traffic when it is healthy at full size, then "
                                "the old one is removed. Rerun to resume after an interruption.\n",
@@ -711,6 +711,10 @@ static const struct cli_verb app_verbs[] = {
                 .run = cli_app_deploy,
                 .examples = "strata app deploy web.json --strategy blue-green\n",
         },
+        { "promote", "ID", "Raise a canary's share of requests (--weight, default 100: replace the old version)", NULL,
+          1, 1, cli_app_promote_flags, cli_app_promote, "strata app promote /web --weight 50\nstrata app promote /web\n" },
+        { "abort", "ID", "Remove a canary: the old version takes every request again", NULL, 1, 1, NULL,
+          cli_app_abort, "strata app abort /web\n" },
         { NULL },
 };
 

@@ -199,11 +199,48 @@ static int delete_app(struct cli *c, const char *id, struct err *err) {
         return err_set(err, -ETIMEDOUT, "%s is still there 60 s after its removal", id);
 }
 
+/* Waits until app id has every instance healthy and no deployment running: 0, -ETIMEDOUT after
+ * timeout_s (err not set), or another failure with err set (what names the step). */
+static int wait_healthy(struct cli *c, const char *id, double timeout_s, const char *what, struct err *err) {
+        int64_t deadline = time_now_ms() + (int64_t)(timeout_s * 1000);
+        for (;;) {
+                _cleanup_(json_decrefp) json_t *app = NULL;
+                int r = get_app(c, id, &app, err);
+                if (r < 0)
+                        return r;
+                if (!app)
+                        return err_set(err, -ERR_NOT_FOUND, "%s was removed during the %s", id, what);
+                if ((r = deploying(c, id, err)) < 0)
+                        return r;
+                if (!r && healthy_at_full_size(app))
+                        return 0;
+                if (time_now_ms() > deadline)
+                        return -ETIMEDOUT;
+                usleep(500 * 1000);
+        }
+}
+
 const struct cli_flag cli_app_deploy_flags[] = {
-        { "strategy", 0, "STYLE", "blue-green (the only style so far)" },
+        { "strategy", 0, "STYLE", "blue-green or canary" },
+        { "weight", 0, "PERCENT", "canary: the share of requests for the new version (default 10)" },
         { "timeout", 0, "SECONDS", "give up on a new version not healthy by then (default 300)" },
         { NULL },
 };
+
+const struct cli_flag cli_app_promote_flags[] = {
+        { "weight", 0, "PERCENT", "the canary's new share (default 100: it replaces the old version)" },
+        { "timeout", 0, "SECONDS", "give up waiting for the canary to be healthy (default 300)" },
+        { NULL },
+};
+
+static int parse_percent(const char *text, unsigned *ret, struct err *err) {
+        char *end;
+        long v = text ? strtol(text, &end, 10) : -1;
+        if (!text || !*text || *end || v < 0 || v > 100)
+                return err_set(err, -ERR_USAGE, "--weight: '%s' is not a percentage 0-100", text ? text : "");
+        *ret = (unsigned)v;
+        return 0;
+}
 
 /* Marathon's blue-green recipe with marathon-lb's zdd labels: the new version is a second app
  * /<id>-<colour> in the deployment group <id>; the balancer sends it nothing until all of its
@@ -212,9 +249,13 @@ const struct cli_flag cli_app_deploy_flags[] = {
  * two colours present means the newer one is the deployment in progress. */
 int cli_app_deploy(struct cli *c, const struct cli_args *a, struct err *err) {
         const char *strategy = cli_args_get(a, "strategy");
-        if (!strategy || !streq(strategy, "blue-green"))
-                return err_set(err, -ERR_USAGE, "--strategy: '%s' is not a deployment style (blue-green)",
+        if (!strategy || (!streq(strategy, "blue-green") && !streq(strategy, "canary")))
+                return err_set(err, -ERR_USAGE, "--strategy: '%s' is not a deployment style (blue-green, canary)",
                                strategy ? strategy : "");
+        bool canary = streq(strategy, "canary");
+        unsigned share = 10;
+        if (cli_args_get(a, "weight") && (!canary || parse_percent(cli_args_get(a, "weight"), &share, err) < 0))
+                return canary ? -ERR_USAGE : err_set(err, -ERR_USAGE, "--weight is for --strategy canary");
         double timeout_s = BLUE_GREEN_TIMEOUT_S;
         if (cli_args_get(a, "timeout") && cli_parse_seconds(cli_args_get(a, "timeout"), &timeout_s, err) < 0)
                 return -ERR_USAGE;
@@ -249,7 +290,12 @@ int cli_app_deploy(struct cli *c, const struct cli_args *a, struct err *err) {
                 json_object_set_new(labels, "HAPROXY_DEPLOYMENT_GROUP", json_string(group + 1));
                 json_object_set_new(labels, "HAPROXY_DEPLOYMENT_COLOUR", json_string(b ? "green" : "blue"));
                 json_object_set_new(labels, "HAPROXY_DEPLOYMENT_STARTED_AT", json_string(now));
-                json_object_set_new(labels, "STRATA_DEPLOYMENT_STRATEGY", json_string("blue-green"));
+                json_object_set_new(labels, "STRATA_DEPLOYMENT_STRATEGY", json_string(strategy));
+                if (canary) {
+                        char pct[8];
+                        snprintf(pct, sizeof(pct), "%u", share);
+                        json_object_set_new(labels, "STRATA_LB_SHARE", json_string(pct));
+                }
                 if (old)
                         release_ports(def, false); /* the old colour holds the service ports */
                 _cleanup_(http_reply_release) struct http_reply reply = { 0 };
@@ -257,25 +303,20 @@ int cli_app_deploy(struct cli *c, const struct cli_args *a, struct err *err) {
                         return err_wrap(err, "cannot start %s", new);
                 fprintf(c->out, "Started %s beside %s\n", new, old ? old : "nothing");
         }
-        int64_t deadline = time_now_ms() + (int64_t)(timeout_s * 1000);
-        for (;;) {
-                _cleanup_(json_decrefp) json_t *app = NULL;
-                if ((r = get_app(c, new, &app, err)) < 0)
-                        return r;
-                if (!app)
-                        return err_set(err, -ERR_NOT_FOUND, "%s was removed during the deployment", new);
-                if (healthy_at_full_size(app))
-                        break;
-                if (time_now_ms() > deadline) {
-                        int d = delete_app(c, new, err);
-                        if (d < 0)
-                                return err_wrap(err, "%s is not healthy after %.0f s, and removing it failed", new,
-                                                timeout_s);
-                        return err_set(err, -ERR_DEPLOYMENT_FAILED,
-                                       "%s is not healthy at full size after %.0f s: removed it; %s keeps serving", new,
-                                       timeout_s, old ? old : "nothing");
-                }
-                usleep(500 * 1000);
+        r = wait_healthy(c, new, timeout_s, "deployment", err);
+        if (r == -ETIMEDOUT) {
+                if (delete_app(c, new, err) < 0)
+                        return err_wrap(err, "%s is not healthy after %.0f s, and removing it failed", new, timeout_s);
+                return err_set(err, -ERR_DEPLOYMENT_FAILED,
+                               "%s is not healthy at full size after %.0f s: removed it; %s keeps serving", new,
+                               timeout_s, old ? old : "nothing");
+        }
+        if (r < 0)
+                return r;
+        if (canary && old) {
+                fprintf(c->out, "%s is healthy at full size: the balancers send it %u %% of the requests "
+                                "(strata app promote|abort %s)\n", new, share, group);
+                return 0;
         }
         fprintf(c->out, "%s is healthy at full size: the balancers send it all traffic\n", new);
         if (old) {
@@ -284,5 +325,90 @@ int cli_app_deploy(struct cli *c, const struct cli_args *a, struct err *err) {
                         return err_wrap(err, "cannot remove %s", old);
                 fprintf(c->out, "Removed %s\n", old);
         }
+        return 0;
+}
+
+/* The two colours of group: *old and *new (the newer by HAPROXY_DEPLOYMENT_STARTED_AT). */
+static int canary_pair(struct cli *c, const char *raw, char **ret_group, json_t **ret_old, json_t **ret_new,
+                       struct err *err) {
+        _cleanup_free_ char *group = NULL;
+        int r = cli_id_absolute(raw, &group, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *blue = xasprintf("%s-blue", group), *green = xasprintf("%s-green", group);
+        json_t *b = NULL, *g = NULL;
+        if ((r = get_app(c, blue, &b, err)) < 0 || (r = get_app(c, green, &g, err)) < 0) {
+                json_decref(b);
+                return r;
+        }
+        if (!b || !g) {
+                json_decref(b);
+                json_decref(g);
+                return err_set(err, -ERR_NOT_FOUND, "%s has no canary: %s and %s are not both deployed", group, blue,
+                               green);
+        }
+        bool green_newer = strcmp(label_of(g, "HAPROXY_DEPLOYMENT_STARTED_AT") ?: "",
+                                  label_of(b, "HAPROXY_DEPLOYMENT_STARTED_AT") ?: "") > 0;
+        *ret_old = green_newer ? b : g;
+        *ret_new = green_newer ? g : b;
+        *ret_group = TAKE_PTR(group);
+        return 0;
+}
+
+/* `app promote ID [--weight P]`: the canary's share becomes P (a label change: its tasks roll to
+ * the new version); at 100 the old version is removed once the canary is healthy again. */
+int cli_app_promote(struct cli *c, const struct cli_args *a, struct err *err) {
+        unsigned share = 100;
+        double timeout_s = BLUE_GREEN_TIMEOUT_S;
+        if (cli_args_get(a, "weight") && parse_percent(cli_args_get(a, "weight"), &share, err) < 0)
+                return -ERR_USAGE;
+        if (cli_args_get(a, "timeout") && cli_parse_seconds(cli_args_get(a, "timeout"), &timeout_s, err) < 0)
+                return -ERR_USAGE;
+        _cleanup_free_ char *group = NULL;
+        _cleanup_(json_decrefp) json_t *old = NULL, *new = NULL;
+        int r = canary_pair(c, a->pos[0], &group, &old, &new, err);
+        if (r < 0)
+                return r;
+        const char *new_id = json_string_value(json_object_get(new, "id"));
+        const char *old_id = json_string_value(json_object_get(old, "id"));
+        _cleanup_(json_decrefp) json_t *labels = json_deep_copy(json_object_get(new, "labels"));
+        char pct[8];
+        snprintf(pct, sizeof(pct), "%u", share);
+        json_object_set_new(labels, "STRATA_LB_SHARE", json_string(pct));
+        _cleanup_(json_decrefp) json_t *body = json_pack("{s:O}", "labels", labels);
+        _cleanup_free_ char *path = xasprintf("/v2/apps%s?force=true", new_id);
+        _cleanup_(http_reply_release) struct http_reply reply = { 0 };
+        if ((r = cli_http_call(&c->http, "PATCH", path, body, &reply, err)) < 0)
+                return err_wrap(err, "cannot change the share of %s", new_id);
+        r = wait_healthy(c, new_id, timeout_s, "promotion", err);
+        if (r == -ETIMEDOUT)
+                return err_set(err, -ERR_DEPLOYMENT_FAILED,
+                               "%s is not healthy after %.0f s at share %u %%: strata app abort %s returns every "
+                               "request to %s",
+                               new_id, timeout_s, share, group, old_id);
+        if (r < 0)
+                return r;
+        if (share < 100) {
+                fprintf(c->out, "%s now gets %u %% of the requests\n", new_id, share);
+                return 0;
+        }
+        sleep(DRAIN_S);
+        if ((r = delete_app(c, old_id, err)) < 0)
+                return err_wrap(err, "cannot remove %s", old_id);
+        fprintf(c->out, "%s gets every request; removed %s\n", new_id, old_id);
+        return 0;
+}
+
+/* `app abort ID`: removes the canary; the old version takes every request again. */
+int cli_app_abort(struct cli *c, const struct cli_args *a, struct err *err) {
+        _cleanup_free_ char *group = NULL;
+        _cleanup_(json_decrefp) json_t *old = NULL, *new = NULL;
+        int r = canary_pair(c, a->pos[0], &group, &old, &new, err);
+        if (r < 0)
+                return r;
+        const char *new_id = json_string_value(json_object_get(new, "id"));
+        if ((r = delete_app(c, new_id, err)) < 0)
+                return err_wrap(err, "cannot remove %s", new_id);
+        fprintf(c->out, "Removed %s: %s takes every request\n", new_id, json_string_value(json_object_get(old, "id")));
         return 0;
 }

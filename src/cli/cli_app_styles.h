@@ -17,6 +17,10 @@ int cli_app_branch(json_t *def, const char *branch, struct err *err);
 /* `app list --branch`: the apps that are branches, with the app each branches from. */
 int cli_app_list_branches(struct cli *c, struct err *err);
 
-/* `app deploy FILE --strategy blue-green [--timeout S]`. */
+/* `app deploy FILE --strategy blue-green|canary [--weight P] [--timeout S]`. */
 int cli_app_deploy(struct cli *c, const struct cli_args *a, struct err *err);
 extern const struct cli_flag cli_app_deploy_flags[];
+/* `app promote ID [--weight P]` and `app abort ID`: a canary's share, or its removal. */
+int cli_app_promote(struct cli *c, const struct cli_args *a, struct err *err);
+int cli_app_abort(struct cli *c, const struct cli_args *a, struct err *err);
+extern const struct cli_flag cli_app_promote_flags[];

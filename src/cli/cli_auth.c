@@ -120,8 +120,16 @@ const char *cli_auth_header(const char *base_url) {
                         err_release(&e);
                 }
         }
-        if (token)
+        /* An agent's API (task logs, a job run's output) takes its master's tokens: a URL with
+         * no token of its own gets the one this process last used. */
+        static char *last_token;
+        if (!token && last_token)
+                token = xstrdup(last_token);
+        if (token) {
                 header = xasprintf("Authorization: token=%s", token);
+                free(last_token);
+                last_token = xstrdup(token);
+        }
         return header;
 }
 

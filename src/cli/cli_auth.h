@@ -7,7 +7,8 @@
  *   3. a fresh login when $STRATA_SERVICE_ACCOUNT and $STRATA_PRIVATE_KEY (a PEM file) name a
  *      service account: the CLI signs a login token with the key, logs in, and stores the
  *      answer in the token file for the next call;
- *   4. none (the master answers 401 with a hint to log in). */
+ *   4. the token this process used last (an agent's API takes its master's tokens);
+ *   5. none (the master answers 401 with a hint to log in). */
 #pragma once
 
 #include <stdbool.h>

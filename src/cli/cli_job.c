@@ -179,6 +179,7 @@ static void tail_find(struct cli *c, struct tail *t) {
                 }
                 agent.send = c->http.send;
                 agent.data = c->http.data;
+                agent.auth_base = c->http.base; /* the agent checks the master's tokens */
                 agent.timeout_s = 5;
                 _cleanup_free_ char *tid = cli_url_escape(t->task_id, false);
                 _cleanup_free_ char *p = xasprintf("/files/read?task=%s&file=stdout&offset=-1", tid);
@@ -206,6 +207,7 @@ static void tail_print(struct cli *c, struct tail *t) {
         }
         agent.send = c->http.send;
         agent.data = c->http.data;
+        agent.auth_base = c->http.base; /* the agent checks the master's tokens */
         agent.timeout_s = 5;
         _cleanup_free_ char *tid = cli_url_escape(t->task_id, false);
         for (;;) {

@@ -369,6 +369,10 @@ char *lb_config_render(const json_t *view, const struct lb_slots *s, const struc
         json_array_foreach(services, i, svc) {
                 snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(svc, "servicePort")));
                 const char *taken = str(ports, key);
+                if (!taken && co->port_taken &&
+                    co->port_taken(str(svc, "bindAddr"), (unsigned)json_integer_value(json_object_get(svc, "servicePort")),
+                                   co->data))
+                        taken = "another process";
                 if (taken) {
                         _cleanup_free_ char *msg =
                                 xasprintf("service port %s is taken by %s: its frontend is not bound", key, taken);

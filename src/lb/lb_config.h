@@ -56,6 +56,10 @@ struct lb_config_options {
         unsigned http_port, https_port;
         const char *ssl_cert;     /* default certificate of the https frontend, or NULL */
         unsigned fd_limit;        /* fd-hard-limit (HAProxy then sizes maxconn to fit); 0: none */
+        /* Another process listens on a service's bind address and port (HAProxy would fail the
+         * whole reload on it): the service is left unbound and reported. NULL: never. */
+        bool (*port_taken)(const char *addr, unsigned port, void *data);
+        void *data;
 };
 
 void lb_slots_init(struct lb_slots *s);

@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/flags.h"
@@ -19,6 +23,8 @@
 #include "lb/lb_config.h"
 #include "lb/lb_haproxy.h"
 #include "lb/lb_view.h"
+#include "common/auth_tokens.h"
+#include "net/auth_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/sse.h"
@@ -35,6 +41,9 @@ struct lb {
         struct lb_config_options co;
         char *group, *domain, *ssl_cert, *bind_addr, *data_dir, *haproxy_bin, *http_addr, *config_path, *socket_path;
         struct http_client *http;
+        struct auth_client auth;   /* --token / --service-account (+ $STRATA_*), else the CLI's token file */
+        char *token_arg, *account_arg, *key_arg;
+        char *file_header;         /* "Authorization: token=…" from the token file, or NULL */
         struct http_server *api;
         struct lb_haproxy *hx;
         /* the event stream */
@@ -52,6 +61,7 @@ struct lb {
         json_t *view, *issues;
         struct lb_slots slots;
         char *structural; /* of the configuration last handed to HAProxy */
+        json_t *held_ports; /* "addr:port" of the service frontends in that configuration */
         uint64_t syncs;
         double last_sync_ms;
         char last_sync_at[25], *master_error;
@@ -67,6 +77,25 @@ static const char *master_url(const struct lb *lb) {
         return lb->masters[lb->cur % lb->n_masters];
 }
 
+/* The credentials for the current master: the daemon's own (flags, environment), else the token
+ * `strata auth login` or `strata dev` stored for that master's URL (read again after a 401). */
+static const char *auth_header(struct lb *lb) {
+        if (lb->auth.fixed || lb->auth.uid)
+                return auth_client_header(&lb->auth, master_url(lb));
+        if (!lb->file_header) {
+                _cleanup_free_ char *t = auth_tokens_get(master_url(lb));
+                if (t)
+                        lb->file_header = xasprintf("Authorization: token=%s", t);
+        }
+        return lb->file_header;
+}
+
+static void auth_refused(struct lb *lb) {
+        auth_client_refused(&lb->auth);
+        free(lb->file_header);
+        lb->file_header = NULL;
+}
+
 /* The master at index idx failed: the next one is tried, unless another failure moved on already
  * (the stream and a resync often fail together). */
 static void next_master(struct lb *lb, size_t idx, const char *why) {
@@ -79,6 +108,39 @@ static void next_master(struct lb *lb, size_t idx, const char *why) {
 }
 
 /* ---- applying a view ---- */
+
+/* A service port nobody listens on is bindable by HAProxy; one HAProxy holds already (a frontend
+ * of the configuration it runs) is its own. Anything else listening there would make the reload
+ * fail as a whole. */
+static bool port_taken(const char *addr, unsigned port, void *data) {
+        struct lb *lb = data;
+        char key[80];
+        snprintf(key, sizeof(key), "%s:%u", addr, port);
+        if (lb->held_ports && json_object_get(lb->held_ports, key))
+                return false;
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        if (!streq(addr, "*") && inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+                return false; /* IPv6 or a name: HAProxy decides */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        bool taken = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EADDRINUSE;
+        close(fd);
+        return taken;
+}
+
+/* The "addr:port" of every bind line of a configuration text: what HAProxy holds once it runs it. */
+static json_t *bound_ports(const char *text) {
+        json_t *ports = json_object();
+        for (const char *p = strstr(text, "\n  bind "); p; p = strstr(p + 1, "\n  bind ")) {
+                const char *a = p + 8, *end = a + strcspn(a, " \n");
+                _cleanup_free_ char *key = xstrndup(a, (size_t)(end - a));
+                json_object_set_new(ports, key, json_true());
+        }
+        return ports;
+}
 
 static char *render_materialized(void *data) {
         struct lb *lb = data;
@@ -111,6 +173,8 @@ static void apply(struct lb *lb, json_t *view) {
         if (!lb->structural || !streq(structural, lb->structural)) {
                 free(lb->structural);
                 lb->structural = TAKE_PTR(structural);
+                json_decref(lb->held_ports);
+                lb->held_ports = bound_ports(lb->structural);
                 log_info("lb: configuration changed: reloading haproxy");
                 /* the reload renders the current slots: the commands are part of it */
                 lb_haproxy_reload(lb->hx);
@@ -154,7 +218,16 @@ static void resync_done(struct lb *lb) {
 static void got(void *data, int status, const struct http_client_response *resp, struct err *err, json_t **slot,
                 const char *what) {
         struct lb *lb = data;
-        if (status < 0 || resp->status != 200) {
+        if (status >= 0 && resp->status == 401) {
+                if (!lb->resync_failed) {
+                        free(lb->master_error);
+                        lb->master_error = xasprintf("%s: GET %s answered 401: no valid token (--token, "
+                                                     "--service-account, or strata auth login)", master_url(lb), what);
+                        log_warn("lb: master %s", lb->master_error);
+                        auth_refused(lb);
+                }
+                lb->resync_failed = 1;
+        } else if (status < 0 || resp->status != 200) {
                 _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                                       : xasprintf("GET %s answered %ld", what, resp->status);
                 if (!lb->resync_failed)
@@ -195,7 +268,7 @@ static void resync(struct lb *lb) {
         lb->resync_pending = 2;
         lb->resync_start = uv_hrtime();
         lb->resync_master = lb->cur % lb->n_masters;
-        static const char *const headers[] = { "Accept: application/json", NULL };
+        const char *const headers[] = { "Accept: application/json", auth_header(lb), NULL };
         _cleanup_free_ char *apps = xasprintf("%s/v2/apps?embed=apps.tasks", master_url(lb));
         _cleanup_free_ char *deps = xasprintf("%s/v2/deployments", master_url(lb));
         http_client_request(lb->http, "GET", apps, headers, NULL, 0, 10000, got_apps, lb);
@@ -263,7 +336,10 @@ static void stream_done(void *data, int status, const struct http_client_respons
         _cleanup_free_ char *why = status < 0 ? xstrdup(err_msg(err))
                                               : resp->status >= 300 ? xasprintf("/v2/events answered %ld", resp->status)
                                                                     : xstrdup("event stream ended");
-        next_master(lb, lb->events_master, why);
+        if (status >= 0 && resp->status == 401)
+                auth_refused(lb); /* the same master again, with a fresh token */
+        else
+                next_master(lb, lb->events_master, why);
         if (!lb->stopping)
                 uv_timer_start(&lb->reconnect_timer, reconnect, RECONNECT_MS, 0);
 }
@@ -273,13 +349,27 @@ static void connect_events(struct lb *lb) {
                 return;
         sse_parser_release(&lb->sse);
         sse_parser_init(&lb->sse, SSE_MAX);
-        static const char *const headers[] = { "Accept: text/event-stream", NULL };
+        const char *const headers[] = { "Accept: text/event-stream", auth_header(lb), NULL };
         _cleanup_free_ char *url = xasprintf("%s/v2/events", master_url(lb));
         lb->events_master = lb->cur % lb->n_masters;
         lb->events = http_client_stream(lb->http, "GET", url, headers, NULL, 0, -1, on_stream_data, stream_done, lb);
         http_client_transfer_tune(lb->events, true, 0);
         /* resync now too: a master that serves the API but not yet the stream still has apps */
         schedule_resync(lb);
+}
+
+/* A login finished: follow the masters now instead of waiting out the reconnect delay (after a
+ * master failover the balancer showed itself disconnected until then). */
+static void on_login(void *data, bool ok) {
+        struct lb *lb = data;
+        if (!ok || lb->stopping)
+                return;
+        if (!lb->events) {
+                uv_timer_stop(&lb->reconnect_timer);
+                connect_events(lb); /* resyncs too */
+        } else {
+                schedule_resync(lb);
+        }
 }
 
 /* ---- the status endpoint ---- */
@@ -361,7 +451,8 @@ static void api_handler(struct http_request *req, void *data) {
 static const char usage[] =
         "usage: strata lb --master URL[,URL...] --group NAME --http-port PORT [--https-port PORT] --domain DOMAIN\n"
         "                 [--ssl-cert PEM] [--bind-addr ADDR] [--strict-mode] [--haproxy PATH] [--data-dir DIR]\n"
-        "                 [--http ADDR:PORT] [--log-level LEVEL]\n";
+        "                 [--http ADDR:PORT] [--log-level LEVEL]\n"
+        "                 [--token TOKEN | --service-account NAME --private-key FILE]\n";
 
 static int parse_port(const char *flag, const char *arg, unsigned *ret, struct err *err) {
         if (flags_uint(arg, 1, 65535, ret) < 0)
@@ -377,7 +468,9 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
                 { "data-dir", required_argument, NULL, 'D' }, { "ssl-cert", required_argument, NULL, 'c' },
                 { "bind-addr", required_argument, NULL, 'b' }, { "strict-mode", no_argument, NULL, 'S' },
                 { "http", required_argument, NULL, 'h' },     { "log-level", required_argument, NULL, 'l' },
-                { "help", no_argument, NULL, 'H' },           { 0 },
+                { "help", no_argument, NULL, 'H' },           { "token", required_argument, NULL, 'T' },
+                { "service-account", required_argument, NULL, 'A' }, { "private-key", required_argument, NULL, 'K' },
+                { 0 },
         };
         int c, r;
         optind = 0;
@@ -405,6 +498,9 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
                         if (flags_log_level("strata lb", optarg) < 0)
                                 return err_set(err, -EINVAL, "--log-level: unknown level '%s'", optarg);
                         break;
+                case 'T': free(lb->token_arg), lb->token_arg = xstrdup(optarg); break;
+                case 'A': free(lb->account_arg), lb->account_arg = xstrdup(optarg); break;
+                case 'K': free(lb->key_arg), lb->key_arg = xstrdup(optarg); break;
                 case 'H': return err_set(err, -EINVAL, "%s", usage);
                 default:
                         return err_set(err, -EINVAL, "unknown or incomplete option '%s'\n%s", argv[optind - 1], usage);
@@ -434,6 +530,7 @@ static int parse_args(struct lb *lb, int argc, char **argv, const char *master, 
 static void lb_free(struct lb *lb) {
         json_decref(lb->view);
         json_decref(lb->issues);
+        json_decref(lb->held_ports);
         lb_slots_release(&lb->slots);
         sse_parser_release(&lb->sse);
         flags_list_free(lb->masters);
@@ -448,6 +545,11 @@ static void lb_free(struct lb *lb) {
         free(lb->socket_path);
         free(lb->structural);
         free(lb->master_error);
+        free(lb->token_arg);
+        free(lb->account_arg);
+        free(lb->key_arg);
+        free(lb->file_header);
+        auth_client_release(&lb->auth);
         free(lb);
 }
 
@@ -515,6 +617,8 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
         lb->co.admin_socket = lb->socket_path;
         lb->co.bind_addr = lb->bind_addr;
         lb->co.ssl_cert = lb->ssl_cert;
+        lb->co.port_taken = port_taken;
+        lb->co.data = lb;
         /* HAProxy refuses to start when it needs more descriptors than it may open */
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
@@ -526,6 +630,14 @@ int lb_start(uv_loop_t *loop, int argc, char **argv, const char *master, const c
                 return err_wrap(err, "--http");
         }
         lb->http = http_client_new(loop);
+        if ((r = auth_client_init(&lb->auth, lb->http, lb->token_arg, lb->account_arg, lb->key_arg, err)) < 0) {
+                http_client_free(lb->http);
+                http_server_free(lb->api);
+                lb_free(lb);
+                return r;
+        }
+        lb->auth.on_token = on_login;
+        lb->auth.on_token_data = lb;
         struct lb_haproxy_config hc = { .loop = loop, .bin = lb->haproxy_bin, .config_path = lb->config_path,
                                         .socket_path = lb->socket_path, .render = render_materialized, .data = lb };
         lb->hx = lb_haproxy_new(&hc);
@@ -547,6 +659,11 @@ static void on_signal(uv_signal_t *s, int signum) {
 }
 
 int lb_main(int argc, char **argv) {
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        fputs(usage, stdout);
+                        return 0;
+                }
         uv_loop_t loop;
         uv_loop_init(&loop);
         signal(SIGPIPE, SIG_IGN);

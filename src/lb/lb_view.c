@@ -234,6 +234,7 @@ static const char *const app_labels[] = {
         "STRATA_BRANCH_OF",
         "STRATA_DEPLOYMENT_STRATEGY",
         "STRATA_LB_WEIGHT",
+        "STRATA_LB_SHARE",
         "STRATA_LB_AB_HEADER",
         "STRATA_LB_AB_COOKIE",
 };
@@ -577,6 +578,30 @@ static json_t *build_service(const struct member *members, size_t n_members, con
         return svc;
 }
 
+/* A canary's STRATA_LB_SHARE: percent of the service's requests for the new app's tasks, the rest
+ * for the old app's, as HAProxy weights (at most 256, the largest gets 256; a share > 0 never
+ * rounds to 0). */
+static void apply_share(json_t *svc, const char *new_id, unsigned share) {
+        json_t *servers = json_object_get(svc, "servers");
+        size_t n_new = 0, n_old = 0, i;
+        json_t *srv;
+        json_array_foreach(servers, i, srv) {
+                if (streq(json_string_value(json_object_get(srv, "app")), new_id))
+                        n_new++;
+                else
+                        n_old++;
+        }
+        double w_new = n_new ? share / (double)n_new : 0, w_old = n_old ? (100 - share) / (double)n_old : 0;
+        double top = MAX(w_new, w_old);
+        json_array_foreach(servers, i, srv) {
+                double w = streq(json_string_value(json_object_get(srv, "app")), new_id) ? w_new : w_old;
+                json_int_t weight = top > 0 ? (json_int_t)(w / top * 256 + 0.5) : 0;
+                if (w > 0 && weight == 0)
+                        weight = 1;
+                json_object_set_new(srv, "weight", json_integer(weight));
+        }
+}
+
 static void build_services(const struct member *members, size_t n_members, const char *id, const json_t *not_ready,
                            const struct lb_options *o, json_t *services, json_t *issues) {
         json_int_t ports[64];
@@ -593,6 +618,14 @@ static void build_services(const struct member *members, size_t n_members, const
                         continue;
                 if (ab)
                         json_object_set_new(svc, "ab", ab);
+                const char *share = n_members == 2 ? label(json_object_get(members[1].app, "labels"), "STRATA_LB_SHARE")
+                                                   : NULL;
+                unsigned long pct = 0;
+                if (share && parse_uint(share, 100, &pct) == 0)
+                        apply_share(svc, members[1].id, (unsigned)pct);
+                else if (share && idx == 0)
+                        issue(issues, members[1].id, "STRATA_LB_SHARE", "'%s' is not a percentage 0-100: ignored",
+                              share);
                 json_array_append_new(services, svc);
         }
 }
@@ -720,8 +753,9 @@ json_t *lb_view_build(const json_t *apps, const json_t *deployments, const struc
                 const json_t *nl = new ? json_object_get(new, "labels") : NULL;
                 m[1].ab = nl && (label(nl, "STRATA_LB_AB_HEADER") || label(nl, "STRATA_LB_AB_COOKIE"));
                 size_t n = new ? 2 : 1;
-                if (m[1].ab) {
-                        m[0].draining = NULL; /* an A/B pair keeps both versions serving */
+                if (m[1].ab || (nl && (label(nl, "STRATA_LB_SHARE") ||
+                                       streq(label(nl, "STRATA_DEPLOYMENT_STRATEGY") ?: "", "canary")))) {
+                        m[0].draining = NULL; /* A/B and canary pairs keep both versions serving */
                 } else if (nl && streq(label(nl, "STRATA_DEPLOYMENT_STRATEGY") ?: "", "blue-green")) {
                         /* `strata app deploy --strategy blue-green`: traffic moves in one step, when
                          * every instance of the new version is healthy; until then it gets none */

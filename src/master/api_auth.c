@@ -288,34 +288,27 @@ static json_t *actions_json(unsigned bits) {
         return a;
 }
 
+/* Or-s each grant's action bits into out ({rid: bits}). */
 static void add_grants(json_t *out, const json_t *grants) {
         const char *rid;
         json_t *v;
-        json_object_foreach((json_t *)grants, rid, v) {
-                json_int_t have = json_integer_value(json_object_get(out, rid));
-                (void)have;
-                json_object_set_new(out, rid, json_integer(json_integer_value(v)));
-        }
+        json_object_foreach((json_t *)grants, rid, v)
+                json_object_set_new(out, rid, json_integer(json_integer_value(json_object_get(out, rid)) |
+                                                           json_integer_value(v)));
 }
 
+/* What uid may do, its own grants and its groups' together: {rid: ["read", …]}. */
 static json_t *effective_grants(const struct state *st, const char *uid) {
         json_t *bits = json_object();
-        const json_t *user = state_auth_user(st, uid);
-        add_grants(bits, json_object_get(user, "grants"));
+        add_grants(bits, json_object_get(state_auth_user(st, uid), "grants"));
         const char *gid;
         json_t *g;
         json_object_foreach((json_t *)state_auth_groups(st), gid, g) {
                 size_t i;
                 json_t *u;
                 json_array_foreach(json_object_get(g, "members"), i, u)
-                        if (streq(json_string_value(u) ?: "", uid)) {
-                                const char *rid;
-                                json_t *v;
-                                json_object_foreach(json_object_get(g, "grants"), rid, v)
-                                        json_object_set_new(bits, rid, json_integer(json_integer_value(json_object_get(
-                                                                                        bits, rid)) |
-                                                                                json_integer_value(v)));
-                        }
+                        if (streq(json_string_value(u) ?: "", uid))
+                                add_grants(bits, json_object_get(g, "grants"));
         }
         json_t *out = json_object();
         const char *rid;

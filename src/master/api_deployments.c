@@ -70,16 +70,23 @@ static json_t *deployment_json(const struct state *st, const json_t *rec) {
 struct list_ctx {
         const struct state *st;
         json_t *out;
+        const struct api_call *call;
 };
 
 static int list_rec(const json_t *rec, void *data) {
         struct list_ctx *c = data;
-        json_array_append_new(c->out, deployment_json(c->st, rec));
+        json_t *d = deployment_json(c->st, rec);
+        /* a tenant sees the deployments that touch only apps it may read (master/auth.h) */
+        if (!auth_may_all(c->call, RID_SERVICES, json_object_get(d, "affectedApps"), PERM_READ)) {
+                json_decref(d);
+                return 0;
+        }
+        json_array_append_new(c->out, d);
         return 0;
 }
 
 void api_deployments_list(struct api_call *call) {
-        struct list_ctx c = { .st = store_state(call->m->store), .out = json_array() };
+        struct list_ctx c = { .st = store_state(call->m->store), .out = json_array(), .call = call };
         state_deployments_foreach(c.st, list_rec, &c);
         api_reply_json(call, 200, c.out);
 }

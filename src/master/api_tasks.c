@@ -488,6 +488,7 @@ static void embed_offers(const char *value, void *data) {
 
 void api_queue_list(struct api_call *call) {
         json_t *body = launcher_queue_json(&call->m->core.launcher);
+        auth_filter_items(call, json_object_get(body, "queue"), "app"); /* a tenant sees its own (auth.h) */
         bool offers = false;
         http_request_args_foreach(call->req, "embed", embed_offers, &offers);
         if (offers)

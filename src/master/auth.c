@@ -276,8 +276,13 @@ static bool is_member(const json_t *group, const char *uid) {
 
 bool auth_allowed(struct master *m, const struct auth_who *who, const char *rid, const char *path, unsigned action,
                   bool some) {
+        /* The in-process secret of `strata dev` serves its built-in agent (the agent link) and its
+         * built-in balancer, which only reads apps and follows events (src/lb). */
         if (who->builtin)
-                return streq(who->uid, "strata:master") || (streq(who->uid, "strata:agent") && streq(rid, RID_AGENT));
+                return streq(who->uid, "strata:master") ||
+                       (streq(who->uid, "strata:agent") &&
+                        (streq(rid, RID_AGENT) ||
+                         (action == PERM_READ && (streq(rid, RID_SERVICES) || streq(rid, RID_EVENTS)))));
         const struct state *st = store_state(m->store);
         const json_t *user = state_auth_user(st, who->uid);
         if (!user)
@@ -305,6 +310,26 @@ bool auth_may(const struct api_call *call, const char *rid, const char *path, un
                 who->root_ok = auth_allowed(call->m, who, rid, "/", action, false);
         }
         return who->root_ok || auth_allowed(call->m, who, rid, path, action, false);
+}
+
+bool auth_may_all(const struct api_call *call, const char *rid, const json_t *ids, unsigned action) {
+        if (json_array_size(ids) == 0)
+                return auth_may(call, rid, "/", action);
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+                if (!json_is_string(id) || !auth_may(call, rid, json_string_value(id), action))
+                        return false;
+        return true;
+}
+
+void auth_filter_items(const struct api_call *call, json_t *items, const char *key) {
+        for (size_t i = json_array_size(items); i-- > 0;) {
+                json_t *v = json_object_get(json_array_get(items, i), key);
+                const char *id = json_is_string(v) ? json_string_value(v) : json_string_value(json_object_get(v, "id"));
+                if (!id || !auth_may(call, RID_SERVICES, id, PERM_READ))
+                        json_array_remove(items, i);
+        }
 }
 
 /* An app or group id as Marathon reads a body's "id": relative ids are under base. */

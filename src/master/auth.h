@@ -121,6 +121,13 @@ bool auth_route_check(struct api_call *call, const struct route_perm *perm);
  * handlers that filter lists (PERM_SCOPE_SOME). */
 bool auth_may(const struct api_call *call, const char *rid, const char *path, unsigned action);
 
+/* Whether the caller may do action on every id of the JSON array ids (an empty array: only a
+ * caller who covers "/"). For lists of things that touch several apps (deployments). */
+bool auth_may_all(const struct api_call *call, const char *rid, const json_t *ids, unsigned action);
+/* Removes from the array items those the caller may not read: item[key] is the app id, or an
+ * object whose "id" is (queue entries). */
+void auth_filter_items(const struct api_call *call, json_t *items, const char *key);
+
 /* A token this master mints for itself ("strata:master", 5 minutes), for requests to other
  * masters; NULL before the cluster has a key. Caller frees. */
 char *auth_master_token(struct master *m);

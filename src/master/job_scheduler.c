@@ -17,6 +17,9 @@
 #include "model/tick.h"
 #include "store/jobs.h"
 
+/* Every job is looked at this often anyway: a safety net under the incremental passes (one
+ * 10,000-job pass costs tens of milliseconds). */
+#define SWEEP_MS 10000
 /* A run that cannot be placed tries again this often. */
 #define RETRY_MS 1000
 /* A task with no status yet gets its LAUNCH again this often while its agent is connected (a
@@ -31,10 +34,14 @@ struct job_scheduler {
         bool leading;
         bool pass_due;        /* a zero-delay pass is armed */
         bool full;            /* the next pass looks at every job (leadership, reconciliation) */
+        int64_t last_full_ms; /* when a pass last looked at every job */
         json_t *dirty;        /* job id → true: look at these on the next pass */
         struct due_heap due;  /* (wake time, job id): a job's next decision time */
         json_t *wakes;        /* job id → the wake time pushed for it (one heap entry per job and time) */
         json_t *dependents;   /* job id → true: jobs with dependencies (looked at when any run ends) */
+        /* job id → [job doc, app]: the app shape of the job's run spec (job_launch_app),
+         * made when the job is first looked at, not at its tick (10,000 jobs due at once). */
+        json_t *apps;
         json_t *inflight;     /* "t:<job>/<schedule>" or "r:<run>" → true: a command is being committed */
         json_t *reservations; /* task id → placement reservation id */
         json_t *killing;      /* task id → true: KILL sent */
@@ -46,6 +53,7 @@ struct job_scheduler {
          * store has answered them all (a stopping master's store fails them after we close). */
         unsigned pending;
         bool closed;
+        unsigned ticks_started; /* by the current pass (one log line per pass, not per job) */
 };
 
 static void destroy(struct job_scheduler *js) {
@@ -57,6 +65,7 @@ static void destroy(struct job_scheduler *js) {
         json_decref(js->dirty);
         json_decref(js->wakes);
         json_decref(js->dependents);
+        json_decref(js->apps);
         due_heap_release(&js->due);
         free(js);
 }
@@ -171,6 +180,40 @@ static struct submit_ctx *submit(struct job_scheduler *js, const char *key, json
 
 /* --- ticks ----------------------------------------------------------------------------------- */
 
+static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, json_t **ret, struct err *err);
+
+/* Places the first task of a new run right away, so "tick T started run R on agent A" is one
+ * commit before the LAUNCH. Returns the submit's launch fields to fill, or leaves the run
+ * without a task when nothing fits now (its run step places it later). */
+static void place_first(struct job_scheduler *js, const char *job_id, const json_t *job, json_t *run,
+                        struct submit_ctx *launch) {
+        json_t *app = NULL;
+        struct err e = { 0 };
+        if (run_app(js, job_id, job, &app, &e) < 0) {
+                err_release(&e);
+                return;
+        }
+        char *task_id = job_run_task_id(job_id, json_string_value(json_object_get(run, "id")), 1);
+        char *reservation = NULL;
+        json_t *reasons = NULL;
+        char *agent = job_launch_place(js->m, app, &reservation, &reasons);
+        if (!agent) {
+                json_decref(reasons);
+                json_decref(app);
+                free(task_id);
+                return;
+        }
+        json_object_set_new(run, "status", json_string("STARTING"));
+        json_object_set_new(run, "attempts", json_integer(1));
+        json_array_append_new(json_object_get(run, "tasks"),
+                              json_pack("{s:s,s:s,s:s,s:I}", "id", task_id, "agentId", agent, "status", "TASK_STAGING",
+                                        "startedAt", (json_int_t)time_now_ms()));
+        launch->agent_id = agent;
+        launch->task_id = task_id;
+        launch->reservation = reservation;
+        launch->app = app;
+}
+
 static void schedule_step(struct job_scheduler *js, const char *job_id, const json_t *rec, const char *sid,
                           const json_t *sched, int64_t now, int64_t *wake) {
         _cleanup_free_ char *key = xasprintf("t:%s/%s", job_id, sid);
@@ -207,11 +250,14 @@ static void schedule_step(struct job_scheduler *js, const char *job_id, const js
                                 (json_int_t)d.tick_ms, "ts", (json_int_t)now, "action",
                                 tick_action_to_string(d.action));
         char what[160];
+        struct submit_ctx launch = { 0 };
         if (d.action == TICK_START) {
                 json_t *run = job_run_new(job_id, now);
+                place_first(js, job_id, json_object_get(rec, "job"), run, &launch);
                 snprintf(what, sizeof what, "tick %lld of %s/%s (run %s)", (long long)d.tick_ms, job_id, sid,
                          json_string_value(json_object_get(run, "id")));
-                log_info("jobs: %s: starting, %lld ms after the tick", what, (long long)(now - d.tick_ms));
+                log_debug("jobs: %s: starting, %lld ms after the tick", what, (long long)(now - d.tick_ms));
+                js->ticks_started++;
                 json_object_set_new(cmd, "run", run);
         } else {
                 snprintf(what, sizeof what, "%u tick(s) of %s/%s up to %lld", d.count, job_id, sid, (long long)d.tick_ms);
@@ -220,7 +266,11 @@ static void schedule_step(struct job_scheduler *js, const char *job_id, const js
                 json_object_set_new(cmd, "count", json_integer(d.count));
                 json_object_set_new(cmd, "reason", json_string(tick_skip_reason_to_string(d.reason)));
         }
-        submit(js, key, cmd, what);
+        struct submit_ctx *c = submit(js, key, cmd, what);
+        c->agent_id = launch.agent_id;
+        c->task_id = launch.task_id;
+        c->reservation = launch.reservation;
+        c->app = launch.app;
 }
 
 /* --- runs ------------------------------------------------------------------------------------ */
@@ -243,6 +293,25 @@ static void finish_run(struct job_scheduler *js, const char *key, const char *jo
 static const json_t *schedule_of(const json_t *rec, const json_t *run) {
         const char *sid = json_string_value(json_object_get(run, "schedule"));
         return sid ? json_object_get(json_object_get(rec, "schedules"), sid) : NULL;
+}
+
+/* The app a run of job runs as (new reference). One per job definition, versioned when it was
+ * made: the agents key apps by id@version and placement parses constraints once per version, so
+ * a version per run would cost both of them per run. */
+static int run_app(struct job_scheduler *js, const char *job_id, const json_t *job, json_t **ret, struct err *err) {
+        json_t *e = json_object_get(js->apps, job_id);
+        /* The entry holds a reference to the job document it was made from, so that address
+         * cannot be reused by a newer definition while the entry lives. */
+        if (!e || json_array_get(e, 0) != job) {
+                json_t *app = NULL;
+                int r = job_launch_app(job, time_now_ms(), &app, err);
+                if (r < 0)
+                        return r;
+                e = json_pack("[O,o]", (json_t *)job, app);
+                json_object_set_new(js->apps, job_id, e);
+        }
+        *ret = json_incref(json_array_get(e, 1));
+        return 0;
 }
 
 /* A task committed to an agent that has not reported it yet: send its LAUNCH again now and
@@ -271,7 +340,7 @@ static void staging_step(struct job_scheduler *js, const char *job_id, const jso
         }
         json_t *app = NULL;
         struct err e = { 0 };
-        if (job_launch_app(job, json_integer_value(json_object_get(run, "createdAt")), &app, &e) == 0) {
+        if (run_app(js, job_id, job, &app, &e) == 0) {
                 job_launch_send(js->m, agent, app, tid);
                 json_decref(app);
         }
@@ -347,7 +416,7 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
         }
         struct err e = { 0 };
         json_t *app = NULL;
-        if (job_launch_app(job, json_integer_value(json_object_get(run, "createdAt")), &app, &e) < 0) {
+        if (run_app(js, job_id, job, &app, &e) < 0) {
                 log_warn("jobs: %s", err_msg(&e));
                 err_release(&e);
                 finish_run(js, key, job_id, run_id, "FAILED", now);
@@ -374,7 +443,7 @@ static void run_step(struct job_scheduler *js, const char *job_id, const json_t 
                 json_object_set_new(cmd, "status", json_string("STARTING"));
         json_object_set_new(cmd, "attempts", json_integer(attempt));
         json_object_set_new(cmd, "task", json_pack("{s:s,s:s,s:s,s:I}", "id", task_id, "agentId", agent, "status",
-                                                   "TASK_STAGING", "startedAt", (json_int_t)now));
+                                                   "TASK_STAGING", "startedAt", (json_int_t)time_now_ms()));
         char what[200];
         snprintf(what, sizeof what, "task %s on agent %s", task_id, agent);
         struct submit_ctx *c = submit(js, key, cmd, what);
@@ -425,6 +494,14 @@ static void dependency_step(struct job_scheduler *js, const char *job_id, const 
 /* Everything one job needs now; returns when to look at it again (INT64_MAX: on a change). */
 static int64_t job_step(struct job_scheduler *js, const char *job_id, const json_t *rec, int64_t now) {
         int64_t wake = INT64_MAX;
+        if (json_object_size(json_object_get(rec, "schedules")) > 0) {
+                json_t *warm = NULL;
+                struct err e = { 0 };
+                if (run_app(js, job_id, json_object_get(rec, "job"), &warm, &e) < 0)
+                        log_warn("jobs: %s", err_msg(&e)); /* its runs will fail with this */
+                json_decref(warm);
+                err_release(&e);
+        }
         const char *sid;
         json_t *sched;
         json_object_foreach(json_object_get(rec, "schedules"), sid, sched)
@@ -454,6 +531,7 @@ static void step_one(struct job_scheduler *js, const struct state *st, const cha
         const json_t *rec = state_job_get(st, job_id);
         if (!rec) {
                 json_object_del(js->dependents, job_id);
+                json_object_del(js->apps, job_id);
                 return;
         }
         schedule_wake(js, job_id, job_step(js, job_id, rec, now));
@@ -467,8 +545,9 @@ static void pass(struct job_scheduler *js) {
                 return;
         const struct state *st = store_state(js->m->store);
         int64_t now = time_now_ms();
-        if (js->full) {
+        if (js->full || now - js->last_full_ms >= SWEEP_MS) {
                 js->full = false;
+                js->last_full_ms = now;
                 json_object_clear(js->dirty);
                 const char *job_id;
                 json_t *rec;
@@ -490,11 +569,18 @@ static void pass(struct job_scheduler *js) {
                 json_object_foreach(dirty, job_id, v) step_one(js, st, job_id, now);
                 json_decref(dirty);
         }
+        if (js->ticks_started > 0) {
+                log_info("jobs: runs started for %u schedule tick(s) (a pass of %lld ms)", js->ticks_started,
+                         (long long)(time_now_ms() - now));
+                js->ticks_started = 0;
+        }
         int64_t next;
         if (json_object_size(js->dirty) > 0 || js->full)
                 arm(js, 0);
-        else if (due_heap_peek(&js->due, &next))
+        else if (due_heap_peek(&js->due, &next) && next < js->last_full_ms + SWEEP_MS)
                 arm(js, next > now ? next - now : 0);
+        else
+                arm(js, js->last_full_ms + SWEEP_MS > now ? js->last_full_ms + SWEEP_MS - now : 0);
 }
 
 static void timer_cb(uv_timer_t *t) {
@@ -546,6 +632,7 @@ struct job_scheduler *job_scheduler_new(struct master *m) {
         js->dirty = json_object();
         js->wakes = json_object();
         js->dependents = json_object();
+        js->apps = json_object();
         due_heap_init(&js->due);
         uv_timer_init(m->loop, &js->timer);
         js->timer.data = js;

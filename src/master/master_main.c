@@ -37,6 +37,8 @@ static const char usage_master[] =
         AUTH_FLAGS_USAGE
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
+        "  --config FILE         flags from FILE (key = value, keys the flags' names); then\n"
+        "                        $STRATA_MASTER_<FLAG>; the command line wins\n"
         "  -h, --help            this help\n";
 
 static const char usage_dev[] =

@@ -249,8 +249,29 @@ static const char *zoneinfo_dir(void) {
         return d && *d ? d : "/usr/share/zoneinfo";
 }
 
+/* Zones found valid lately: a scheduler asks for the same few names thousands of times, and each
+ * check is a stat, an open and a read. (Zone files do not go away under a running master; one
+ * that does fails later in glibc as UTC, which tzset documents.) */
+#define VALID_CACHE 16
+static char valid_cache[VALID_CACHE][201];
+static unsigned valid_next;
+
+static bool tz_valid_uncached(const char *name);
+
 bool cron_tz_valid(const char *name) {
-        if (!name || !*name || strlen(name) > 200 || name[0] == '/' || name[0] == '.')
+        if (!name || !*name || strlen(name) > 200)
+                return false;
+        for (unsigned i = 0; i < VALID_CACHE; i++)
+                if (streq(valid_cache[i], name))
+                        return true;
+        if (!tz_valid_uncached(name))
+                return false;
+        snprintf(valid_cache[valid_next++ % VALID_CACHE], sizeof valid_cache[0], "%s", name);
+        return true;
+}
+
+static bool tz_valid_uncached(const char *name) {
+        if (name[0] == '/' || name[0] == '.')
                 return false;
         for (const char *p = name; *p; p++)
                 if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
@@ -300,7 +321,14 @@ static long off_at(int64_t t) {
         return tm.tm_gmtoff;
 }
 
+/* UTC needs no zone switch (and is what most schedules use). */
+static bool is_utc(const char *tz) {
+        return !tz || !*tz || streq(tz, "UTC") || streq(tz, "Etc/UTC") || streq(tz, "Zulu") || streq(tz, "Etc/Zulu");
+}
+
 long cron_tz_offset(const char *tz, int64_t t) {
+        if (is_utc(tz))
+                return 0;
         tz_enter(tz);
         long o = off_at(t);
         tz_leave();
@@ -340,6 +368,10 @@ static int instants(int64_t local_s, int64_t out[2], int64_t *gap_end) {
 }
 
 int cron_tz_instants(const char *tz, int64_t local_s, int64_t out[2], int64_t *gap_end) {
+        if (is_utc(tz)) {
+                out[0] = local_s;
+                return 1;
+        }
         tz_enter(tz);
         int n = instants(local_s, out, gap_end);
         tz_leave();
@@ -356,6 +388,14 @@ int cron_tz_instants(const char *tz, int64_t local_s, int64_t out[2], int64_t *g
 int cron_next(const struct cron *c, const char *tz, int64_t after_s, int64_t *ret_s, struct err *err) {
         if (tz && *tz && !cron_tz_valid(tz))
                 return err_set(err, -ERR_INVALID, "unknown time zone '%s'", tz);
+        if (is_utc(tz)) {
+                /* No zone: the first matching civil minute is the instant. */
+                int64_t l = civil_next(c, after_s, after_s + (int64_t)CRON_HORIZON_YEARS * 366 * 86400);
+                if (l < 0)
+                        return err_set(err, -ENOENT, "cron expression never fires");
+                *ret_s = l;
+                return 0;
+        }
         tz_enter(tz);
         int64_t civil_after = after_s + off_at(after_s);
         int64_t limit = civil_after + (int64_t)CRON_HORIZON_YEARS * 366 * 86400;

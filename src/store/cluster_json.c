@@ -22,7 +22,7 @@
 #include "common/alloc.h"
 #include "common/util.h"
 #include "store/cluster_internal.h"
-#include "store/jscan.h"
+#include "common/jscan.h"
 
 static json_t *agent_to_json(const struct agent *a) {
         json_t *ports = json_array();

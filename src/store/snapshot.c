@@ -14,7 +14,7 @@
 
 #include "common/macro.h"
 #include "store/cluster_internal.h"
-#include "store/jscan.h"
+#include "common/jscan.h"
 #include "store/state_internal.h"
 
 /* Appends to a raft_malloc'd buffer, so Raft can own the result without a copy. */

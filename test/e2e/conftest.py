@@ -508,3 +508,14 @@ def auth_header_line(port):
     tests), or '' while it has no token to give."""
     token = _token_for(f"127.0.0.1:{port}") if port in _used_ports else None
     return f"Authorization: token={token}\r\n" if token else ""
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; waits for the exit either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)

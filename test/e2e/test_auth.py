@@ -468,3 +468,21 @@ def test_the_cli_logs_in_again_when_a_reset_master_refuses_its_stored_token(tmpd
         assert p.returncode == 0, p.stderr
     finally:
         m.stop()
+
+
+def test_tenants_see_only_their_deployments_and_queue(master):
+    services = "dcos:service:marathon:marathon:services"
+    a = add_user(master, "dep-a", grants=[(f"{services}:/tenant-a", "full")])
+    b = add_user(master, "dep-b", grants=[(f"{services}:/tenant-b", "full")])
+    app = {"cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": 1}  # no agent: stays deploying, queued
+    assert requests.post(master.url + "/v2/apps", json={**app, "id": "/tenant-a/q"}, headers=as_user(a)).status_code == 201
+    assert requests.post(master.url + "/v2/apps", json={**app, "id": "/tenant-b/q"}, headers=as_user(b)).status_code == 201
+    wait_for(lambda: len(master.get("/v2/deployments").json()) == 2, what="two deployments")
+    wait_for(lambda: len(master.get("/v2/queue").json()["queue"]) == 2, what="two queued apps")
+    for token, mine in ((a, "/tenant-a/q"), (b, "/tenant-b/q")):
+        deps = requests.get(master.url + "/v2/deployments", headers=as_user(token)).json()
+        assert [d["affectedApps"] for d in deps] == [[mine]], deps
+        queue = requests.get(master.url + "/v2/queue", headers=as_user(token)).json()["queue"]
+        assert [q["app"]["id"] for q in queue] == [mine], queue
+    nobody = add_user(master, "nobody")
+    assert requests.get(master.url + "/v2/deployments", headers=as_user(nobody)).status_code == 403

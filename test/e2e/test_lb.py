@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import STRATA, free_port, master_and_agent, remove_all_apps, wait_for
+from conftest import STRATA, free_port, master_and_agent, remove_all_apps, stop_process, wait_for
 
 # The app: a threaded HTTP server answering "<VERSION> <port>"; on SIGTERM it keeps serving for
 # 1.5 s before it exits (the graceful stop every zero-downtime setup relies on: the balancer drops
@@ -74,13 +74,7 @@ class Lb:
             c.close()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         self.logf.close()
 
     def log(self):
@@ -412,3 +406,139 @@ def test_blue_green_switches_in_one_step_and_a_bad_version_changes_nothing(edge,
     assert not [b for b in load.bodies if b.startswith("bad")]
     assert lb.get("web.example.com")[1].startswith("2 ")
     assert switched
+
+
+def test_an_ab_header_rule_sends_matching_requests_to_version_b(edge, tmpdir_path):
+    m, a, lb, app_py = edge
+    sp = free_port()
+    group = {"HAPROXY_DEPLOYMENT_GROUP": "shop"}
+    a_app = dict(web_app(app_py, sp, instances=1, version="A"), id="/shop-a")
+    a_app["labels"] = dict(a_app["labels"], HAPROXY_DEPLOYMENT_STARTED_AT="2026-01-01T00:00:00Z", **group)
+    b_app = dict(web_app(app_py, free_port(), instances=1, version="B"), id="/shop-b")
+    b_app["labels"] = dict(b_app["labels"], HAPROXY_DEPLOYMENT_STARTED_AT="2026-01-02T00:00:00Z",
+                           STRATA_LB_AB_HEADER="X-Variant: b", **group)
+    deploy(m, a_app, 1)
+    deploy(m, b_app, 1)
+    wait_for(lambda: len(lb.servers(f"shop_{sp}_b") or []) == 1 and len(lb.servers(f"shop_{sp}") or []) == 1,
+             what="both backends")
+
+    def get(headers):
+        c = http.client.HTTPConnection("127.0.0.1", lb.http_port, timeout=5)
+        try:
+            c.request("GET", "/", headers=dict({"Host": "web.example.com", "Connection": "close"}, **headers))
+            return c.getresponse().read().decode().split()[0]
+        finally:
+            c.close()
+    for _ in range(10):
+        assert get({}) == "A"
+        assert get({"X-Variant": "b"}) == "B"
+        assert get({"X-Variant": "c"}) == "A"
+    st = lb.status()
+    svc = next(s for s in st["services"] if s["backend"] == f"shop_{sp}")
+    assert svc["ab"]["backend"] == f"shop_{sp}_b" and svc["apps"] == ["/shop-a", "/shop-b"]
+
+
+def test_a_service_port_another_process_holds_is_reported_not_fatal(edge):
+    m, a, lb, app_py = edge
+    import socket as sk
+    busy = free_port()
+    holder = sk.socket()
+    holder.setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", busy))
+    holder.listen(1)
+    try:
+        deploy(m, web_app(app_py, busy, instances=1), 1)
+        wait_for(lambda: len(lb.servers(f"web_{busy}") or []) == 1, what="server")
+        st = lb.status()
+        assert any("another process" in i["message"] for i in st["issues"]), st["issues"]
+        assert f"frontend web_{busy}" not in st["config"]
+        # the vhost still routes, and later reloads still succeed
+        wait_for(lambda: lb.get("web.example.com")[0] == 200, what="vhost routed")
+        reloads = st["haproxy"]["reloads"]
+        other = {"id": "/other", "cmd": "sleep 1000", "instances": 0, "cpus": 0.1, "mem": 16,
+                 "portDefinitions": [{"port": free_port()}],
+                 "labels": {"HAPROXY_GROUP": "external", "HAPROXY_0_VHOST": "other.example.com"}}
+        assert m.post("/v2/apps", json=other).status_code == 201
+        wait_for(lambda: lb.status()["haproxy"]["reloads"] > reloads, what="a later reload")
+        assert lb.status()["haproxy"]["failed"] == 0
+    finally:
+        holder.close()
+    # once the port is free, the next resync binds it
+    m.put("/v2/apps/other", params={"force": "true"}, json={"instances": 0, "labels": {"HAPROXY_GROUP": "external"}})
+    wait_for(lambda: f"frontend web_{busy}" in lb.status()["config"], timeout=20, what="port bound once free")
+
+
+def test_a_canary_ramps_10_50_100_with_zero_failed_requests(edge, tmpdir_path):
+    m, a, lb, app_py = edge
+    sp = free_port()
+    r = cli(m, "app", "deploy", write_def(tmpdir_path, "v1.json", web_app(app_py, sp, instances=2, version="1")),
+            "--strategy", "blue-green")
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: lb.get("web.example.com")[1].startswith("1 "), what="v1 serving")
+
+    def share_of_2(n=400):
+        return sum(lb.get("web.example.com")[1].startswith("2 ") for _ in range(n)) / n
+    with Load(lb, "web.example.com", rate=300) as load:
+        v2 = write_def(tmpdir_path, "v2.json", web_app(app_py, sp, instances=2, version="2"))
+        r = cli(m, "app", "deploy", v2, "--strategy", "canary", "--weight", "10")
+        assert r.returncode == 0, r.stdout + r.stderr
+        wait_for(lambda: len([s for s in lb.servers(f"web_{sp}") or []]) == 4, what="canary servers")
+        s10 = share_of_2()
+        r = cli(m, "app", "promote", "web", "--weight", "50")
+        assert r.returncode == 0, r.stdout + r.stderr
+        time.sleep(1.5)
+        s50 = share_of_2()
+        r = cli(m, "app", "promote", "web")
+        assert r.returncode == 0, r.stdout + r.stderr
+        time.sleep(1.5)
+        s100 = share_of_2()
+    print(f"canary shares: {s10:.2f} {s50:.2f} {s100:.2f}; load {load.ok} ok, {len(load.failures)} failed")
+    assert 0.04 <= s10 <= 0.18 and 0.35 <= s50 <= 0.65 and s100 == 1.0
+    assert load.failures == [], load.failures[:20]
+    assert m.get("/v2/apps/web-blue").status_code == 404
+    # abort: a canary removed, the old version serves everything
+    r = cli(m, "app", "deploy", v2.replace("v2", "v2"), "--strategy", "canary", "--weight", "30")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli(m, "app", "abort", "web")
+    assert r.returncode == 0 and m.get("/v2/apps/web-blue").status_code == 404, r.stdout + r.stderr
+    assert share_of_2(50) == 1.0
+
+
+def test_https_frontend_and_redirect_to_https(tmpdir_path):
+    """--https-port with --ssl-cert terminates TLS for the vhosts; HAPROXY_0_REDIRECT_TO_HTTPS sends
+    plain HTTP there with a 301."""
+    import ssl
+    pem = os.path.join(tmpdir_path, "edge.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=web.example.com", "-keyout", pem + ".key", "-out", pem + ".crt"],
+                   check=True, capture_output=True, timeout=60)
+    with open(pem, "w") as out:
+        for part in (".crt", ".key"):
+            with open(pem + part) as f:
+                out.write(f.read())
+    with master_and_agent(tmpdir_path) as (m, a):
+        app_py = os.path.join(tmpdir_path, "app.py")
+        with open(app_py, "w") as f:
+            f.write(APP_PY)
+        https_port = free_port()
+        lb = Lb(tmpdir_path, [m.url], extra=["--https-port", str(https_port), "--ssl-cert", pem])
+        try:
+            sp = free_port()
+            deploy(m, web_app(app_py, sp, instances=1, labels={"HAPROXY_0_REDIRECT_TO_HTTPS": "true"}), 1)
+            wait_for(lambda: len(lb.servers(f"web_{sp}") or []) == 1, what="server")
+            wait_for(lambda: lb.status()["haproxy"]["running"], what="haproxy serving")
+            c = http.client.HTTPConnection("127.0.0.1", lb.http_port, timeout=5)
+            c.request("GET", "/some/path?q=1", headers={"Host": "web.example.com"})
+            r = c.getresponse()
+            assert r.status == 301
+            assert r.getheader("Location") == f"https://web.example.com:{https_port}/some/path?q=1"
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=5, context=ctx)
+            s.request("GET", "/", headers={"Host": "web.example.com"})
+            r = s.getresponse()
+            assert r.status == 200 and r.read().decode().startswith("1 ")
+        finally:
+            lb.stop()
+            remove_all_apps(m, a)

@@ -39,3 +39,28 @@ def test_make_install_and_the_units_verify(tmpdir_path):
     # the daemons accept the flags the units give them
     r = subprocess.run([binary, "agent", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--data-dir" in r.stdout
+
+
+def test_an_agent_from_a_config_file_and_the_environment(master, tmpdir_path):
+    from conftest import STRATA, free_port, wait_for
+    port = free_port()
+    cfg = os.path.join(tmpdir_path, "agent.toml")
+    with open(cfg, "w") as f:
+        f.write(f'# the agent of a test\nmaster = "{master.url}"\ndata-dir = "{tmpdir_path}/a"\n'
+                f'http = "127.0.0.1:{port}"\nresources = "cpus:1.5;mem:700;disk:100;ports:[33000-33010]"\n'
+                f'fake-runtime = true\ndns = off\n')
+    env = {**os.environ, "STRATA_AGENT_HOSTNAME": "cfg-host"}
+    p = subprocess.Popen([STRATA, "agent", "--config", cfg, "--attributes", "rack:r9"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        node = wait_for(lambda: master.get("/v1/nodes").json()["nodes"], timeout=20, what="the agent")[0]
+        assert node["hostname"] == "cfg-host" and node["attributes"] == {"rack": "r9"}
+        assert (node["resources"]["cpus"], node["resources"]["mem"]) == (1.5, 700)
+    finally:
+        p.terminate()
+        p.wait(10)
+    bad = os.path.join(tmpdir_path, "bad.toml")
+    with open(bad, "w") as f:
+        f.write("master = http://x\nnonsense\n")
+    r = subprocess.run([STRATA, "agent", "--config", bad], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().endswith("line 2: expected KEY = VALUE")

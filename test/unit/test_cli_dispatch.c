@@ -67,7 +67,7 @@ static void usage_mistakes_exit_2_with_one_line(void **state) {
                 { { NULL }, "missing command (see 'strata --help')" },
                 { { "frob" }, "unknown command 'frob' (see 'strata --help')" },
                 { { "app" },
-                  "'app' needs a verb: add, list, show, why, update, remove, restart, scale, rollback, versions, deploy (see 'strata app --help')" },
+                  "'app' needs a verb: add, list, show, why, update, remove, restart, scale, rollback, versions, deploy, promote, abort (see 'strata app --help')" },
                 { { "app", "frob" }, "unknown command 'app frob' (see 'strata app --help')" },
                 { { "app", "show" }, "missing argument for 'app show' (usage: strata app show ID)" },
                 { { "app", "show", "a", "b" },

@@ -243,6 +243,36 @@ static void an_ab_header_sends_the_b_app_to_its_own_backend_and_weights_apply(vo
         assert_false(json_is_true(json_object_get(json_array_get(servers, 0), "draining")));
 }
 
+/* `app deploy --strategy canary --weight 10`: one new task gets 10 % of the requests of four old. */
+static void a_canary_share_becomes_server_weights(void **state) {
+        json_t *old = app("/web-blue", 10000,
+                          "{\"HAPROXY_GROUP\":\"external\",\"HAPROXY_DEPLOYMENT_GROUP\":\"web\","
+                          "\"HAPROXY_DEPLOYMENT_STARTED_AT\":\"1\"}");
+        json_t *new = app("/web-green", 10001,
+                          "{\"HAPROXY_GROUP\":\"external\",\"HAPROXY_DEPLOYMENT_GROUP\":\"web\","
+                          "\"HAPROXY_DEPLOYMENT_STARTED_AT\":\"2\",\"STRATA_DEPLOYMENT_STRATEGY\":\"canary\","
+                          "\"STRATA_LB_SHARE\":\"10\"}");
+        for (int i = 1; i <= 4; i++)
+                add_task(old, task("/web-blue", i, "TASK_RUNNING", -1));
+        add_task(new, task("/web-green", 5, "TASK_RUNNING", -1));
+        _cleanup_(json_decrefp) json_t *v = view_of(json_pack("[o,o]", old, new), NULL, &opts);
+        const json_t *servers = json_object_get(service(v, 0), "servers");
+        assert_int_equal(json_array_size(servers), 5);
+        json_int_t sum_old = 0, w_new = 0;
+        size_t i;
+        const json_t *srv;
+        json_array_foreach(servers, i, srv) {
+                assert_false(json_is_true(json_object_get(srv, "draining")));
+                if (streq(s(srv, "app"), "/web-green"))
+                        w_new = json_integer_value(json_object_get(srv, "weight"));
+                else
+                        sum_old += json_integer_value(json_object_get(srv, "weight"));
+        }
+        assert_int_equal(sum_old, 4 * 256); /* 22.5 % each: the largest weight */
+        assert_int_equal(w_new, 114);       /* 10 % / 22.5 % of 256 */
+        assert_true((double)w_new / (double)(w_new + sum_old) > 0.095 && (double)w_new / (double)(w_new + sum_old) < 0.105);
+}
+
 static void dns_names_reverse_the_path(void **state) {
         char *n = lb_dns_name("/prod/web");
         assert_string_equal(n, "web-prod");
@@ -265,6 +295,7 @@ int main(void) {
                 cmocka_unit_test(enabled_and_strict_mode_and_per_port_groups),
                 cmocka_unit_test(a_deployment_group_is_one_backend_and_drains_the_old_tasks),
                 cmocka_unit_test(an_ab_header_sends_the_b_app_to_its_own_backend_and_weights_apply),
+                cmocka_unit_test(a_canary_share_becomes_server_weights),
                 cmocka_unit_test(dns_names_reverse_the_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

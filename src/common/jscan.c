@@ -1,6 +1,6 @@
 /* jscan.c — the pull scanner of jscan.h: JSON's grammar (RFC 8259) for scalars by hand,
  * containers either walked by the caller, skipped, or parsed by jansson. */
-#include "store/jscan.h"
+#include "common/jscan.h"
 
 #include <errno.h>
 #include <stdlib.h>
