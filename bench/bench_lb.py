@@ -86,10 +86,19 @@ class Cluster:
     """A master, agents (a real one or simulated ones) and a balancer, under base."""
 
     def __init__(self, strata, base, sim_agents=0):
+        self.procs = []
+        try:
+            self._start(strata, base, sim_agents)
+        except BaseException:
+            for p in reversed(self.procs):  # nothing started is left behind
+                p.stop()
+            raise
+
+    def _start(self, strata, base, sim_agents):
         self.strata, self.base = strata, base
         self.port = free_port()
-        self.procs = [Proc([strata, "master", "--data-dir", f"{base}/m", "--http", f"127.0.0.1:{self.port}", "--raft",
-                            f"127.0.0.1:{free_port()}", "--log-level", "warn", "--auth", "off"], f"{base}/m.log")]
+        self.procs.append(Proc([strata, "master", "--data-dir", f"{base}/m", "--http", f"127.0.0.1:{self.port}", "--raft",
+                            f"127.0.0.1:{free_port()}", "--log-level", "warn", "--auth", "off"], f"{base}/m.log"))
         wait("master", lambda: http_json(self.port, "GET", "/v2/leader")[0] == 200, 30)
         if sim_agents:
             self.procs.append(Proc([strata, "agent-sim", "--master", f"http://127.0.0.1:{self.port}", "--count",

@@ -287,11 +287,17 @@ static void master_exited(uv_process_t *p, int64_t status, int sig) {
         uv_timer_start(&h->timer, on_timer, RESTART_MS, 0);
 }
 
+#define SETPRIV "/usr/bin/setpriv"
+
 static int spawn_master(struct lb_haproxy *h) {
-        char *args[] = { (char *)h->cfg.bin, "-W", "-db", "-f", (char *)h->cfg.config_path, NULL };
+        /* util-linux's setpriv sets PR_SET_PDEATHSIG and execs HAProxy (same pid): if strata lb is
+         * killed outright, HAProxy stops too instead of holding the ports with a stale set */
+        char *args[] = { SETPRIV, "--pdeathsig", "TERM", "--", (char *)h->cfg.bin, "-W", "-db", "-f",
+                         (char *)h->cfg.config_path, NULL };
+        char **argv = access(SETPRIV, X_OK) == 0 ? args : args + 4;
         uv_stdio_container_t stdio[3] = { { .flags = UV_IGNORE }, { .flags = UV_INHERIT_FD, .data.fd = 2 },
                                           { .flags = UV_INHERIT_FD, .data.fd = 2 } };
-        uv_process_options_t o = { .exit_cb = master_exited, .file = h->cfg.bin, .args = args, .stdio_count = 3,
+        uv_process_options_t o = { .exit_cb = master_exited, .file = argv[0], .args = argv, .stdio_count = 3,
                                    .stdio = stdio };
         h->master.data = h;
         int r = uv_spawn(h->cfg.loop, &h->master, &o);
