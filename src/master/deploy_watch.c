@@ -3,7 +3,6 @@
 #include "master/deploy_watch.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -17,13 +16,9 @@
 struct deploy_watch {
         const struct core_log *log;
         struct clock *clock;
-        deploy_watch_wake_cb wake;
-        void *data;
         bool leading;
         /* deployment id → {"apps": {app id: {"failures": n, "proven": bool}}, "reason"?: text} */
         json_t *deployments;
-        json_t *due; /* instance id → [app id, ms when its minimum healthy time is over] */
-        struct clock_timer *timer; /* for the earliest of due */
 };
 
 /* --- the minimum healthy time ------------------------------------------------------------------ */
@@ -36,74 +31,11 @@ int64_t deploy_watch_min_healthy_ms(const struct state *st, const json_t *app) {
          * their tasks run (clients that scale right after a create expect no 409). */
         if (!rec || deployment_app_step(rec, id, &action) == 0 || action != DEPLOY_RESTART)
                 return 0;
-        struct deploy_failure_policy p;
-        struct err e = { 0 };
-        (void)deploy_failure_policy_of(app, &p, &e); /* a bad label keeps the default (logged on failures) */
-        err_release(&e);
-        return (int64_t)p.min_healthy_s * 1000;
+        return deploy_failure_min_healthy_ms(app);
 }
 
 bool deploy_watch_settled(int64_t min_healthy_ms, const struct instance *i, int64_t now_ms) {
         return min_healthy_ms <= 0 || (i->started_at > 0 && now_ms - i->started_at >= min_healthy_ms);
-}
-
-static void arm(struct deploy_watch *w) {
-        int64_t first = INT64_MAX, now = clock_now_ms(w->clock);
-        const char *instance;
-        json_t *v;
-        json_object_foreach(w->due, instance, v)
-                first = MIN(first, (int64_t)json_integer_value(json_array_get(v, 1)));
-        if (first == INT64_MAX)
-                clock_timer_stop(w->timer);
-        else
-                clock_timer_start(w->timer, (uint64_t)(first > now ? first - now : 0));
-}
-
-static void due_cb(struct clock_timer *t, void *data) {
-        struct deploy_watch *w = data;
-        int64_t now = clock_now_ms(w->clock);
-        const char *instance;
-        json_t *v, *tmp;
-        json_object_foreach_safe(w->due, tmp, instance, v) {
-                if (json_integer_value(json_array_get(v, 1)) <= now) {
-                        w->wake(json_string_value(json_array_get(v, 0)), w->data);
-                        json_object_del(w->due, instance);
-                }
-        }
-        arm(w);
-}
-
-void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state) {
-        if (!w->leading || i->state != TASK_RUNNING || old_state == TASK_RUNNING || i->goal != GOAL_RUNNING ||
-            i->started_at <= 0)
-                return;
-        const struct state *st = core_state(w->log);
-        int64_t min = deploy_watch_min_healthy_ms(st, state_app_get(st, i->app_id));
-        if (min <= 0)
-                return;
-        json_object_set_new(w->due, i->id, json_pack("[s,I]", i->app_id, (json_int_t)(i->started_at + min + 20)));
-        arm(w);
-}
-
-void deploy_watch_deployment_changed(struct deploy_watch *w, const json_t *record, const char *what) {
-        if (!w->leading || !what || !(streq(what, "created") || streq(what, "step") || streq(what, "updated")))
-                return;
-        /* Tasks already running when a restart starts (a rollback to the running version) prove
-         * it by now + the minimum healthy time at the latest: pass the app again then. */
-        const struct state *st = core_state(w->log);
-        int64_t now = clock_now_ms(w->clock);
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(record, "affectedApps"), i, a) {
-                const char *app_id = json_string_value(a);
-                int64_t min = app_id ? deploy_watch_min_healthy_ms(st, state_app_get(st, app_id)) : 0;
-                if (min <= 0)
-                        continue;
-                char key[CLUSTER_MAX_ID_LEN + 8];
-                snprintf(key, sizeof key, "app:%s", app_id);
-                json_object_set_new(w->due, key, json_pack("[s,I]", app_id, (json_int_t)(now + min + 20)));
-        }
-        arm(w);
 }
 
 /* --- failures ---------------------------------------------------------------------------------- */
@@ -218,27 +150,20 @@ char *deploy_watch_reason(const char *deployment_id, void *data) {
 
 /* --- lifecycle --------------------------------------------------------------------------------- */
 
-struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock, deploy_watch_wake_cb wake,
-                                      void *data) {
+struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock) {
         struct deploy_watch *w = xcalloc(1, sizeof *w);
-        *w = (struct deploy_watch){ .log = log, .clock = clock, .wake = wake, .data = data,
-                                    .deployments = json_object(), .due = json_object() };
-        w->timer = clock_timer_new(clock, due_cb, w);
+        *w = (struct deploy_watch){ .log = log, .clock = clock, .deployments = json_object() };
         return w;
 }
 
 void deploy_watch_free(struct deploy_watch *w) {
         if (!w)
                 return;
-        clock_timer_free(w->timer);
         json_decref(w->deployments);
-        json_decref(w->due);
         free(w);
 }
 
 void deploy_watch_leadership(struct deploy_watch *w, bool leading) {
         w->leading = leading;
         json_object_clear(w->deployments);
-        json_object_clear(w->due);
-        clock_timer_stop(w->timer);
 }

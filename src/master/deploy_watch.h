@@ -3,10 +3,10 @@
  *
  * A part of the master core (master_core.c wires it): the deployer's failure hook hands it every
  * failed task of a step (deploy_watch_failure), its reason hook asks it why a deployment failed
- * (deploy_watch_reason, for deployment_failed's "reason"), and the state observer tells it when a
- * new task starts running (deploy_watch_instance_changed), so that the app gets a launcher pass
- * once the task has run its minimum healthy time. It uses the log (state, submissions), the clock
- * and the wake callback; it calls no other part. */
+ * (deploy_watch_reason, for deployment_failed's "reason"). It uses the log (state, submissions)
+ * and the clock; it calls no other part. The minimum healthy time is an input of the launcher's
+ * pure decision (launch_plan.h min_healthy_ms, from deploy_watch_min_healthy_ms below), whose
+ * settle_at_ms gets the app its next pass when a held-back task counts. */
 #pragma once
 
 #include <jansson.h>
@@ -20,12 +20,8 @@ struct instance;
 struct state;
 struct deploy_watch;
 
-/* Called with an app whose new task has now run its minimum healthy time. */
-typedef void (*deploy_watch_wake_cb)(const char *app_id, void *data);
-
 /* log and clock are borrowed and must outlive the part. */
-struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock, deploy_watch_wake_cb wake,
-                                      void *data);
+struct deploy_watch *deploy_watch_new(const struct core_log *log, struct clock *clock);
 /* NULL is a no-op. */
 void deploy_watch_free(struct deploy_watch *w);
 /* Starts or stops acting; forgets every count either way. */
@@ -47,9 +43,3 @@ void deploy_watch_failure(const json_t *record, unsigned step, const struct inst
 /* The deployer's reason hook (deployer_reason_cb): forgets the deployment, which has ended, and
  * returns the reason this part failed it with (caller frees), or NULL. */
 char *deploy_watch_reason(const char *deployment_id, void *data);
-/* Observer hook: a deployment record changed (created, step…): each app it restarts gets a pass
- * once tasks running now have run the minimum healthy time. */
-void deploy_watch_deployment_changed(struct deploy_watch *w, const json_t *record, const char *what);
-/* Observer hook: a task that starts running in a deployment gets its app a pass when its
- * minimum healthy time is over. */
-void deploy_watch_instance_changed(struct deploy_watch *w, const struct instance *i, int old_state);

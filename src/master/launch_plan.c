@@ -38,10 +38,17 @@ struct scan {
         size_t n_active;
         const struct instance **old; /* goal running, older configuration (rolling restart) */
         size_t n_old;
-        size_t dying;     /* not terminal, goal not running: being killed */
-        size_t dying_old; /* of which run an older configuration */
-        size_t good;      /* active, running, healthy and ready */
+        size_t dying;        /* not terminal, goal not running: being killed */
+        size_t dying_old;    /* of which run an older configuration */
+        size_t good;         /* active, running, healthy and ready (and run min_healthy_ms) */
+        size_t good_rolling; /* of which have run rolling_min_healthy_ms too (the rolling rule's) */
+        int64_t settle, settle_rolling; /* when the first one held back by either counts, or 0 */
 };
+
+static void note_settle(int64_t *at, int64_t when) {
+        if (!*at || when < *at)
+                *at = when;
+}
 
 /* Marathon: "healthy" = running with goal Running and (no health checks or healthy). */
 static bool is_healthy(const struct scan *s, const struct instance *i) {
@@ -78,9 +85,18 @@ static void classify(const struct launch_plan_input *in, struct scan *s, struct 
                         s->old[s->n_old++] = i;
                 } else {
                         s->active[s->n_active++] = i;
-                        if (is_healthy(s, i) && (!s->readiness || i->ready) &&
-                            deploy_watch_settled(in->min_healthy_ms, i, in->now_ms))
-                                s->good++;
+                        if (is_healthy(s, i) && (!s->readiness || i->ready)) {
+                                int64_t min = in->min_healthy_ms,
+                                        roll_min = MAX(min, in->rolling_min_healthy_ms);
+                                if (deploy_watch_settled(min, i, in->now_ms))
+                                        s->good++;
+                                else if (i->started_at > 0)
+                                        note_settle(&s->settle, i->started_at + min);
+                                if (deploy_watch_settled(roll_min, i, in->now_ms))
+                                        s->good_rolling++;
+                                else if (i->started_at > 0)
+                                        note_settle(&s->settle_rolling, i->started_at + roll_min);
+                        }
                 }
         }
 }
@@ -122,7 +138,7 @@ static unsigned roll(const struct launch_plan_input *in, struct scan *s, unsigne
                                       : 1.0,
                 .max_over = json_is_object(us) ? json_number_value(json_object_get(us, "maximumOverCapacity"))
                                                : 1.0,
-                .healthy = (unsigned)(old_healthy + s->good),
+                .healthy = (unsigned)(old_healthy + s->good_rolling),
                 .old_active = (unsigned)(s->n_old + s->dying),
                 .new_started = (unsigned)(s->n_active + in->n_unlisted + in->in_flight),
                 .resident = json_array_size(
@@ -188,6 +204,7 @@ void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *
          * their grace period they still count against maximumOverCapacity). */
         if (s.n_old > 0 || s.dying_old > 0) {
                 out->want = roll(in, &s, target, out);
+                out->settle_at_ms = s.settle_rolling;
         } else {
                 if (have > target && s.n_active > 0) {
                         int sel = sched_kill_selection_from_string(
@@ -198,6 +215,7 @@ void launch_plan_decide(const struct launch_plan_input *in, struct launch_plan *
                                        LAUNCH_KILL_SCALE_DOWN, out);
                 }
                 out->want = have < target ? (unsigned)(target - have) : 0;
+                out->settle_at_ms = s.settle;
         }
         out->backoff = out->want > 0 && in->now_ms < in->launch_after_ms;
 out:

@@ -61,6 +61,11 @@ struct launch_plan_input {
         /* In a deployment: a new instance counts as healthy only once it has run this long
          * (deploy_watch_min_healthy_ms; 0: at once). */
         int64_t min_healthy_ms;
+        /* While instances of an older configuration remain (a restart whose deployment failed or
+         * was canceled still rolls), the rolling rule waits this long for a new instance too (the
+         * app's STRATA_DEPLOY_MIN_HEALTHY_SECONDS): retries of a crashing version do not replace
+         * proven tasks. 0: not at all. */
+        int64_t rolling_min_healthy_ms;
         /* Victim selection's view of agents (GROUP_BY reads their attributes) and the app's
          * parsed constraints; either may be NULL (plain killSelection order). */
         const struct sched_cluster *cluster;
@@ -86,6 +91,9 @@ struct launch_plan {
         bool backoff;                    /* want > 0, but the launch waits for launch_after_ms */
         bool converged;                  /* n new instances healthy and ready, nothing else alive
                                           * (deleted app: nothing alive) */
+        int64_t settle_at_ms;            /* when the first instance held back by min_healthy_ms
+                                          * counts (the launcher passes the app again then);
+                                          * 0: none is held back */
         bool clean;                      /* a full list had nothing older than the configuration */
 };
 

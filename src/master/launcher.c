@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "master/deploy_watch.h"
 #include "master/launch_plan.h"
+#include "model/deploy_failure.h"
 #include "store/cluster_state.h"
 #include "store/deployments.h"
 
@@ -28,6 +29,7 @@ struct app_queue {
         char *config_version;    /* lastConfigChangeAt the backoff belongs to */
         char *clean_config;      /* configuration a full scan last found no older instance of */
         int64_t heap_due_ms;     /* next_launch_ms it has an entry for in launcher.backoffs, or 0 */
+        int64_t settle_due_ms;   /* the time it has an entry for in launcher.settles, or 0 */
         json_t *reasons;         /* {"InsufficientMemory": n, …} of the last pass that could not place */
 };
 
@@ -280,10 +282,15 @@ void launcher_count_failure(struct launcher *l, const char *app_id) {
 
 /* --- one pass over an app ------------------------------------------------------------------ */
 
-static void arm_backoff(struct launcher *l, int64_t at_ms) {
+/* The backoff timer fires at at_ms + slack_ms (or sooner, for an earlier due time). */
+static void arm_at(struct launcher *l, int64_t at_ms, uint64_t slack_ms) {
         int64_t now = clock_now_ms(l->d.clock);
         uint64_t due = at_ms > now ? (uint64_t)(at_ms - now) : 0;
-        clock_timer_start_by(l->backoff, due + 1);
+        clock_timer_start_by(l->backoff, due + slack_ms);
+}
+
+static void arm_backoff(struct launcher *l, int64_t at_ms) {
+        arm_at(l, at_ms, 1);
 }
 
 struct gather {
@@ -336,14 +343,16 @@ static void app_pass(struct launcher *l, const char *app_id) {
         struct app_queue *q = app ? hashmap_get(&l->queues, app_id) : NULL;
         struct gather g = { 0 };
         bool full = true;
-        bool quiet = q && q->clean_config && config_version && streq(q->clean_config, config_version) &&
-                     counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0;
+        bool clean = q && q->clean_config && config_version && streq(q->clean_config, config_version);
+        /* A restart's minimum healthy time: the counts cannot say how long a task has run. */
+        in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
+        bool quiet = clean && counts.stopping == 0 && counts.killing == 0 && counts.unreachable == 0 && counts.terminal == 0;
         long target = app ? (long)json_integer_value(json_object_get(app, "instances")) : 0;
         long have = (long)(counts.instances + (q ? q->in_flight : 0));
         if (quiet && have < target) {
                 in.n_unlisted = counts.instances;
                 full = false;
-        } else if (quiet && have == target && hashmap_size(&l->killing) == 0 &&
+        } else if (quiet && have == target && hashmap_size(&l->killing) == 0 && in.min_healthy_ms == 0 &&
                    json_array_size(json_object_get(app, "readinessChecks")) == 0) {
                 /* At its target with nothing else to do: whether it converged is a matter of the
                  * state's per-app counts too (a status batch of a settled app costs O(1), not a
@@ -361,7 +370,8 @@ static void app_pass(struct launcher *l, const char *app_id) {
                 in.n = g.n;
         }
         in.gated = app && deployer_gated(l->d.deployer, app_id);
-        in.min_healthy_ms = app ? deploy_watch_min_healthy_ms(st, app) : 0;
+        if (app && !clean)
+                in.rolling_min_healthy_ms = deploy_failure_min_healthy_ms(app); /* older instances may remain */
         if (app && !in.gated) {
                 q = queue_get(l, app_id);
                 if (!q->config_version || !config_version || !streq(q->config_version, config_version)) {
@@ -397,6 +407,16 @@ static void app_pass(struct launcher *l, const char *app_id) {
                             submitted_cb, xstrdup("instances_expunge"));
         }
         send_kills(l, &plan);
+        if (plan.settle_at_ms > 0) {
+                /* A new instance counts once it has run its minimum healthy time: pass the app
+                 * again then (the step may end, the rolling restart go on). */
+                struct app_queue *sq = queue_get(l, app_id);
+                if (sq->settle_due_ms != plan.settle_at_ms) {
+                        sq->settle_due_ms = plan.settle_at_ms;
+                        due_heap_push(&l->settles, plan.settle_at_ms, app_id);
+                }
+                arm_at(l, plan.settle_at_ms, 0); /* a pass that finds it early sets it again */
+        }
         if (!app) {
                 struct app_queue *dq = hashmap_remove(&l->queues, app_id);
                 if (dq) {
@@ -475,8 +495,18 @@ static void pass_cb(struct clock_timer *t, void *data) {
                 if (q->waiting > 0 && q->next_launch_ms <= now)
                         mark_dirty(l, q->app_id);
         }
+        while (due_heap_peek(&l->settles, &due) && due <= now) {
+                _cleanup_free_ char *app_id = due_heap_pop(&l->settles, NULL);
+                struct app_queue *q = hashmap_get(&l->queues, app_id);
+                if (!q || q->settle_due_ms != due)
+                        continue; /* gone, or superseded by a later pass's entry */
+                q->settle_due_ms = 0;
+                mark_dirty(l, q->app_id);
+        }
         if (due_heap_peek(&l->backoffs, &due))
                 arm_backoff(l, due);
+        if (due_heap_peek(&l->settles, &due))
+                arm_at(l, due, 0);
 }
 
 /* --- observer hooks ------------------------------------------------------------------------ */
@@ -561,6 +591,7 @@ void launcher_init(struct launcher *l, const struct launcher_deps *deps) {
         hashmap_init(&l->killing);
         hashmap_init(&l->waiting);
         due_heap_init(&l->backoffs);
+        due_heap_init(&l->settles);
         l->pass = clock_timer_new(deps->clock, pass_cb, l);
         l->backoff = clock_timer_new(deps->clock, pass_cb, l);
 }
@@ -582,6 +613,7 @@ static void clear(struct launcher *l) {
         hashmap_init(&l->killing);
         hashmap_release(&l->waiting);
         due_heap_release(&l->backoffs);
+        due_heap_release(&l->settles);
         hashmap_init(&l->queues);
         hashmap_init(&l->dirty);
         hashmap_init(&l->waiting);

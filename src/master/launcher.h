@@ -40,9 +40,11 @@ struct launcher {
         struct hashmap dirty;   /* app id → app id copy: apps that need a pass */
         struct hashmap killing; /* instance id → id copy: a goal submitted for it, not applied yet */
         struct clock_timer *pass;    /* zero-delay: one pass over dirty apps per loop turn */
-        struct clock_timer *backoff; /* next backoff expiry */
+        struct clock_timer *backoff; /* next backoff expiry or settle time */
         struct hashmap waiting; /* app id → struct app_queue: apps with instances wanted, not placed */
         struct due_heap backoffs; /* apps waiting on their launch backoff, by next launch time */
+        struct due_heap settles;  /* apps whose held-back new instance counts from then on
+                                   * (launch_plan.settle_at_ms), by that time */
         bool leading;
 };
 

@@ -46,7 +46,7 @@ void master_core_init(struct master_core *c, const struct core_log *log, struct 
         c->tx = tx ? *tx : agent_link_tx(&c->agents);
         c->placement = placement_new(&c->log, clock, wake_app, &c->launcher);
         c->deployer = deployer_new(&c->log, clock, &c->events, wake_app, &c->launcher);
-        c->watch = deploy_watch_new(&c->log, clock, wake_app, &c->launcher);
+        c->watch = deploy_watch_new(&c->log, clock);
         deployer_set_failure_hook(c->deployer, deploy_watch_failure, c->watch);
         deployer_set_reason_hook(c->deployer, deploy_watch_reason, c->watch);
         struct launcher_deps deps = {
@@ -98,7 +98,6 @@ static void obs_instance_changed(const struct instance *i, enum task_state old, 
         struct master_core *c = data;
         launcher_instance_changed(&c->launcher, i, (int)old);
         health_monitor_instance_changed(&c->health, i);
-        deploy_watch_instance_changed(c->watch, i, (int)old);
         enum task_state now = (enum task_state)i->state;
         if (task_state_is_terminal(now) && !task_state_is_terminal(old) && task_state_is_failure(now) &&
             i->goal == GOAL_RUNNING)
@@ -123,7 +122,6 @@ static void obs_instance_removed(const char *instance_id, const char *app_id, vo
 static void obs_deployment_changed(const json_t *record, const char *what, void *data) {
         struct master_core *c = data;
         deployer_deployment_changed(c->deployer, record, what);
-        deploy_watch_deployment_changed(c->watch, record, what);
 }
 
 static void obs_restored(void *data) {

@@ -40,6 +40,14 @@ int deploy_failure_policy_of(const json_t *app, struct deploy_failure_policy *re
         return r;
 }
 
+int64_t deploy_failure_min_healthy_ms(const json_t *app) {
+        struct deploy_failure_policy p;
+        struct err e = { 0 };
+        (void)deploy_failure_policy_of(app, &p, &e); /* logged where failures are counted */
+        err_release(&e);
+        return (int64_t)p.min_healthy_s * 1000;
+}
+
 bool deploy_task_proves(const struct deploy_failure_policy *p, const struct deploy_task *t, int64_t now_ms) {
         if (t->started_ms <= 0)
                 return false;

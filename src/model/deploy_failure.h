@@ -42,6 +42,9 @@ struct deploy_failure_policy {
  * and goes on with *ret, which is always filled). */
 int deploy_failure_policy_of(const json_t *app, struct deploy_failure_policy *ret, struct err *err);
 
+/* The app's min_healthy_s in ms (a bad label keeps the default). */
+int64_t deploy_failure_min_healthy_ms(const json_t *app);
+
 /* One task of the new version, as far as the decision cares. */
 struct deploy_task {
         bool running;       /* TASK_RUNNING now */

@@ -1,6 +1,6 @@
 /* test_master_launch_plan.c — one launcher pass as data: scale-down victims by killSelection
  * and GROUP_BY spread, deleted apps, deployment gating, the rolling restart, backoff, expunge
- * and unreachable replacement. */
+ * and unreachable replacement, and a restart's minimum healthy time. */
 #include <errno.h>
 
 #include "test_scheduler_helpers.h"
@@ -265,6 +265,64 @@ static void converged_when_n_new_are_healthy_and_nothing_else_lives(void **state
         json_decref(app);
 }
 
+/* min_healthy_ms (a restart's STRATA_DEPLOY_MIN_HEALTHY_SECONDS): a new instance that has run less
+ * than that is not healthy for the rolling rule nor for convergence, and the plan says when it
+ * will be. n = 1, one old and one new running 1 s. */
+static void a_new_instance_counts_after_min_healthy(void **state) {
+        json_t *app = app_doc(NULL, 1);
+        struct instance v[] = { RUN("o1", "a1", 1000, V1), RUN("n1", "a1", NOW - 1000, V2),
+                                RUN("n2", "a1", NOW - 500, V2) };
+        struct launch_plan_input in = { .min_healthy_ms = 3000 };
+        struct launch_plan p;
+        decide(app, v, 2, &in, &p);
+        assert_int_equal(p.n_kills, 0); /* minimumHealthCapacity 1: the old one stays */
+        assert_int_equal(p.want, 0);    /* maximumOverCapacity 1: no room for another */
+        assert_false(p.converged);
+        assert_int_equal(p.settle_at_ms, NOW + 2000); /* when to look again */
+        launch_plan_release(&p);
+        in.now_ms = NOW + 2000;
+        decide(app, v, 2, &in, &p);
+        kills_are(&p, (const char *const[]){ "o1" }, 1, LAUNCH_KILL_ROLLING);
+        assert_int_equal(p.settle_at_ms, 0);
+        launch_plan_release(&p);
+        /* converged only when every new one has run long enough; without the rule at once */
+        v[0].state = TASK_KILLED;
+        app = (json_decref(app), app_doc(NULL, 2));
+        decide(app, v, 3, &in, &p);
+        assert_false(p.converged);
+        assert_int_equal(p.settle_at_ms, NOW + 2500); /* the earliest still held back */
+        launch_plan_release(&p);
+        in.now_ms = NOW + 2500;
+        decide(app, v, 3, &in, &p);
+        assert_true(p.converged);
+        launch_plan_release(&p);
+        in.now_ms = NOW;
+        in.min_healthy_ms = 0;
+        decide(app, v, 3, &in, &p);
+        assert_true(p.converged);
+        launch_plan_release(&p);
+        json_decref(app);
+        /* no restart deployment (it failed), but still rolling: rolling_min_healthy_ms holds the
+         * old one until the new one has run that long; nothing old left, it plays no part */
+        app = app_doc(NULL, 1);
+        v[0].state = TASK_RUNNING;
+        in = (struct launch_plan_input){ .rolling_min_healthy_ms = 3000 };
+        decide(app, v, 2, &in, &p);
+        assert_int_equal(p.n_kills, 0);
+        assert_int_equal(p.settle_at_ms, NOW + 2000);
+        launch_plan_release(&p);
+        in.now_ms = NOW + 2000;
+        decide(app, v, 2, &in, &p);
+        kills_are(&p, (const char *const[]){ "o1" }, 1, LAUNCH_KILL_ROLLING);
+        launch_plan_release(&p);
+        in.now_ms = NOW;
+        decide(app, v + 1, 1, &in, &p);
+        assert_true(p.converged);
+        assert_int_equal(p.settle_at_ms, 0);
+        launch_plan_release(&p);
+        json_decref(app);
+}
+
 static void reasons_round_trip(void **state) {
         for (int r = 0; r < _LAUNCH_KILL_REASON_MAX; r++)
                 assert_int_equal(launch_kill_reason_from_string(launch_kill_reason_to_string(r)), r);
@@ -283,6 +341,7 @@ int main(void) {
                 cmocka_unit_test(unreachable_past_inactive_after_is_replaced),
                 cmocka_unit_test(rolling_restart_kills_unhealthy_old_first_then_within_budget),
                 cmocka_unit_test(converged_when_n_new_are_healthy_and_nothing_else_lives),
+                cmocka_unit_test(a_new_instance_counts_after_min_healthy),
                 cmocka_unit_test(reasons_round_trip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
