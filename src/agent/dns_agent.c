@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/dns_server.h"
+#include "agent/vip_agent.h"
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -83,6 +84,7 @@ bool agent_dns_event(struct agent *a, const json_t *ev) {
                 return false;
         if (a->dns)
                 dns_server_apply(a->dns, ev);
+        agent_vip_event(a, ev);
         return true;
 }
 

@@ -1,0 +1,195 @@
+/* vip_agent.c — the VIP table into nftables, off the loop (vip_agent.h). */
+#include "agent/vip_agent.h"
+
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+#include "model/vip_nft.h"
+
+struct agent_vip {
+        struct agent *agent;
+        struct nft_ctx *nft;
+        uv_work_t work;
+        bool working;          /* a transaction is in flight */
+        bool stopped;          /* agent_vip_stop ran while working: free in done */
+        char *next;            /* the latest ruleset not yet applied (owned) */
+        char *running;         /* the ruleset of the transaction in flight */
+        char *applied;         /* the last ruleset programmed */
+        int rc;                /* of the transaction in flight */
+        char *error;           /* its error text (owned) */
+        double last_ms;        /* its duration */
+        size_t next_vips, next_backends, vips, backends;
+        uint64_t syncs, failures;
+};
+
+static int run(struct nft_ctx *nft, const char *text, char **error) {
+        nft_ctx_buffer_error(nft);
+        int r = nft_run_cmd_from_buffer(nft, text);
+        const char *msg = nft_ctx_get_error_buffer(nft);
+        if (error)
+                *error = r != 0 && msg ? xstrdup(msg) : NULL;
+        nft_ctx_unbuffer_error(nft);
+        return r;
+}
+
+static void work_cb(uv_work_t *w) {
+        struct agent_vip *v = w->data;
+        uint64_t t0 = time_mono_ns();
+        v->rc = run(v->nft, v->running, &v->error);
+        v->last_ms = (double)(time_mono_ns() - t0) / 1e6;
+}
+
+static void kick(struct agent *a);
+
+static void free_vip(struct agent_vip *v) {
+        nft_ctx_free(v->nft);
+        free(v->next);
+        free(v->running);
+        free(v->applied);
+        free(v->error);
+        free(v);
+}
+
+static void done_cb(uv_work_t *w, int status) {
+        struct agent_vip *v = w->data;
+        v->working = false;
+        if (v->stopped) {
+                free_vip(v);
+                return;
+        }
+        v->syncs++;
+        if (status < 0 || v->rc != 0) {
+                v->failures++;
+                log_warn("VIPs: nftables refused the table: %s", v->error ? v->error : "cancelled");
+                free(v->running);
+        } else {
+                log_debug("VIPs: %zu programmed (%zu backends) in %.1f ms", v->next_vips, v->next_backends, v->last_ms);
+                free(v->applied);
+                v->applied = v->running;
+                v->vips = v->next_vips;
+                v->backends = v->next_backends;
+        }
+        v->running = NULL;
+        free(v->error);
+        v->error = NULL;
+        kick(v->agent);
+}
+
+static void kick(struct agent *a) {
+        struct agent_vip *v = a->vip;
+        if (!v || v->working || !v->next)
+                return;
+        if (v->applied && streq(v->applied, v->next)) {
+                free(v->next);
+                v->next = NULL;
+                return;
+        }
+        v->running = v->next;
+        v->next = NULL;
+        v->work.data = v;
+        v->working = true;
+        if (uv_queue_work(a->loop, &v->work, work_cb, done_cb) < 0) {
+                v->working = false;
+                log_warn("VIPs: cannot queue the nftables transaction");
+                free(v->running);
+                v->running = NULL;
+        }
+}
+
+static size_t count_backends(const json_t *vips) {
+        size_t n = 0, i;
+        json_t *e;
+        json_array_foreach(vips, i, e)
+                n += json_array_size(json_object_get(e, "backends"));
+        return n;
+}
+
+void agent_vip_event(struct agent *a, const json_t *ev) {
+        const json_t *vips = json_object_get(json_object_get(ev, "view"), "vips");
+        if (!a->vip || !json_is_array(vips))
+                return;
+        size_t n = 0, bad = 0;
+        free(a->vip->next);
+        a->vip->next = vip_nft_ruleset(vips, &n, &bad);
+        a->vip->next_vips = n;
+        a->vip->next_backends = count_backends(vips);
+        if (bad)
+                log_warn("VIPs: %zu malformed or duplicate entries in the view left out", bad);
+        kick(a);
+}
+
+int agent_vip_start(struct agent *a, struct err *e) {
+        const char *mode = a->cfg.vip;
+        bool off = mode && streq(mode, "off"), on = mode && streq(mode, "on");
+        if (mode && !off && !on)
+                return err_set(e, -EINVAL, "--vip must be on or off");
+        struct nft_ctx *nft = geteuid() == 0 ? nft_ctx_new(NFT_CTX_DEFAULT) : NULL;
+        if (off) {
+                if (nft) {
+                        char *msg = NULL;
+                        if (run(nft, vip_nft_remove(), &msg) != 0)
+                                log_warn("--vip off: cannot remove nftables table ip %s: %s", VIP_NFT_TABLE,
+                                         msg ? msg : "?");
+                        free(msg);
+                        nft_ctx_free(nft);
+                }
+                return 0;
+        }
+        char *msg = NULL;
+        /* Proves nftables can be programmed here, and leaves the last table in place (the view
+         * replaces it once a master answers). */
+        int r = nft ? run(nft, "add table ip " VIP_NFT_TABLE "\n", &msg) : -1;
+        if (r != 0) {
+                const char *why = !nft ? (geteuid() != 0 ? "not running as root" : "libnftables unavailable")
+                                       : msg ? msg : "nftables refused";
+                if (nft)
+                        nft_ctx_free(nft);
+                if (on) {
+                        err_set(e, -EPERM, "--vip on: cannot program nftables: %s", why);
+                        free(msg);
+                        return -EPERM;
+                }
+                log_warn("no VIPs on this agent: cannot program nftables (%s); --vip off silences this", why);
+                free(msg);
+                return 0;
+        }
+        free(msg);
+        a->vip = xmalloc(sizeof *a->vip);
+        *a->vip = (struct agent_vip){ .agent = a, .nft = nft };
+        log_info("VIPs programmed with nftables (table ip %s)", VIP_NFT_TABLE);
+        return 0;
+}
+
+void agent_vip_stop(struct agent *a) {
+        struct agent_vip *v = a->vip;
+        if (!v)
+                return;
+        a->vip = NULL;
+        if (v->working)
+                v->stopped = true; /* done_cb frees it */
+        else
+                free_vip(v);
+}
+
+void agent_vip_metrics(const struct agent *a, struct strbuf *sb) {
+        const struct agent_vip *v = a->vip;
+        if (!v)
+                return;
+        strbuf_printf(sb,
+                      "# TYPE strata_vip_programmed gauge\nstrata_vip_programmed %zu\n"
+                      "# TYPE strata_vip_backends gauge\nstrata_vip_backends %zu\n"
+                      "# TYPE strata_vip_syncs_total counter\nstrata_vip_syncs_total %llu\n"
+                      "# TYPE strata_vip_sync_failures_total counter\nstrata_vip_sync_failures_total %llu\n"
+                      "# TYPE strata_vip_last_sync_ms gauge\nstrata_vip_last_sync_ms %.3f\n",
+                      v->vips, v->backends, (unsigned long long)v->syncs, (unsigned long long)v->failures, v->last_ms);
+}
