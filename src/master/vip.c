@@ -81,8 +81,12 @@ static int from_instance(const struct instance *i, void *data) {
         const json_t *app = state_app_at_version(b->st, i->app_id, i->version);
         if (!app)
                 app = state_app_get(b->st, i->app_id);
+        /* An app with health checks: only instances whose checks passed (dcos-net waits for
+         * them too), not one that merely runs — it may not be listening yet. */
+        if (!app || (json_array_size(json_object_get(app, "healthChecks")) && !(i->has_health && i->healthy)))
+                return 0;
         struct vip_label l[VIP_MAX_PER_APP];
-        size_t n = app ? vip_labels_from_app(app, l, VIP_MAX_PER_APP) : 0;
+        size_t n = vip_labels_from_app(app, l, VIP_MAX_PER_APP);
         if (!n)
                 return 0;
         uint32_t agent_ip = 0;

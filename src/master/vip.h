@@ -1,7 +1,7 @@
 /* vip.h — the cluster's VIP table built from the replicated state (issue 11): every VIP named by
  * a VIP_<n> label of an app (model/vip.h), with its address (a named VIP's from the state's
  * allocations, store/vips.h) and its backends — the tasks in the discovery view (running,
- * healthy, wanted: discovery_view_serves) at their agent's address and host port, or their own
+ * healthy, wanted: discovery_view_serves; with health checks, only once they passed) at their agent's address and host port, or their own
  * address and container port on a container network.
  *
  * The leader streams the table to agents inside the discovery view ("vips": [entry…], the whole
