@@ -182,3 +182,22 @@ size_t vip_dns_name(const char *name, char *out, size_t outsz) {
         int w = snprintf(out, outsz, "%s.%s.%s.", label, DISCOVERY_FRAMEWORK, VIP_DNS_ZONE);
         return w > 0 && (size_t)w < outsz ? (size_t)w : 0;
 }
+
+void vip_records(const json_t *vips, discovery_emit_cb emit, void *data) {
+        json_t *seen = json_object();
+        size_t i;
+        const json_t *e;
+        json_array_foreach(vips, i, e) {
+                const char *name = json_string_value(json_object_get(e, "name"));
+                const char *ip = json_string_value(json_object_get(e, "ip"));
+                char owner[DISCOVERY_MAX_NAME + 1];
+                struct in_addr a;
+                if (!name || name[0] != '/' || strlen(name) > VIP_MAX_NAME || !ip || inet_pton(AF_INET, ip, &a) != 1 ||
+                    !vip_dns_name(name, owner, sizeof owner) || json_object_get(seen, owner))
+                        continue;
+                json_object_set_new(seen, owner, json_true());
+                struct discovery_rr rr = { .name = owner, .type = DISCOVERY_RR_A, .ttl = DISCOVERY_DCOS_TTL, .ip = a.s_addr };
+                emit(&rr, data);
+        }
+        json_decref(seen);
+}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "model/discovery.h"
 
 #define VIP_MAX_NAME 128 /* a named VIP's name, with its leading '/' */
 #define VIP_MAX_PER_APP 64
@@ -60,3 +61,6 @@ uint32_t vip_cidr_at(uint32_t base, uint32_t n);
  * name without its slashes through Mesos-DNS's label rule ("/my-group/web" → "my-groupweb", as
  * dcos-net strips them). Returns the length, 0 when nothing valid is left. */
 size_t vip_dns_name(const char *name, char *out, size_t outsz);
+/* The DNS records of a VIP table: one A record (TTL DISCOVERY_DCOS_TTL) per named VIP, at
+ * vip_dns_name, answering its address; malformed entries are skipped. */
+void vip_records(const json_t *vips, discovery_emit_cb emit, void *data);

@@ -7,6 +7,8 @@ processes of that agent do.
   client's own agent and the one across the bridge); an IP VIP ("ip:port") too;
 - after a kill -9 of one instance no new connection goes to it later than 1 s after the kill
   (measured: the last failed or misdirected connection, with a new connection every 10 ms);
+- <name>.marathon.l4lb.thisdcos.directory answers the VIP's address (dig on every agent, and
+  `strata dns lookup` on the master);
 - /v1/vips and `strata vip list` show the VIP with its backends, and the address stays put when
   the master restarts (it is in the replicated state);
 - `--vip off` removes the agent's table."""
@@ -68,7 +70,8 @@ class VipAgent(Agent):
         self.data_dir = data_dir
         self.log_path = data_dir + ".log"
         self.cmd = self.prefix + [STRATA, "agent", "--master", master_url, "--data-dir", data_dir, "--http",
-                                  f"{self.ip}:5051", "--hostname", f"host-{i}", "--dns", "off",
+                                  f"{self.ip}:5051", "--hostname", f"host-{i}", "--dns", f"{self.ip}:53",
+                                  "--dns-upstream", "127.0.0.1:9",
                                   "--resources", "cpus:2;mem:1000;disk:1000;ports:[31000-31100]",
                                   "--cgroup-parent", f"strata-test-{os.getpid()}-{net.tag}-{i}", *extra]
         self.logf = open(self.log_path, "ab")
@@ -121,6 +124,12 @@ def web_app(tmpdir_path, pids, app_id, vip):
             "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": vip}}]}
 
 
+def dig(server, name):
+    out = subprocess.run(["dig", f"@{server}", name, "A", "+short", "+time=2", "+tries=1"], capture_output=True,
+                         text=True, timeout=10).stdout
+    return sorted(line for line in out.splitlines() if line and not line.startswith(";"))
+
+
 def vip_entry(m, vip):
     for v in m.get("/v1/vips").json()["vips"]:
         if v["vip"] == vip and v["protocol"] == "tcp":
@@ -155,6 +164,14 @@ def test_vip_balances_and_drops_a_killed_backend_within_a_second(vipnet, tmpdir_
     for a in agents:
         seen = [body for _, body in client(a, v["ip"], 80, 1.0)]
         assert set(seen) == tasks, (a.ip, set(seen))
+
+    # the named VIP's DNS name answers its address, on the agents and from the master
+    name = "web.marathon.l4lb.thisdcos.directory"
+    for a in agents:
+        wait_for(lambda: dig(a.ip, name) == [v["ip"]], what="the VIP's name on " + a.ip)
+    look = subprocess.run([STRATA, "--master", url, "dns", "lookup", name, "A"], capture_output=True, text=True,
+                          timeout=20)
+    assert look.returncode == 0 and v["ip"] in look.stdout, look.stdout + look.stderr
 
     # the CLI shows the same
     cli = subprocess.run([STRATA, "--master", url, "vip", "list"], capture_output=True, text=True, timeout=20)

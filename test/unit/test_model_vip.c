@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -110,6 +111,27 @@ static void names_drop_slashes_as_dcos_net(void **state) {
         assert_int_equal(vip_dns_name("/web", out, 10), 0);
 }
 
+static void collect_a(const struct discovery_rr *rr, void *data) {
+        char *out = data;
+        char ip[16];
+        struct in_addr a = { .s_addr = rr->ip };
+        assert_int_equal(rr->type, DISCOVERY_RR_A);
+        assert_int_equal(rr->ttl, DISCOVERY_DCOS_TTL);
+        sprintf(out + strlen(out), "%s=%s;", rr->name, inet_ntop(AF_INET, &a, ip, sizeof ip));
+}
+
+static void named_vips_answer_their_address_once(void **state) {
+        json_t *vips = parse("[{\"name\":\"/web\",\"ip\":\"11.0.0.1\",\"port\":80,\"protocol\":\"tcp\"},"
+                             "{\"name\":\"/web\",\"ip\":\"11.0.0.1\",\"port\":443,\"protocol\":\"tcp\"},"
+                             "{\"ip\":\"10.0.0.9\",\"port\":80},{\"name\":\"/bad\",\"ip\":\"x\"},{\"name\":7},"
+                             "{\"name\":\"/prod/db\",\"ip\":\"11.0.0.2\"}]");
+        char out[512] = "";
+        vip_records(vips, collect_a, out);
+        assert_string_equal(out, "web.marathon.l4lb.thisdcos.directory.=11.0.0.1;"
+                                 "proddb.marathon.l4lb.thisdcos.directory.=11.0.0.2;");
+        json_decref(vips);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(labels_parse_named_and_ip_forms),
@@ -118,6 +140,7 @@ int main(void) {
                 cmocka_unit_test(container_apps_use_port_mappings),
                 cmocka_unit_test(cidrs_skip_network_and_broadcast),
                 cmocka_unit_test(names_drop_slashes_as_dcos_net),
+                cmocka_unit_test(named_vips_answer_their_address_once),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
