@@ -22,9 +22,9 @@ struct agent_vip {
         uv_work_t work;
         bool working;          /* a transaction is in flight */
         bool stopped;          /* agent_vip_stop ran while working: free in done */
-        char *next;            /* the latest ruleset not yet applied (owned) */
-        char *running;         /* the ruleset of the transaction in flight */
-        char *applied;         /* the last ruleset programmed */
+        json_t *next;          /* the latest rules not yet applied (vip_nft_rules) */
+        json_t *running;       /* the rules of the transaction in flight */
+        json_t *applied;       /* the rules programmed; NULL: unknown (write the whole table) */
         int rc;                /* of the transaction in flight */
         char *error;           /* its error text (owned) */
         double last_ms;        /* its duration */
@@ -45,7 +45,9 @@ static int run(struct nft_ctx *nft, const char *text, char **error) {
 static void work_cb(uv_work_t *w) {
         struct agent_vip *v = w->data;
         uint64_t t0 = time_mono_ns();
-        v->rc = run(v->nft, v->running, &v->error);
+        char *text = v->applied ? vip_nft_delta(v->applied, v->running) : vip_nft_full(v->running);
+        v->rc = text ? run(v->nft, text, &v->error) : 0;
+        free(text);
         v->last_ms = (double)(time_mono_ns() - t0) / 1e6;
 }
 
@@ -53,9 +55,9 @@ static void kick(struct agent *a);
 
 static void free_vip(struct agent_vip *v) {
         nft_ctx_free(v->nft);
-        free(v->next);
-        free(v->running);
-        free(v->applied);
+        json_decref(v->next);
+        json_decref(v->running);
+        json_decref(v->applied);
         free(v->error);
         free(v);
 }
@@ -70,11 +72,13 @@ static void done_cb(uv_work_t *w, int status) {
         v->syncs++;
         if (status < 0 || v->rc != 0) {
                 v->failures++;
-                log_warn("VIPs: nftables refused the table: %s", v->error ? v->error : "cancelled");
-                free(v->running);
+                log_warn("VIPs: nftables refused the change: %s", v->error ? v->error : "cancelled");
+                json_decref(v->running);
+                json_decref(v->applied);
+                v->applied = NULL; /* the next change writes the whole table */
         } else {
                 log_debug("VIPs: %zu programmed (%zu backends) in %.1f ms", v->next_vips, v->next_backends, v->last_ms);
-                free(v->applied);
+                json_decref(v->applied);
                 v->applied = v->running;
                 v->vips = v->next_vips;
                 v->backends = v->next_backends;
@@ -89,8 +93,8 @@ static void kick(struct agent *a) {
         struct agent_vip *v = a->vip;
         if (!v || v->working || !v->next)
                 return;
-        if (v->applied && streq(v->applied, v->next)) {
-                free(v->next);
+        if (v->applied && json_equal(v->applied, v->next)) {
+                json_decref(v->next);
                 v->next = NULL;
                 return;
         }
@@ -101,7 +105,7 @@ static void kick(struct agent *a) {
         if (uv_queue_work(a->loop, &v->work, work_cb, done_cb) < 0) {
                 v->working = false;
                 log_warn("VIPs: cannot queue the nftables transaction");
-                free(v->running);
+                json_decref(v->running);
                 v->running = NULL;
         }
 }
@@ -118,10 +122,10 @@ void agent_vip_event(struct agent *a, const json_t *ev) {
         const json_t *vips = json_object_get(json_object_get(ev, "view"), "vips");
         if (!a->vip || !json_is_array(vips))
                 return;
-        size_t n = 0, bad = 0;
-        free(a->vip->next);
-        a->vip->next = vip_nft_ruleset(vips, &n, &bad);
-        a->vip->next_vips = n;
+        size_t bad = 0;
+        json_decref(a->vip->next);
+        a->vip->next = vip_nft_rules(vips, &bad);
+        a->vip->next_vips = json_object_size(a->vip->next);
         a->vip->next_backends = count_backends(vips);
         if (bad)
                 log_warn("VIPs: %zu malformed or duplicate entries in the view left out", bad);

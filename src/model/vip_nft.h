@@ -5,9 +5,11 @@
  * on the agent's bridges, and hosts that route the VIP range through it). Established
  * connections keep their backend (conntrack); only new ones see a change.
  *
- * The text replaces the whole table in one transaction ("add table; delete table; table {…}"),
- * so a change is atomic and nothing of an older table survives. Every value is re-printed from
- * what was parsed (never copied), so the view cannot inject ruleset syntax. */
+ * The table is first written whole ("add table; delete table; table {…}": nothing of an older
+ * table survives), then changed by deltas: a VIP whose backends changed gets its chain flushed
+ * and refilled, a new one its chain and map element, a gone one loses both — one transaction
+ * each time, so a change costs what changed, not the size of the table. Every value is
+ * re-printed from what was parsed (never copied), so the view cannot inject ruleset syntax. */
 #pragma once
 
 #include <jansson.h>
@@ -15,8 +17,13 @@
 
 #define VIP_NFT_TABLE "strata"
 
-/* The ruleset for vips (a JSON array of entries); entries that are malformed or have no backend
- * are left out (*skipped counts the malformed ones; may be NULL). malloc'd. */
-char *vip_nft_ruleset(const json_t *vips, size_t *programmed, size_t *skipped);
+/* The rules of a VIP table (a JSON array of entries): {chain name: {"elem": map key text,
+ * "rule": the chain's rule text}} for every well-formed entry with a backend; *skipped (may be
+ * NULL) counts the malformed or duplicate entries left out. */
+json_t *vip_nft_rules(const json_t *vips, size_t *skipped);
+/* The whole table for rules (malloc'd). */
+char *vip_nft_full(const json_t *rules);
+/* The transaction that turns table old into new (malloc'd), or NULL when they are the same. */
+char *vip_nft_delta(const json_t *old, const json_t *rules);
 /* What removes the table (and nothing else), whether it exists or not. */
 const char *vip_nft_remove(void);

@@ -13,11 +13,19 @@
 
 #include "model/vip_nft.h"
 
-static char *ruleset(const char *vips, size_t *n, size_t *bad) {
+static json_t *rules_of(const char *vips, size_t *bad) {
         json_t *j = json_loads(vips, 0, NULL);
         assert_non_null(j);
-        char *text = vip_nft_ruleset(j, n, bad);
+        json_t *rules = vip_nft_rules(j, bad);
         json_decref(j);
+        return rules;
+}
+
+static char *ruleset(const char *vips, size_t *n, size_t *bad) {
+        json_t *rules = rules_of(vips, bad);
+        *n = json_object_size(rules);
+        char *text = vip_nft_full(rules);
+        json_decref(rules);
         return text;
 }
 
@@ -47,8 +55,8 @@ static void every_vip_balances_over_its_backends(void **state) {
         assert_int_equal(n, 2);
         assert_int_equal(bad, 0);
         assert_non_null(strstr(t, "add table ip strata\ndelete table ip strata\n"));
-        assert_non_null(strstr(t, "11.0.0.1 . tcp . 80 : goto v0"));
-        assert_non_null(strstr(t, "11.0.0.1 . udp . 53 : goto v1"));
+        assert_non_null(strstr(t, "11.0.0.1 . tcp . 80 : goto v_11_0_0_1_tcp_80"));
+        assert_non_null(strstr(t, "11.0.0.1 . udp . 53 : goto v_11_0_0_1_udp_53"));
         assert_non_null(strstr(t, "meta l4proto tcp dnat ip to numgen random mod 2 map { 0 : 10.0.0.2 . 31000, 1 : 10.0.0.3 . 31001 }"));
         assert_non_null(strstr(t, "meta l4proto udp dnat ip to numgen random mod 1 map { 0 : 10.0.0.4 . 5353 }"));
         assert_null(strstr(t, "11.0.0.2")); /* no backend: not programmed */
@@ -60,7 +68,7 @@ static void every_vip_balances_over_its_backends(void **state) {
 
 static void an_empty_table_is_still_a_valid_ruleset(void **state) {
         size_t n;
-        char *t = ruleset("[]", &n, NULL);
+        char *t = ruleset("[]", &n, &n);
         assert_int_equal(n, 0);
         assert_null(strstr(t, "elements"));
         nft_accepts(t);
@@ -86,11 +94,50 @@ static void malformed_entries_cannot_inject_rules(void **state) {
         free(t);
 }
 
+/* nft -c of the whole table followed by a delta, in one check (the delta needs the table). */
+static void nft_accepts_after(const char *full, const char *delta) {
+        size_t n = strlen(full) + strlen(delta) + 1;
+        char *both = malloc(n);
+        snprintf(both, n, "%s%s", full, delta);
+        nft_accepts(both);
+        free(both);
+}
+
+static void changes_touch_only_what_changed(void **state) {
+        size_t bad;
+        json_t *old = rules_of("[{\"ip\":\"11.0.0.1\",\"port\":80,\"protocol\":\"tcp\",\"backends\":[{\"ip\":\"10.0.0.2\",\"port\":1}]},"
+                               "{\"ip\":\"11.0.0.2\",\"port\":80,\"protocol\":\"tcp\",\"backends\":[{\"ip\":\"10.0.0.2\",\"port\":2}]},"
+                               "{\"ip\":\"11.0.0.3\",\"port\":80,\"protocol\":\"tcp\",\"backends\":[{\"ip\":\"10.0.0.2\",\"port\":3}]}]",
+                               &bad);
+        json_t *now = rules_of("[{\"ip\":\"11.0.0.1\",\"port\":80,\"protocol\":\"tcp\",\"backends\":[{\"ip\":\"10.0.0.2\",\"port\":1}]},"
+                               "{\"ip\":\"11.0.0.2\",\"port\":80,\"protocol\":\"tcp\",\"backends\":[{\"ip\":\"10.0.0.2\",\"port\":2},"
+                               "{\"ip\":\"10.0.0.3\",\"port\":2}]},"
+                               "{\"ip\":\"11.0.0.4\",\"port\":80,\"protocol\":\"tcp\",\"backends\":[{\"ip\":\"10.0.0.2\",\"port\":4}]}]",
+                               &bad);
+        assert_null(vip_nft_delta(old, old));
+        char *d = vip_nft_delta(old, now);
+        assert_non_null(d);
+        assert_null(strstr(d, "11_0_0_1")); /* unchanged: untouched */
+        assert_non_null(strstr(d, "flush chain ip strata v_11_0_0_2_tcp_80\nadd rule ip strata v_11_0_0_2_tcp_80 "
+                                  "meta l4proto tcp dnat ip to numgen random mod 2 map { 0 : 10.0.0.2 . 2, 1 : 10.0.0.3 . 2 }\n"));
+        assert_non_null(strstr(d, "delete element ip strata vips { 11.0.0.3 . tcp . 80 }\n"));
+        assert_non_null(strstr(d, "delete chain ip strata v_11_0_0_3_tcp_80\n"));
+        assert_non_null(strstr(d, "add chain ip strata v_11_0_0_4_tcp_80\n"));
+        assert_non_null(strstr(d, "add element ip strata vips { 11.0.0.4 . tcp . 80 : goto v_11_0_0_4_tcp_80 }\n"));
+        char *full = vip_nft_full(old);
+        nft_accepts_after(full, d);
+        free(full);
+        free(d);
+        json_decref(old);
+        json_decref(now);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(every_vip_balances_over_its_backends),
                 cmocka_unit_test(an_empty_table_is_still_a_valid_ruleset),
                 cmocka_unit_test(malformed_entries_cannot_inject_rules),
+                cmocka_unit_test(changes_touch_only_what_changed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
