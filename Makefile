@@ -8,7 +8,8 @@ PACKAGES := gcc clang meson ninja-build pkg-config libjansson-dev libuv1-dev lib
             python3 python3-pytest python3-requests curl iproute2 iptables procps libclang-rt-14-dev \
             docker-registry apache2-utils busybox-static zstd \
             runc crun containernetworking-plugins libpcre2-dev tzdata \
-            dnsutils dnsperf unbound haproxy openssl python3-yaml groff-base prometheus
+            dnsutils dnsperf unbound haproxy openssl python3-yaml groff-base prometheus \
+            libnftables-dev nftables
 HTTP ?= 0.0.0.0:8080
 DATA_DIR ?= .strata
 

@@ -41,6 +41,7 @@ struct agent_config {
         char *token, *service_account, *private_key; /* credentials for the masters (net/auth_client.h) */
         char *dns_addr;       /* --dns ADDR:PORT or "off"; NULL: AGENT_DNS_DEFAULT (dns_agent.h) */
         char **dns_upstreams; /* --dns-upstream IP[:PORT],…; NULL: /etc/resolv.conf */
+        char *vip;            /* --vip on|off; NULL: on when nftables can be programmed (vip_agent.h) */
 };
 
 struct agent {
@@ -86,6 +87,7 @@ struct agent {
         bool net_working;     /* a programming work is in flight */
 
         struct dns_server *dns; /* DNS from the discovery view (dns_agent.c); NULL: none */
+        struct agent_vip *vip;  /* VIPs in nftables (vip_agent.c); NULL: none */
 };
 
 int agent_main(int argc, char **argv);

@@ -11,6 +11,7 @@
 #include "agent/agent_auth.h"
 #include "agent/agent_resources.h"
 #include "agent/dns_agent.h"
+#include "agent/vip_agent.h"
 #include "agent/runtime_oci.h"
 #include "common/alloc.h"
 #include "common/flags.h"
@@ -47,6 +48,7 @@ static const char usage[] =
         "  --token TOKEN         present this token to the masters instead\n"
         "  --dns ADDR:PORT       DNS for the cluster's names, UDP and TCP (default 0.0.0.0:53; off: none)\n"
         "  --dns-upstream IP[:PORT][,…]  resolvers for other names (default: /etc/resolv.conf)\n"
+        "  --vip on|off          program VIPs with nftables (default: on when root with nftables; off removes them)\n"
         "  --log-level LEVEL     debug, info, warn or error (default info)\n"
         "  --log-format FORMAT   text (default) or json: one object per line, with request ids\n"
         "  --config FILE         flags from FILE (key = value, keys the flags' names); then\n"
@@ -70,6 +72,7 @@ static void config_release(struct agent_config *c) {
         free(c->private_key);
         free(c->dns_addr);
         flags_list_free(c->dns_upstreams);
+        free(c->vip);
         json_decref(c->resources);
         json_decref(c->attributes);
 }
@@ -78,7 +81,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
         enum { OPT_MASTER = 256, OPT_DATA, OPT_HTTP, OPT_ADVERTISE, OPT_HOSTNAME, OPT_RESOURCES, OPT_ATTRIBUTES,
                OPT_LOG, OPT_FAKE, OPT_CGROUP, OPT_REGCFG, OPT_INSECURE, OPT_OCI, OPT_CNI_BRIDGE, OPT_CNI_SUBNET,
                OPT_PIDS, OPT_SANDBOX_KEEP, OPT_SANDBOX_AGE, OPT_DNS, OPT_DNS_UPSTREAM,
-               OPT_LOG_FORMAT, OPT_TOKEN, OPT_SA, OPT_KEY };
+               OPT_LOG_FORMAT, OPT_TOKEN, OPT_SA, OPT_KEY, OPT_VIP };
         static const struct option opts[] = {
                 { "master", required_argument, NULL, OPT_MASTER },
                 { "data-dir", required_argument, NULL, OPT_DATA },
@@ -104,6 +107,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 { "private-key", required_argument, NULL, OPT_KEY },
                 { "dns", required_argument, NULL, OPT_DNS },
                 { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+                { "vip", required_argument, NULL, OPT_VIP },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -227,6 +231,14 @@ static int parse_flags(int argc, char **argv, struct agent_config *c) {
                 case OPT_LOG_FORMAT:
                         if (log_format_flag("strata", optarg) < 0)
                                 return 2;
+                        break;
+                case OPT_VIP:
+                        if (!streq(optarg, "on") && !streq(optarg, "off")) {
+                                fprintf(stderr, "strata: --vip must be on or off\n");
+                                return 2;
+                        }
+                        free(c->vip);
+                        c->vip = xstrdup(optarg);
                         break;
                 case OPT_LOG:
                         if (flags_log_level("strata", optarg) < 0)
@@ -360,6 +372,7 @@ void agent_stop(struct agent *a) {
         task_history_free(a->history);
         a->history = NULL;
         agent_dns_stop(a);
+        agent_vip_stop(a);
 }
 
 int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
@@ -419,6 +432,8 @@ int agent_start(struct agent *a, uv_loop_t *loop, struct err *e) {
                 return r;
         }
         r = agent_dns_start(a, e);
+        if (r >= 0 && (r = agent_vip_start(a, e)) < 0)
+                agent_dns_stop(a);
         if (r < 0) {
                 runtime_close(a->rt, NULL, NULL);
                 http_client_free(a->client);

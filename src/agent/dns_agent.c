@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
 #include "agent/dns_server.h"
+#include "agent/vip_agent.h"
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -93,6 +94,7 @@ bool agent_dns_event(struct agent *a, const json_t *ev) {
                 return false;
         if (a->dns)
                 dns_server_apply(a->dns, ev);
+        agent_vip_event(a, ev);
         return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/macro.h"
+#include "model/vip.h"
 
 /* Owned copies of view entries (the model's structs borrow). */
 struct zone_task {
@@ -229,7 +230,17 @@ void dns_zone_init(struct dns_zone *z, uint32_t ttl) {
         infra_records(z, add_rr);
 }
 
+/* Named VIPs: <name>.marathon.l4lb.thisdcos.directory A, replaced with each "vips" table. */
+static void vips_set(struct dns_zone *z, const json_t *vips) {
+        struct edit e = { z, &z->vips };
+        vip_records(z->vips, del_rr, &e);
+        json_decref(z->vips);
+        z->vips = vips ? json_incref((json_t *)vips) : NULL;
+        vip_records(z->vips, add_rr, &e);
+}
+
 void dns_zone_release(struct dns_zone *z) {
+        vips_set(z, NULL);
         clear(z);
         hashmap_release(&z->names);
         hashmap_release(&z->tasks);
@@ -273,6 +284,8 @@ int dns_zone_apply(struct dns_zone *z, const json_t *ev, struct err *err) {
         }
         if (json_object_get(ev, "masters"))
                 set_masters(z, json_object_get(ev, "masters"), &bad, &e);
+        if (json_is_array(json_object_get(ev, "vips")))
+                vips_set(z, json_object_get(ev, "vips"));
         /* agents first: tasks need theirs */
         json_array_foreach(json_object_get(ev, "agentsGone"), i, v) {
                 if (json_is_string(v))

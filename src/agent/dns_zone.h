@@ -42,6 +42,7 @@ struct dns_zone {
         uint64_t generation;   /* bumps on every change */
         bool has_view;         /* a snapshot has been applied */
         size_t n_records;
+        json_t *vips;          /* the view's VIP table, for its records (model/vip.h) */
 };
 
 void dns_zone_init(struct dns_zone *z, uint32_t ttl);

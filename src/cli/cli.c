@@ -31,6 +31,7 @@ static const struct cli_noun *const nouns[] = {
         &cli_noun_serviceaccount,
         &cli_noun_audit,
         &cli_noun_dns,
+        &cli_noun_vip,
         &cli_noun_lb,
         &cli_noun_queue,
         &cli_noun_completion,

@@ -51,6 +51,7 @@ extern const struct cli_noun cli_noun_app;
 extern const struct cli_noun cli_noun_cluster;
 extern const struct cli_noun cli_noun_deployment;
 extern const struct cli_noun cli_noun_dns;
+extern const struct cli_noun cli_noun_vip;
 extern const struct cli_noun cli_noun_group;
 extern const struct cli_noun cli_noun_node;
 extern const struct cli_noun cli_noun_queue;

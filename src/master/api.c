@@ -11,6 +11,7 @@
 #include "master/audit.h"
 #include "master/auth.h"
 #include "master/master_internal.h"
+#include "master/vip.h"
 #include "model/app_id.h"
 
 enum route_flags {
@@ -99,6 +100,7 @@ static const struct route routes[] = {
         { "DELETE", "/v2/queue/", MATCH_APP_SUB, "delay", api_queue_delay_reset, ROUTE_LEADER, PERM(RID_SERVICES, PERM_UPDATE, PERM_SCOPE_ID) },
         { "GET", "/v1/nodes", MATCH_EXACT, NULL, api_nodes_list, ROUTE_READ, PERM(RID_NODES, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v1/dns/lookup", MATCH_EXACT, NULL, api_dns_lookup, ROUTE_READ, PERM(RID_DNS, PERM_READ, PERM_SCOPE_NONE) },
+        { "GET", "/v1/vips", MATCH_EXACT, NULL, api_vips_list, ROUTE_READ, PERM(RID_DNS, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/v1/nodes/", MATCH_APP, NULL, api_node_get, ROUTE_READ, PERM(RID_NODES, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/master/slaves", MATCH_EXACT, NULL, api_mesos_slaves, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },
         { "GET", "/master/state", MATCH_EXACT, NULL, api_mesos_state, ROUTE_READ, PERM(RID_MESOS_STATE, PERM_READ, PERM_SCOPE_NONE) },

@@ -10,7 +10,9 @@
 #include "common/util.h"
 #include "master/agent_link.h"
 #include "master/discovery_view.h"
+#include "master/vip.h"
 #include "model/discovery.h"
+#include "model/vip.h"
 #include "store/cluster_state.h"
 #include "store/store.h"
 
@@ -150,7 +152,26 @@ static json_t *snapshot(struct discovery *d) {
         struct snap_ctx c = { json_array(), json_array(), store_state(d->store) };
         state_instances_foreach(c.st, snap_task, &c);
         state_agents_foreach(c.st, snap_agent, &c);
-        return json_pack("{s:o,s:o,s:o}", "tasks", c.tasks, "agents", c.agents, "masters", masters_json(d));
+        return json_pack("{s:o,s:o,s:o,s:o}", "tasks", c.tasks, "agents", c.agents, "masters", masters_json(d), "vips",
+                         vip_table(c.st, NULL));
+}
+
+static void vip_resend(void *data);
+
+/* The VIP table into ev when it changed since last sent; named VIPs without an address get one. */
+static void vips_member(struct discovery *d, json_t *ev) {
+        json_t *missing = json_array();
+        json_t *vips = vip_table(store_state(d->store), missing);
+        char *text = json_compact(vips);
+        if (!d->vips_sent || !streq(text, d->vips_sent)) {
+                json_object_set(ev, "vips", vips);
+                free(d->vips_sent);
+                d->vips_sent = text;
+        } else {
+                free(text);
+        }
+        json_decref(vips);
+        vip_allocate(d->store, d->vip_cidr ? d->vip_cidr : VIP_DEFAULT_CIDR, missing, &d->vip_busy, vip_resend, d);
 }
 
 void discovery_agent_subscribed(struct discovery *d, const char *agent_id) {
@@ -177,6 +198,8 @@ static void flush_cb(uv_timer_t *t) {
                 state_instances_foreach(st, reseed, &d->served);
                 free(d->masters_sent);
                 d->masters_sent = NULL;
+                free(d->vips_sent);
+                d->vips_sent = NULL;
                 send_view(d, NULL, "DISCOVERY_SNAPSHOT", snapshot(d));
                 return;
         }
@@ -212,6 +235,7 @@ static void flush_cb(uv_timer_t *t) {
                 free(mtext);
         }
         json_decref(masters);
+        vips_member(d, ev);
         if (json_array_size(tasks))
                 json_object_set(ev, "tasks", tasks);
         if (json_array_size(gone))
@@ -269,6 +293,14 @@ void discovery_masters_changed(struct discovery *d) {
         schedule(d);
 }
 
+void discovery_app_changed(struct discovery *d) {
+        schedule(d);
+}
+
+static void vip_resend(void *data) {
+        schedule(data);
+}
+
 void discovery_init(struct discovery *d, uv_loop_t *loop, struct store *store, struct agent_link *link) {
         *d = (struct discovery){ .store = store, .link = link };
         hashmap_init(&d->served);
@@ -294,4 +326,6 @@ void discovery_release(struct discovery *d) {
         hashmap_release(&d->dirty_agents);
         free(d->masters_sent);
         d->masters_sent = NULL;
+        free(d->vips_sent);
+        d->vips_sent = NULL;
 }

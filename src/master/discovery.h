@@ -8,7 +8,7 @@
  * |                    |  "masters": {…}}} — replaces the agent's whole view                          |
  * | DISCOVERY_UPDATE   | {"type", "term", "view": {"tasks"?: [task…] (added or changed),              |
  * |                    |  "tasksGone"?: [id…], "agents"?: [agent…], "agentsGone"?: [id…],             |
- * |                    |  "masters"?: {…}}}                                                           |
+ * |                    |  "masters"?: {…}, "vips"?: [vip…] (the whole VIP table, when it changed)}}   |
  * Changes made by one loop turn's commands travel in one DISCOVERY_UPDATE, sent on the next
  * turn (well within DESIGN's one second). Every master keeps the view current from the state
  * observer; only the leader has agents to send it to. */
@@ -34,6 +34,9 @@ struct discovery {
         char *masters_sent;         /* the masters entry last sent (JSON text), owned */
         bool resend_all;            /* a snapshot restore: everything may have changed */
         bool closed;                /* released: observer calls are ignored */
+        const char *vip_cidr;       /* --vip-cidr (master/vip.h); NULL: VIP_DEFAULT_CIDR */
+        char *vips_sent;            /* the VIP table last sent (JSON text), owned */
+        bool vip_busy;              /* a vip_alloc is in flight */
         uv_timer_t flush;
 };
 
@@ -46,6 +49,8 @@ void discovery_instance_changed(struct discovery *d, const struct instance *i);
 void discovery_instance_removed(struct discovery *d, const char *instance_id);
 void discovery_agent_changed(struct discovery *d, const char *agent_id);
 void discovery_restored(struct discovery *d);
+/* An app changed: its VIP labels may have (master/vip.h). */
+void discovery_app_changed(struct discovery *d);
 /* The leader or the masters changed (store on_change). */
 void discovery_masters_changed(struct discovery *d);
 /* agent_link.c: an agent's stream opened; it gets the whole view. */

@@ -7,6 +7,8 @@
 #include "master/discovery.h"
 #include "master/discovery_view.h"
 #include "master/master_internal.h"
+#include "master/vip.h"
+#include "model/vip.h"
 #include "store/cluster_state.h"
 
 struct lookup {
@@ -90,6 +92,9 @@ void api_dns_lookup(struct api_call *call) {
                 discovery_master_records(&m, DISCOVERY_TTL, match, &l);
                 state_agents_foreach(l.st, lookup_agent, &l);
                 state_instances_foreach(l.st, lookup_task, &l);
+                json_t *vips = vip_table(l.st, NULL);
+                vip_records(vips, match, &l);
+                json_decref(vips);
         }
         if (json_array_size(l.records) == 0) {
                 json_decref(l.records);

@@ -34,6 +34,7 @@ struct master_config {
         unsigned event_max_outstanding; /* per /v2/events subscriber; 0 = the bus's default */
         struct cluster_net networks[CLUSTER_NET_MAX]; /* --network NAME=CIDR */
         size_t n_networks;
+        char *vip_cidr; /* --vip-cidr (master/vip.h); NULL: VIP_DEFAULT_CIDR */
         bool dev;
         struct auth_config auth; /* --auth, --bootstrap-admin-key, --token-ttl, --metrics-auth */
 };

@@ -16,6 +16,7 @@
 #include "master/master.h"
 #include "master/master_internal.h"
 #include "store/cluster_state.h"
+#include "master/vip.h"
 
 static const char usage_master[] =
         "usage: strata master [options]\n"
@@ -31,6 +32,7 @@ static const char usage_master[] =
         "                        (default: the --http host, or this machine's hostname)\n"
         "  --agent-timeout SECS  silence after which an agent is unreachable (default 15)\n"
         "  --network NAME=CIDR   a named cluster network, a /24 of it per agent (repeatable)\n"
+        "  --vip-cidr CIDR       where named VIPs (VIP_0 labels) get addresses (default 11.0.0.0/8)\n"
         "  --snapshot-threshold N  Raft entries between snapshots (default 8192)\n"
         "  --event-stream-max-outstanding N  events queued per /v2/events subscriber before it is\n"
         "                        dropped as too slow (default 1024)\n"
@@ -66,6 +68,7 @@ static void config_release(struct master_config *c) {
         free(c->raft_addr);
         free(c->advertise);
         free(c->agent_http);
+        free(c->vip_cidr);
         flags_list_free(c->masters);
         auth_config_release(&c->auth);
 }
@@ -84,7 +87,7 @@ static const char *addr_port(const char *addr) {
 static int parse_flags(int argc, char **argv, struct master_config *c) {
         enum { OPT_DATA = 256, OPT_HTTP, OPT_RAFT, OPT_MASTERS, OPT_ADVERTISE, OPT_LOG, OPT_AGENT_TIMEOUT, OPT_AGENT_HTTP,
                OPT_SNAPSHOT, OPT_EVENT_MAX, OPT_NETWORK, OPT_LOG_FORMAT, OPT_AUTH, OPT_AUTH_KEY, OPT_AUTH_TTL,
-               OPT_AUTH_METRICS };
+               OPT_AUTH_METRICS, OPT_VIP_CIDR };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, OPT_DATA },
                 { "http", required_argument, NULL, OPT_HTTP },
@@ -98,6 +101,7 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                 { "snapshot-threshold", required_argument, NULL, OPT_SNAPSHOT },
                 { "event-stream-max-outstanding", required_argument, NULL, OPT_EVENT_MAX },
                 { "network", required_argument, NULL, OPT_NETWORK },
+                { "vip-cidr", required_argument, NULL, OPT_VIP_CIDR },
                 { "auth", required_argument, NULL, OPT_AUTH },
                 { "bootstrap-admin-key", required_argument, NULL, OPT_AUTH_KEY },
                 { "token-ttl", required_argument, NULL, OPT_AUTH_TTL },
@@ -159,6 +163,12 @@ static int parse_flags(int argc, char **argv, struct master_config *c) {
                         c->n_networks++;
                         break;
                 }
+                case OPT_VIP_CIDR:
+                        if (vip_cidr_flag(optarg, &c->vip_cidr) < 0) {
+                                free(raft);
+                                return 2;
+                        }
+                        break;
                 case OPT_AGENT_TIMEOUT:
                         if (flags_uint(optarg, 1, 86400, &c->agent_timeout_s) < 0) {
                                 fprintf(stderr, "strata: --agent-timeout must be 1..86400 seconds\n");
@@ -321,6 +331,7 @@ static void obs_app_changed(const char *app_id, void *data) {
         struct master *m = data;
         if (m->core_obs.app_changed)
                 m->core_obs.app_changed(app_id, m->core_obs.data);
+        discovery_app_changed(&m->discovery);
 }
 static void obs_agent_changed(const char *agent_id, void *data) {
         struct master *m = data;
@@ -435,6 +446,7 @@ int master_run(int argc, char **argv, const struct master_hooks *hooks) {
         agent_link_set_task_owner(&m.core.agents, &job_tasks);
         m.events = events_new(&m);
         discovery_init(&m.discovery, m.loop, m.store, &m.core.agents);
+        m.discovery.vip_cidr = m.cfg.vip_cidr;
         agent_link_set_subscribed_hook(&m.core.agents, agent_subscribed, &m.discovery);
         m.core_obs = master_core_observer(&m.core);
         struct state_observer obs = {

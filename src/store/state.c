@@ -15,6 +15,7 @@
 #include "store/groups.h"
 #include "store/auth_store.h"
 #include "store/jobs.h"
+#include "store/vips.h"
 
 struct state_app {
         char *id;
@@ -42,6 +43,7 @@ struct state {
         struct group_records group_records; /* groups.c: explicit groups and root versions */
         struct auth_records auth;           /* auth_store.c: users, grants, token key */
         struct job_records jobs;            /* jobs.c: Metronome jobs, schedules, runs */
+        struct vip_records vips;            /* vips.c: named VIP addresses */
 };
 
 struct auth_records *state_auth_records(struct state *s) {
@@ -54,6 +56,14 @@ struct job_records *state_job_records(struct state *s) {
 
 const struct job_records *state_job_records_const(const struct state *s) {
         return &s->jobs;
+}
+
+struct vip_records *state_vip_records(struct state *s) {
+        return &s->vips;
+}
+
+const json_t *state_vip_names(const struct state *s) {
+        return s->vips.names;
 }
 
 struct group_records *state_group_records(struct state *s) {
@@ -121,6 +131,7 @@ struct state *state_new(void) {
         group_records_init(&s->group_records);
         auth_records_init(&s->auth);
         job_records_init(&s->jobs);
+        vip_records_init(&s->vips);
         return s;
 }
 
@@ -165,6 +176,8 @@ void state_clear(struct state *s) {
         json_object_clear(s->group_records.records);
         json_array_clear(s->group_records.history);
         json_object_clear(s->jobs.records);
+        json_object_clear(s->vips.names);
+        json_object_clear(s->vips.ips);
         cluster_release(&s->cluster);
         auth_records_from_json(&s->auth, NULL, NULL);
 }
@@ -177,6 +190,7 @@ void state_free(struct state *s) {
         group_records_release(&s->group_records);
         auth_records_release(&s->auth);
         job_records_release(&s->jobs);
+        vip_records_release(&s->vips);
         free(s->buckets);
         free(s);
 }
@@ -379,6 +393,7 @@ void state_master_set(struct state *s, uint64_t raft_id, const char *raft_addr, 
  * | groups  | {"records", "history"} (groups.c); absent in old snapshots                   |
  * | auth    | users, groups, grants, token key (auth_store.h); absent in old snapshots      |
  * | jobs    | {job id: record} (jobs.c); absent in old snapshots                           |
+ * | vips    | {"names": {name: ip}} (vips.c); absent in old snapshots                      |
  */
 static json_t *to_json(const struct state *s, bool with_instances) {
         json_t *apps = json_array();
@@ -403,6 +418,7 @@ static json_t *to_json(const struct state *s, bool with_instances) {
         json_object_set_new(doc, "groups", group_records_to_json(&s->group_records));
         json_object_set_new(doc, "auth", auth_records_to_json(&s->auth));
         json_object_set_new(doc, "jobs", job_records_to_json(&s->jobs));
+        json_object_set_new(doc, "vips", vip_records_to_json(&s->vips));
         cluster_to_json(&s->cluster, doc, with_instances);
         return doc;
 }
@@ -485,10 +501,21 @@ int state_from_json_ext(struct state *s, const json_t *doc,
                 cluster_release(&cl);
                 return r;
         }
+        struct vip_records vips;
+        vip_records_init(&vips);
+        if (r >= 0 && (r = vip_records_from_json(&vips, json_object_get(doc, "vips"), err)) < 0) {
+                vip_records_release(&vips);
+                job_records_release(&jobs);
+                group_records_release(&grp);
+                deployments_release(&deps);
+                cluster_release(&cl);
+                return r;
+        }
         struct auth_records auth;
         auth_records_init(&auth);
         r = auth_records_from_json(&auth, json_object_get(doc, "auth"), err);
         if (r < 0) {
+                vip_records_release(&vips);
                 auth_records_release(&auth);
                 job_records_release(&jobs);
                 group_records_release(&grp);
@@ -505,6 +532,8 @@ int state_from_json_ext(struct state *s, const json_t *doc,
         s->group_records = grp;
         job_records_release(&s->jobs);
         s->jobs = jobs;
+        vip_records_release(&s->vips);
+        s->vips = vips;
         cluster_move(&s->cluster, &cl);
         size_t i, j;
         json_t *a, *v, *m;

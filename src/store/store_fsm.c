@@ -10,6 +10,7 @@
 #include "store/deployments.h"
 #include "store/groups.h"
 #include "store/jobs.h"
+#include "store/vips.h"
 
 /* What to do with a command whose version this master does not implement. */
 enum fsm_unknown_version {
@@ -54,6 +55,8 @@ static const struct fsm_command commands[] = {
         { "job_tick",            1, 1, fsm_job_tick,            FSM_VERSION_SKIP_IF_FLAGGED },
         { "job_run_start",       1, 1, fsm_job_run_start,       FSM_VERSION_SKIP_IF_FLAGGED },
         { "job_run_update",      1, 1, fsm_job_run_update,      FSM_VERSION_SKIP_IF_FLAGGED },
+        { "vip_alloc",           1, 1, fsm_vip_alloc,           FSM_VERSION_SKIP_IF_FLAGGED },
+        { "vip_release",         1, 1, fsm_vip_release,         FSM_VERSION_SKIP_IF_FLAGGED },
 };
 /* clang-format on */
 
