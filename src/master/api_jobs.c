@@ -360,6 +360,22 @@ static json_t *optional_body(struct api_call *call, bool *bad) {
         return doc;
 }
 
+/* POST …/schedules (create) and PUT …/schedules/{id}: validates body (borrowed) as a Metronome
+ * schedule, answering Metronome's error on failure, and commits it to job_id. */
+static void submit_schedule(struct api_call *call, const char *job_id, const json_t *body, bool create) {
+        json_t *s = NULL;
+        struct err e = { 0 };
+        if (job_schedule_from_json(body, &s, &e) < 0) {
+                reply_store_err(call, &e);
+                err_release(&e);
+                return;
+        }
+        submit_write(call, create ? W_SCHEDULE_CREATE : W_SCHEDULE_PUT,
+                     json_pack("{s:s,s:s,s:O,s:b}", "type", "job_schedule_put", "id", job_id, "schedule", s, "create",
+                               create),
+                     s, job_id, NULL);
+}
+
 void api_jobs_post_sub(struct api_call *call) {
         _cleanup_(job_path_release) struct job_path p;
         job_path_parse(call->id, &p);
@@ -392,16 +408,7 @@ void api_jobs_post_sub(struct api_call *call) {
                 _cleanup_(json_decrefp) json_t *body = optional_body(call, &bad);
                 if (bad)
                         return;
-                json_t *s = NULL;
-                struct err e = { 0 };
-                if (job_schedule_from_json(body ? body : json_null(), &s, &e) < 0) {
-                        reply_store_err(call, &e);
-                        err_release(&e);
-                        return;
-                }
-                submit_write(call, W_SCHEDULE_CREATE,
-                      json_pack("{s:s,s:s,s:O,s:b}", "type", "job_schedule_put", "id", p.job, "schedule", s, "create", 1), s,
-                      p.job, NULL);
+                submit_schedule(call, p.job, body ? body : json_null(), true);
                 return;
         }
         api_reply_error(call, 404, "URI not found: %s", http_request_path(call->req));
@@ -432,20 +439,11 @@ void api_jobs_put_sub(struct api_call *call) {
                 return;
         }
         if (streq(p.what, "schedules") && p.sub && !p.rest) {
-                json_t *body = json_deep_copy(call->body);
+                /* the id from the path wins */
+                _cleanup_(json_decrefp) json_t *body = json_deep_copy(call->body);
                 if (json_is_object(body))
                         json_object_set_new(body, "id", json_string(p.sub));
-                json_t *s = NULL;
-                int r = job_schedule_from_json(body, &s, &e);
-                json_decref(body);
-                if (r < 0) {
-                        reply_store_err(call, &e);
-                        err_release(&e);
-                        return;
-                }
-                submit_write(call, W_SCHEDULE_PUT,
-                      json_pack("{s:s,s:s,s:O,s:b}", "type", "job_schedule_put", "id", p.job, "schedule", s, "create", 0), s,
-                      p.job, NULL);
+                submit_schedule(call, p.job, body, false);
                 return;
         }
         api_reply_error(call, 404, "URI not found: %s", http_request_path(call->req));
