@@ -155,8 +155,7 @@ static int json_port(const json_t *v) {
         return n > 0 && n <= 65535 ? (int)n : 0;
 }
 
-/* The app's networking mode: the last networks[].mode, "host" without one. */
-static const char *network_mode(const json_t *app) {
+const char *discovery_network_mode(const json_t *app) {
         const char *mode = "host";
         size_t i;
         json_t *d;
@@ -169,12 +168,12 @@ static const char *network_mode(const json_t *app) {
 }
 
 bool discovery_app_uses_own_ip(const json_t *app) {
-        return strcmp(network_mode(app), "container") == 0;
+        return strcmp(discovery_network_mode(app), "container") == 0;
 }
 
 size_t discovery_ports_from_app(const json_t *app, const uint16_t *host_ports, size_t n_host,
                                 struct discovery_port *out, size_t max) {
-        const char *mode = network_mode(app);
+        const char *mode = discovery_network_mode(app);
         size_t i, n = 0, k = 0;
         json_t *d;
         if (strcmp(mode, "host") == 0) {

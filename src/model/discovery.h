@@ -159,6 +159,8 @@ int discovery_masters_from_json(const json_t *j, struct discovery_masters *ret, 
 bool discovery_parse_ip_port(const char *s, uint32_t *ip, uint16_t *port);
 /* Whether the app's tasks are reached at their own address (a container network, "container"
  * mode) rather than at their agent's (host and container/bridge networking). */
+/* The app's networking mode: the last networks[].mode, "host" without one (borrowed from app). */
+const char *discovery_network_mode(const json_t *app);
 bool discovery_app_uses_own_ip(const json_t *app);
 /* A queried name as the records are keyed: lower case, absolute, and dcos-net's mirror of the
  * Mesos-DNS zone (*.mesos.thisdcos.directory) mapped onto *.mesos. Returns the length, or 0 if it

@@ -46,18 +46,6 @@ int vip_parse(const char *value, struct vip_label *ret, struct err *err) {
         return 0;
 }
 
-static const char *network_mode(const json_t *app) {
-        const char *mode = "host";
-        size_t i;
-        json_t *d;
-        json_array_foreach(json_object_get(app, "networks"), i, d) {
-                const char *m = json_string_value(json_object_get(d, "mode"));
-                if (m)
-                        mode = m;
-        }
-        return mode;
-}
-
 static void protocols(const json_t *d, struct vip_label *l) {
         const char *p = json_string_value(json_object_get(d, "protocol"));
         if (!p)
@@ -70,7 +58,7 @@ typedef int (*label_cb)(const char *key, const char *value, const struct vip_lab
 
 /* Calls cb for every VIP_* label of every port, with proto filled but for the parsed part. */
 static int each_label(const json_t *app, label_cb cb, void *data) {
-        const char *mode = network_mode(app);
+        const char *mode = discovery_network_mode(app);
         bool host = strcmp(mode, "host") == 0, container = strcmp(mode, "container") == 0;
         const json_t *ports = host ? json_object_get(app, "portDefinitions")
                                    : json_object_get(json_object_get(app, "container"), "portMappings");
