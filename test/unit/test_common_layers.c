@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "test_sources.h"
+
 struct layer {
         const char *name;
         const char *below; /* space-separated: the layers it may include, itself included */
@@ -39,25 +41,8 @@ static const struct layer layers[] = {
 
 static char src_dir[PATH_MAX];
 
-/* src/, found from the test binary: __FILE__ is relative to the build directory (where meson
- * compiles), which is where the binary lives. */
 static void find_sources(void) {
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        assert_true(n > 0);
-        exe[n] = 0;
-        *strrchr(exe, '/') = 0;
-        char file[PATH_MAX];
-        snprintf(file, sizeof file, "%s", __FILE__);
-        char *slash = strrchr(file, '/');
-        assert_non_null(slash);
-        *slash = 0;
-        char cand[PATH_MAX * 2 + 32];
-        if (file[0] == '/')
-                snprintf(cand, sizeof cand, "%s/../../src", file);
-        else
-                snprintf(cand, sizeof cand, "%s/%s/../../src", exe, file);
-        assert_non_null(realpath(cand, src_dir));
+        test_find_src("", src_dir);
 }
 
 static bool word_in(const char *word, const char *list) {

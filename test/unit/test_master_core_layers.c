@@ -15,30 +15,15 @@
 
 #include <cmocka.h>
 
+#include "test_sources.h"
+
 static const char *const parts[] = { "launcher", "deployer", "placement", "health_monitor", "agent_link" };
 #define N_PARTS (sizeof parts / sizeof *parts)
 
 static char src_master[PATH_MAX];
 
-/* src/master, found from the test binary: __FILE__ is relative to the build directory (where
- * meson compiles), which is where the binary lives. */
 static void find_sources(void) {
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        assert_true(n > 0);
-        exe[n] = 0;
-        *strrchr(exe, '/') = 0;
-        char file[PATH_MAX];
-        snprintf(file, sizeof file, "%s", __FILE__);
-        char *slash = strrchr(file, '/');
-        assert_non_null(slash);
-        *slash = 0;
-        char cand[PATH_MAX * 2 + 32];
-        if (file[0] == '/')
-                snprintf(cand, sizeof cand, "%s/../../src/master", file);
-        else
-                snprintf(cand, sizeof cand, "%s/%s/../../src/master", exe, file);
-        assert_non_null(realpath(cand, src_master));
+        test_find_src("master", src_master);
 }
 
 /* Appends to out (room for max names) the master headers ("launcher") that path includes. */
