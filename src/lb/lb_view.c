@@ -714,6 +714,12 @@ json_t *lb_view_build(const json_t *apps, const json_t *deployments, const struc
                 const json_t *labels = json_object_get(app, "labels");
                 if (!id)
                         continue;
+                /* An id becomes backend names and comments of the configuration: one that could break
+                 * a line there (no valid Marathon id can) is left out, never rendered. */
+                if (!lb_value_safe(id) || strpbrk(id, " \t")) {
+                        issue(issues, id, NULL, "app id is not routable (control characters, '#' or blanks)");
+                        continue;
+                }
                 report_unsupported(labels, id, issues);
                 const char *dg = label(labels, "HAPROXY_DEPLOYMENT_GROUP");
                 if (dg && *dg && lb_value_safe(dg)) {

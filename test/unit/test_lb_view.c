@@ -177,6 +177,17 @@ static void a_value_that_would_end_a_config_line_is_refused(void **state) {
         assert_true(has_issue(v, "HAPROXY_0_VHOST"));
 }
 
+/* Found by fuzz_lb_view: an id with a control character reached the configuration as a name. */
+static void an_app_id_that_would_break_a_config_line_is_left_out(void **state) {
+        json_t *a = app("/prod/web\b", 10000, "{\"HAPROXY_GROUP\":\"external\",\"HAPROXY_0_VHOST\":\"web.example\"}");
+        add_task(a, task("/prod/web", 1, "TASK_RUNNING", -1));
+        _cleanup_(json_decrefp) json_t *v = view_of(json_pack("[o]", a), NULL, &opts);
+        assert_int_equal(json_array_size(json_object_get(v, "services")), 0);
+        const json_t *is = json_array_get(json_object_get(v, "issues"), 0);
+        assert_non_null(is);
+        assert_non_null(strstr(s(is, "message"), "not routable"));
+}
+
 static void enabled_and_strict_mode_and_per_port_groups(void **state) {
         json_t *a = app("/a", 10000, "{\"HAPROXY_GROUP\":\"external\",\"HAPROXY_0_ENABLED\":\"false\"}");
         json_t *b = app("/b", 10001, "{\"HAPROXY_GROUP\":\"internal\",\"HAPROXY_0_GROUP\":\"external\"}");
@@ -292,6 +303,7 @@ int main(void) {
                 cmocka_unit_test(only_healthy_and_ready_instances_serve),
                 cmocka_unit_test(labels_set_the_service_and_bad_or_unsupported_ones_are_reported),
                 cmocka_unit_test(a_value_that_would_end_a_config_line_is_refused),
+                cmocka_unit_test(an_app_id_that_would_break_a_config_line_is_left_out),
                 cmocka_unit_test(enabled_and_strict_mode_and_per_port_groups),
                 cmocka_unit_test(a_deployment_group_is_one_backend_and_drains_the_old_tasks),
                 cmocka_unit_test(an_ab_header_sends_the_b_app_to_its_own_backend_and_weights_apply),
